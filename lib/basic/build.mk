@@ -1,0 +1,13 @@
+# lib/basic: libc only, static, -fPIC. Everything links it, the NSS module too.
+BASIC_SRCS := \
+	lib/basic/log.c \
+	lib/basic/parse-util.c \
+	lib/basic/valid.c
+
+BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)
+
+$(B)/libbasic.a: $(BASIC_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+all: $(B)/libbasic.a

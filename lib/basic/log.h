@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Logging for programs (daemon, helpers, CLI). Library code logs at debug at
+ * most; programs log once per event with the subject quoted.
+ *
+ * Targets: stderr with "<N>" priority prefixes when stderr is the journal
+ * (JOURNAL_STREAM set), plain "prog: message" on a terminal, or syslog
+ * (LOG_AUTHPRIV) for the AuthorizedKeysCommand. Modules loaded into other
+ * processes (NSS, PAM) do not use this: they call pam_syslog()/syslog(). */
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "basic/macro.h"
+
+enum log_target {
+        LOG_TARGET_AUTO,   /* journal prefixes if JOURNAL_STREAM is set, else plain stderr */
+        LOG_TARGET_STDERR, /* plain stderr */
+        LOG_TARGET_JOURNAL, /* stderr with "<N>" priority prefixes */
+        LOG_TARGET_SYSLOG, /* syslog(3) with the facility given to log_open() */
+        LOG_TARGET_NULL,
+};
+
+void log_open(const char *ident, enum log_target target, int syslog_facility);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+
+/* Logs at LEVEL; if ERROR is non-zero, errno is set to |ERROR| while
+ * formatting so "%m" names it. Returns -|ERROR| (or 0), so callers can write
+ * `return log_error_errno(r, "Failed to open \"%s\": %m", path);`. */
+int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
+
+#define log_full_errno(level, error, ...)                                                                     \
+        ({                                                                                                    \
+                int _level_ = (level), _e_ = (error);                                                         \
+                _e_ = _e_ < 0 ? -_e_ : _e_;                                                                   \
+                _level_ <= log_get_max_level() ? log_internal(_level_, _e_, __VA_ARGS__) : -_e_;              \
+        })
+#define log_full(level, ...) ((void)log_full_errno((level), 0, __VA_ARGS__))
+
+#define log_debug(...) log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...) log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_full(LOG_ERR, __VA_ARGS__)
+
+#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_notice_errno(e, ...) log_full_errno(LOG_NOTICE, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)

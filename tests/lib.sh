@@ -1,0 +1,105 @@
+# Sourced by the integration tests: TAP output, the fake metadata server,
+# private namespaces. Every helper cleans up after itself on exit.
+set -u
+SRC=${OSLOGIN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# Which build the tests exercise: build/ by default, build/asan for ASan runs.
+BUILD=${OSLOGIN_BUILD:-$SRC/build}
+SHARED=${OSLOGIN_SHARED:-$(cd "$SRC/.." && pwd)/shared}
+FAKE=$BUILD/tests/fake-metadata/oslogin-fake-metadata
+FIXTURES=$SRC/tests/fixtures
+
+_tap_n=0
+_tap_failed=0
+ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+not_ok() { _tap_n=$((_tap_n + 1)); _tap_failed=1; echo "not ok $_tap_n - $1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; return 0; }
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP ${2:-}"; }
+diag() { printf '# %s\n' "$*"; }
+# check DESCRIPTION COMMAND...: ok when COMMAND exits 0; its output is shown on failure.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out:0:2000}"; fi
+}
+# check_fails DESCRIPTION COMMAND...: ok when COMMAND exits non-zero.
+check_fails() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then not_ok "$desc" "command unexpectedly succeeded: $*" "${out:0:2000}"; else ok "$desc"; fi
+}
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
+}
+done_testing() { echo "1..$_tap_n"; exit $_tap_failed; }
+
+_cleanup_pids=()
+_cleanup_cmds=()
+on_exit() { _cleanup_cmds+=("$*"); }
+_run_cleanup() {
+	local i
+	for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do eval "${_cleanup_cmds[$i]}" || true; done
+	for pid in "${_cleanup_pids[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${_cleanup_pids[@]}"; do wait "$pid" 2>/dev/null; done
+}
+trap _run_cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_for TIMEOUT_SECONDS COMMAND...: polls COMMAND every 50 ms.
+wait_for() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 20; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+
+# start_fake FIXTURE [ADDR:PORT] [EXTRA ARGS...]: starts the fake metadata
+# server; sets FAKE_PID, FAKE_ADDR, FAKE_URL (http://ADDR:PORT) and FAKE_LOG.
+start_fake() {
+	local fixture=$1 addr=${2:-127.0.0.1:$(free_port)}
+	shift $(($# >= 2 ? 2 : 1))
+	FAKE_ADDR=$addr
+	FAKE_URL=http://$addr
+	FAKE_LOG=$(mktemp /tmp/oslogin-fake.XXXXXX.log)
+	"$FAKE" --listen "$addr" --data "$fixture" "$@" >"$FAKE_LOG" 2>&1 &
+	FAKE_PID=$!
+	_cleanup_pids+=("$FAKE_PID")
+	on_exit "rm -f '$FAKE_LOG'"
+	wait_for 10 curl -sf -H 'Metadata-Flavor: Google' "$FAKE_URL/computeMetadata/v1/" || {
+		echo "# fake metadata server did not start:"; sed 's/^/#   /' "$FAKE_LOG"; return 1; }
+}
+
+# enter_namespace "$@": re-executes the calling script in a private mount and
+# network namespace (loopback up), unless already inside one. Inside, /run and
+# /tmp are private tmpfs mounts, so nothing the test does leaks to the host.
+enter_namespace() {
+	if [ -z "${OSLOGIN_IN_NAMESPACE:-}" ]; then
+		if [ "$(id -u)" -ne 0 ] || ! unshare --mount --net true 2>/dev/null; then
+			echo "ok 1 - namespace tests # SKIP need root and unshare"; echo "1..1"; exit 0
+		fi
+		OSLOGIN_IN_NAMESPACE=1 exec unshare --mount --net --fork -- "$0" "$@"
+	fi
+	mount --make-rprivate /
+	ip link set lo up
+	mount -t tmpfs -o mode=0755 tmpfs /run
+	mkdir -p /run/oslogin /run/sshd
+}
+
+# private_etc: gives the namespace a private, writable copy of the whole /etc
+# (rename() over a bind-mounted single file fails with EBUSY, and the /etc
+# writer renames). Changes vanish with the namespace.
+private_etc() {
+	local d
+	d=$(mktemp -d /run/private-etc.XXXXXX)
+	cp -a /etc/. "$d/"
+	mount --bind "$d" /etc
+}
+
+# private_dir DIR...: an empty private tmpfs over each DIR (created if absent).
+private_dir() {
+	local d
+	for d in "$@"; do
+		mkdir -p "$d"
+		mount -t tmpfs -o mode=0755 tmpfs "$d"
+	done
+}
