@@ -84,7 +84,10 @@ include lib/mds/build.mk
 -include accountsd/build.mk
 -include tests/fake-metadata/build.mk
 -include tests/fuzz/build.mk
--include bench/build.mk
+-include $(sort $(wildcard tests/tools/*.mk))
+-include $(sort $(wildcard bench/*.mk))
+-include units/build.mk
+-include man/build.mk
 
 # Unit tests: every tests/unit/test-*.c is one cmocka program linked with
 # both internal libraries; the fragments need not list them.

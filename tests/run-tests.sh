@@ -14,7 +14,12 @@ cd "$(dirname "$0")/.."
 SRC=$PWD
 export OSLOGIN_SRC=$SRC
 export OSLOGIN_SHARED=${OSLOGIN_SHARED:-$(cd "$SRC/.." && pwd)/shared}
-LOGDIR=$SRC/build/test-logs
+# Which trees to test: build/ and build/asan unless told otherwise (engineers
+# working side by side each use their own B=build/NAME).
+BUILD_PLAIN=${OSLOGIN_BUILD:-$SRC/build}
+BUILD_ASAN=${OSLOGIN_BUILD_ASAN:-$BUILD_PLAIN/asan}
+export OSLOGIN_BUILD=$BUILD_PLAIN
+LOGDIR=$BUILD_PLAIN/test-logs
 mkdir -p "$LOGDIR"
 quick=0 pattern=
 case "${1:-}" in
@@ -75,12 +80,12 @@ unit_suites() { # BUILD_DIR LABEL [WRAPPER...]
 	done
 }
 
-unit_suites build unit
+unit_suites "$BUILD_PLAIN" unit
 if [ "$quick" -eq 0 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
-	unit_suites build/asan unit-asan
-	unit_suites build unit-valgrind valgrind -q --error-exitcode=99 --leak-check=full \
+	unit_suites "$BUILD_ASAN" unit-asan
+	unit_suites "$BUILD_PLAIN" unit-valgrind valgrind -q --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 
