@@ -80,6 +80,17 @@ unit_suites() { # BUILD_DIR LABEL [WRAPPER...]
 	done
 }
 
+# Fuzz corpora replayed once through regress-main.c (no clang needed).
+fuzz_suites() { # BUILD_DIR LABEL
+	local dir=$1 label=$2 t name
+	for t in "$dir"/tests/fuzz/fuzz-*; do
+		[ -x "$t" ] && [[ "$t" != *.o ]] && [[ "$t" != *.d ]] || continue
+		name=$(basename "$t")
+		mkdir -p "$SRC/tests/fuzz/corpus/$name"
+		run_suite "$label/$name" 600 "$t" "$SRC/tests/fuzz/corpus/$name"
+	done
+}
+
 unit_suites "$BUILD_PLAIN" unit
 if [ "$quick" -eq 0 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
@@ -87,6 +98,8 @@ if [ "$quick" -eq 0 ]; then
 	unit_suites "$BUILD_ASAN" unit-asan
 	unit_suites "$BUILD_PLAIN" unit-valgrind valgrind -q --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite
+	fuzz_suites "$BUILD_PLAIN" fuzz-regress
+	fuzz_suites "$BUILD_ASAN" fuzz-regress-asan
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 
 	run_suite conformance/mds.py 120 tests/integration/conformance.sh

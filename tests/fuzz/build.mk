@@ -1,0 +1,38 @@
+# Fuzzers: every tests/fuzz/fuzz-*.c defines LLVMFuzzerTestOneInput().
+#
+# - `make fuzz` builds them with clang + libFuzzer + ASan/UBSan into
+#   build/fuzz and runs each for FUZZ_SECONDS on its corpus
+#   (tests/fuzz/corpus/NAME/, new finds go to build/fuzz/corpus/NAME/).
+# - In every normal build tree the same sources are linked with
+#   regress-main.c instead, which runs each corpus file once: that is how
+#   `make check` replays the corpora (plain, ASan and valgrind) without clang.
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_REGRESS := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+$(B)/tests/fuzz/%.o: ALL_CFLAGS += $(JSONC_CFLAGS) -Wno-missing-prototypes
+
+ifeq ($(FUZZ_ENGINE),libfuzzer)
+$(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(UNIT_TEST_LIBS) $(B)/libmds.a $(B)/libbasic.a
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+else
+$(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/regress-main.o $(UNIT_TEST_LIBS) $(B)/libmds.a $(B)/libbasic.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+endif
+
+TEST_PROGRAMS += $(FUZZ_REGRESS)
+
+fuzz:
+	$(MAKE) B=build/fuzz CC=clang SANITIZE=1 FUZZ_ENGINE=libfuzzer \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" fuzzers
+	@set -e; for f in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+		echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		build/fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=build/fuzz/ build/fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>&1 | \
+			grep -E '^(#[0-9]+ +DONE|==[0-9]+==|SUMMARY|Done)' || true; \
+	done
+
+fuzzers: $(FUZZ_REGRESS)
+.PHONY: fuzzers
