@@ -1,0 +1,22 @@
+# oslogin-fake-metadata: the test metadata server (libmicrohttpd + json-c).
+FAKE_SRCS := \
+	tests/fake-metadata/control.c \
+	tests/fake-metadata/data.c \
+	tests/fake-metadata/main.c \
+	tests/fake-metadata/oslogin.c \
+	tests/fake-metadata/server.c \
+	tests/fake-metadata/tree.c
+FAKE_OBJS := $(FAKE_SRCS:%.c=$(B)/%.o)
+FAKE_BIN  := $(B)/tests/fake-metadata/oslogin-fake-metadata
+
+$(FAKE_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)
+
+$(FAKE_BIN): $(FAKE_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MHD_LIBS) $(JSONC_LIBS) -lpthread
+
+PROGRAMS += $(FAKE_BIN)
+
+install-fake-metadata: $(FAKE_BIN)
+	install -D -m 0755 $(FAKE_BIN) $(DESTDIR)$(BINDIR)/oslogin-fake-metadata
+INSTALL_RULES += install-fake-metadata
+.PHONY: install-fake-metadata
