@@ -2,6 +2,7 @@
 BASIC_SRCS := \
 	lib/basic/log.c \
 	lib/basic/parse-util.c \
+	lib/basic/strv.c \
 	lib/basic/valid.c
 
 BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)

@@ -1,6 +1,10 @@
 # lib/mds: the metadata client, JSON models, ssh-keys parser, config parser.
-# libcurl + json-c + libinih; never linked into the NSS module.
-MDS_SRCS :=
+# libcurl + json-c + libinih + libcrypto; never linked into the NSS module.
+MDS_SRCS := \
+	lib/mds/config.c \
+	lib/mds/mds-client.c \
+	lib/mds/models.c \
+	lib/mds/ssh-keys.c
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)
 $(MDS_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* /etc/oslogin/oslogin.conf (INI, libinih). Every key has a default, see
+ * oslogin.conf(5). A missing file means defaults; a file not owned by root
+ * or writable by group/others is refused: it decides who gets root. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define OSLOGIN_CONFIG_PATH OSLOGIN_SYSCONFDIR "/oslogin/oslogin.conf"
+#define OSLOGIN_DEFAULT_MDS_URL "http://169.254.169.254/computeMetadata/v1/"
+
+struct oslogin_config {
+        /* [metadata] */
+        char *url;
+        uint64_t connect_timeout_usec;
+        uint64_t timeout_usec;          /* total deadline of one call, retries included */
+        uint64_t max_response_size;
+        /* [directory] */
+        uint64_t refresh_interval_usec;
+        uint64_t negative_ttl_usec;
+        uint64_t nss_timeout_usec;
+        uint32_t page_size;
+        uint32_t uid_floor;
+        /* [accounts] */
+        char **groups;                  /* NULL-terminated */
+        bool deprovision_remove;
+        uint32_t uid_min, uid_max;
+        char *home_base;
+        char *shell;
+        /* [sudo] */
+        char *sudo_rule;
+        uint64_t sudo_recheck_interval_usec;
+        /* [authorized_keys] */
+        uint64_t akc_deadline_usec;
+        char *akc_user;
+};
+
+enum {
+        /* Tests only: skip the owner/mode check (files under a temp dir). */
+        CONFIG_LOAD_SKIP_OWNER_CHECK = 1 << 0,
+};
+
+/* Fills *ret with the defaults. */
+int config_defaults(struct oslogin_config *ret);
+/* Loads PATH (NULL: OSLOGIN_CONFIG_PATH) over the defaults. Errors name the
+ * file and line and are logged; returns -EPERM for an unsafe file, -EINVAL
+ * for a bad value, -errno when the file cannot be read. */
+int config_load(const char *path, unsigned flags, struct oslogin_config *ret);
+void config_free(struct oslogin_config *c);
+
+/* "30", "30s", "500ms", "5min", "10m", "2h" → microseconds. */
+int parse_duration(const char *s, uint64_t *ret_usec);
+/* "1048576", "512K", "1M" → bytes. */
+int parse_size(const char *s, uint64_t *ret);
