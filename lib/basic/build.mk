@@ -1,5 +1,6 @@
 # lib/basic: libc only, static, -fPIC. Everything links it, the NSS module too.
 BASIC_SRCS := \
+	lib/basic/atomic-file.c \
 	lib/basic/log.c \
 	lib/basic/parse-util.c \
 	lib/basic/strv.c \

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "tests/unit/unit.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/atomic-file.h"
+
+static char dir[] = "/tmp/test-atomic.XXXXXX";
+static int dfd = -1;
+
+static int setup(void **state)
+{
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return dfd < 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[128];
+        (void)state;
+        close(dfd);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        return system(cmd);
+}
+
+static unsigned count_entries(void)
+{
+        unsigned n = 0;
+        DIR *d = opendir(dir);
+        for (struct dirent *e; (e = readdir(d));)
+                n += e->d_name[0] != '.' || e->d_name[1] == '#';
+        closedir(d);
+        return n;
+}
+
+static void test_write_and_replace(void **state)
+{
+        char *data = NULL;
+        size_t size;
+        struct stat st;
+        (void)state;
+        assert_int_equal(write_file_atomic(dfd, "f", "one\n", 4, 0640, (uid_t)-1, (gid_t)-1), 0);
+        assert_int_equal(write_file_atomic(dfd, "f", "two\n", 4, 0600, (uid_t)-1, (gid_t)-1), 0);
+        assert_int_equal(read_file_bounded(dfd, "f", 100, &data, &size), 0);
+        assert_string_equal(data, "two\n");
+        assert_int_equal(size, 4);
+        free(data);
+        assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(count_entries(), 1);
+        assert_int_equal(read_file_bounded(dfd, "f", 3, &data, &size), -EFBIG);
+        assert_int_equal(write_file_atomic(dfd, "../x", "", 0, 0600, (uid_t)-1, (gid_t)-1), -EINVAL);
+        assert_int_equal(write_file_atomic(dfd, "a/b", "", 0, 0600, (uid_t)-1, (gid_t)-1), -EINVAL);
+}
+
+static void test_abort_leaves_nothing(void **state)
+{
+        struct atomic_file af = {};
+        (void)state;
+        assert_int_equal(atomic_file_begin(dfd, "g", 0644, (uid_t)-1, (gid_t)-1, &af), 0);
+        fputs("partial", af.f);
+        atomic_file_abort(&af);
+        atomic_file_abort(&af);
+        assert_int_equal(faccessat(dfd, "g", F_OK, 0), -1);
+        assert_int_equal(count_entries(), 1); /* only "f" from the previous test */
+}
+
+static void test_symlinks(void **state)
+{
+        char *data = NULL;
+        (void)state;
+        assert_int_equal(symlinkat("/etc/passwd", dfd, "link"), 0);
+        assert_int_equal(read_file_bounded(dfd, "link", 1 << 20, &data, NULL), -ELOOP);
+        /* Replacing a symlink replaces the link itself, never its target. */
+        assert_int_equal(write_file_atomic(dfd, "link", "x", 1, 0600, (uid_t)-1, (gid_t)-1), 0);
+        struct stat st;
+        assert_int_equal(fstatat(dfd, "link", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISREG(st.st_mode));
+
+        assert_int_equal(mkdirat(dfd, "real", 0755), 0);
+        assert_int_equal(symlinkat("real", dfd, "dirlink"), 0);
+        int fd = open_dir_nofollow(dfd, "real", 0);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(open_dir_nofollow(dfd, "dirlink", 0), -ELOOP);
+        assert_int_equal(open_dir_nofollow(dfd, "real/../real", 0), -EINVAL);
+        fd = open_dir_nofollow(AT_FDCWD, dir, 0);
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_write_and_replace),
+                cmocka_unit_test(test_abort_leaves_nothing),
+                cmocka_unit_test(test_symlinks),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
