@@ -122,9 +122,13 @@ check: deps
 check-quick: tests
 	@tests/run-tests.sh --quick
 
+# `make demo`: installs into a private tree (build/demo-root) and runs the
+# narrated demo from there, in a private namespace when run as root.
 demo: deps
 	$(MAKE) all
-	@scripts/demo.sh
+	rm -rf $(B)/demo-root
+	$(MAKE) install DESTDIR=$(CURDIR)/$(B)/demo-root
+	@OSLOGIN_DEMO_ROOT=$(CURDIR)/$(B)/demo-root scripts/demo.sh
 
 install: all $(INSTALL_RULES)
 

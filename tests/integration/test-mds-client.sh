@@ -15,7 +15,7 @@ clear_faults() { curl -sf -X DELETE "$CTL/faults" >/dev/null; }
 # mds ARGS...: runs the client; sets OUT, ERR, RC and MS (wall time).
 mds() {
 	local t0=$(date +%s%N)
-	OUT=$("$GET" --url "$URL" --count "$@" 2>/tmp/mds-err.$$)
+	OUT=$("$GET" --url "$URL" --count --verbose "$@" 2>/tmp/mds-err.$$)
 	RC=$?
 	MS=$((($(date +%s%N) - t0) / 1000000))
 	ERR=$(cat /tmp/mds-err.$$)

@@ -4,9 +4,10 @@
  *
  *   oslogin-mds-get [--url URL] [--config FILE] [--timeout DURATION]
  *                   [--wait-for-change [--last-etag ETAG] [--timeout-sec N]]
- *                   [--query KEY=VALUE]... [--count] PATH
+ *                    [--query KEY=VALUE]... [--count] [--verbose] PATH
  *
- * Prints the body on stdout; the ETag and request count on stderr.
+ * Prints the body on stdout; with --verbose the ETag, with --count the
+ * number of requests (retries included) on stderr.
  * Exit: 0 on 200, 4 on 404, 1 on any other failure. */
 
 #include <errno.h>
@@ -25,7 +26,7 @@ int main(int argc, char *argv[])
                 {"url", required_argument, NULL, 'u'},        {"config", required_argument, NULL, 'c'},
                 {"timeout", required_argument, NULL, 't'},    {"wait-for-change", no_argument, NULL, 'w'},
                 {"last-etag", required_argument, NULL, 'e'},  {"timeout-sec", required_argument, NULL, 's'},
-                {"query", required_argument, NULL, 'q'},      {"count", no_argument, NULL, 'n'},
+                {"query", required_argument, NULL, 'q'},      {"count", no_argument, NULL, 'n'},        {"verbose", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},             {},
         };
         _cleanup_(config_free) struct oslogin_config config = {};
@@ -34,12 +35,12 @@ int main(int argc, char *argv[])
         _cleanup_free_ char *path = NULL;
         const char *config_path = NULL, *url = NULL, *timeout = NULL, *last_etag = NULL;
         _cleanup_strv_free_ char **queries = NULL;
-        bool wait = false, count = false;
+        bool wait = false, count = false, verbose = false;
         unsigned timeout_sec = 60;
         int c, r;
 
         log_open("oslogin-mds-get", LOG_TARGET_STDERR, LOG_USER);
-        while ((c = getopt_long(argc, argv, "u:c:t:we:s:q:nh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "u:c:t:we:s:q:nvh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'u': url = optarg; break;
                 case 'c': config_path = optarg; break;
@@ -52,9 +53,10 @@ int main(int argc, char *argv[])
                                 return log_error("--query wants KEY=VALUE"), 1;
                         break;
                 case 'n': count = true; break;
+                case 'v': verbose = true; break;
                 case 'h':
                         printf("Usage: %s [--url URL] [--config FILE] [--timeout DURATION] [--wait-for-change "
-                               "[--last-etag ETAG] [--timeout-sec N]] [--query KEY=VALUE]... [--count] PATH\n",
+                               "[--last-etag ETAG] [--timeout-sec N]] [--query KEY=VALUE]... [--count] [--verbose] PATH\n",
                                argv[0]);
                         return 0;
                 default: return 1;
@@ -95,6 +97,7 @@ int main(int argc, char *argv[])
                 return r == -ENOENT ? 4 : 1;
         }
         fwrite(response.body, 1, response.size, stdout);
-        fprintf(stderr, "etag: %s\n", response.etag ?: "");
+        if (verbose)
+                fprintf(stderr, "etag: %s\n", response.etag ?: "");
         return 0;
 }
