@@ -69,6 +69,7 @@ MODULES       :=
 UNIT_TESTS    :=
 TEST_PROGRAMS :=
 INSTALL_RULES :=
+BENCH_PROGRAMS :=
 # Extra static libraries unit tests link before libmds.a/libbasic.a
 # (e.g. $(B)/libaccountsd.a); fragments append to it.
 UNIT_TEST_LIBS :=
@@ -131,6 +132,9 @@ demo: deps
 	@OSLOGIN_DEMO_ROOT=$(CURDIR)/$(B)/demo-root scripts/demo.sh
 
 install: all $(INSTALL_RULES)
+
+bench: all $(BENCH_PROGRAMS) $(TEST_PROGRAMS)
+	bench/run.sh $(B)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

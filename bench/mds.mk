@@ -1,0 +1,7 @@
+# Benchmarks of the metadata client and the fake server (see BENCHMARKS.md).
+BENCH_MDS := $(B)/bench/bench-mds
+
+$(BENCH_MDS): $(B)/bench/bench-mds.o $(B)/libmds.a $(B)/libbasic.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) -lpthread
+
+BENCH_PROGRAMS += $(BENCH_MDS)
