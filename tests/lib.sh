@@ -103,3 +103,24 @@ private_dir() {
 		mount -t tmpfs -o mode=0755 tmpfs "$d"
 	done
 }
+
+# capture_syslog FILE: inside enter_namespace, gives the namespace a private
+# /dev/log (overlay over /dev) and appends every syslog message to FILE.
+capture_syslog() {
+	local file=$1 d
+	d=$(mktemp -d /run/devlog.XXXXXX)
+	mkdir "$d/upper" "$d/work"
+	mount -t overlay overlay -o "lowerdir=/dev,upperdir=$d/upper,workdir=$d/work" /dev
+	: >"$file"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+out = open(sys.argv[1], "a", buffering=1)
+print("ready", flush=True)
+while True:
+    out.write(s.recv(65536).decode(errors="replace") + "\n")
+' "$file" >"$d/ready" &
+	_cleanup_pids+=($!)
+	wait_for 5 grep -q ready "$d/ready"
+}
