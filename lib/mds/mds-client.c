@@ -23,6 +23,7 @@ struct mds_client {
         uint64_t max_response_size;
         uint64_t deadline_usec; /* 0: each call gets timeout_usec */
         uint64_t requests;
+        unsigned max_attempts; /* 0: unlimited within the deadline */
         unsigned seed;
 };
 
@@ -194,6 +195,11 @@ void mds_client_set_deadline(struct mds_client *c, uint64_t deadline_monotonic_u
         c->deadline_usec = deadline_monotonic_usec;
 }
 
+void mds_client_set_max_attempts(struct mds_client *c, unsigned n)
+{
+        c->max_attempts = n;
+}
+
 void mds_response_done(struct mds_response *r)
 {
         free(r->body);
@@ -297,6 +303,7 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
         uint64_t start = now_monotonic_usec(), backoff = BACKOFF_FIRST_USEC;
         uint64_t deadline = c->deadline_usec ? c->deadline_usec : start + c->timeout_usec + extra_usec;
         long status = 0;
+        unsigned attempts = 0;
         int r;
 
         if (asprintf(&url, "%s%s", c->base_url, path) < 0)
@@ -311,6 +318,10 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
                 r = attempt(c, url, post, deadline - now, &t, &status);
                 if (r <= 0)
                         break;
+                if (c->max_attempts && ++attempts >= c->max_attempts) {
+                        r = -EHOSTUNREACH;
+                        break;
+                }
                 /* Back off with jitter (50-150 %), never past the deadline. */
                 uint64_t sleep_usec = backoff / 2 + (uint64_t)rand_r(&c->seed) % (backoff + 1);
                 now = now_monotonic_usec();

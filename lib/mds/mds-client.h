@@ -49,6 +49,10 @@ uint64_t mds_client_request_count(const struct mds_client *c);
 /* Overrides the total deadline of later calls (the AKC's whole-call budget). */
 void mds_client_set_deadline(struct mds_client *c, uint64_t deadline_monotonic_usec);
 
+/* At most N attempts per call (default: as many as fit the deadline). The
+ * daemon's watch loop uses 1: it backs off itself, across calls. */
+void mds_client_set_max_attempts(struct mds_client *c, unsigned n);
+
 /* GET BASE + PATH_AND_QUERY (no leading slash). 0 and *ret on 200. */
 int mds_get(struct mds_client *c, const char *path_and_query, struct mds_response *ret);
 /* POST a JSON body. */

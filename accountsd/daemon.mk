@@ -1,0 +1,12 @@
+# oslogin-accountsd: the daemon.
+ACCOUNTSD_BIN := $(B)/accountsd/oslogin-accountsd
+
+$(ACCOUNTSD_BIN): $(B)/accountsd/main.o $(B)/libaccountsd.a $(B)/libmds.a $(B)/libbasic.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+
+PROGRAMS += $(ACCOUNTSD_BIN)
+
+install-accountsd: $(ACCOUNTSD_BIN)
+	install -D -m 0755 $(ACCOUNTSD_BIN) $(DESTDIR)$(SBINDIR)/oslogin-accountsd
+INSTALL_RULES += install-accountsd
+.PHONY: install-accountsd

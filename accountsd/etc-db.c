@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "accountsd/etc-db.h"
+#include "basic/atomic-file.h"
+#include "basic/strv.h"
+
+#define ETC_FILE_MAX_SIZE (64u * 1024 * 1024)
+#define LOCK_TIMEOUT_SEC 15
+
+static const char *const file_names[_ETC_FILE_MAX] = {"passwd", "shadow", "group", "gshadow"};
+
+struct etc_file_state {
+        char **lines;
+        size_t n;
+        bool exists;
+        bool changed;
+        char *original;
+        size_t original_size;
+        struct stat st;
+};
+
+/* Open-addressing set of used UIDs or GIDs: allocation asks "is X free?"
+ * thousands of times per reconcile. */
+struct id_set {
+        uint32_t *slots; /* value + 1; 0 = empty */
+        size_t size, used;
+};
+
+struct etc_db {
+        char *root;
+        int etc_fd;
+        struct etc_file_state files[_ETC_FILE_MAX];
+        struct id_set uids, gids;
+};
+
+static bool id_set_contains(const struct id_set *s, uint32_t id)
+{
+        if (!s->size)
+                return false;
+        for (size_t i = (id * 2654435761u) & (s->size - 1);; i = (i + 1) & (s->size - 1)) {
+                if (s->slots[i] == 0)
+                        return false;
+                if (s->slots[i] == id + 1)
+                        return true;
+        }
+}
+
+static int id_set_add(struct id_set *s, uint32_t id)
+{
+        if (id == UINT32_MAX || id_set_contains(s, id))
+                return 0;
+        if ((s->used + 1) * 2 > s->size) {
+                struct id_set bigger = {.size = s->size ? s->size * 2 : 1024};
+                bigger.slots = calloc(bigger.size, sizeof(uint32_t));
+                if (!bigger.slots)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->size; i++)
+                        if (s->slots[i])
+                                (void)id_set_add(&bigger, s->slots[i] - 1);
+                free(s->slots);
+                *s = bigger;
+        }
+        size_t i = (id * 2654435761u) & (s->size - 1);
+        while (s->slots[i])
+                i = (i + 1) & (s->size - 1);
+        s->slots[i] = id + 1;
+        s->used++;
+        return 0;
+}
+
+void etc_db_free(struct etc_db *db)
+{
+        if (!db)
+                return;
+        for (int i = 0; i < _ETC_FILE_MAX; i++) {
+                strv_free(db->files[i].lines);
+                free(db->files[i].original);
+        }
+        safe_close(db->etc_fd);
+        free(db->uids.slots);
+        free(db->gids.slots);
+        free(db->root);
+        free(db);
+}
+
+static int load_file(struct etc_db *db, enum etc_file which)
+{
+        struct etc_file_state *f = &db->files[which];
+        char *data = NULL;
+        int r;
+
+        r = read_file_bounded(db->etc_fd, file_names[which], ETC_FILE_MAX_SIZE, &data, &f->original_size);
+        if (r == -ENOENT) {
+                f->lines = calloc(1, sizeof(char *));
+                f->st.st_mode = which == ETC_SHADOW || which == ETC_GSHADOW ? 0640 : 0644;
+                return f->lines ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        f->exists = true;
+        f->original = data;
+        if (fstatat(db->etc_fd, file_names[which], &f->st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        /* Split on '\n' keeping empty lines, so untouched content round-trips. */
+        f->lines = calloc(1, sizeof(char *));
+        if (!f->lines)
+                return -ENOMEM;
+        for (char *p = data; *p;) {
+                char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                char *line = strndup(p, len);
+                if (!line || strv_extend(&f->lines, line) < 0) {
+                        free(line);
+                        return -ENOMEM;
+                }
+                free(line);
+                f->n++;
+                p += len + (nl ? 1 : 0);
+        }
+        /* A final newline is an empty last line, so it survives a rewrite. */
+        if (f->original_size > 0 && data[f->original_size - 1] == '\n') {
+                if (strv_extend(&f->lines, "") < 0)
+                        return -ENOMEM;
+                f->n++;
+        }
+        return 0;
+}
+
+static int index_ids(struct etc_db *db);
+
+int etc_db_load(const char *root, struct etc_db **ret)
+{
+        _cleanup_(etc_db_freep) struct etc_db *db = calloc(1, sizeof(*db));
+        _cleanup_free_ char *etc = NULL;
+        int r;
+
+        if (!db)
+                return -ENOMEM;
+        db->etc_fd = -EBADF;
+        db->root = strdup(isempty(root) ? "/" : root);
+        if (!db->root || asprintf(&etc, "%s/etc", streq(db->root, "/") ? "" : db->root) < 0)
+                return -ENOMEM;
+        db->etc_fd = open_dir_nofollow(AT_FDCWD, etc, 0);
+        if (db->etc_fd < 0)
+                return db->etc_fd;
+        for (int i = 0; i < _ETC_FILE_MAX; i++)
+                if ((r = load_file(db, (enum etc_file)i)) < 0)
+                        return r;
+        if ((r = index_ids(db)) < 0)
+                return r;
+        *ret = TAKE_PTR(db);
+        return 0;
+}
+
+bool etc_db_changed(const struct etc_db *db)
+{
+        for (int i = 0; i < _ETC_FILE_MAX; i++)
+                if (db->files[i].changed)
+                        return true;
+        return false;
+}
+
+/* Field N (0-based) of a ':' line, copied; NULL when absent. */
+static char *field(const char *line, unsigned n)
+{
+        const char *p = line;
+        for (unsigned i = 0; i < n; i++) {
+                p = strchr(p, ':');
+                if (!p)
+                        return NULL;
+                p++;
+        }
+        return strndup(p, strcspn(p, ":"));
+}
+
+static bool name_is(const char *line, const char *name)
+{
+        size_t n = strlen(name);
+        return strncmp(line, name, n) == 0 && line[n] == ':';
+}
+
+static ssize_t find(const struct etc_db *db, enum etc_file which, const char *name)
+{
+        const struct etc_file_state *f = &db->files[which];
+        for (size_t i = 0; i < f->n; i++)
+                if (name_is(f->lines[i], name))
+                        return (ssize_t)i;
+        return -1;
+}
+
+static int parse_id(const char *line, unsigned n, uint32_t *ret)
+{
+        _cleanup_free_ char *s = field(line, n);
+        char *end;
+        if (!s || !*s)
+                return -EINVAL;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || *end || v > UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+int etc_db_get_user(const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home)
+{
+        ssize_t i = find(db, ETC_PASSWD, name);
+        uint32_t uid, gid;
+        if (i < 0)
+                return -ENOENT;
+        const char *line = db->files[ETC_PASSWD].lines[i];
+        if (parse_id(line, 2, &uid) < 0 || parse_id(line, 3, &gid) < 0)
+                return -EINVAL;
+        if (ret_home && !(*ret_home = field(line, 5)))
+                return -ENOMEM;
+        if (ret_uid)
+                *ret_uid = uid;
+        if (ret_gid)
+                *ret_gid = gid;
+        return 0;
+}
+
+int etc_db_get_group(const struct etc_db *db, const char *name, gid_t *ret_gid)
+{
+        ssize_t i = find(db, ETC_GROUP, name);
+        uint32_t gid;
+        if (i < 0)
+                return -ENOENT;
+        if (parse_id(db->files[ETC_GROUP].lines[i], 2, &gid) < 0)
+                return -EINVAL;
+        if (ret_gid)
+                *ret_gid = gid;
+        return 0;
+}
+
+static int index_ids(struct etc_db *db)
+{
+        uint32_t v;
+        int r;
+        for (size_t i = 0; i < db->files[ETC_PASSWD].n; i++)
+                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 && (r = id_set_add(&db->uids, v)) < 0)
+                        return r;
+        for (size_t i = 0; i < db->files[ETC_GROUP].n; i++)
+                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 && (r = id_set_add(&db->gids, v)) < 0)
+                        return r;
+        return 0;
+}
+
+/* Conservative: an id stays "used" after its entry is removed in this transaction. */
+bool etc_db_uid_used(const struct etc_db *db, uid_t uid)
+{
+        return id_set_contains(&db->uids, uid);
+}
+
+bool etc_db_gid_used(const struct etc_db *db, gid_t gid)
+{
+        return id_set_contains(&db->gids, gid);
+}
+
+static int append_line(struct etc_db *db, enum etc_file which, char *line /* owned */)
+{
+        struct etc_file_state *f = &db->files[which];
+        /* Keep a trailing empty "line" (file ending in '\n') last. */
+        bool trailing_empty = f->n > 0 && isempty(f->lines[f->n - 1]);
+        int r = strv_extend(&f->lines, line);
+        if (r < 0) {
+                free(line);
+                return r;
+        }
+        free(line);
+        f->n++;
+        if (trailing_empty) {
+                char *tmp = f->lines[f->n - 1];
+                f->lines[f->n - 1] = f->lines[f->n - 2];
+                f->lines[f->n - 2] = tmp;
+        } else if (f->n == 1 || !isempty(f->lines[f->n - 1])) {
+                if ((r = strv_extend(&f->lines, "")) < 0)
+                        return r;
+                f->n++;
+        }
+        f->changed = true;
+        return 0;
+}
+
+static void remove_line(struct etc_db *db, enum etc_file which, size_t i)
+{
+        struct etc_file_state *f = &db->files[which];
+        free(f->lines[i]);
+        memmove(f->lines + i, f->lines + i + 1, (f->n - i) * sizeof(char *));
+        f->n--;
+        f->changed = true;
+}
+
+/* Formats an entry with glibc's writer, without the newline. */
+static char *format_entry(int (*put)(const void *, FILE *), const void *entry)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        int r = put(entry, f);
+        fclose(f);
+        if (r != 0 || !buf) {
+                free(buf);
+                return NULL;
+        }
+        buf[strcspn(buf, "\n")] = '\0';
+        return buf;
+}
+
+static int put_passwd(const void *e, FILE *f) { return putpwent(e, f); }
+static int put_shadow(const void *e, FILE *f) { return putspent(e, f); }
+
+int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
+                    const char *shell)
+{
+        struct passwd pw = {.pw_name = (char *)name, .pw_passwd = (char *)"x", .pw_uid = uid, .pw_gid = gid,
+                            .pw_gecos = (char *)(gecos ?: ""), .pw_dir = (char *)home, .pw_shell = (char *)shell};
+        struct spwd sp = {.sp_namp = (char *)name, .sp_pwdp = (char *)"*", .sp_lstchg = (long)(time(NULL) / 86400),
+                          .sp_min = 0, .sp_max = 99999, .sp_warn = 7, .sp_inact = -1, .sp_expire = -1,
+                          .sp_flag = ~0ul};
+        int r;
+
+        if (find(db, ETC_PASSWD, name) >= 0)
+                return -EEXIST;
+        if ((r = append_line(db, ETC_PASSWD, format_entry(put_passwd, &pw))) < 0 ||
+            (r = id_set_add(&db->uids, uid)) < 0)
+                return r;
+        if (find(db, ETC_SHADOW, name) < 0 && (r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
+                return r;
+        if (find(db, ETC_GROUP, name) < 0)
+                return etc_db_add_group(db, name, gid);
+        return 0;
+}
+
+int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
+{
+        char *g = NULL, *gs = NULL;
+        int r;
+
+        if (find(db, ETC_GROUP, name) >= 0)
+                return -EEXIST;
+        if (asprintf(&g, "%s:x:%u:", name, (unsigned)gid) < 0)
+                return -ENOMEM;
+        if ((r = append_line(db, ETC_GROUP, g)) < 0 || (r = id_set_add(&db->gids, gid)) < 0)
+                return r;
+        if (!db->files[ETC_GSHADOW].exists || find(db, ETC_GSHADOW, name) >= 0)
+                return 0;
+        if (asprintf(&gs, "%s:!::", name) < 0)
+                return -ENOMEM;
+        return append_line(db, ETC_GSHADOW, gs);
+}
+
+/* Rewrites the member list (field MEMBERS_FIELD) of LINE with USER added or removed. */
+static int rewrite_members(char **line, unsigned members_field, const char *user, bool member)
+{
+        _cleanup_free_ char *members = field(*line, members_field);
+        _cleanup_strv_free_ char **list = NULL;
+        _cleanup_free_ char *joined = NULL;
+        const char *p = *line;
+
+        if (!members)
+                return -EINVAL;
+        list = strv_split(members, ",");
+        if (!list)
+                return -ENOMEM;
+        if (strv_contains(list, user) == member)
+                return 0;
+        size_t len = 0;
+        for (char **m = list; *m; m++)
+                if (!streq(*m, user))
+                        len += strlen(*m) + 1;
+        joined = calloc(1, len + strlen(user) + 2);
+        if (!joined)
+                return -ENOMEM;
+        for (char **m = list; *m; m++)
+                if (!streq(*m, user)) {
+                        if (*joined)
+                                strcat(joined, ",");
+                        strcat(joined, *m);
+                }
+        if (member) {
+                if (*joined)
+                        strcat(joined, ",");
+                strcat(joined, user);
+        }
+        for (unsigned i = 0; i < members_field; i++)
+                p = strchr(p, ':') + 1;
+        const char *rest = p + strcspn(p, ":");
+        char *n = NULL;
+        if (asprintf(&n, "%.*s%s%s", (int)(p - *line), *line, joined, rest) < 0)
+                return -ENOMEM;
+        free(*line);
+        *line = n;
+        return 1;
+}
+
+bool etc_db_is_member(const struct etc_db *db, const char *group, const char *user)
+{
+        ssize_t i = find(db, ETC_GROUP, group);
+        _cleanup_free_ char *members = i >= 0 ? field(db->files[ETC_GROUP].lines[i], 3) : NULL;
+        _cleanup_strv_free_ char **list = members ? strv_split(members, ",") : NULL;
+        return list && strv_contains(list, user);
+}
+
+int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member)
+{
+        ssize_t i = find(db, ETC_GROUP, group);
+        int r;
+
+        if (i < 0)
+                return -ENOENT;
+        r = rewrite_members(&db->files[ETC_GROUP].lines[i], 3, user, member);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                db->files[ETC_GROUP].changed = true;
+        i = find(db, ETC_GSHADOW, group);
+        if (i >= 0) {
+                r = rewrite_members(&db->files[ETC_GSHADOW].lines[i], 3, user, member);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        db->files[ETC_GSHADOW].changed = true;
+        }
+        return 0;
+}
+
+int etc_db_remove_user(struct etc_db *db, const char *name)
+{
+        ssize_t i;
+        int r;
+
+        for (enum etc_file w = ETC_GROUP; w <= ETC_GSHADOW; w++)
+                for (size_t k = 0; k < db->files[w].n; k++)
+                        if (!isempty(db->files[w].lines[k]) && db->files[w].lines[k][0] != '#') {
+                                r = rewrite_members(&db->files[w].lines[k], 3, name, false);
+                                if (r > 0)
+                                        db->files[w].changed = true;
+                        }
+        if ((i = find(db, ETC_PASSWD, name)) >= 0)
+                remove_line(db, ETC_PASSWD, (size_t)i);
+        if ((i = find(db, ETC_SHADOW, name)) >= 0)
+                remove_line(db, ETC_SHADOW, (size_t)i);
+        /* Its private group goes too, once nobody else is in it. */
+        if ((i = find(db, ETC_GROUP, name)) >= 0) {
+                _cleanup_free_ char *members = field(db->files[ETC_GROUP].lines[i], 3);
+                if (isempty(members)) {
+                        remove_line(db, ETC_GROUP, (size_t)i);
+                        if ((i = find(db, ETC_GSHADOW, name)) >= 0)
+                                remove_line(db, ETC_GSHADOW, (size_t)i);
+                }
+        }
+        return 0;
+}
+
+static int lock_files(struct etc_db *db, int *ret_fd)
+{
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        int fd = openat(db->etc_fd, ".pwd.lock", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+        if (fd < 0)
+                return -errno;
+        /* The lock shadow-utils and lckpwdf() take: same file, same fcntl lock. */
+        for (int i = 0; i < LOCK_TIMEOUT_SEC * 10; i++) {
+                if (fcntl(fd, F_SETLK, &fl) == 0) {
+                        *ret_fd = fd;
+                        return 0;
+                }
+                if (errno != EAGAIN && errno != EACCES)
+                        break;
+                struct timespec ts = {.tv_nsec = 100000000};
+                nanosleep(&ts, NULL);
+        }
+        int r = errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+        close(fd);
+        return r;
+}
+
+static int write_file(struct etc_db *db, enum etc_file which)
+{
+        struct etc_file_state *f = &db->files[which];
+        _cleanup_atomic_file_ struct atomic_file af = {};
+        char backup[32];
+        int r;
+
+        if (f->exists) {
+                snprintf(backup, sizeof(backup), "%s-", file_names[which]);
+                r = write_file_atomic(db->etc_fd, backup, f->original, f->original_size, f->st.st_mode & 07777,
+                                      f->st.st_uid, f->st.st_gid);
+                if (r < 0)
+                        return r;
+        }
+        r = atomic_file_begin(db->etc_fd, file_names[which], f->st.st_mode & 07777,
+                              f->exists ? f->st.st_uid : 0, f->exists ? f->st.st_gid : 0, &af);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < f->n; i++)
+                fprintf(af.f, "%s%s", f->lines[i], i + 1 < f->n ? "\n" : "");
+        return atomic_file_commit(&af);
+}
+
+int etc_db_commit(struct etc_db *db)
+{
+        static const enum etc_file order[] = {ETC_GSHADOW, ETC_GROUP, ETC_SHADOW, ETC_PASSWD};
+        _cleanup_close_ int lock_fd = -EBADF;
+        int r;
+
+        if (!etc_db_changed(db))
+                return 0;
+        r = lock_files(db, &lock_fd);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(order); i++)
+                if (db->files[order[i]].changed) {
+                        if ((r = write_file(db, order[i])) < 0)
+                                return r;
+                        db->files[order[i]].changed = false;
+                }
+        return 1;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* /etc/passwd, shadow, group and gshadow as one transaction.
+ *
+ * The four files are loaded as lines; lines we do not touch are written
+ * back byte for byte (comments and odd entries included). Changed entries
+ * are formatted by glibc's putpwent/putspent/putgrent/putsgent. Commit
+ * takes the shadow-utils lock, writes each changed file to a temp next to
+ * it (owner and mode of the original), fsyncs, keeps a "NAME-" backup and
+ * renames group files before passwd files: a crash at any moment leaves
+ * each file old or new, never torn. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/macro.h"
+
+enum etc_file { ETC_PASSWD, ETC_SHADOW, ETC_GROUP, ETC_GSHADOW, _ETC_FILE_MAX };
+
+struct etc_db;
+
+/* ROOT: "" or "/" for the real system, else a directory holding etc/. */
+int etc_db_load(const char *root, struct etc_db **ret);
+void etc_db_free(struct etc_db *db);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct etc_db *, etc_db_free);
+bool etc_db_changed(const struct etc_db *db);
+/* Writes the changed files; 0 when nothing changed. */
+int etc_db_commit(struct etc_db *db);
+
+/* Lookups: 0 and the ids, or -ENOENT. */
+int etc_db_get_user(const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home);
+int etc_db_get_group(const struct etc_db *db, const char *name, gid_t *ret_gid);
+bool etc_db_uid_used(const struct etc_db *db, uid_t uid);
+bool etc_db_gid_used(const struct etc_db *db, gid_t gid);
+
+/* Adds NAME with a private group of the same name (GID = GID), password
+ * "*" (locked for passwords, keys still work). */
+int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
+                    const char *shell);
+/* Removes the user, its private group (if it has no other member) and its
+ * membership everywhere. */
+int etc_db_remove_user(struct etc_db *db, const char *name);
+int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid);
+/* Adds or removes USER in GROUP's member list (group and gshadow). */
+int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member);
+bool etc_db_is_member(const struct etc_db *db, const char *group, const char *user);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Metadata ssh-keys → local accounts: one pass that makes the host match
+ * the effective key list (see keys-reconcile.c for the rules). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mds/ssh-keys.h"
+
+#define GOOGLE_SUDOERS_GROUP "google-sudoers"
+
+struct reconcile_options {
+        const char *root;        /* "/" in production */
+        char **extra_groups;     /* joined when they exist */
+        bool deprovision_remove; /* delete accounts we created when their keys go */
+        uint32_t uid_min, uid_max;
+        const char *home_base;
+        const char *shell;
+};
+
+struct reconcile_result {
+        unsigned created, removed, keys_written, failed, refused;
+        uint64_t next_expiry_usec; /* earliest key expiry, 0: none */
+};
+
+int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *keys,
+                   struct reconcile_result *ret);

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# accountsd in metadata-keys mode, on a private /etc, /home, /root and /var
+# in a mount+network namespace: accounts created from the fake server's
+# ssh-keys, a real sshd key login, refusals, the marker scheme, symlink
+# attacks, deprovisioning, a stateless reboot, a live long-poll, an outage
+# and kill -9 during a large reconcile.
+. "$(dirname "$0")/../lib.sh"
+enter_namespace "$@"
+
+ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
+[ -x "$ACCOUNTSD" ] || { not_ok "oslogin-accountsd built at $ACCOUNTSD"; done_testing; }
+private_etc
+private_dir /home /root /var/lib/oslogin /var/lib/google
+cp -a /etc /run/pristine-etc
+start_fake "$FIXTURES/basic.json" || { not_ok "fake server starts"; done_testing; }
+CTL=$FAKE_URL/_fake
+mkdir -p /etc/oslogin
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+KEYS=/run/keys
+mkdir -p $KEYS && cp "$FIXTURES"/keys/* $KEYS/ && chmod 600 $KEYS/*
+key() { cut -d' ' -f1-2 "$KEYS/$1.pub"; }
+set_keys() { curl -sf -X PUT --data-binary "$1" "$CTL/attributes/instance/ssh-keys" >/dev/null; }
+once() { "$ACCOUNTSD" --once >>/run/accountsd.log 2>&1; }
+uid_of() { getent passwd "$1" | cut -d: -f3; }
+
+check "first reconcile" once
+check_eq "dave and erin (instance) and grace (project) created" "dave erin grace" \
+	"$(for u in dave erin grace; do getent passwd "$u" >/dev/null && printf '%s ' "$u"; done | xargs)"
+check_fails "frank (expired google-ssh key) not created" getent passwd frank
+check_eq "password field locked with *" "*" "$(getent shadow dave | cut -d: -f2)"
+check_eq "shell /bin/bash" "/bin/bash" "$(getent passwd dave | cut -d: -f7)"
+check "dave in google-sudoers" bash -c 'id -nG dave | grep -qw google-sudoers'
+check_eq "google_sudoers file" "%google-sudoers ALL=(ALL:ALL) NOPASSWD:ALL 440" \
+	"$(cat /etc/sudoers.d/google_sudoers) $(stat -c %a /etc/sudoers.d/google_sudoers)"
+check "sudoers syntax valid" visudo -c
+check_eq "home owned by dave, 0750" "dave 750" "$(stat -c '%U %a' /home/dave)"
+check "home populated from /etc/skel" test -f /home/dave/.bashrc
+check_eq ".ssh 0700 and authorized_keys 0600, owned by dave" "700 dave 600 dave" \
+	"$(stat -c '%a %U' /home/dave/.ssh) $(stat -c '%a %U' /home/dave/.ssh/authorized_keys)"
+check "erin's expiring key carries expiry-time" grep -q '^expiry-time="20991201100000Z" ssh-ed25519' /home/erin/.ssh/authorized_keys
+check "account files consistent" python3 "$SRC/tests/integration/check-etc.py" /etc
+check "backups written" test -s /etc/passwd- -a -s /etc/shadow- -a -s /etc/group- -a -s /etc/gshadow-
+check "pwck -r passes" pwck -r -q
+check "grpck -r passes" grpck -r
+before=$(md5sum /etc/passwd /etc/group | md5sum)
+t0=$(date +%s%N); once; ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "unchanged reconcile rewrites nothing" "$before" "$(md5sum /etc/passwd /etc/group | md5sum)"
+diag "unchanged reconcile: ${ms} ms"
+
+# A real sshd, a real key login.
+ssh-keygen -A >/dev/null 2>&1
+PORT=$(free_port)
+/usr/sbin/sshd -D -p "$PORT" -o ListenAddress=127.0.0.1 -o PasswordAuthentication=no >/run/sshd.log 2>&1 &
+_cleanup_pids+=($!)
+wait_for 5 bash -c "echo > /dev/tcp/127.0.0.1/$PORT" || not_ok "sshd listens"
+SSH=(ssh -p "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5)
+check_eq "dave logs in with his key and runs id" "uid=$(uid_of dave)(dave)" \
+	"$("${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 id 2>/dev/null | cut -d' ' -f1)"
+check "erin logs in with her expiring key" "${SSH[@]}" -i $KEYS/erin erin@127.0.0.1 true
+check_fails "dave's key does not open erin's account" "${SSH[@]}" -i $KEYS/dave erin@127.0.0.1 true
+check_fails "frank (expired) cannot log in" "${SSH[@]}" -i $KEYS/frank frank@127.0.0.1 true
+
+# root and system accounts are refused; their files are never written.
+set_keys "dave:$(key dave)
+root:$(key alice)
+daemon:$(key alice)
+bad:name:$(key alice)
+erin:$(key erin)
+grace:$(key grace)"
+once
+check_fails "no /root/.ssh/authorized_keys written" test -e /root/.ssh/authorized_keys
+check_fails "no key for daemon written" test -e /usr/sbin/.ssh
+check "refusal logged for daemon" grep -q 'system account "daemon"' /run/accountsd.log
+check "daemon still a system account" bash -c '[ "$(id -u daemon)" -lt 1000 ]'
+
+# The marker scheme: the user's own lines stay, managed pairs go last.
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnLineOfDave dave-own" >>/home/dave/.ssh/authorized_keys
+set_keys "dave:$(key dave)
+dave:$(key carol) second
+erin:$(key erin)
+grace:$(key grace)"
+once
+check_eq "user line kept, two managed keys last" "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnLineOfDave dave-own|# Added by Google|$(key dave)|# Added by Google|$(key carol) second" \
+	"$(paste -sd'|' /home/dave/.ssh/authorized_keys)"
+
+# Symlink attacks: a planted symlink never redirects a root write.
+echo "untouched" >/run/target
+chmod 644 /run/target
+rm -rf /home/grace/.ssh && ln -s /run /home/grace/.ssh
+rm -f /home/erin/.ssh/authorized_keys && ln -s /run/target /home/erin/.ssh/authorized_keys
+set_keys "dave:$(key dave)
+erin:$(key erin) changed
+grace:$(key grace) changed"
+once
+check_eq "symlinked ~/.ssh: nothing written through it" "untouched" "$(cat /run/target)"
+check_fails "no authorized_keys created in the link target" test -e /run/authorized_keys
+check "symlinked authorized_keys: refused" grep -q 'symlink is in the way' /run/accountsd.log
+check_eq "target of symlinked authorized_keys unchanged" "untouched 644 root" "$(cat /run/target) $(stat -c '%a %U' /run/target)"
+
+# Deprovision: keys and sudo go, the account stays (deprovision_remove = false).
+set_keys "erin:$(key erin)"
+once
+check "dave still exists" getent passwd dave
+check_fails "dave's managed keys removed" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+check "dave's own line kept" grep -q dave-own /home/dave/.ssh/authorized_keys
+check_fails "dave no longer in google-sudoers" bash -c 'id -nG dave | grep -qw google-sudoers'
+check_fails "dave cannot log in with the removed key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+
+# With deprovision_remove the accounts we created are deleted.
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n[accounts]\ndeprovision_remove = true\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+set_keys "dave:$(key dave)
+grace:$(key grace)"
+once
+check_fails "erin removed (created by us, keys gone)" getent passwd erin
+check_fails "erin's group removed" getent group erin
+check "erin's home kept" test -d /home/erin
+check "files consistent after removal" python3 "$SRC/tests/integration/check-etc.py" /etc
+
+# Stateless reboot: /etc back to the image, /home and /var persist.
+UIDS=$(for u in dave grace; do uid_of $u; done | xargs)
+umount /etc 2>/dev/null; private_etc_from() { local d; d=$(mktemp -d /run/etc.XXXXXX); cp -a "$1/." "$d/"; mount --bind "$d" /etc; }
+private_etc_from /run/pristine-etc
+mkdir -p /etc/oslogin && printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+check_fails "after 'reboot', /etc has no dave" getent passwd dave
+# A new user first in line must not steal dave's UID on the way back.
+set_keys "zed:$(key alice)
+dave:$(key dave)
+grace:$(key grace)"
+once
+check_eq "same users, same UIDs after a stateless reboot" "$UIDS" "$(for u in dave grace; do uid_of $u; done | xargs)"
+check "zed got a fresh UID" bash -c "! echo '$UIDS' | grep -qw $(uid_of zed)"
+check "dave logs in again" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+
+# Reference state migrates: users listed in google_users are managed.
+check "google_users kept in sync" grep -qx dave /var/lib/google/google_users
+
+# The daemon proper: READY after the first reconcile, long-poll wake-up, outage.
+NOTIFY=/run/notify.sock
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True: out.write(s.recv(4096).decode() + "\n")' $NOTIFY /run/notify.log &
+_cleanup_pids+=($!)
+wait_for 5 test -S $NOTIFY
+NOTIFY_SOCKET=$NOTIFY "$ACCOUNTSD" >>/run/accountsd.log 2>&1 &
+DPID=$!
+_cleanup_pids+=($DPID)
+check "READY=1 sent after the first reconcile" wait_for 10 grep -q READY=1 /run/notify.log
+set_keys "dave:$(key dave)
+grace:$(key grace)
+newbie:$(key bob)"
+t0=$(date +%s%N)
+if wait_for 5 getent passwd newbie; then
+	ok "long-poll: a user added in metadata appears ($((($(date +%s%N) - t0) / 1000000)) ms)"
+else
+	not_ok "newbie did not appear"
+fi
+curl -sf -X DELETE "$CTL/stats" >/dev/null
+curl -sf -X PUT --data '{"status":503}' "$CTL/faults" >/dev/null
+# Wake the pending long-poll (answered, as it started before the fault); every later request fails.
+curl -sf -X PUT --data x "$CTL/attributes/instance/unrelated" >/dev/null
+sleep 6
+check "outage: accounts kept" getent passwd newbie
+reqs=$(curl -sf "$CTL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+[ "$reqs" -le 40 ] && ok "outage: no busy loop ($reqs requests in 6 s)" || not_ok "outage: $reqs requests in 6 s"
+check_eq "outage logged once" 1 "$(grep -c 'Metadata server unavailable' /run/accountsd.log)"
+curl -sf -X DELETE "$CTL/faults" >/dev/null
+kill -TERM $DPID; wait $DPID 2>/dev/null
+check_fails "SIGTERM stops the daemon" kill -0 $DPID
+
+# kill -9 at random moments during a 1 000-user reconcile: files old or new, never torn.
+python3 - "$KEYS/alice.pub" >/run/big-keys <<'PY'
+import sys
+key = " ".join(open(sys.argv[1]).read().split()[:2])
+print("\n".join(f"user{i:04d}:{key}" for i in range(1000)))
+PY
+set_keys "$(cat /run/big-keys)"
+torn=0
+for i in $(seq 20); do
+	"$ACCOUNTSD" --once >/dev/null 2>&1 &
+	p=$!
+	sleep "0.$((RANDOM % 40))"
+	kill -9 $p 2>/dev/null; wait $p 2>/dev/null
+	python3 "$SRC/tests/integration/check-etc.py" /etc >/run/check.out || { torn=1; cat /run/check.out; break; }
+done
+check_eq "20 x kill -9 during a 1 000-user reconcile: files always consistent" 0 "$torn"
+t0=$(date +%s%N); once; ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "after the kills a full reconcile completes: 1 000 users" 1000 "$(grep -c '^user[0-9]' /etc/passwd)"
+check "pwck -r clean after the kills" pwck -r -q
+check "files consistent at the end" python3 "$SRC/tests/integration/check-etc.py" /etc
+diag "final reconcile of 1 000 users: ${ms} ms"
+done_testing
