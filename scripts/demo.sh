@@ -32,7 +32,6 @@ fi
 export GCE_METADATA_HOST=$LISTEN
 CTL=http://$LISTEN/_fake
 LOG=$(mktemp /tmp/oslogin-demo.XXXXXX.log)
-pids+=()
 
 say "A fake metadata server serves tests/fixtures/basic.json on $LISTEN"
 "$BIN/oslogin-fake-metadata" --listen "$LISTEN" --data "$SRC/tests/fixtures/basic.json" --log "$LOG" &
@@ -74,6 +73,63 @@ curl -sf -X PUT --data '{"blackhole":true}' "$CTL/faults" >/dev/null
 run "$BIN/oslogin-mds-get" --timeout 1s instance/hostname || echo "(exit $?: fail closed)"
 curl -sf -X DELETE "$CTL/faults" >/dev/null
 
-say "The server saw $(curl -sf "$CTL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') metadata requests"
+say "The server saw $(curl -sf "$CTL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])') metadata requests so far"
+
+if [ -z "${OSLOGIN_IN_NAMESPACE:-}" ]; then
+	say "The accounts part of the demo needs root (a private /etc, /home and a real sshd); stopping here."
+	exit 0
+fi
+
+curl -sf -X PUT --data FALSE "$CTL/attributes/instance/enable-oslogin" >/dev/null
+say "Metadata ssh-keys become local accounts: a private /etc, /home and /var/lib for this demo"
+mount --make-rprivate /
+d=$(mktemp -d /run/demo-etc.XXXXXX); cp -a /etc/. "$d/"; mount --bind "$d" /etc
+for dir in /home /root /var/lib/oslogin /var/lib/google /run; do mkdir -p "$dir"; done
+mount -t tmpfs tmpfs /home; mount -t tmpfs tmpfs /root
+mount -t tmpfs tmpfs /var/lib/oslogin; mount -t tmpfs tmpfs /var/lib/google
+mkdir -p /run/sshd /etc/oslogin
+printf '[metadata]\nurl = http://%s/computeMetadata/v1/\n' "$LISTEN" >/etc/oslogin/oslogin.conf
+KEYS=$(mktemp -d /run/demo-keys.XXXXXX); cp "$SRC"/tests/fixtures/keys/* "$KEYS"/; chmod 600 "$KEYS"/*
+curl -sf -X PUT --data-binary "$("$BIN/oslogin-mds-get" instance/attributes/ssh-keys 2>/dev/null)
+root:$(cut -d' ' -f1-2 "$KEYS/alice.pub") sneaky" "$CTL/attributes/instance/ssh-keys" >/dev/null
+echo "instance ssh-keys now: dave (plain), erin (google-ssh, expires 2099), frank (expired 2020), root (!)"
+echo "project ssh-keys: grace"
+"$ROOT/usr/sbin/oslogin-accountsd" >/run/demo-accountsd.log 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do getent passwd grace >/dev/null && break; sleep 0.05; done
+sed 's/^/  accountsd: /' /run/demo-accountsd.log
+run tail -3 /etc/passwd
+run grep google-sudoers /etc/group
+run cat /home/erin/.ssh/authorized_keys
+
+say "A real sshd on 127.0.0.1:2222 (password authentication off)"
+ssh-keygen -A >/dev/null 2>&1
+/usr/sbin/sshd -D -p 2222 -o ListenAddress=127.0.0.1 -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+	-o PermitRootLogin=no >/run/demo-sshd.log 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/2222) 2>/dev/null && break; sleep 0.1; done
+SSH=(ssh -p 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR)
+run "${SSH[@]}" -i "$KEYS/dave" dave@127.0.0.1 'id; sudo -n true && echo "sudo: allowed (google-sudoers)"'
+run "${SSH[@]}" -i "$KEYS/erin" erin@127.0.0.1 'echo "erin logged in with a key that expires in 2099"'
+run "${SSH[@]}" -i "$KEYS/frank" frank@127.0.0.1 true || echo "(refused: frank's key expired, no account was made)"
+run "${SSH[@]}" -i "$KEYS/alice" root@127.0.0.1 true || echo "(refused: root never gets metadata keys)"
+run "${SSH[@]}" -o PreferredAuthentications=password dave@127.0.0.1 true || echo "(refused: no password authentication)"
+
+say "An administrator removes dave's key from metadata: the daemon's long-poll wakes"
+curl -sf -X PUT --data-binary "erin:$(cut -d' ' -f1-2 "$KEYS/erin.pub")" "$CTL/attributes/instance/ssh-keys" >/dev/null
+for _ in $(seq 100); do grep -q 'Added by Google' /home/dave/.ssh/authorized_keys || break; sleep 0.05; done
+run "${SSH[@]}" -i "$KEYS/dave" dave@127.0.0.1 true || echo "(refused: dave's key is gone; his account and files stay)"
+
+say "Stateless /etc: the image comes back at boot, /home and /var persist"
+before=$(getent passwd dave erin grace | cut -d: -f1,3 | xargs)
+kill "${pids[-1]}" "${pids[-2]}"; wait "${pids[-1]}" "${pids[-2]}" 2>/dev/null || true
+umount /etc; d=$(mktemp -d /run/demo-etc.XXXXXX); cp -a /etc/. "$d/"; mount --bind "$d" /etc
+mkdir -p /etc/oslogin; printf '[metadata]\nurl = http://%s/computeMetadata/v1/\n' "$LISTEN" >/etc/oslogin/oslogin.conf
+echo "before the reboot: $before"
+echo "after the reboot:  $(getent passwd dave erin grace | cut -d: -f1,3 | xargs) (nothing)"
+curl -sf -X PUT --data-binary "dave:$(cut -d' ' -f1-2 "$KEYS/dave.pub")
+erin:$(cut -d' ' -f1-2 "$KEYS/erin.pub")" "$CTL/attributes/instance/ssh-keys" >/dev/null
+"$ROOT/usr/sbin/oslogin-accountsd" --once >/dev/null 2>&1
+echo "accountsd again:   $(getent passwd dave erin grace | cut -d: -f1,3 | xargs) (same users, same UIDs)"
 rm -f "$LOG"
 say "Done: everything ran in a private namespace; nothing is left running."
