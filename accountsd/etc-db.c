@@ -111,18 +111,18 @@ static int load_file(struct etc_db *db, enum etc_file which)
         if (fstatat(db->etc_fd, file_names[which], &f->st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
         /* Split on '\n' keeping empty lines, so untouched content round-trips. */
-        f->lines = calloc(1, sizeof(char *));
+        size_t lines = 2;
+        for (const char *p = data; (p = strchr(p, '\n')); p++)
+                lines++;
+        f->lines = calloc(lines + 1, sizeof(char *));
         if (!f->lines)
                 return -ENOMEM;
         for (char *p = data; *p;) {
                 char *nl = strchr(p, '\n');
                 size_t len = nl ? (size_t)(nl - p) : strlen(p);
-                char *line = strndup(p, len);
-                if (!line || strv_extend(&f->lines, line) < 0) {
-                        free(line);
+                f->lines[f->n] = strndup(p, len);
+                if (!f->lines[f->n])
                         return -ENOMEM;
-                }
-                free(line);
                 f->n++;
                 p += len + (nl ? 1 : 0);
         }
@@ -361,9 +361,40 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
         return append_line(db, ETC_GSHADOW, gs);
 }
 
+/* Whether the comma-separated MEMBERS (ending at ':' or NUL) holds USER; no allocation. */
+static bool members_hold(const char *members, const char *user)
+{
+        size_t n = strlen(user);
+        for (const char *p = members; *p && *p != ':';) {
+                size_t len = strcspn(p, ",:");
+                if (len == n && strncmp(p, user, n) == 0)
+                        return true;
+                p += len;
+                if (*p == ',')
+                        p++;
+        }
+        return false;
+}
+
+static const char *field_start(const char *line, unsigned n)
+{
+        for (unsigned i = 0; i < n && line; i++) {
+                line = strchr(line, ':');
+                if (line)
+                        line++;
+        }
+        return line;
+}
+
 /* Rewrites the member list (field MEMBERS_FIELD) of LINE with USER added or removed. */
 static int rewrite_members(char **line, unsigned members_field, const char *user, bool member)
 {
+        const char *start = field_start(*line, members_field);
+        if (!start)
+                return -EINVAL;
+        if (members_hold(start, user) == member)
+                return 0;
+
         _cleanup_free_ char *members = field(*line, members_field);
         _cleanup_strv_free_ char **list = NULL;
         _cleanup_free_ char *joined = NULL;
@@ -408,9 +439,8 @@ static int rewrite_members(char **line, unsigned members_field, const char *user
 bool etc_db_is_member(const struct etc_db *db, const char *group, const char *user)
 {
         ssize_t i = find(db, ETC_GROUP, group);
-        _cleanup_free_ char *members = i >= 0 ? field(db->files[ETC_GROUP].lines[i], 3) : NULL;
-        _cleanup_strv_free_ char **list = members ? strv_split(members, ",") : NULL;
-        return list && strv_contains(list, user);
+        const char *start = i >= 0 ? field_start(db->files[ETC_GROUP].lines[i], 3) : NULL;
+        return start && members_hold(start, user);
 }
 
 int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member)

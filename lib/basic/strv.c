@@ -41,24 +41,31 @@ int strv_extend(char ***l, const char *s)
 
 char **strv_split(const char *s, const char *separators)
 {
-        char **l = calloc(1, sizeof(char *));
+        size_t n = 0, k = 0;
+        char **l;
 
-        if (!l)
-                return NULL;
-        while (s && *s) {
-                size_t skip = strspn(s, separators), len;
-                s += skip;
-                len = strcspn(s, separators);
+        /* Count first: one allocation, linear in the input. */
+        for (const char *p = s ?: ""; *p;) {
+                p += strspn(p, separators);
+                size_t len = strcspn(p, separators);
                 if (len == 0)
                         break;
-                char *field = strndup(s, len);
-                if (!field || strv_extend(&l, field) < 0) {
-                        free(field);
+                n++;
+                p += len;
+        }
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return NULL;
+        for (const char *p = s ?: ""; k < n;) {
+                p += strspn(p, separators);
+                size_t len = strcspn(p, separators);
+                l[k] = strndup(p, len);
+                if (!l[k]) {
                         strv_free(l);
                         return NULL;
                 }
-                free(field);
-                s += len;
+                k++;
+                p += len;
         }
         return l;
 }
