@@ -12,6 +12,8 @@ trap 'kill $fake 2>/dev/null; wait $fake 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -sf -H 'Metadata-Flavor: Google' http://127.0.0.1:$PORT/computeMetadata/v1/ >/dev/null && break; sleep 0.1; done
 echo "== metadata client and fake server ($(nproc) cores)"
 "$BUILD/bench/bench-mds" http://127.0.0.1:$PORT/computeMetadata/v1/ 4 3
+echo "== metadata-key accounts (1 000 users)"
+bench/bench-accounts.sh "$BUILD" 1000
 for b in "$BUILD"/bench/bench-*; do
 	case "$b" in *.o | *.d | */bench-mds) continue ;; esac
 	echo "== $(basename "$b")"
