@@ -11,6 +11,7 @@
 
 #include "accountsd/etc-db.h"
 #include "basic/atomic-file.h"
+#include "basic/strmap.h"
 #include "basic/strv.h"
 
 #define ETC_FILE_MAX_SIZE (64u * 1024 * 1024)
@@ -21,6 +22,11 @@ static const char *const file_names[_ETC_FILE_MAX] = {"passwd", "shadow", "group
 struct etc_file_state {
         char **lines;
         size_t n;
+        /* Index by entry name: slot = line index + 1, 0 = empty. Rebuilt
+         * lazily after lines move (append, remove). */
+        uint32_t *index;
+        size_t index_size;
+        bool index_valid;
         bool exists;
         bool changed;
         char *original;
@@ -35,12 +41,33 @@ struct id_set {
         size_t size, used;
 };
 
+/* Members of one group (group or gshadow line), built on the first
+ * membership question in a transaction: a pass asks it once per user. */
+struct member_cache {
+        enum etc_file file;
+        char *group;
+        struct strmap members;
+};
+
 struct etc_db {
         char *root;
         int etc_fd;
         struct etc_file_state files[_ETC_FILE_MAX];
         struct id_set uids, gids;
+        struct member_cache *caches;
+        size_t n_caches;
 };
+
+static void member_caches_clear(struct etc_db *db)
+{
+        for (size_t i = 0; i < db->n_caches; i++) {
+                free(db->caches[i].group);
+                strmap_done(&db->caches[i].members);
+        }
+        free(db->caches);
+        db->caches = NULL;
+        db->n_caches = 0;
+}
 
 static bool id_set_contains(const struct id_set *s, uint32_t id)
 {
@@ -82,10 +109,12 @@ void etc_db_free(struct etc_db *db)
         if (!db)
                 return;
         for (int i = 0; i < _ETC_FILE_MAX; i++) {
+                free(db->files[i].index);
                 strv_free(db->files[i].lines);
                 free(db->files[i].original);
         }
         safe_close(db->etc_fd);
+        member_caches_clear(db);
         free(db->uids.slots);
         free(db->gids.slots);
         free(db->root);
@@ -188,13 +217,54 @@ static bool name_is(const char *line, const char *name)
         return strncmp(line, name, n) == 0 && line[n] == ':';
 }
 
+static uint32_t hash_name(const char *s, size_t n)
+{
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)s[i]) * 16777619u;
+        return h;
+}
+
+static void index_rebuild(struct etc_file_state *f)
+{
+        size_t size = 64;
+        while (size < f->n * 2 + 2)
+                size *= 2;
+        uint32_t *slots = calloc(size, sizeof(uint32_t));
+        free(f->index);
+        f->index = slots;
+        f->index_size = slots ? size : 0;
+        f->index_valid = slots != NULL;
+        for (size_t i = 0; slots && i < f->n; i++) {
+                size_t len = strcspn(f->lines[i], ":");
+                if (len == 0 || !f->lines[i][len])
+                        continue;
+                size_t k = hash_name(f->lines[i], len) & (size - 1);
+                while (slots[k])
+                        k = (k + 1) & (size - 1);
+                slots[k] = (uint32_t)i + 1;
+        }
+}
+
+/* The first line whose entry name is NAME, or -1. */
 static ssize_t find(const struct etc_db *db, enum etc_file which, const char *name)
 {
-        const struct etc_file_state *f = &db->files[which];
-        for (size_t i = 0; i < f->n; i++)
-                if (name_is(f->lines[i], name))
-                        return (ssize_t)i;
-        return -1;
+        struct etc_file_state *f = (struct etc_file_state *)&db->files[which];
+        size_t len = strlen(name);
+
+        if (!f->index_valid)
+                index_rebuild(f);
+        if (!f->index_valid) { /* out of memory: scan */
+                for (size_t i = 0; i < f->n; i++)
+                        if (name_is(f->lines[i], name))
+                                return (ssize_t)i;
+                return -1;
+        }
+        ssize_t found = -1;
+        for (size_t k = hash_name(name, len) & (f->index_size - 1); f->index[k]; k = (k + 1) & (f->index_size - 1))
+                if (name_is(f->lines[f->index[k] - 1], name) && (found < 0 || f->index[k] - 1 < (size_t)found))
+                        found = (ssize_t)f->index[k] - 1;
+        return found;
 }
 
 static int parse_id(const char *line, unsigned n, uint32_t *ret)
@@ -288,6 +358,7 @@ static int append_line(struct etc_db *db, enum etc_file which, char *line /* own
                 f->n++;
         }
         f->changed = true;
+        f->index_valid = false;
         return 0;
 }
 
@@ -298,6 +369,7 @@ static void remove_line(struct etc_db *db, enum etc_file which, size_t i)
         memmove(f->lines + i, f->lines + i + 1, (f->n - i) * sizeof(char *));
         f->n--;
         f->changed = true;
+        f->index_valid = false;
 }
 
 /* Formats an entry with glibc's writer, without the newline. */
@@ -443,27 +515,63 @@ bool etc_db_is_member(const struct etc_db *db, const char *group, const char *us
         return start && members_hold(start, user);
 }
 
-int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member)
+static struct strmap *member_cache(struct etc_db *db, enum etc_file file, const char *group, const char *line)
 {
-        ssize_t i = find(db, ETC_GROUP, group);
+        for (size_t i = 0; i < db->n_caches; i++)
+                if (db->caches[i].file == file && streq(db->caches[i].group, group))
+                        return &db->caches[i].members;
+        struct member_cache *p = realloc(db->caches, (db->n_caches + 1) * sizeof(*p));
+        if (!p)
+                return NULL;
+        db->caches = p;
+        struct member_cache *c = &p[db->n_caches];
+        *c = (struct member_cache){.file = file, .group = strdup(group)};
+        if (!c->group)
+                return NULL;
+        db->n_caches++;
+        const char *m = field_start(line, 3);
+        while (m && *m && *m != ':') {
+                size_t len = strcspn(m, ",:");
+                char *name = strndup(m, len);
+                if (!name || (len && strmap_put(&c->members, name, 1) < 0)) {
+                        free(name);
+                        return NULL;
+                }
+                free(name);
+                m += len;
+                if (*m == ',')
+                        m++;
+        }
+        return &c->members;
+}
+
+static int set_member_in(struct etc_db *db, enum etc_file file, const char *group, const char *user, bool member)
+{
+        ssize_t i = find(db, file, group);
+        struct strmap *cache;
         int r;
 
         if (i < 0)
-                return -ENOENT;
-        r = rewrite_members(&db->files[ETC_GROUP].lines[i], 3, user, member);
+                return file == ETC_GROUP ? -ENOENT : 0;
+        cache = member_cache(db, file, group, db->files[file].lines[i]);
+        if (cache && strmap_get(cache, user, NULL) == member)
+                return 0;
+        r = rewrite_members(&db->files[file].lines[i], 3, user, member);
+        if (r <= 0)
+                return r;
+        db->files[file].changed = true;
+        if (cache && member)
+                return strmap_put(cache, user, 1);
+        member_caches_clear(db); /* removals are rare: rebuild on demand */
+        return 0;
+}
+
+int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member)
+{
+        int r = set_member_in(db, ETC_GROUP, group, user, member);
         if (r < 0)
                 return r;
-        if (r > 0)
-                db->files[ETC_GROUP].changed = true;
-        i = find(db, ETC_GSHADOW, group);
-        if (i >= 0) {
-                r = rewrite_members(&db->files[ETC_GSHADOW].lines[i], 3, user, member);
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        db->files[ETC_GSHADOW].changed = true;
-        }
-        return 0;
+        return set_member_in(db, ETC_GSHADOW, group, user, member);
 }
 
 int etc_db_remove_user(struct etc_db *db, const char *name)
@@ -471,6 +579,7 @@ int etc_db_remove_user(struct etc_db *db, const char *name)
         ssize_t i;
         int r;
 
+        member_caches_clear(db);
         for (enum etc_file w = ETC_GROUP; w <= ETC_GSHADOW; w++)
                 for (size_t k = 0; k < db->files[w].n; k++)
                         if (!isempty(db->files[w].lines[k]) && db->files[w].lines[k][0] != '#') {

@@ -26,13 +26,36 @@
 #include "accountsd/uid-map.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/strmap.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
 
 struct managed {
         char **names;
         char **created; /* the subset of names we created */
+        struct strmap names_index, created_index;
 };
+
+static bool managed_has(const struct managed *m, const char *name)
+{
+        return strmap_get(&m->names_index, name, NULL);
+}
+
+static bool managed_created(const struct managed *m, const char *name)
+{
+        return strmap_get(&m->created_index, name, NULL);
+}
+
+static int managed_add(struct managed *m, const char *name, bool created)
+{
+        if (!managed_has(m, name) &&
+            (strv_extend(&m->names, name) < 0 || strmap_put(&m->names_index, name, 1) < 0))
+                return -ENOMEM;
+        if (created && !managed_created(m, name) &&
+            (strv_extend(&m->created, name) < 0 || strmap_put(&m->created_index, name, 1) < 0))
+                return -ENOMEM;
+        return 0;
+}
 
 struct wanted_user {
         const char *name;
@@ -103,17 +126,15 @@ static int load_managed(const char *root, struct managed *m)
                 char *space = strchr(*l, ' ');
                 if (space)
                         *space = '\0';
-                if (!valid_user_name(*l) || strv_contains(m->names, *l))
+                if (!valid_user_name(*l) || managed_has(m, *l))
                         continue;
-                if (strv_extend(&m->names, *l) < 0 ||
-                    (space && streq(space + 1, "created") && strv_extend(&m->created, *l) < 0))
+                if (managed_add(m, *l, space && streq(space + 1, "created")) < 0)
                         return -ENOMEM;
         }
         /* Users of the reference agent were created by it: ours to manage and remove. */
         for (char **l = reference; *l; l++)
-                if (valid_user_name(*l) && !strv_contains(m->names, *l))
-                        if (strv_extend(&m->names, *l) < 0 || strv_extend(&m->created, *l) < 0)
-                                return -ENOMEM;
+                if (valid_user_name(*l) && !managed_has(m, *l) && managed_add(m, *l, true) < 0)
+                        return -ENOMEM;
         return 0;
 }
 
@@ -126,7 +147,7 @@ static int save_managed(const char *root, const struct managed *m)
                 return -ENOMEM;
         for (char **n = m->names; *n; n++) {
                 _cleanup_free_ char *line = NULL;
-                if (asprintf(&line, "%s %s", *n, strv_contains(m->created, *n) ? "created" : "existing") < 0 ||
+                if (asprintf(&line, "%s %s", *n, managed_created(m, *n) ? "created" : "existing") < 0 ||
                     strv_extend(&lines, line) < 0)
                         return -ENOMEM;
         }
@@ -166,14 +187,16 @@ static int collect_wanted(const struct ssh_key_set *keys, struct wanted_user **r
                           uint64_t *next_expiry)
 {
         struct wanted_user *w = NULL;
+        struct strmap index = {};
         size_t n = 0;
 
         for (size_t i = 0; i < keys->n_keys; i++) {
                 const struct ssh_key_line *k = &keys->keys[i];
                 size_t j;
-                for (j = 0; j < n && !streq(w[j].name, k->user); j++)
-                        ;
-                if (j == n) {
+                if (!strmap_get(&index, k->user, &j)) {
+                        j = n;
+                        if (strmap_put(&index, k->user, j) < 0)
+                                goto oom;
                         struct wanted_user *p = realloc(w, (n + 1) * sizeof(*w));
                         if (!p)
                                 goto oom;
@@ -188,10 +211,12 @@ static int collect_wanted(const struct ssh_key_set *keys, struct wanted_user **r
                 if (k->expire_usec && (!*next_expiry || k->expire_usec < *next_expiry))
                         *next_expiry = k->expire_usec;
         }
+        strmap_done(&index);
         *ret = w;
         *ret_n = n;
         return 0;
 oom:
+        strmap_done(&index);
         for (size_t j = 0; j < n; j++)
                 strv_free(w[j].keylines);
         free(w);
@@ -332,7 +357,7 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
                         res->refused++;
                         return 0;
                 }
-                if (!strv_contains(m->names, w->name) && strv_extend(&m->names, w->name) < 0)
+                if (managed_add(m, w->name, false) < 0)
                         return -ENOMEM;
         } else {
                 if (asprintf(&home, "%s/%s", o->home_base, w->name) < 0)
@@ -345,8 +370,7 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
                                                o->uid_max);
                 if ((r = etc_db_add_user(db, w->name, uid, uid, "", home, o->shell)) < 0)
                         return r;
-                if ((!strv_contains(m->names, w->name) && strv_extend(&m->names, w->name) < 0) ||
-                    (!strv_contains(m->created, w->name) && strv_extend(&m->created, w->name) < 0))
+                if (managed_add(m, w->name, true) < 0)
                         return -ENOMEM;
                 log_info("Creating user \"%s\" (UID %u).", w->name, (unsigned)uid);
                 res->created++;
@@ -367,7 +391,7 @@ static int deprovision(const struct reconcile_options *o, struct etc_db *db, str
         int r = etc_db_set_member(db, GOOGLE_SUDOERS_GROUP, name, false);
         if (r < 0 && r != -ENOENT)
                 return r;
-        if (o->deprovision_remove && strv_contains(m->created, name)) {
+        if (o->deprovision_remove && managed_created(m, name)) {
                 log_info("Removing user \"%s\" (its keys left metadata).", name);
                 etc_db_remove_user(db, name);
                 res->removed++;
@@ -375,8 +399,148 @@ static int deprovision(const struct reconcile_options *o, struct etc_db *db, str
         return 0;
 }
 
-static void write_keys(const struct reconcile_options *o, struct etc_db *db, const char *name, char **keylines,
-                       struct reconcile_result *res)
+/* What each authorized_keys file held when we last wrote or checked it: an
+ * unchanged reconcile then costs one lstat per user instead of a walk, a
+ * read and a compare. Any change to the file (content, inode, a symlink in
+ * its place) makes the stat differ and the file is checked again. */
+struct keys_seen {
+        char *name;
+        uint64_t digest;
+        uint64_t ino, size, mtime_ns;
+};
+
+struct keys_state {
+        struct keys_seen *e;
+        size_t n;
+        struct strmap index; /* name -> position in e */
+        bool changed;
+};
+
+static uint64_t digest_keys(char **keylines)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (char **k = keylines; k && *k; k++)
+                for (const char *p = *k;; p++) {
+                        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+                        if (!*p)
+                                break;
+                }
+        return h;
+}
+
+static struct keys_seen *seen_find(struct keys_state *ks, const char *name)
+{
+        size_t i;
+        return strmap_get(&ks->index, name, &i) && ks->e[i].name ? &ks->e[i] : NULL;
+}
+
+static int load_keys_state(const char *root, struct keys_state *ks)
+{
+        _cleanup_strv_free_ char **lines = NULL;
+        int r = read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "keys", &lines);
+        if (r < 0)
+                return r;
+        ks->e = calloc(strv_length(lines) + 1, sizeof(*ks->e));
+        if (!ks->e)
+                return -ENOMEM;
+        for (char **l = lines; *l; l++) {
+                char name[64];
+                unsigned long long d, ino, size, mtime;
+                if (sscanf(*l, "%63s %llx %llu %llu %llu", name, &d, &ino, &size, &mtime) != 5 || !valid_user_name(name))
+                        continue;
+                ks->e[ks->n] = (struct keys_seen){.name = strdup(name), .digest = d, .ino = ino, .size = size,
+                                                  .mtime_ns = mtime};
+                if (!ks->e[ks->n].name || strmap_put(&ks->index, name, ks->n) < 0)
+                        return -ENOMEM;
+                ks->n++;
+        }
+        return 0;
+}
+
+static int save_keys_state(const char *root, struct keys_state *ks)
+{
+        _cleanup_strv_free_ char **lines = calloc(1, sizeof(char *));
+        if (!ks->changed)
+                return 0;
+        if (!lines)
+                return -ENOMEM;
+        for (size_t i = 0; i < ks->n; i++) {
+                _cleanup_free_ char *line = NULL;
+                if (!ks->e[i].name)
+                        continue;
+                if (asprintf(&line, "%s %llx %llu %llu %llu", ks->e[i].name, (unsigned long long)ks->e[i].digest,
+                             (unsigned long long)ks->e[i].ino, (unsigned long long)ks->e[i].size,
+                             (unsigned long long)ks->e[i].mtime_ns) < 0 ||
+                    strv_extend(&lines, line) < 0)
+                        return -ENOMEM;
+        }
+        return write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "keys", lines, NULL);
+}
+
+static void free_keys_state(struct keys_state *ks)
+{
+        strmap_done(&ks->index);
+        for (size_t i = 0; i < ks->n; i++)
+                free(ks->e[i].name);
+        free(ks->e);
+}
+
+static bool stat_keys_file(const char *root, const char *home, struct stat *st)
+{
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s%s/.ssh/authorized_keys", root_prefix(root), home) < 0)
+                return false;
+        return lstat(path, st) == 0 && S_ISREG(st->st_mode);
+}
+
+static uint64_t mtime_ns(const struct stat *st)
+{
+        return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+}
+
+static void remember_keys(struct keys_state *ks, const char *root, const char *name, const char *home,
+                          char **keylines)
+{
+        struct keys_seen *e = seen_find(ks, name);
+        struct stat st;
+
+        if (!keylines || !stat_keys_file(root, home, &st)) {
+                if (e) {
+                        free(e->name);
+                        e->name = NULL; /* dropped when saved */
+                        ks->changed = true;
+                }
+                return;
+        }
+        if (!e) {
+                struct keys_seen *p = realloc(ks->e, (ks->n + 1) * sizeof(*p));
+                if (!p)
+                        return;
+                ks->e = p;
+                e = &ks->e[ks->n];
+                *e = (struct keys_seen){.name = strdup(name)};
+                if (!e->name || strmap_put(&ks->index, name, ks->n) < 0)
+                        return;
+                ks->n++;
+        }
+        e->digest = digest_keys(keylines);
+        e->ino = st.st_ino;
+        e->size = (uint64_t)st.st_size;
+        e->mtime_ns = mtime_ns(&st);
+        ks->changed = true;
+}
+
+static bool keys_unchanged(struct keys_state *ks, const char *root, const char *name, const char *home,
+                           char **keylines)
+{
+        struct keys_seen *e = seen_find(ks, name);
+        struct stat st;
+        return e && keylines && e->digest == digest_keys(keylines) && stat_keys_file(root, home, &st) &&
+               e->ino == st.st_ino && e->size == (uint64_t)st.st_size && e->mtime_ns == mtime_ns(&st);
+}
+
+static void write_keys(const struct reconcile_options *o, struct etc_db *db, struct keys_state *ks, const char *name,
+                       char **keylines, struct reconcile_result *res)
 {
         _cleanup_free_ char *home = NULL;
         uid_t uid;
@@ -384,6 +548,8 @@ static void write_keys(const struct reconcile_options *o, struct etc_db *db, con
         int r;
 
         if (etc_db_get_user(db, name, &uid, &gid, &home) < 0 || uid < o->uid_min)
+                return;
+        if (keys_unchanged(ks, o->root, name, home, keylines))
                 return;
         if (keylines && (r = home_create(o->root, home, uid, gid)) < 0) {
                 log_error_errno(r, "Cannot create home \"%s\" of \"%s\": %m", home, name);
@@ -397,8 +563,11 @@ static void write_keys(const struct reconcile_options *o, struct etc_db *db, con
                 log_error_errno(r, "Cannot write the keys of \"%s\": %m", name);
         if (r < 0 && !(r == -ENOENT && !keylines))
                 res->failed++;
-        else if (r > 0)
-                res->keys_written++;
+        else {
+                if (r > 0)
+                        res->keys_written++;
+                remember_keys(ks, o->root, name, home, keylines);
+        }
 }
 
 int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *keys, struct reconcile_result *ret)
@@ -411,12 +580,14 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
         struct reconcile_result res = {};
         size_t n_wanted = 0;
         struct home_owner *homes = scan_homes(o);
+        struct keys_state ks = {};
+        struct strmap wanted_index = {};
         int r;
 
         if (!gone)
                 return -ENOMEM;
         if ((r = etc_db_load(o->root, &db)) < 0 || (r = uid_map_load(o->root, &map)) < 0 ||
-            (r = load_managed(o->root, &m)) < 0 || (r = collect_wanted(keys, &wanted, &n_wanted, &res.next_expiry_usec)) < 0)
+            (r = load_managed(o->root, &m)) < 0 || (r = load_keys_state(o->root, &ks)) < 0 || (r = collect_wanted(keys, &wanted, &n_wanted, &res.next_expiry_usec)) < 0)
                 goto out;
         for (size_t i = 0; i < n_wanted; i++) {
                 if (streq(wanted[i].name, "root")) {
@@ -428,15 +599,16 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
                         res.failed++;
                 }
         }
-        for (char **n = m.names; *n; n++) {
-                bool still = false;
-                for (size_t i = 0; i < n_wanted && !still; i++)
-                        still = streq(wanted[i].name, *n);
-                if (!still && strv_extend(&gone, *n) < 0) {
+        for (size_t i = 0; i < n_wanted; i++)
+                if (strmap_put(&wanted_index, wanted[i].name, i) < 0) {
                         r = -ENOMEM;
                         goto out;
                 }
-        }
+        for (char **n = m.names; *n; n++)
+                if (!strmap_get(&wanted_index, *n, NULL) && strv_extend(&gone, *n) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
         for (char **n = gone; *n; n++)
                 if ((r = deprovision(o, db, &m, *n, &res)) < 0)
                         goto out;
@@ -446,16 +618,17 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
         }
         /* Homes and keys only once the accounts they belong to are on disk. */
         for (size_t i = 0; i < n_wanted; i++)
-                if (strv_contains(m.names, wanted[i].name))
-                        write_keys(o, db, wanted[i].name, wanted[i].keylines, &res);
+                if (managed_has(&m, wanted[i].name))
+                        write_keys(o, db, &ks, wanted[i].name, wanted[i].keylines, &res);
         for (char **n = gone; *n; n++) {
-                write_keys(o, db, *n, NULL, &res);
+                write_keys(o, db, &ks, *n, NULL, &res);
                 strv_remove(m.names, *n);
                 strv_remove(m.created, *n);
         }
         if (n_wanted && (r = ensure_sudoers_file(o->root)) < 0)
                 log_error_errno(r, "Cannot write /etc/sudoers.d/google_sudoers: %m");
-        if ((r = uid_map_save(map)) < 0 || (r = save_managed(o->root, &m)) < 0) {
+        if ((r = uid_map_save(map)) < 0 || (r = save_managed(o->root, &m)) < 0 ||
+            (r = save_keys_state(o->root, &ks)) < 0) {
                 log_error_errno(r, "Cannot save the state under " OSLOGIN_LOCALSTATEDIR "/lib: %m");
                 goto out;
         }
@@ -466,6 +639,10 @@ out:
                 strv_free(wanted[i].keylines);
         free(wanted);
         free_homes(homes);
+        free_keys_state(&ks);
+        strmap_done(&wanted_index);
+        strmap_done(&m.names_index);
+        strmap_done(&m.created_index);
         strv_free(m.names);
         strv_free(m.created);
         return r;

@@ -118,16 +118,19 @@ static int apply(struct daemon *d, const struct metadata_document *doc)
         sigaddset(&term, SIGTERM);
         sigaddset(&term, SIGINT);
         sigprocmask(SIG_BLOCK, &term, &saved);
+        uint64_t start = now_monotonic_usec();
         r = keys_reconcile(&o, &keys, &res);
+        uint64_t took_usec = now_monotonic_usec() - start;
         sigprocmask(SIG_SETMASK, &saved, NULL);
         ssh_key_set_done(&keys);
         if (r < 0)
                 return log_error_errno(r, "Reconcile failed, nothing applied: %m");
         d->retry_at_usec = res.failed > 0 ? now_monotonic_usec() + RETRY_FAILED_USEC : 0;
         d->next_expiry_usec = res.next_expiry_usec;
-        log_info("Reconciled (%s mode): %u created, %u removed, %u key files written, %u failed, %u refused.",
-                 oslogin ? "OS Login" : "metadata keys", res.created, res.removed, res.keys_written, res.failed,
-                 res.refused);
+        log_info("Reconciled (%s mode) in %llu ms: %u created, %u removed, %u key files written, %u failed, "
+                 "%u refused.",
+                 oslogin ? "OS Login" : "metadata keys", (unsigned long long)(took_usec / 1000), res.created,
+                 res.removed, res.keys_written, res.failed, res.refused);
         sd_notifyf(0, "STATUS=%s mode; last reconcile: %u created, %u removed, %u failed",
                    oslogin ? "OS Login" : "metadata keys", res.created, res.removed, res.failed);
         return 0;

@@ -3,6 +3,7 @@ BASIC_SRCS := \
 	lib/basic/atomic-file.c \
 	lib/basic/log.c \
 	lib/basic/parse-util.c \
+	lib/basic/strmap.c \
 	lib/basic/strv.c \
 	lib/basic/valid.c
 
