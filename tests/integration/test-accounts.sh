@@ -134,6 +134,44 @@ check "dave logs in again" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
 # Reference state migrates: users listed in google_users are managed.
 check "google_users kept in sync" grep -qx dave /var/lib/google/google_users
 
+# Instance vs project vs block, and the legacy sshKeys spelling.
+set_keys "dave:$(key dave)"
+curl -sf -X PUT --data-binary "hank:$(key bob)" "$CTL/attributes/project/sshKeys" >/dev/null
+once
+check "project ssh-keys (grace) and legacy project sshKeys (hank) apply" bash -c 'getent passwd grace && getent passwd hank' 
+curl -sf -X PUT --data TRUE "$CTL/attributes/instance/block-project-ssh-keys" >/dev/null
+once
+check_fails "block-project-ssh-keys: grace's managed keys removed" grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
+curl -sf -X PUT --data FALSE "$CTL/attributes/instance/block-project-ssh-keys" >/dev/null
+curl -sf -X PUT --data-binary "ivy:$(key carol)" "$CTL/attributes/instance/sshKeys" >/dev/null
+once
+check "instance legacy sshKeys applies (ivy)" getent passwd ivy
+check_fails "a non-empty instance sshKeys blocks project keys too" grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
+curl -sf -X DELETE "$CTL/attributes/instance/sshKeys" >/dev/null
+curl -sf -X DELETE "$CTL/attributes/project/sshKeys" >/dev/null
+
+# Mode switch: enable-oslogin=TRUE means no metadata key grants access.
+curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin" >/dev/null
+curl -sf -X PUT --data TRUE "$CTL/attributes/project/enable-oslogin" >/dev/null
+once
+check_fails "enable-oslogin (project level, instance unset): dave's metadata keys removed" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+check_fails "enable-oslogin: dave cannot log in with a metadata key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+curl -sf -X PUT --data FALSE "$CTL/attributes/instance/enable-oslogin" >/dev/null
+once
+check "instance FALSE overrides project TRUE: dave's keys are back" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+curl -sf -X DELETE "$CTL/attributes/project/enable-oslogin" >/dev/null
+
+# Migration from the reference agent: its users and marker lines are taken over.
+mkdir -p /home/olduser/.ssh
+useradd -M -d /home/olduser -s /bin/bash -u 1500 olduser
+printf 'olduser-own-line\n# Added by Google\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStaleReferenceKey old\n' >/home/olduser/.ssh/authorized_keys
+chown -R olduser:olduser /home/olduser
+echo olduser >>/var/lib/google/google_users
+once
+check_fails "reference user without keys in metadata: stale managed key removed" grep -q StaleReferenceKey /home/olduser/.ssh/authorized_keys
+check "reference user's own line kept" grep -q olduser-own-line /home/olduser/.ssh/authorized_keys
+check_fails "reference user dropped from google_users once deprovisioned" grep -qx olduser /var/lib/google/google_users
+
 # The daemon proper: READY after the first reconcile, long-poll wake-up, outage.
 NOTIFY=/run/notify.sock
 python3 -c '
