@@ -11,3 +11,8 @@ install-units: $(B)/units/oslogin-accountsd.service
 	install -D -m 0644 units/oslogin-sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/oslogin.conf
 INSTALL_RULES += install-units
 .PHONY: install-units
+
+install-config:
+	install -D -m 0644 config/oslogin.conf $(DESTDIR)$(SYSCONFDIR)/oslogin/oslogin.conf
+INSTALL_RULES += install-config
+.PHONY: install-config
