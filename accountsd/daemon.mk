@@ -10,3 +10,13 @@ install-accountsd: $(ACCOUNTSD_BIN)
 	install -D -m 0755 $(ACCOUNTSD_BIN) $(DESTDIR)$(SBINDIR)/oslogin-accountsd
 INSTALL_RULES += install-accountsd
 .PHONY: install-accountsd
+
+OSLOGINCTL_BIN := $(B)/accountsd/osloginctl
+$(OSLOGINCTL_BIN): $(B)/accountsd/osloginctl.o $(B)/libaccountsd.a $(B)/libmds.a $(B)/libbasic.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) -lpthread
+PROGRAMS += $(OSLOGINCTL_BIN)
+
+install-osloginctl: $(OSLOGINCTL_BIN)
+	install -D -m 0755 $(OSLOGINCTL_BIN) $(DESTDIR)$(SBINDIR)/osloginctl
+INSTALL_RULES += install-osloginctl
+.PHONY: install-osloginctl

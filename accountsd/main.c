@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "accountsd/keys-reconcile.h"
+#include "accountsd/sysconf.h"
 #include "basic/log.h"
 #include "mds/config.h"
 #include "mds/mds-client.h"
@@ -29,6 +30,9 @@
 #define LONG_POLL_SEC 60u
 #define BACKOFF_MAX_USEC (30u * 1000000u)
 #define RETRY_FAILED_USEC (30u * 1000000u)
+/* sshd waits for READY=1; local users must still get in when the metadata
+ * server is down at boot, so readiness is declared after this long anyway. */
+#define READY_TIMEOUT_USEC (30u * 1000000u)
 
 static volatile sig_atomic_t reload_requested;
 
@@ -44,6 +48,8 @@ struct daemon {
         uint64_t retry_at_usec; /* a per-user operation failed: retry then (monotonic), 0: none */
         uint64_t next_expiry_usec;
         uint64_t watchdog_usec;
+        uint64_t started_usec;
+        bool oslogin_active;
 };
 
 static void on_sighup(int sig)
@@ -120,6 +126,21 @@ static int apply(struct daemon *d, const struct metadata_document *doc)
         sigprocmask(SIG_BLOCK, &term, &saved);
         uint64_t start = now_monotonic_usec();
         r = keys_reconcile(&o, &keys, &res);
+        if (r >= 0 && oslogin != d->oslogin_active) {
+                /* The mode switch: the host configuration follows enable-oslogin. */
+                struct sysconf_options so;
+                sysconf_options_default(&so);
+                so.root = d->root;
+                int q = oslogin ? sysconf_activate(&so) : sysconf_deactivate(&so);
+                if (q < 0)
+                        log_error_errno(q, "Cannot %s the OS Login configuration: %m",
+                                        oslogin ? "activate" : "deactivate");
+                else {
+                        log_info("OS Login configuration %s (enable-oslogin=%s).",
+                                 oslogin ? "activated" : "deactivated", oslogin ? "true" : "false");
+                        d->oslogin_active = oslogin;
+                }
+        }
         uint64_t took_usec = now_monotonic_usec() - start;
         sigprocmask(SIG_SETMASK, &saved, NULL);
         ssh_key_set_done(&keys);
@@ -153,6 +174,12 @@ static unsigned poll_seconds(const struct daemon *d)
 
 static void backoff(struct daemon *d, int error)
 {
+        if (!d->ready && now_monotonic_usec() - d->started_usec >= READY_TIMEOUT_USEC) {
+                d->ready = true;
+                log_warning("No reconcile after %u s; declaring readiness so sshd can start (accounts unchanged).",
+                            READY_TIMEOUT_USEC / 1000000u);
+                sd_notify(0, "READY=1\nSTATUS=metadata server unreachable; accounts unchanged, retrying");
+        }
         uint64_t delay = MIN(500000ull << MIN(d->failures, 10u), (uint64_t)BACKOFF_MAX_USEC);
         delay = delay / 2 + (uint64_t)random() % (delay / 2 + 1);
         /* One line when an outage starts, then one every 20 failures. */
@@ -264,6 +291,15 @@ int main(int argc, char *argv[])
                 return 1;
         if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
                 d.watchdog_usec = 0;
+        d.started_usec = now_monotonic_usec();
+        {
+                /* Start from what the host has, so a restart neither flaps nor misses a switch. */
+                struct sysconf_options so;
+                struct sysconf_status st;
+                sysconf_options_default(&so);
+                so.root = d.root;
+                d.oslogin_active = sysconf_get_status(&so, &st) == 0 && (st.nsswitch || st.sshd);
+        }
         log_info("Watching %s (root %s).", mds_client_base_url(d.client), d.root);
         r = run(&d);
         mds_client_free(d.client);
