@@ -342,7 +342,7 @@ static int ensure_sudoers_file(const char *root)
 }
 
 static int provision(const struct reconcile_options *o, struct etc_db *db, struct uid_map *map,
-                     const struct home_owner *homes, struct managed *m, const struct wanted_user *w,
+                     struct home_owner **homes, struct managed *m, const struct wanted_user *w,
                      struct reconcile_result *res)
 {
         _cleanup_free_ char *home = NULL;
@@ -362,9 +362,12 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
         } else {
                 if (asprintf(&home, "%s/%s", o->home_base, w->name) < 0)
                         return -ENOMEM;
-                r = allocate_uid(o, db, map, homes, w->name, home, &uid);
+                /* Who owns which home matters only when a UID is handed out. */
+                if (!*homes)
+                        *homes = scan_homes(o);
+                r = allocate_uid(o, db, map, *homes, w->name, home, &uid);
                 if (r == -ENOSPC) /* the hint may have skipped freed ids: one full pass */
-                        r = allocate_uid(o, db, map, homes, w->name, home, &uid);
+                        r = allocate_uid(o, db, map, *homes, w->name, home, &uid);
                 if (r < 0)
                         return log_error_errno(r, "No free UID for \"%s\" in [%u, %u].", w->name, o->uid_min,
                                                o->uid_max);
@@ -579,7 +582,7 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
         struct wanted_user *wanted = NULL;
         struct reconcile_result res = {};
         size_t n_wanted = 0;
-        struct home_owner *homes = scan_homes(o);
+        struct home_owner *homes = NULL;
         struct keys_state ks = {};
         struct strmap wanted_index = {};
         int r;
@@ -594,7 +597,7 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
                         res.refused++;
                         continue;
                 }
-                if ((r = provision(o, db, map, homes, &m, &wanted[i], &res)) < 0) {
+                if ((r = provision(o, db, map, &homes, &m, &wanted[i], &res)) < 0) {
                         log_error_errno(r, "Cannot provision \"%s\": %m", wanted[i].name);
                         res.failed++;
                 }
