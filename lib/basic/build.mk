@@ -5,6 +5,7 @@ BASIC_SRCS := \
 	lib/basic/parse-util.c \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \
+	lib/basic/sudoers.c \
 	lib/basic/valid.c
 
 BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)

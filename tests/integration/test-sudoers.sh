@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Per-admin sudoers drop-ins with a real sudo and visudo on a private /etc:
+# names with '.', validation before rename, revocation, a full disk.
+. "$(dirname "$0")/../lib.sh"
+enter_namespace "$@"
+TOOL=$BUILD/tests/tools/sudoers-tool
+[ -x "$TOOL" ] || { not_ok "sudoers-tool built"; done_testing; }
+private_etc
+private_dir /var/lib/oslogin
+useradd -M -s /bin/bash first.last
+useradd -M -s /bin/bash plainuser
+D=/var/lib/oslogin/sudoers.d
+
+check "include file written" "$TOOL" / include
+check_eq "include file content" "#includedir /var/lib/oslogin/sudoers.d" "$(grep -v '^#[^i]' /etc/sudoers.d/oslogin)"
+check "grant first.last" "$TOOL" / grant first.last
+check_eq "drop-in name has no dot (sudo would ignore it)" "first_2elast 440 root" \
+	"$(ls $D) $(stat -c '%a %U' $D/first_2elast)"
+check "visudo -c accepts the whole configuration" visudo -c -q
+check "real sudo -l lists the rule for first.last" bash -c 'sudo -l -U first.last | grep -q "NOPASSWD: ALL"'
+check_fails "plainuser has no sudo" bash -c 'sudo -l -U plainuser | grep -q NOPASSWD'
+check_eq "grant again: unchanged" unchanged "$("$TOOL" / grant first.last)"
+check_eq "list decodes names" "first.last" "$("$TOOL" / list)"
+before=$(cat $D/first_2elast)
+check_fails "an invalid rule is refused by visudo before rename" "$TOOL" / grant first.last 'ALL=(ALL) BOGUS:ALL ALL'
+check_eq "previous drop-in intact" "$before" "$(cat $D/first_2elast)"
+check_fails "a rule with a newline is refused" "$TOOL" / grant first.last "$(printf 'ALL\nroot ALL=(ALL) ALL')"
+check_eq "no temp file left" "first_2elast" "$(ls -A $D | xargs)"
+check "revoke" "$TOOL" / revoke first.last
+check_fails "revoked: sudo -l no longer lists it" bash -c 'sudo -l -U first.last | grep -q NOPASSWD'
+check_fails "invalid user names refused" "$TOOL" / grant ../etc
+
+# A full disk never leaves an empty or half-written file in place.
+"$TOOL" / grant plainuser >/dev/null
+mount -t tmpfs -o size=16k tmpfs $D
+"$TOOL" / grant plainuser >/dev/null 2>&1   # re-creates it on the small fs
+dd if=/dev/zero of=$D/.filler bs=1k count=64 2>/dev/null
+check_fails "grant on a full disk fails" "$TOOL" / grant first.last
+check_fails "no file for first.last" test -e $D/first_2elast
+check_eq "no temp left on the full disk" ".filler plainuser" "$(ls -A $D | xargs)"
+check "visudo -c still passes" visudo -c -q
+done_testing
