@@ -22,6 +22,23 @@ check "no maintainer script edits sshd, nsswitch or PAM" bash -c \
 	"dpkg-deb -e '$DEB' '$WORK/ctl' && ! grep -lE '/etc/ssh/sshd_config|/etc/nsswitch.conf|/etc/pam.d' '$WORK'/ctl/post* '$WORK'/ctl/pre* 2>/dev/null"
 check "conffile /etc/oslogin/oslogin.conf" grep -qx /etc/oslogin/oslogin.conf "$WORK/ctl/conffiles"
 
+# The RPMs (Debian's rpmbuild; BuildRequires are Fedora names, hence --nodeps).
+if command -v rpmbuild >/dev/null; then
+	R=$WORK/rpm
+	mkdir -p "$R/SOURCES"
+	tar -C "$WORK" -czf "$R/SOURCES/oslogin-0.1.0.tar.gz" --exclude=oslogin-0.1.0/build oslogin-0.1.0
+	rpmbuild --define "_topdir $R" --define "_unitdir /usr/lib/systemd/system" \
+		--define "_tmpfilesdir /usr/lib/tmpfiles.d" --define "_sysusersdir /usr/lib/sysusers.d" \
+		--nodeps -bb "$WORK/oslogin-0.1.0/rpm/oslogin.spec" >"$WORK/rpmbuild.log" 2>&1
+	check_eq "rpmbuild -bb rpm/oslogin.spec" 0 "$?"
+	layout() { sed -e 's|^\./|/|' -e 's|\.gz$||' -e 's|^/lib/|/usr/lib/|' | grep -vE '/$|^/usr/lib/\.build-id|^/usr/share/doc' | sort; }
+	debs=$(for d in "$DEB" "$FAKEDEB"; do dpkg-deb -c "$d" | awk '$1 !~ /^d/ {print $6}'; done | layout)
+	rpms=$(for r in "$R"/RPMS/*/*.rpm; do rpm -qlp "$r" 2>/dev/null; done | layout)
+	check_eq "rpm -qlp layout matches the debs' (lib dirs, compression and docs aside)" "$debs" "$rpms"
+else
+	skip "rpmbuild" "rpm not installed"
+fi
+
 # A throwaway system: the real one seen through overlays.
 private_etc
 for d in /usr /var; do
