@@ -59,8 +59,12 @@ check "every directory above the AKC is root-owned and not group/world-writable"
 	'p=/usr/sbin/oslogin-authorized-keys; while [ "$p" != / ]; do [ "$(stat -c %U "$p")" = root ] && [ $(( 0$(stat -c %a "$p") & 022 )) -eq 0 ] || exit 1; p=$(dirname "$p"); done'
 check "sshd_config untouched by the install" cmp -s /etc/ssh/sshd_config /run/private-etc.*/ssh/sshd_config
 check "dpkg -i again (reinstall)" dpkg -i "$DEB"
+cp -a /etc/nsswitch.conf /run/nsswitch.before
+check "osloginctl activate (installed)" /usr/sbin/osloginctl --no-reload activate
+check "nsswitch now has oslogin" grep -q ' oslogin$' /etc/nsswitch.conf
 echo "dave 1001" >/var/lib/oslogin/uidmap
 check "dpkg --purge" dpkg --purge oslogin oslogin-fake-metadata
+check "removal deactivated OS Login: nsswitch.conf as before" cmp /run/nsswitch.before /etc/nsswitch.conf
 for path in /usr/sbin/oslogin-accountsd /usr/bin/oslogin-fake-metadata /etc/oslogin /var/lib/oslogin \
 	/lib/systemd/system/oslogin-accountsd.service /etc/systemd/system/multi-user.target.wants/oslogin-accountsd.service; do
 	check_fails "purged: $path gone" test -e "$path"
