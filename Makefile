@@ -74,7 +74,7 @@ BENCH_PROGRAMS :=
 # (e.g. $(B)/libaccountsd.a); fragments append to it.
 UNIT_TEST_LIBS :=
 
-.PHONY: all check check-quick demo install clean deps fuzz bench format
+.PHONY: all check check-quick demo install clean deps fuzz bench format robustness
 all:
 
 include lib/basic/build.mk
@@ -135,6 +135,10 @@ install: all $(INSTALL_RULES)
 
 bench: all $(BENCH_PROGRAMS) $(TEST_PROGRAMS)
 	bench/run.sh $(B)
+
+# doc/robustness.md from the logs of the last make check.
+robustness:
+	scripts/robustness-report.sh build/test-logs > doc/robustness.md
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
