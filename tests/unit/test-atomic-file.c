@@ -88,10 +88,56 @@ static void test_symlinks(void **state)
         assert_true(fd >= 0);
         close(fd);
         assert_int_equal(open_dir_nofollow(dfd, "dirlink", 0), -ELOOP);
+        /* A symlink in the middle of the path is refused as well. */
+        assert_int_equal(mkdirat(dfd, "real/sub", 0755), 0);
+        assert_int_equal(open_dir_nofollow(dfd, "dirlink/sub", 0), -ELOOP);
+        fd = open_dir_nofollow(dfd, "real//sub/", 0);
+        assert_true(fd >= 0);
+        close(fd);
         assert_int_equal(open_dir_nofollow(dfd, "real/../real", 0), -EINVAL);
         fd = open_dir_nofollow(AT_FDCWD, dir, 0);
         assert_true(fd >= 0);
         close(fd);
+}
+
+static void test_owner_and_mode(void **state)
+{
+        struct atomic_file af = {};
+        struct stat st;
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        /* Owner and mode are set on the temp's descriptor, before any data. */
+        assert_int_equal(atomic_file_begin(dfd, "owned", 0604, 65534, 65533, &af), 0);
+        assert_int_equal(fstat(fileno(af.f), &st), 0);
+        assert_int_equal(st.st_uid, 65534);
+        assert_int_equal(st.st_gid, 65533);
+        assert_int_equal(st.st_mode & 07777, 0604);
+        assert_true(strncmp(af.temp_name, ".#owned-", 8) == 0);
+        assert_int_equal(faccessat(dfd, af.temp_name, F_OK, AT_SYMLINK_NOFOLLOW), 0);
+        fputs("data\n", af.f);
+        assert_int_equal(atomic_file_commit(&af), 0);
+        atomic_file_abort(&af); /* safe after commit, must not unlink "owned" */
+        assert_int_equal(fstatat(dfd, "owned", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_uid, 65534);
+        assert_int_equal(st.st_gid, 65533);
+        assert_int_equal(st.st_mode & 07777, 0604);
+        assert_int_equal(st.st_size, 5);
+        assert_int_equal(unlinkat(dfd, "owned", 0), 0);
+}
+
+static void test_early_return_unlinks_temp(void **state)
+{
+        char *temp = NULL;
+        (void)state;
+        {
+                _cleanup_atomic_file_ struct atomic_file af = {};
+                assert_int_equal(atomic_file_begin(dfd, "scoped", 0600, (uid_t)-1, (gid_t)-1, &af), 0);
+                temp = strdup(af.temp_name);
+        }
+        assert_int_equal(faccessat(dfd, temp, F_OK, AT_SYMLINK_NOFOLLOW), -1);
+        assert_int_equal(errno, ENOENT);
+        free(temp);
 }
 
 int main(void)
@@ -100,6 +146,8 @@ int main(void)
                 cmocka_unit_test(test_write_and_replace),
                 cmocka_unit_test(test_abort_leaves_nothing),
                 cmocka_unit_test(test_symlinks),
+                cmocka_unit_test(test_owner_and_mode),
+                cmocka_unit_test(test_early_return_unlinks_temp),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
