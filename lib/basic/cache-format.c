@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <endian.h>
+#include <string.h>
+
+#include "basic/cache-format.h"
+
+#define CHECKSUM_PRIME 0x9e3779b97f4a7c15ull
+
+static inline uint64_t rotl64(uint64_t v, unsigned n)
+{
+        return (v << n) | (v >> (64 - n));
+}
+
+static inline uint64_t lane_step(uint64_t h, uint64_t w)
+{
+        return rotl64((h ^ w) * CHECKSUM_PRIME, 31);
+}
+
+uint64_t cache_checksum(const void *data, size_t size)
+{
+        const uint8_t *p = data;
+        uint64_t lane[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
+                            0x082efa98ec4e6c89ull};
+        size_t i = 0;
+
+        /* Four independent multiply chains keep the CPU busy while the
+         * next words load. */
+        for (; i + 32 <= size; i += 32)
+                for (unsigned l = 0; l < 4; l++) {
+                        uint64_t w;
+                        memcpy(&w, p + i + 8 * l, 8);
+                        lane[l] = lane_step(lane[l], le64toh(w));
+                }
+        for (unsigned l = 0; i + 8 <= size; i += 8, l++) {
+                uint64_t w;
+                memcpy(&w, p + i, 8);
+                lane[l] = lane_step(lane[l], le64toh(w));
+        }
+        if (i < size) {
+                uint64_t w = 0;
+                memcpy(&w, p + i, size - i);
+                lane[3] = lane_step(lane[3], le64toh(w) ^ 0xff);
+        }
+
+        uint64_t h = (uint64_t)size * CHECKSUM_PRIME;
+        for (unsigned l = 0; l < 4; l++)
+                h = lane_step(h, lane[l]);
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+        return h;
+}
+
+static inline uint32_t fmix32(uint32_t h)
+{
+        h ^= h >> 16;
+        h *= 0x85ebca6bu;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35u;
+        h ^= h >> 16;
+        return h;
+}
+
+uint32_t cache_hash_name(const char *name, size_t len)
+{
+        uint32_t h = 0x811c9dc5u;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (uint8_t)name[i]) * 0x01000193u;
+        return fmix32(h);
+}
+
+uint32_t cache_hash_id(uint32_t id)
+{
+        return fmix32(id ^ 0x5bd1e995u);
+}

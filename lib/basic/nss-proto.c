@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "basic/nss-proto.h"
+
+bool nss_proto_type_by_name(enum nss_proto_type type)
+{
+        return type == NSS_PROTO_GETPWNAM || type == NSS_PROTO_GETGRNAM || type == NSS_PROTO_INITGROUPS;
+}
+
+static bool type_valid(uint32_t type)
+{
+        return type >= NSS_PROTO_GETPWNAM && type <= NSS_PROTO_INITGROUPS;
+}
+
+const char *nss_proto_type_to_string(enum nss_proto_type type)
+{
+        static const char *const names[] = {
+                [NSS_PROTO_GETPWNAM] = "getpwnam", [NSS_PROTO_GETPWUID] = "getpwuid",
+                [NSS_PROTO_GETGRNAM] = "getgrnam", [NSS_PROTO_GETGRGID] = "getgrgid",
+                [NSS_PROTO_INITGROUPS] = "initgroups",
+        };
+        return type_valid(type) ? names[type] : "invalid";
+}
+
+const char *nss_proto_status_to_string(enum nss_proto_status status)
+{
+        static const char *const names[] = {
+                [NSS_PROTO_FOUND] = "found", [NSS_PROTO_NOTFOUND] = "notfound",
+                [NSS_PROTO_UNAVAIL] = "unavail", [NSS_PROTO_TRYAGAIN] = "tryagain",
+        };
+        return (unsigned)status < ELEMENTSOF(names) ? names[status] : "invalid";
+}
+
+int nss_proto_request_by_name(enum nss_proto_type type, const char *name, struct nss_proto_request *ret)
+{
+        if (!type_valid(type) || !nss_proto_type_by_name(type) || !valid_user_name(name))
+                return -EINVAL;
+        *ret = (struct nss_proto_request){.type = type};
+        strcpy(ret->name, name); /* valid_user_name(): at most USER_NAME_MAX bytes */
+        return 0;
+}
+
+int nss_proto_request_by_id(enum nss_proto_type type, uint32_t id, struct nss_proto_request *ret)
+{
+        if (!type_valid(type) || nss_proto_type_by_name(type))
+                return -EINVAL;
+        *ret = (struct nss_proto_request){.type = type, .id = id};
+        return 0;
+}
+
+static int put_header(struct byte_buffer *b, uint16_t kind, uint32_t payload_size)
+{
+        uint8_t h[NSS_PROTO_HEADER_SIZE];
+        uint32_t magic = htole32(NSS_PROTO_MAGIC), size = htole32(payload_size);
+        uint16_t version = htole16(NSS_PROTO_VERSION), k = htole16(kind);
+
+        memcpy(h, &magic, 4);
+        memcpy(h + 4, &version, 2);
+        memcpy(h + 6, &k, 2);
+        memcpy(h + 8, &size, 4);
+        return byte_buffer_put_bytes(b, h, sizeof(h));
+}
+
+int nss_proto_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
+{
+        uint32_t magic, size;
+        uint16_t version, kind;
+        size_t max = is_reply ? NSS_PROTO_REPLY_MAX : NSS_PROTO_REQUEST_MAX;
+
+        memcpy(&magic, header, 4);
+        memcpy(&version, header + 4, 2);
+        memcpy(&kind, header + 6, 2);
+        memcpy(&size, header + 8, 4);
+        kind = le16toh(kind);
+        size = le32toh(size);
+        if (le32toh(magic) != NSS_PROTO_MAGIC || le16toh(version) != NSS_PROTO_VERSION ||
+            size > max - NSS_PROTO_HEADER_SIZE)
+                return -EBADMSG;
+        if (is_reply ? kind > NSS_PROTO_TRYAGAIN : !type_valid(kind))
+                return -EBADMSG;
+        *ret_kind = kind;
+        *ret_payload_size = size;
+        return 0;
+}
+
+int nss_proto_request_encode(const struct nss_proto_request *q, struct byte_buffer *b)
+{
+        size_t start = b->size;
+        int k;
+
+        if (!type_valid(q->type))
+                return -EINVAL;
+        if (nss_proto_type_by_name(q->type)) {
+                if (!valid_user_name(q->name))
+                        return -EINVAL;
+                k = put_header(b, (uint16_t)q->type, (uint32_t)strlen(q->name));
+                if (k >= 0)
+                        k = byte_buffer_put_bytes(b, q->name, strlen(q->name));
+        } else {
+                k = put_header(b, (uint16_t)q->type, 4);
+                if (k >= 0)
+                        k = byte_buffer_put_u32(b, q->id);
+        }
+        if (k < 0)
+                b->size = start;
+        return k;
+}
+
+int nss_proto_request_decode(const uint8_t *msg, size_t size, struct nss_proto_request *ret)
+{
+        struct nss_proto_request q = {};
+        uint32_t payload_size;
+        uint16_t kind;
+
+        if (size < NSS_PROTO_HEADER_SIZE || nss_proto_header_decode(msg, false, &kind, &payload_size) < 0 ||
+            payload_size != size - NSS_PROTO_HEADER_SIZE)
+                return -EBADMSG;
+        q.type = kind;
+        if (nss_proto_type_by_name(q.type)) {
+                if (payload_size == 0 || payload_size > USER_NAME_MAX ||
+                    memchr(msg + NSS_PROTO_HEADER_SIZE, 0, payload_size))
+                        return -EBADMSG;
+                memcpy(q.name, msg + NSS_PROTO_HEADER_SIZE, payload_size);
+                if (!valid_user_name(q.name))
+                        return -EBADMSG;
+        } else {
+                struct byte_reader r = byte_reader_make(msg + NSS_PROTO_HEADER_SIZE, payload_size);
+                if (byte_reader_get_u32(&r, &q.id) < 0 || byte_reader_end(&r) < 0)
+                        return -EBADMSG;
+        }
+        *ret = q;
+        return 0;
+}
+
+int nss_proto_reply_status(struct byte_buffer *b, enum nss_proto_status status)
+{
+        if (status == NSS_PROTO_FOUND || (unsigned)status > NSS_PROTO_TRYAGAIN)
+                return -EINVAL;
+        return put_header(b, (uint16_t)status, 0);
+}
+
+/* Header with a placeholder size, the record, then the real size. */
+static int finish_found(struct byte_buffer *b, size_t start, int k)
+{
+        if (k < 0) {
+                b->size = start;
+                return k;
+        }
+        byte_buffer_set_u32(b, start + 8, (uint32_t)(b->size - start - NSS_PROTO_HEADER_SIZE));
+        return 0;
+}
+
+int nss_proto_reply_passwd(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name, const char *gecos,
+                           const char *home, const char *shell)
+{
+        size_t start = b->size;
+        int k = put_header(b, NSS_PROTO_FOUND, 0);
+
+        if (k >= 0)
+                k = passwd_record_encode(b, uid, gid, name, gecos, home, shell);
+        return finish_found(b, start, k);
+}
+
+int nss_proto_reply_group(struct byte_buffer *b, uint32_t gid, const char *name, const char *const *members)
+{
+        size_t start = b->size;
+        int k = put_header(b, NSS_PROTO_FOUND, 0);
+
+        if (k >= 0)
+                k = group_record_encode(b, gid, name, members);
+        return finish_found(b, start, k);
+}
+
+int nss_proto_reply_gid_list(struct byte_buffer *b, const char *name, const uint32_t *gids, size_t n_gids)
+{
+        size_t start = b->size;
+        int k = put_header(b, NSS_PROTO_FOUND, 0);
+
+        if (k >= 0)
+                k = gid_list_record_encode(b, name, gids, n_gids);
+        return finish_found(b, start, k);
+}
+
+static int decode_found(const struct nss_proto_request *q, const uint8_t *p, size_t n, struct nss_proto_reply *r)
+{
+        switch (q->type) {
+        case NSS_PROTO_GETPWNAM:
+        case NSS_PROTO_GETPWUID:
+                if (passwd_record_decode(p, n, &r->passwd) < 0)
+                        return -EBADMSG;
+                return (q->type == NSS_PROTO_GETPWNAM ? span_eq(r->passwd.name, q->name) : r->passwd.uid == q->id)
+                        ? 0 : -EBADMSG;
+        case NSS_PROTO_GETGRNAM:
+        case NSS_PROTO_GETGRGID:
+                if (group_record_decode(p, n, &r->group) < 0)
+                        return -EBADMSG;
+                return (q->type == NSS_PROTO_GETGRNAM ? span_eq(r->group.name, q->name) : r->group.gid == q->id)
+                        ? 0 : -EBADMSG;
+        case NSS_PROTO_INITGROUPS:
+                if (gid_list_record_decode(p, n, &r->gid_list) < 0)
+                        return -EBADMSG;
+                return span_eq(r->gid_list.name, q->name) ? 0 : -EBADMSG;
+        }
+        return -EBADMSG;
+}
+
+int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg, size_t size,
+                           struct nss_proto_reply *ret)
+{
+        struct nss_proto_reply r = {};
+        uint32_t payload_size;
+        uint16_t kind;
+
+        if (size < NSS_PROTO_HEADER_SIZE || nss_proto_header_decode(msg, true, &kind, &payload_size) < 0 ||
+            payload_size != size - NSS_PROTO_HEADER_SIZE)
+                return -EBADMSG;
+        r.status = kind;
+        if (r.status != NSS_PROTO_FOUND) {
+                if (payload_size != 0)
+                        return -EBADMSG;
+        } else if (decode_found(q, msg + NSS_PROTO_HEADER_SIZE, payload_size, &r) < 0)
+                return -EBADMSG;
+        *ret = r;
+        return 0;
+}
+
+static uint64_t now_msec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits for EVENTS on FD until DEADLINE (CLOCK_MONOTONIC msec). */
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+        for (;;) {
+                uint64_t now = now_msec();
+                struct pollfd p = {.fd = fd, .events = events};
+                int n;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                n = poll(&p, 1, (int)MIN(deadline - now, (uint64_t)INT32_MAX));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return -ETIMEDOUT;
+                return 0;
+        }
+}
+
+static int recv_exact(int fd, uint8_t *buf, size_t size, uint64_t deadline)
+{
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = recv(fd, buf + done, size - done, MSG_DONTWAIT);
+                if (n > 0) {
+                        done += (size_t)n;
+                        continue;
+                }
+                if (n == 0)
+                        return -ECONNRESET;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                        return negative_errno();
+                int k = wait_fd(fd, POLLIN, deadline);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int send_all(int fd, const uint8_t *buf, size_t size, uint64_t deadline)
+{
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = send(fd, buf + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n >= 0) {
+                        done += (size_t)n;
+                        continue;
+                }
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                        return negative_errno();
+                int k = wait_fd(fd, POLLOUT, deadline);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int connect_unix(const char *path, int *ret_fd)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -EBADF;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -EINVAL;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return negative_errno();
+        /* A Unix socket connects at once or fails at once (ENOENT,
+         * ECONNREFUSED, EAGAIN when the backlog is full): no waiting. */
+        if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return negative_errno();
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, unsigned timeout_ms,
+                    uint8_t **ret_msg, size_t *ret_size)
+{
+        _cleanup_byte_buffer_ struct byte_buffer request = BYTE_BUFFER_INIT(NSS_PROTO_REQUEST_MAX);
+        uint64_t deadline = now_msec() + timeout_ms;
+        uint8_t header[NSS_PROTO_HEADER_SIZE];
+        _cleanup_close_ int fd = -EBADF;
+        uint32_t payload_size;
+        uint16_t kind;
+        int k;
+
+        k = nss_proto_request_encode(q, &request);
+        if (k < 0)
+                return k;
+        k = connect_unix(socket_path, &fd);
+        if (k < 0)
+                return k;
+        k = send_all(fd, request.data, request.size, deadline);
+        if (k < 0)
+                return k;
+        k = recv_exact(fd, header, sizeof(header), deadline);
+        if (k < 0)
+                return k;
+        if (nss_proto_header_decode(header, true, &kind, &payload_size) < 0)
+                return -EBADMSG;
+        _cleanup_free_ uint8_t *msg = malloc(NSS_PROTO_HEADER_SIZE + payload_size);
+        if (!msg)
+                return -ENOMEM;
+        memcpy(msg, header, sizeof(header));
+        k = recv_exact(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
+        if (k < 0)
+                return k;
+        *ret_size = NSS_PROTO_HEADER_SIZE + payload_size;
+        *ret_msg = TAKE_PTR(msg);
+        return 0;
+}
+
+int nss_proto_read_request(int fd, unsigned timeout_ms, struct nss_proto_request *ret)
+{
+        uint64_t deadline = now_msec() + timeout_ms;
+        uint8_t msg[NSS_PROTO_REQUEST_MAX];
+        uint32_t payload_size;
+        uint16_t kind;
+        int k;
+
+        k = recv_exact(fd, msg, NSS_PROTO_HEADER_SIZE, deadline);
+        if (k < 0)
+                return k;
+        if (nss_proto_header_decode(msg, false, &kind, &payload_size) < 0)
+                return -EBADMSG;
+        k = recv_exact(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
+        if (k < 0)
+                return k;
+        return nss_proto_request_decode(msg, NSS_PROTO_HEADER_SIZE + payload_size, ret);
+}
+
+int nss_proto_write_message(int fd, const struct byte_buffer *b, unsigned timeout_ms)
+{
+        return send_all(fd, b->data, b->size, now_msec() + timeout_ms);
+}
