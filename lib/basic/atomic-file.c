@@ -54,15 +54,23 @@ int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_
         return 0;
 }
 
-int atomic_file_commit(struct atomic_file *af)
+int atomic_file_sync(struct atomic_file *af)
+{
+        if (!af->f || !af->temp_name)
+                return -EBADF;
+        if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) < 0)
+                return errno ? -errno : -EIO;
+        return 0;
+}
+
+int atomic_file_rename(struct atomic_file *af)
 {
         int r = 0;
 
-        if (!af->f)
+        if (!af->f || !af->temp_name)
                 return -EBADF;
-        if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) < 0)
-                r = errno ? -errno : -EIO;
-        if (fclose(af->f) != 0 && r == 0)
+        /* Data already flushed by atomic_file_sync(); fclose cannot lose any. */
+        if (fclose(af->f) != 0)
                 r = -errno;
         af->f = NULL;
         if (r == 0 && renameat(af->dir_fd, af->temp_name, af->dir_fd, af->name) < 0)
@@ -72,15 +80,28 @@ int atomic_file_commit(struct atomic_file *af)
                 return r;
         }
         free(af->temp_name);
-        af->temp_name = NULL;
+        free(af->name);
+        af->temp_name = af->name = NULL;
+        return 0;
+}
+
+int atomic_file_commit(struct atomic_file *af)
+{
+        int dir_fd = af->dir_fd;
+        int r = atomic_file_sync(af);
+
+        if (r == 0)
+                r = atomic_file_rename(af);
+        if (r < 0) {
+                atomic_file_abort(af);
+                return r;
+        }
         /* Make the rename itself durable. */
-        int dfd = openat(af->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
                 (void)fsync(dfd);
                 close(dfd);
         }
-        free(af->name);
-        af->name = NULL;
         return 0;
 }
 
@@ -142,7 +163,8 @@ int open_dir_nofollow(int dir_fd, const char *path, int flags)
 
 int read_file_bounded(int dir_fd, const char *name, size_t max, char **ret_data, size_t *ret_size)
 {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
         struct stat st;
         size_t size = 0;

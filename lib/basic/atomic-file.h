@@ -22,6 +22,12 @@ struct atomic_file {
 /* UID/GID (uid_t)-1 / (gid_t)-1: leave as created. NAME is one path component. */
 int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid, struct atomic_file *ret);
 int atomic_file_commit(struct atomic_file *af);
+/* The two halves of commit, for replacing several files with the renames
+ * back to back: atomic_file_sync() flushes and fsyncs the temp (it stays
+ * open and is still removed by abort); atomic_file_rename() then only
+ * renames it over NAME. The caller fsyncs the directory once afterwards. */
+int atomic_file_sync(struct atomic_file *af);
+int atomic_file_rename(struct atomic_file *af);
 /* Unlinks the temp unless committed; safe to call twice and after commit. */
 void atomic_file_abort(struct atomic_file *af);
 #define _cleanup_atomic_file_ _cleanup_(atomic_file_abort)
@@ -34,5 +40,6 @@ int write_file_atomic(int dir_fd, const char *name, const void *data, size_t siz
 int open_dir_nofollow(int dir_fd, const char *path, int flags);
 
 /* Reads NAME (no symlink followed) if it is a regular file of at most MAX
- * bytes; the result is NUL-terminated. -EFBIG when larger. */
+ * bytes; the result is NUL-terminated. -EFBIG when larger, -EBADFD when not
+ * a regular file (a FIFO planted there does not block the caller). */
 int read_file_bounded(int dir_fd, const char *name, size_t max, char **ret_data, size_t *ret_size);

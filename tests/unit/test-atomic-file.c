@@ -140,6 +140,38 @@ static void test_early_return_unlinks_temp(void **state)
         free(temp);
 }
 
+static void test_fifo_and_split_commit(void **state)
+{
+        struct atomic_file a = {}, b = {};
+        char *data = NULL;
+        unsigned entries = count_entries();
+        (void)state;
+        /* A FIFO is refused at once instead of blocking the reader. */
+        assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+        assert_int_equal(read_file_bounded(dfd, "fifo", 100, &data, NULL), -EBADFD);
+        assert_int_equal(unlinkat(dfd, "fifo", 0), 0);
+
+        /* Two files prepared, then renamed back to back. */
+        assert_int_equal(atomic_file_begin(dfd, "one", 0644, (uid_t)-1, (gid_t)-1, &a), 0);
+        assert_int_equal(atomic_file_begin(dfd, "two", 0644, (uid_t)-1, (gid_t)-1, &b), 0);
+        fputs("1\n", a.f);
+        fputs("2\n", b.f);
+        assert_int_equal(atomic_file_sync(&a), 0);
+        assert_int_equal(atomic_file_sync(&b), 0);
+        assert_int_equal(faccessat(dfd, "one", F_OK, 0), -1);
+        assert_int_equal(atomic_file_rename(&a), 0);
+        assert_int_equal(atomic_file_rename(&b), 0);
+        assert_int_equal(atomic_file_rename(&b), -EBADF);
+        atomic_file_abort(&a);
+        atomic_file_abort(&b);
+        assert_int_equal(read_file_bounded(dfd, "two", 100, &data, NULL), 0);
+        assert_string_equal(data, "2\n");
+        free(data);
+        assert_int_equal(unlinkat(dfd, "one", 0), 0);
+        assert_int_equal(unlinkat(dfd, "two", 0), 0);
+        assert_int_equal(count_entries(), entries); /* no temp left behind */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -148,6 +180,7 @@ int main(void)
                 cmocka_unit_test(test_symlinks),
                 cmocka_unit_test(test_owner_and_mode),
                 cmocka_unit_test(test_early_return_unlinks_temp),
+                cmocka_unit_test(test_fifo_and_split_commit),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
