@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The one lookup core of the module: the memory-mapped cache first, then
+ * accountsd over its socket for a miss. Never calls NSS, never sleeps,
+ * never retries. */
+
+#include <nss.h>
+#include <stdbool.h>
+
+#include "basic/cache-reader.h"
+#include "basic/nss-proto.h"
+
+/* A found record and what keeps its bytes alive. */
+struct answer {
+        struct cache_map *map; /* reference, when the record is in the cache */
+        uint8_t *msg;          /* reply message, when it came from accountsd */
+        size_t msg_size;
+        struct nss_proto_reply reply; /* status FOUND; the record for the question's type */
+        uint32_t uid_floor;           /* of the cache consulted, or the default */
+};
+
+void answer_done(struct answer *a);
+#define _cleanup_answer_ _cleanup_(answer_done)
+
+/* 0 and *ret (release with answer_done()), -ENOENT (NOTFOUND), or another
+ * negative errno (UNAVAIL). By-id questions below the floor, and records
+ * below it, are -ENOENT. */
+int lookup(const struct nss_proto_request *q, struct answer *ret);
+
+/* The caller's buffer was too small for *A: keep the reply for this
+ * thread so glibc's retry with a bigger buffer costs no socket round trip. */
+void lookup_save_for_retry(const struct nss_proto_request *q, struct answer *a);
+
+/* Enumeration takes its own snapshot of the current cache. */
+int lookup_cache_snapshot(struct cache_map **ret);
+/* The floor of MAP, or the compiled default without a cache. */
+uint32_t lookup_uid_floor(const struct cache_map *map);
+
+/* -ENOENT → NOTFOUND; other errors → UNAVAIL with *ERRNOP set. */
+enum nss_status nss_status_from_error(int error, int *errnop);
+
+/* Adds LOCK (enumeration state) to the locks held across fork(), so a
+ * child never inherits one held by a thread that does not exist there. */
+void lookup_register_lock(pthread_mutex_t *lock);
