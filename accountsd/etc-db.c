@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <grp.h>
+#include <gshadow.h>
 #include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,6 +344,8 @@ static int append_line(struct etc_db *db, enum etc_file which, char *line /* own
         struct etc_file_state *f = &db->files[which];
         /* Keep a trailing empty "line" (file ending in '\n') last. */
         bool trailing_empty = f->n > 0 && isempty(f->lines[f->n - 1]);
+        if (!line) /* the formatter ran out of memory */
+                return -ENOMEM;
         int r = strv_extend(&f->lines, line);
         if (r < 0) {
                 free(line);
@@ -392,6 +397,8 @@ static char *format_entry(int (*put)(const void *, FILE *), const void *entry)
 
 static int put_passwd(const void *e, FILE *f) { return putpwent(e, f); }
 static int put_shadow(const void *e, FILE *f) { return putspent(e, f); }
+static int put_group(const void *e, FILE *f) { return putgrent(e, f); }
+static int put_gshadow(const void *e, FILE *f) { return putsgent(e, f); }
 
 int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
                     const char *shell)
@@ -417,20 +424,21 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
 
 int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
 {
-        char *g = NULL, *gs = NULL;
+        char *no_members[] = {NULL};
+        struct group gr = {.gr_name = (char *)name, .gr_passwd = (char *)"x", .gr_gid = gid, .gr_mem = no_members};
+        struct sgrp sg = {.sg_namp = (char *)name, .sg_passwd = (char *)"!", .sg_adm = no_members,
+                          .sg_mem = no_members};
         int r;
 
         if (find(db, ETC_GROUP, name) >= 0)
                 return -EEXIST;
-        if (asprintf(&g, "%s:x:%u:", name, (unsigned)gid) < 0)
-                return -ENOMEM;
-        if ((r = append_line(db, ETC_GROUP, g)) < 0 || (r = id_set_add(&db->gids, gid)) < 0)
+        if ((r = append_line(db, ETC_GROUP, format_entry(put_group, &gr))) < 0 ||
+            (r = id_set_add(&db->gids, gid)) < 0)
                 return r;
+        /* No gshadow on this system: do not start one. */
         if (!db->files[ETC_GSHADOW].exists || find(db, ETC_GSHADOW, name) >= 0)
                 return 0;
-        if (asprintf(&gs, "%s:!::", name) < 0)
-                return -ENOMEM;
-        return append_line(db, ETC_GSHADOW, gs);
+        return append_line(db, ETC_GSHADOW, format_entry(put_gshadow, &sg));
 }
 
 /* Whether the comma-separated MEMBERS (ending at ':' or NUL) holds USER; no allocation. */
@@ -603,17 +611,39 @@ int etc_db_remove_user(struct etc_db *db, const char *name)
         return 0;
 }
 
-static int lock_files(struct etc_db *db, int *ret_fd)
+/* The lock shadow-utils and lckpwdf() take. For the real root it is
+ * lckpwdf() itself; under another root the same fcntl() lock on
+ * ROOT/etc/.pwd.lock, as shadow-utils does with --prefix. */
+struct etc_lock {
+        int fd;
+        bool libc;
+};
+
+static void etc_lock_release(struct etc_lock *l)
+{
+        if (l->libc)
+                (void)ulckpwdf();
+        l->libc = false;
+        l->fd = safe_close(l->fd);
+}
+
+static int etc_lock_take(struct etc_db *db, struct etc_lock *ret)
 {
         struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-        int fd = openat(db->etc_fd, ".pwd.lock", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int fd;
 
+        if (streq(db->root, "/")) {
+                if (lckpwdf() < 0)
+                        return errno == EAGAIN || errno == EINTR || errno == EACCES ? -EBUSY : -errno;
+                *ret = (struct etc_lock){.fd = -EBADF, .libc = true};
+                return 0;
+        }
+        fd = openat(db->etc_fd, ".pwd.lock", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        /* The lock shadow-utils and lckpwdf() take: same file, same fcntl lock. */
         for (int i = 0; i < LOCK_TIMEOUT_SEC * 10; i++) {
                 if (fcntl(fd, F_SETLK, &fl) == 0) {
-                        *ret_fd = fd;
+                        *ret = (struct etc_lock){.fd = fd};
                         return 0;
                 }
                 if (errno != EAGAIN && errno != EACCES)
@@ -626,10 +656,30 @@ static int lock_files(struct etc_db *db, int *ret_fd)
         return r;
 }
 
-static int write_file(struct etc_db *db, enum etc_file which)
+/* Under the lock: is each file still what we loaded? Someone (useradd,
+ * vipw, another tool) may have changed it since; writing our copy would
+ * silently undo their change. */
+static int check_unchanged(struct etc_db *db)
+{
+        for (int i = 0; i < _ETC_FILE_MAX; i++) {
+                struct etc_file_state *f = &db->files[i];
+                _cleanup_free_ char *now = NULL;
+                size_t size = 0;
+                int r = read_file_bounded(db->etc_fd, file_names[i], ETC_FILE_MAX_SIZE, &now, &size);
+                if (r == -ENOENT && !f->exists)
+                        continue;
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                if (r == -ENOENT || !f->exists || size != f->original_size || memcmp(now, f->original, size) != 0)
+                        return -EAGAIN;
+        }
+        return 0;
+}
+
+/* Writes the "NAME-" backup and the complete new file into a synced temp. */
+static int prepare_file(struct etc_db *db, enum etc_file which, struct atomic_file *temp)
 {
         struct etc_file_state *f = &db->files[which];
-        _cleanup_atomic_file_ struct atomic_file af = {};
         char backup[32];
         int r;
 
@@ -640,31 +690,68 @@ static int write_file(struct etc_db *db, enum etc_file which)
                 if (r < 0)
                         return r;
         }
-        r = atomic_file_begin(db->etc_fd, file_names[which], f->st.st_mode & 07777,
-                              f->exists ? f->st.st_uid : 0, f->exists ? f->st.st_gid : 0, &af);
+        r = atomic_file_begin(db->etc_fd, file_names[which], f->st.st_mode & 07777, f->exists ? f->st.st_uid : 0,
+                              f->exists ? f->st.st_gid : 0, temp);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < f->n; i++)
-                fprintf(af.f, "%s%s", f->lines[i], i + 1 < f->n ? "\n" : "");
-        return atomic_file_commit(&af);
+                if (fputs(f->lines[i], temp->f) < 0 || (i + 1 < f->n && fputc('\n', temp->f) < 0))
+                        return -EIO;
+        return atomic_file_sync(temp);
+}
+
+static void abort_all(struct atomic_file (*temps)[_ETC_FILE_MAX])
+{
+        for (int i = 0; i < _ETC_FILE_MAX; i++)
+                atomic_file_abort(&(*temps)[i]);
+}
+
+/* After a commit the files on disk are the new "original": a second
+ * commit of the same db compares against them. */
+static int reload_originals(struct etc_db *db)
+{
+        for (int i = 0; i < _ETC_FILE_MAX; i++) {
+                struct etc_file_state *f = &db->files[i];
+                if (!f->changed)
+                        continue;
+                free(f->original);
+                f->original = NULL;
+                int r = read_file_bounded(db->etc_fd, file_names[i], ETC_FILE_MAX_SIZE, &f->original,
+                                          &f->original_size);
+                if (r < 0)
+                        return r;
+                if (fstatat(db->etc_fd, file_names[i], &f->st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                f->exists = true;
+                f->changed = false;
+        }
+        return 0;
 }
 
 int etc_db_commit(struct etc_db *db)
 {
+        /* Groups before users: a crash in between leaves a group nobody
+         * uses yet (on removal: a user whose group went first), never a
+         * user whose primary group is missing for long. */
         static const enum etc_file order[] = {ETC_GSHADOW, ETC_GROUP, ETC_SHADOW, ETC_PASSWD};
-        _cleanup_close_ int lock_fd = -EBADF;
+        _cleanup_(abort_all) struct atomic_file temps[_ETC_FILE_MAX] = {};
+        _cleanup_(etc_lock_release) struct etc_lock lock = {.fd = -EBADF};
         int r;
 
         if (!etc_db_changed(db))
                 return 0;
-        r = lock_files(db, &lock_fd);
-        if (r < 0)
+        if ((r = etc_lock_take(db, &lock)) < 0 || (r = check_unchanged(db)) < 0)
                 return r;
+        /* Everything written and synced first, then the renames back to
+         * back: the window in which some files are new and others old is
+         * a few rename() calls, and each file is always whole. */
         for (size_t i = 0; i < ELEMENTSOF(order); i++)
-                if (db->files[order[i]].changed) {
-                        if ((r = write_file(db, order[i])) < 0)
-                                return r;
-                        db->files[order[i]].changed = false;
-                }
-        return 1;
+                if (db->files[order[i]].changed && (r = prepare_file(db, order[i], &temps[order[i]])) < 0)
+                        return r;
+        for (size_t i = 0; i < ELEMENTSOF(order); i++)
+                if (db->files[order[i]].changed && (r = atomic_file_rename(&temps[order[i]])) < 0)
+                        return r;
+        (void)fsync(db->etc_fd);
+        r = reload_originals(db);
+        return r < 0 ? r : 1;
 }
