@@ -25,5 +25,12 @@ struct reconcile_result {
         uint64_t next_expiry_usec; /* earliest key expiry, 0: none */
 };
 
+/* KEYS: what ssh_keys_effective() produced (rejected lines are the
+ * caller's to log). Per-user failures are counted in ret->failed (retry
+ * later); < 0 only when nothing could be applied. An unchanged pass writes
+ * nothing. */
 int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *keys,
                    struct reconcile_result *ret);
+/* The switch to OS Login: every managed user loses its keys and sudo (and
+ * with deprovision_remove, the accounts we created go). */
+int keys_deprovision_all(const struct reconcile_options *o, struct reconcile_result *ret);

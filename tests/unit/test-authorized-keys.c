@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/unit/unit.h"
 
-#include "accountsd/home.h"
+#include "accountsd/authorized-keys.h"
 
 static void test_merge(void **state)
 {

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/unit/unit.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accountsd/etc-db.h"
@@ -121,11 +125,156 @@ static void test_no_final_newline(void **state)
         free(p);
 }
 
+static void copy_from_host(const char *name)
+{
+        char src[64], *data = calloc(1, 1 << 20);
+        snprintf(src, sizeof(src), "/etc/%s", name);
+        FILE *f = fopen(src, "re");
+        assert_non_null(f);
+        size_t n = fread(data, 1, (1 << 20) - 1, f);
+        fclose(f);
+        data[n] = '\0';
+        put(name, data, strstr(name, "shadow") ? 0640 : 0644);
+        free(data);
+}
+
+static unsigned count_temps(void)
+{
+        char path[256];
+        unsigned n = 0;
+        snprintf(path, sizeof(path), "%s/etc", root);
+        DIR *d = opendir(path);
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d));)
+                n += strncmp(e->d_name, ".#", 2) == 0;
+        closedir(d);
+        return n;
+}
+
+/* This host's own (Debian) account files survive an add and a remove byte
+ * for byte, and what glibc's putpwent wrote parses with fgetpwent_r. */
+static void test_host_files_roundtrip(void **state)
+{
+        static const char *const names[] = {"passwd", "shadow", "group", "gshadow"};
+        char *before[4], *after;
+        struct etc_db *db = NULL;
+        (void)state;
+        for (int i = 0; i < 4; i++) {
+                copy_from_host(names[i]);
+                before[i] = get(names[i]);
+        }
+        assert_int_equal(etc_db_load(root, &db), 0);
+        assert_int_equal(etc_db_add_user(db, "zoe", 61000, 61000, "", "/home/zoe", "/bin/bash"), 0);
+        assert_int_equal(etc_db_set_member(db, "users", "zoe", true), 0);
+        assert_int_equal(etc_db_commit(db), 1);
+        etc_db_free(db);
+
+        char path[256], buf[1024];
+        struct passwd pw, *result;
+        unsigned entries = 0, zoe = 0;
+        snprintf(path, sizeof(path), "%s/etc/passwd", root);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgetpwent_r(f, &pw, buf, sizeof(buf), &result) == 0) {
+                entries++;
+                zoe += streq(pw.pw_name, "zoe") && pw.pw_uid == 61000 && streq(pw.pw_shell, "/bin/bash");
+        }
+        fclose(f);
+        assert_int_equal(zoe, 1);
+        assert_true(entries > 10);
+
+        assert_int_equal(etc_db_load(root, &db), 0);
+        assert_int_equal(etc_db_remove_user(db, "zoe"), 0);
+        assert_int_equal(etc_db_commit(db), 1);
+        etc_db_free(db);
+        for (int i = 0; i < 4; i++) {
+                after = get(names[i]);
+                assert_string_equal(after, before[i]);
+                free(after);
+                free(before[i]);
+        }
+        assert_int_equal(count_temps(), 0);
+}
+
+/* A file changed behind our back (useradd, vipw) between load and commit:
+ * the commit refuses instead of undoing that change, and writes nothing. */
+static void test_concurrent_change_refused(void **state)
+{
+        struct etc_db *db = NULL;
+        (void)state;
+        put("passwd", passwd, 0644);
+        put("group", group, 0644);
+        assert_int_equal(etc_db_load(root, &db), 0);
+        assert_int_equal(etc_db_add_user(db, "dave", 1001, 1001, "", "/home/dave", "/bin/bash"), 0);
+        put("passwd", "root:x:0:0:root:/root:/bin/bash\nother:x:1001:1001::/:/bin/sh\n", 0644);
+        assert_int_equal(etc_db_commit(db), -EAGAIN);
+        etc_db_free(db);
+        char *p = get("passwd"), *g = get("group");
+        assert_string_equal(p, "root:x:0:0:root:/root:/bin/bash\nother:x:1001:1001::/:/bin/sh\n");
+        assert_string_equal(g, group);
+        free(p), free(g);
+        assert_int_equal(count_temps(), 0);
+        put("passwd", passwd, 0644);
+}
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The commit waits for the shadow-utils lock held by another process. */
+static void test_waits_for_lock(void **state)
+{
+        struct etc_db *db = NULL;
+        char path[256];
+        int pipefd[2];
+        (void)state;
+        snprintf(path, sizeof(path), "%s/etc/.pwd.lock", root);
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+                int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0)
+                        _exit(1);
+                if (write(pipefd[1], "x", 1) != 1)
+                        _exit(1);
+                usleep(400 * 1000);
+                _exit(0);
+        }
+        char c;
+        assert_int_equal(read(pipefd[0], &c, 1), 1);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        assert_int_equal(etc_db_load(root, &db), 0);
+        assert_int_equal(etc_db_add_user(db, "lock", 1010, 1010, "", "/home/lock", "/bin/bash"), 0);
+        uint64_t t0 = now_ms();
+        assert_int_equal(etc_db_commit(db), 1);
+        assert_true(now_ms() - t0 >= 250);
+        etc_db_free(db);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        char *p = get("passwd");
+        assert_non_null(strstr(p, "\nlock:x:1010:1010:"));
+        free(p);
+        put("passwd", passwd, 0644);
+        put("shadow", shadow, 0640);
+        put("group", group, 0644);
+        put("gshadow", gshadow, 0640);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_add_remove_roundtrip),
                 cmocka_unit_test(test_no_final_newline),
+                cmocka_unit_test(test_host_files_roundtrip),
+                cmocka_unit_test(test_concurrent_change_refused),
+                cmocka_unit_test(test_waits_for_lock),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "accountsd/google-users.h"
+#include "basic/atomic-file.h"
+#include "basic/macro.h"
+#include "basic/strv.h"
+#include "basic/valid.h"
+
+#define STATE_FILE_MAX (16u * 1024 * 1024)
+
+static const char *root_prefix(const char *root)
+{
+        return isempty(root) || streq(root, "/") ? "" : root;
+}
+
+int state_read_lines(const char *root, const char *dir, const char *file, char ***ret)
+{
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (asprintf(&path, "%s%s", root_prefix(root), dir) < 0)
+                return -ENOMEM;
+        fd = open_dir_nofollow(AT_FDCWD, path, 0);
+        if (fd < 0 && fd != -ENOENT)
+                return fd;
+        if (fd >= 0 && (r = read_file_bounded(fd, file, STATE_FILE_MAX, &data, NULL)) < 0 && r != -ENOENT)
+                return r;
+        *ret = strv_split(data ?: "", "\n");
+        return *ret ? 0 : -ENOMEM;
+}
+
+int state_write_lines(const char *root, const char *dir, const char *file, char **lines)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_atomic_file_ struct atomic_file af = {};
+        int r;
+
+        if (asprintf(&path, "%s%s", root_prefix(root), dir) < 0)
+                return -ENOMEM;
+        for (char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
+                if (p)
+                        *p = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (!p)
+                        break;
+                *p = '/';
+        }
+        fd = open_dir_nofollow(AT_FDCWD, path, 0);
+        if (fd < 0)
+                return fd;
+        if ((r = atomic_file_begin(fd, file, 0644, 0, 0, &af)) < 0)
+                return r;
+        for (char **l = lines; l && *l; l++)
+                fprintf(af.f, "%s\n", *l);
+        return atomic_file_commit(&af);
+}
+
+/* Index values: 1 present, 0 removed (strmap has no removal). */
+bool managed_users_has(const struct managed_users *m, const char *name)
+{
+        size_t v;
+        return strmap_get(&m->names_index, name, &v) && v;
+}
+
+bool managed_users_created(const struct managed_users *m, const char *name)
+{
+        size_t v;
+        return strmap_get(&m->created_index, name, &v) && v;
+}
+
+int managed_users_add(struct managed_users *m, const char *name, bool created)
+{
+        if (!managed_users_has(m, name)) {
+                if (strv_extend(&m->names, name) < 0 || strmap_put(&m->names_index, name, 1) < 0)
+                        return -ENOMEM;
+                m->changed = true;
+        }
+        if (created && !managed_users_created(m, name)) {
+                if (strv_extend(&m->created, name) < 0 || strmap_put(&m->created_index, name, 1) < 0)
+                        return -ENOMEM;
+                m->changed = true;
+        }
+        return 0;
+}
+
+static bool strv_remove(char **l, const char *s)
+{
+        for (char **p = l; p && *p; p++)
+                if (streq(*p, s)) {
+                        free(*p);
+                        memmove(p, p + 1, (strv_length(p + 1) + 1) * sizeof(char *));
+                        return true;
+                }
+        return false;
+}
+
+void managed_users_remove(struct managed_users *m, const char *name)
+{
+        bool removed = strv_remove(m->names, name);
+        removed |= strv_remove(m->created, name);
+        if (!removed)
+                return;
+        m->changed = true;
+        if (strmap_put(&m->names_index, name, 0) < 0 || strmap_put(&m->created_index, name, 0) < 0) {
+                /* Cannot fail for a key already present; be safe anyway. */
+                strmap_done(&m->names_index);
+                strmap_done(&m->created_index);
+                for (char **n = m->names; *n; n++)
+                        (void)strmap_put(&m->names_index, *n, 1);
+                for (char **n = m->created; *n; n++)
+                        (void)strmap_put(&m->created_index, *n, 1);
+        }
+}
+
+int managed_users_load(const char *root, struct managed_users *ret)
+{
+        _cleanup_strv_free_ char **ours = NULL, **reference = NULL;
+        struct managed_users m = {.names = calloc(1, sizeof(char *)), .created = calloc(1, sizeof(char *))};
+        int r;
+
+        if (!m.names || !m.created)
+                goto oom;
+        if ((r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", &ours)) < 0 ||
+            (r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", &reference)) < 0) {
+                managed_users_done(&m);
+                return r;
+        }
+        for (char **l = ours; *l; l++) {
+                char *space = strchr(*l, ' ');
+                if (space)
+                        *space = '\0';
+                /* A damaged line is skipped, never trusted. */
+                if (!valid_user_name(*l) || managed_users_has(&m, *l))
+                        continue;
+                if (managed_users_add(&m, *l, space && streq(space + 1, "created")) < 0)
+                        goto oom;
+        }
+        for (char **l = reference; *l; l++)
+                if (valid_user_name(*l) && !managed_users_has(&m, *l) && managed_users_add(&m, *l, true) < 0)
+                        goto oom;
+        /* Only a difference between the two files needs a write. */
+        m.changed = strv_length(reference) != strv_length(m.names) || strv_length(ours) != strv_length(m.names);
+        *ret = m;
+        return 0;
+oom:
+        managed_users_done(&m);
+        return -ENOMEM;
+}
+
+void managed_users_done(struct managed_users *m)
+{
+        strv_free(m->names);
+        strv_free(m->created);
+        strmap_done(&m->names_index);
+        strmap_done(&m->created_index);
+        *m = (struct managed_users){};
+}
+
+int managed_users_save(const char *root, struct managed_users *m)
+{
+        _cleanup_strv_free_ char **lines = calloc(1, sizeof(char *));
+        int r;
+
+        if (!m->changed)
+                return 0;
+        if (!lines)
+                return -ENOMEM;
+        for (char **n = m->names; *n; n++) {
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "%s %s", *n, managed_users_created(m, *n) ? "created" : "existing") < 0 ||
+                    strv_extend(&lines, line) < 0)
+                        return -ENOMEM;
+        }
+        if ((r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", lines)) < 0 ||
+            (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", m->names)) < 0)
+                return r;
+        m->changed = false;
+        return 0;
+}
