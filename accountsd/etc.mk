@@ -3,6 +3,7 @@
 ACCOUNTSD_LIB_SRCS += \
 	accountsd/authorized-keys.c \
 	accountsd/etc-db.c \
+	accountsd/etc-db-commit.c \
 	accountsd/google-users.c \
 	accountsd/home.c \
 	accountsd/keys-reconcile.c \

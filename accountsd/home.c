@@ -145,9 +145,11 @@ int home_create(const char *root, const char *home, uid_t uid, gid_t gid)
                 return parent_fd;
         if (fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0;
-        if (asprintf(&temp, ".#%s-%06lx", base, (unsigned long)(random() & 0xffffff)) < 0 ||
+        /* A fixed temp name: what a killed earlier pass left is removed here. */
+        if (asprintf(&temp, ".#%s.new", base) < 0 ||
             asprintf(&skel, "%s/etc/skel", isempty(root) || streq(root, "/") ? "" : root) < 0)
                 return -ENOMEM;
+        remove_tree_at(parent_fd, temp, 0);
         if (mkdirat(parent_fd, temp, 0700) < 0)
                 return -errno;
         temp_fd = openat(parent_fd, temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

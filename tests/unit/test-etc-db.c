@@ -267,6 +267,25 @@ static void test_waits_for_lock(void **state)
         put("gshadow", gshadow, 0640);
 }
 
+/* A temp left by a killed writer goes at the next load+commit, under the
+ * lock, even when nothing else changes; the files themselves stay. */
+static void test_stale_temps_removed(void **state)
+{
+        struct etc_db *db = NULL;
+        (void)state;
+        put(".#passwd-1a2b3c", "partial", 0600);
+        put(".#gshadowXyZ123", "partial", 0600);
+        put(".#unrelated", "keep", 0600);
+        assert_int_equal(etc_db_load(root, &db), 0);
+        assert_int_equal(etc_db_commit(db), 0);
+        etc_db_free(db);
+        assert_int_equal(count_temps(), 1); /* only .#unrelated */
+        char *p = get("passwd"), *u = get(".#unrelated");
+        assert_string_equal(p, passwd);
+        assert_string_equal(u, "keep");
+        free(p), free(u);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -275,6 +294,7 @@ int main(void)
                 cmocka_unit_test(test_host_files_roundtrip),
                 cmocka_unit_test(test_concurrent_change_refused),
                 cmocka_unit_test(test_waits_for_lock),
+                cmocka_unit_test(test_stale_temps_removed),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
