@@ -24,9 +24,9 @@ struct enumeration {
 
 static struct enumeration pwent = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static struct enumeration grent = {.lock = PTHREAD_MUTEX_INITIALIZER};
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_once_t enum_once = PTHREAD_ONCE_INIT;
 
-static void init_once(void)
+static void enum_init_once(void)
 {
         lookup_register_lock(&pwent.lock);
         lookup_register_lock(&grent.lock);
@@ -45,7 +45,7 @@ static enum nss_status set_ent(struct enumeration *e)
 {
         int saved_errno = errno;
 
-        pthread_once(&once, init_once);
+        pthread_once(&enum_once, enum_init_once);
         pthread_mutex_lock(&e->lock);
         restart(e);
         pthread_mutex_unlock(&e->lock);
@@ -55,7 +55,7 @@ static enum nss_status set_ent(struct enumeration *e)
 
 static enum nss_status end_ent(struct enumeration *e)
 {
-        pthread_once(&once, init_once);
+        pthread_once(&enum_once, enum_init_once);
         pthread_mutex_lock(&e->lock);
         e->map = cache_map_unref(e->map);
         e->started = false;
@@ -104,7 +104,7 @@ static enum nss_status get_ent(struct enumeration *e, bool users, void *result, 
         int saved_errno = errno;
         enum nss_status s;
 
-        pthread_once(&once, init_once);
+        pthread_once(&enum_once, enum_init_once);
         pthread_mutex_lock(&e->lock);
         s = next_locked(e, users, result, buf, buflen, errnop);
         pthread_mutex_unlock(&e->lock);

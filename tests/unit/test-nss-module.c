@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The module's entry points, compiled in with their paths pointed at a
+ * temp dir (the installed module has them fixed at build time). */
+#include "tests/unit/unit.h"
+
+#include <fcntl.h>
+#include <stdalign.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "basic/atomic-file.h"
+#include "basic/cache-writer.h"
+#include "nss_oslogin/enumerate.c"
+#include "nss_oslogin/lookup.c"
+#include "nss_oslogin/nss-oslogin.c"
+#include "nss_oslogin/pack.c"
+
+static char dir[] = "/tmp/test-nss-module.XXXXXX";
+static char cache_file[64], sock_file[64];
+static int dir_fd = -EBADF;
+
+static void write_cache(unsigned generation, bool with_carol)
+{
+        _cleanup_cache_writer_ struct cache_writer *w = NULL;
+        char gecos[32], home[32];
+
+        assert_int_equal(cache_writer_new(&w), 0);
+        cache_writer_set_generation(w, generation);
+        cache_writer_set_settings(w, 1000, 300);
+        snprintf(gecos, sizeof(gecos), "gen %u", generation);
+        snprintf(home, sizeof(home), "/home/gen%u", generation);
+        assert_int_equal(cache_writer_add_user(w, "alice", 1000001, 1000001, gecos, home, "/bin/bash"), 0);
+        assert_int_equal(cache_writer_add_user(w, "bob", 1000002, 1000002, "Bob", "/home/bob", "/bin/sh"), 0);
+        if (with_carol)
+                assert_int_equal(cache_writer_add_user(w, "carol", 1000003, 1000003, "", "/home/carol", "/bin/sh"), 0);
+        assert_int_equal(cache_writer_add_group(w, "eng", 1000042,
+                                                (const char *const[]){"alice", "bob", "localuser", NULL}), 0);
+        assert_int_equal(cache_writer_add_group(w, "alice", 1000001, (const char *const[]){"alice", NULL}), 0);
+        assert_int_equal(cache_writer_add_group(w, "empty", 1000050, NULL), 0);
+        assert_int_equal(cache_writer_commit(w, dir_fd, "directory.cache"), 0);
+        cache_reader_invalidate(&reader);
+}
+
+static int setup(void **state)
+{
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        dir_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
+        snprintf(cache_file, sizeof(cache_file), "%s/directory.cache", dir);
+        snprintf(sock_file, sizeof(sock_file), "%s/nss.sock", dir);
+        reader.path = cache_file;
+        if (geteuid() != 0)
+                reader.flags = 0;
+        socket_path = sock_file;
+        write_cache(1, false);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        cache_reader_close(&reader);
+        unlinkat(dir_fd, "directory.cache", 0);
+        close(dir_fd);
+        rmdir(dir);
+        return 0;
+}
+
+static void test_getpw(void **state)
+{
+        struct passwd pwd;
+        char buf[256];
+        int err = 4321;
+
+        (void)state;
+        errno = 1234;
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(errno, 1234);
+        assert_int_equal(err, 4321);
+        assert_string_equal(pwd.pw_name, "alice");
+        assert_string_equal(pwd.pw_passwd, "*");
+        assert_int_equal(pwd.pw_uid, 1000001);
+        assert_string_equal(pwd.pw_gecos, "gen 1");
+        assert_string_equal(pwd.pw_dir, "/home/gen1");
+        assert_string_equal(pwd.pw_shell, "/bin/bash");
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000002, &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(pwd.pw_name, "bob");
+
+        /* Invalid names and ids below the floor: NOTFOUND, nothing touched. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("a:b", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwnam_r("", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwnam_r("1000001", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(0, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(999, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(65534, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(err, 4321);
+        assert_int_equal(errno, 1234);
+}
+
+static void test_erange(void **state)
+{
+        struct passwd pwd;
+        char buf[256];
+        size_t need = strlen("alice") + 1 + 2 + strlen("gen 1") + 1 + strlen("/home/gen1") + 1 + strlen("/bin/bash") + 1;
+        int err = 0;
+
+        (void)state;
+        for (size_t len = 0; len < need; len++) {
+                memset(buf, 0xaa, sizeof(buf));
+                err = 0;
+                assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, len, &err), NSS_STATUS_TRYAGAIN);
+                assert_int_equal(err, ERANGE);
+                for (size_t i = 0; i < sizeof(buf); i++)
+                        assert_int_equal((uint8_t)buf[i], 0xaa);
+        }
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, need, &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(pwd.pw_shell, "/bin/bash");
+}
+
+static void test_getgr(void **state)
+{
+        alignas(16) char storage[512];
+        struct group grp;
+        int err = 0;
+
+        (void)state;
+        /* A misaligned buffer still gives an aligned gr_mem. */
+        for (size_t shift = 0; shift < 8; shift++) {
+                char *buf = storage + shift;
+                assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(storage) - 8, &err),
+                                 NSS_STATUS_SUCCESS);
+                assert_int_equal((uintptr_t)grp.gr_mem % alignof(char *), 0);
+                assert_true((char *)grp.gr_mem >= buf);
+                assert_string_equal(grp.gr_name, "eng");
+                assert_string_equal(grp.gr_passwd, "*");
+                assert_int_equal(grp.gr_gid, 1000042);
+                assert_string_equal(grp.gr_mem[0], "alice");
+                assert_string_equal(grp.gr_mem[2], "localuser");
+                assert_null(grp.gr_mem[3]);
+        }
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000050, &grp, storage, sizeof(storage), &err), NSS_STATUS_SUCCESS);
+        assert_non_null(grp.gr_mem);
+        assert_null(grp.gr_mem[0]);
+        /* Too small: TRYAGAIN/ERANGE, for every size below what is needed. */
+        size_t len;
+        for (len = 0; _nss_oslogin_getgrnam_r("eng", &grp, storage, len, &err) == NSS_STATUS_TRYAGAIN; len++)
+                assert_int_equal(err, ERANGE);
+        assert_true(len > 4 * sizeof(char *));
+        assert_int_equal(_nss_oslogin_getgrgid_r(999, &grp, storage, sizeof(storage), &err), NSS_STATUS_NOTFOUND);
+}
+
+static void test_initgroups(void **state)
+{
+        long start = 1, size = 1;
+        gid_t *groups = malloc(sizeof(gid_t));
+        int err = 0;
+
+        (void)state;
+        groups[0] = 1000001; /* the primary group, already there */
+        assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 1000001, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 2);
+        assert_int_equal(groups[1], 1000042);
+        /* A local user listed as a member gets the group too. */
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 1);
+        assert_int_equal(groups[0], 1000042);
+        /* The limit is honoured. */
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 5, &start, &size, &groups, 1, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 1);
+        /* A cached user in no group: found, nothing added. */
+        start = 0;
+        write_cache(2, true);
+        assert_int_equal(_nss_oslogin_initgroups_dyn("carol", 1000003, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 0);
+        free(groups);
+        write_cache(1, false);
+}
+
+static void test_enumeration(void **state)
+{
+        struct passwd pwd, other;
+        struct group grp;
+        char buf[512], small[8];
+        int err = 0, n = 0;
+
+        (void)state;
+        assert_int_equal(_nss_oslogin_setpwent(0), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(pwd.pw_name, "alice");
+        /* ERANGE does not move the cursor; point lookups do not either. */
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, small, sizeof(small), &err), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(err, ERANGE);
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &other, small + 0, 0, &err), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000001, &other, buf + 256, 256, &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, 256, &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(pwd.pw_name, "bob");
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_endpwent(), NSS_STATUS_SUCCESS);
+
+        /* Without setgrent; the enumeration keeps its snapshot when the file is replaced. */
+        while (_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS) {
+                if (n++ == 0)
+                        write_cache(3, true);
+                assert_true(n < 10);
+        }
+        assert_int_equal(n, 3);
+        assert_int_equal(_nss_oslogin_endgrent(), NSS_STATUS_SUCCESS);
+        write_cache(1, false);
+}
+
+static void test_replaced_and_corrupt(void **state)
+{
+        struct passwd pwd;
+        char buf[256];
+        int err = 0;
+
+        (void)state;
+        assert_int_equal(_nss_oslogin_getpwnam_r("carol", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        write_cache(4, true);
+        assert_int_equal(_nss_oslogin_getpwnam_r("carol", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(pwd.pw_gecos, "gen 4");
+
+        /* Corrupt in place (a new inode, as a real writer would make). */
+        assert_int_equal(write_file_atomic(dir_fd, "directory.cache", "OSLCACHEgarbage", 15, 0644, -1, -1), 0);
+        cache_reader_invalidate(&reader);
+        err = 0;
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        assert_int_not_equal(err, 0);
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000001, &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        assert_int_equal(_nss_oslogin_setpwent(0), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_endpwent(), NSS_STATUS_SUCCESS);
+        write_cache(1, false);
+}
+
+/* A stub accountsd: answers CONNECTIONS connections, then stops listening. */
+struct stub {
+        int listen_fd, connections, served;
+        bool wrong_answer;
+        pthread_t thread;
+};
+
+static void *stub_thread(void *p)
+{
+        struct stub *s = p;
+
+        for (int i = 0; i < s->connections; i++) {
+                _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
+                _cleanup_close_ int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                struct nss_proto_request q;
+
+                if (fd < 0 || nss_proto_read_request(fd, 1000, &q) < 0)
+                        continue;
+                s->served++;
+                const char *name = s->wrong_answer ? "mallory" : q.name;
+                if (q.type == NSS_PROTO_GETPWNAM && streq(q.name, "dave"))
+                        (void)nss_proto_reply_passwd(&b, 1000004, 1000004, name,
+                                                     "Dave With A Rather Long Full Name For ERANGE", "/home/dave",
+                                                     "/bin/bash");
+                else if (q.type == NSS_PROTO_GETPWNAM && streq(q.name, "lowuid"))
+                        (void)nss_proto_reply_passwd(&b, 5, 5, name, "", "/home/low", "/bin/sh");
+                else if (q.type == NSS_PROTO_INITGROUPS && streq(q.name, "dave"))
+                        (void)nss_proto_reply_gid_list(&b, name, (const uint32_t[]){1000004, 1000042, 7}, 3);
+                else
+                        (void)nss_proto_reply_status(&b, NSS_PROTO_NOTFOUND);
+                (void)nss_proto_write_message(fd, &b, 1000);
+        }
+        return NULL;
+}
+
+static void stub_start(struct stub *s, int connections, bool wrong)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+        *s = (struct stub){.connections = connections, .wrong_answer = wrong};
+        strcpy(sa.sun_path, sock_file);
+        s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(s->listen_fd, 8), 0);
+        assert_int_equal(pthread_create(&s->thread, NULL, stub_thread, s), 0);
+}
+
+static void stub_stop(struct stub *s)
+{
+        pthread_join(s->thread, NULL);
+        close(s->listen_fd);
+        unlink(sock_file);
+}
+
+static uint64_t usec_now(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void test_miss(void **state)
+{
+        struct passwd pwd;
+        char buf[512];
+        int err = 0;
+        struct stub s;
+        uint64_t start;
+
+        (void)state;
+        /* No daemon: UNAVAIL at once. */
+        start = usec_now();
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        assert_true(usec_now() - start < 50000);
+
+        /* One connection only: the retry after ERANGE must not need a second. */
+        stub_start(&s, 1, false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, 16, &err), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(err, ERANGE);
+        stub_stop(&s);
+        assert_int_equal(s.served, 1);
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(pwd.pw_uid, 1000004);
+        assert_string_equal(pwd.pw_passwd, "*");
+        /* The saved reply was used up. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+
+        stub_start(&s, 3, false);
+        long start_n = 0, size = 4;
+        gid_t *groups = calloc(4, sizeof(gid_t));
+        assert_int_equal(_nss_oslogin_initgroups_dyn("dave", 1000004, &start_n, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start_n, 1); /* primary skipped, 7 below the floor */
+        assert_int_equal(groups[0], 1000042);
+        free(groups);
+        assert_int_equal(_nss_oslogin_getpwnam_r("nosuchuser", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        /* Below the floor even from the daemon: not answered. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("lowuid", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        stub_stop(&s);
+
+        /* An answer to another question is no answer. */
+        stub_start(&s, 1, true);
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        stub_stop(&s);
+}
+
+static volatile bool stop_threads;
+
+static void *reader_thread(void *p)
+{
+        unsigned *bad = p;
+        struct passwd pwd;
+        char buf[256];
+        int err;
+
+        /* Until told to stop, and at least 2000 lookups. */
+        for (unsigned i = 0; !stop_threads || i < 2000; i++) {
+                unsigned gen;
+                char home[32];
+                if (_nss_oslogin_getpwnam_r(i % 2 ? "alice" : "bob", &pwd, buf, sizeof(buf), &err) !=
+                    NSS_STATUS_SUCCESS) {
+                        (*bad)++;
+                        continue;
+                }
+                if (i % 2 == 0)
+                        continue;
+                /* GECOS and home come from the same generation. */
+                if (sscanf(pwd.pw_gecos, "gen %u", &gen) != 1 || pwd.pw_uid != 1000001)
+                        (*bad)++;
+                snprintf(home, sizeof(home), "/home/gen%u", gen);
+                if (!streq(home, pwd.pw_dir))
+                        (*bad)++;
+        }
+        return NULL;
+}
+
+static void test_threads_while_replaced(void **state)
+{
+        pthread_t threads[4];
+        unsigned bad[4] = {};
+
+        (void)state;
+        stop_threads = false;
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++)
+                assert_int_equal(pthread_create(&threads[i], NULL, reader_thread, &bad[i]), 0);
+        for (unsigned gen = 10; gen < 30; gen++) {
+                write_cache(gen, gen % 2);
+                usleep(5000);
+        }
+        stop_threads = true;
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++) {
+                pthread_join(threads[i], NULL);
+                assert_int_equal(bad[i], 0);
+        }
+        write_cache(1, false);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_getpw),
+                cmocka_unit_test(test_erange),
+                cmocka_unit_test(test_getgr),
+                cmocka_unit_test(test_initgroups),
+                cmocka_unit_test(test_enumeration),
+                cmocka_unit_test(test_replaced_and_corrupt),
+                cmocka_unit_test(test_miss),
+                cmocka_unit_test(test_threads_while_replaced),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
