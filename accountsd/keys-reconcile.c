@@ -4,7 +4,9 @@
  *   a UID from the persistent map, or the owner of a surviving home, or the
  *   first free one), membership in google-sudoers and the configured groups
  *   that exist, a home from /etc/skel and its keys in authorized_keys;
- * - root and existing system accounts (UID below uid_min) are refused;
+ * - root, invalid names, existing accounts outside [uid_min, uid_max]
+ *   (system accounts, nobody) and names of groups we did not create are
+ *   refused, logged once per name;
  * - a managed user whose keys left metadata loses its managed keys and
  *   sudo; its account is deleted only with deprovision_remove and only if
  *   we (or the reference agent) created it;
@@ -242,7 +244,9 @@ static bool name_acceptable(const struct reconcile_options *o, struct etc_db *db
                 return false;
         }
         if (etc_db_get_user(db, name, &uid, NULL, NULL) == 0) {
-                if (uid < o->uid_min) {
+                /* Below the range: a system account; above it: nobody
+                 * (65534) or an account of some other range. */
+                if (uid < o->uid_min || uid > o->uid_max) {
                         log_refusal_once(name, "system account", (unsigned)uid);
                         return false;
                 }
@@ -335,7 +339,7 @@ static void write_keys(const struct reconcile_options *o, struct etc_db *db, str
         gid_t gid;
         int r;
 
-        if (etc_db_get_user(db, name, &uid, &gid, &home) < 0 || uid < o->uid_min)
+        if (etc_db_get_user(db, name, &uid, &gid, &home) < 0 || uid < o->uid_min || uid > o->uid_max)
                 return;
         if (keys_cache_unchanged(kc, o->root, name, home, keylines))
                 return;
@@ -385,7 +389,7 @@ static void pass_done(struct pass *p)
  * between, a user we created is still known as ours (and keeps its UID),
  * never mistaken for a local account. -EAGAIN: the files changed under us. */
 static int reconcile_accounts(const struct reconcile_options *o, const struct wanted_user *wanted, size_t n_wanted,
-                              struct pass *p, struct reconcile_result *res)
+                              struct keys_cache *kc, struct pass *p, struct reconcile_result *res)
 {
         struct strmap wanted_index = {};
         int r;
@@ -409,6 +413,11 @@ static int reconcile_accounts(const struct reconcile_options *o, const struct wa
                 if (!strmap_get(&wanted_index, *n, NULL) && strv_extend(&p->gone, *n) < 0)
                         goto oom;
         strmap_done(&wanted_index);
+        /* Their managed keys go first, while the account (and so its home
+         * and owner) is still known: a key left in a home of a removed
+         * account would open it again if the name came back. */
+        for (char **n = p->gone; *n; n++)
+                write_keys(o, p->db, kc, *n, NULL, res);
         for (char **n = p->gone; *n; n++)
                 if ((r = deprovision(o, p->db, &p->managed, *n, res)) < 0)
                         return r;
@@ -433,8 +442,10 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
 
         if ((r = collect_wanted(keys, &wanted, &n_wanted, &res.next_expiry_usec)) < 0)
                 return r;
+        if ((r = keys_cache_load(o->root, &kc)) < 0)
+                goto out;
         for (unsigned attempt = 1;; attempt++) {
-                r = reconcile_accounts(o, wanted, n_wanted, &p, &res);
+                r = reconcile_accounts(o, wanted, n_wanted, &kc, &p, &res);
                 if (r != -EAGAIN || attempt == COMMIT_ATTEMPTS)
                         break;
                 log_info("The account files changed while we worked on them; starting over.");
@@ -444,16 +455,12 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
                 log_error_errno(r, "Cannot write the account files: %m");
                 goto out;
         }
-        if ((r = keys_cache_load(o->root, &kc)) < 0)
-                goto out;
         /* Homes and keys only once the accounts they belong to are on disk. */
         for (size_t i = 0; i < n_wanted; i++)
                 if (managed_users_has(&p.managed, wanted[i].name))
                         write_keys(o, p.db, &kc, wanted[i].name, wanted[i].keylines, &res);
-        for (char **n = p.gone; *n; n++) {
-                write_keys(o, p.db, &kc, *n, NULL, &res);
+        for (char **n = p.gone; *n; n++)
                 managed_users_remove(&p.managed, *n);
-        }
         if (n_wanted && (r = ensure_sudoers_file(o->root)) < 0)
                 log_error_errno(r, "Cannot write /etc/sudoers.d/google_sudoers: %m");
         if ((r = managed_users_save(o->root, &p.managed)) < 0 || (r = keys_cache_save(o->root, &kc)) < 0) {

@@ -2,7 +2,7 @@
 #pragma once
 
 /* Metadata ssh-keys → local accounts: one pass that makes the host match
- * the effective key list (see keys-reconcile.c for the rules). */
+ * the effective key list. */
 
 #include <stdbool.h>
 #include <stdint.h>
