@@ -108,7 +108,8 @@ static enum nss_status get_ent(struct enumeration *e, bool users, void *result, 
         pthread_mutex_lock(&e->lock);
         s = next_locked(e, users, result, buf, buflen, errnop);
         pthread_mutex_unlock(&e->lock);
-        errno = saved_errno;
+        /* ERRNOP may be &errno: keep what TRYAGAIN/UNAVAIL put there. */
+        errno = s == NSS_STATUS_TRYAGAIN || s == NSS_STATUS_UNAVAIL ? *errnop : saved_errno;
         return s;
 }
 

@@ -19,12 +19,14 @@
 
 #define ENTRY(name) _public_ enum nss_status _nss_oslogin_##name
 
-/* Preserves errno across an entry point, whatever the core did to it. */
-#define WITH_SAVED_ERRNO(expr)                                                                                \
+/* Preserves errno across an entry point on SUCCESS and NOTFOUND. glibc
+ * passes &errno as ERRNOP, so after TRYAGAIN/UNAVAIL errno must stay what
+ * *errnop was set to (restoring it would hide ERANGE from the retry loop). */
+#define WITH_SAVED_ERRNO(errnop, expr)                                                                        \
         ({                                                                                                    \
                 int _saved_errno_ = errno;                                                                    \
                 enum nss_status _s_ = (expr);                                                                 \
-                errno = _saved_errno_;                                                                        \
+                errno = _s_ == NSS_STATUS_TRYAGAIN || _s_ == NSS_STATUS_UNAVAIL ? *(errnop) : _saved_errno_;  \
                 _s_;                                                                                          \
         })
 
@@ -86,22 +88,22 @@ static enum nss_status by_id(enum nss_proto_type type, uint32_t id, void *result
 
 ENTRY(getpwnam_r)(const char *name, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
-        return WITH_SAVED_ERRNO(by_name(NSS_PROTO_GETPWNAM, name, pwd, buf, buflen, errnop));
+        return WITH_SAVED_ERRNO(errnop, by_name(NSS_PROTO_GETPWNAM, name, pwd, buf, buflen, errnop));
 }
 
 ENTRY(getpwuid_r)(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
-        return WITH_SAVED_ERRNO(by_id(NSS_PROTO_GETPWUID, uid, pwd, buf, buflen, errnop));
+        return WITH_SAVED_ERRNO(errnop, by_id(NSS_PROTO_GETPWUID, uid, pwd, buf, buflen, errnop));
 }
 
 ENTRY(getgrnam_r)(const char *name, struct group *grp, char *buf, size_t buflen, int *errnop)
 {
-        return WITH_SAVED_ERRNO(by_name(NSS_PROTO_GETGRNAM, name, grp, buf, buflen, errnop));
+        return WITH_SAVED_ERRNO(errnop, by_name(NSS_PROTO_GETGRNAM, name, grp, buf, buflen, errnop));
 }
 
 ENTRY(getgrgid_r)(gid_t gid, struct group *grp, char *buf, size_t buflen, int *errnop)
 {
-        return WITH_SAVED_ERRNO(by_id(NSS_PROTO_GETGRGID, gid, grp, buf, buflen, errnop));
+        return WITH_SAVED_ERRNO(errnop, by_id(NSS_PROTO_GETGRGID, gid, grp, buf, buflen, errnop));
 }
 
 static bool gid_listed(const gid_t *groups, long n, gid_t gid)
@@ -161,5 +163,5 @@ static enum nss_status initgroups_core(const char *user, gid_t skip, long *start
 ENTRY(initgroups_dyn)(const char *user, gid_t group, long int *start, long int *size, gid_t **groupsp,
                       long int limit, int *errnop)
 {
-        return WITH_SAVED_ERRNO(initgroups_core(user, group, start, size, groupsp, limit, errnop));
+        return WITH_SAVED_ERRNO(errnop, initgroups_core(user, group, start, size, groupsp, limit, errnop));
 }

@@ -8,6 +8,9 @@
 #include <nss.h>
 #include <pwd.h>
 
+/* Every entry point keeps errno unchanged unless it answers TRYAGAIN or
+ * UNAVAIL, which set *errnop (often &errno itself). */
+
 enum nss_status _nss_oslogin_getpwnam_r(const char *name, struct passwd *pwd, char *buf, size_t buflen,
                                         int *errnop);
 enum nss_status _nss_oslogin_getpwuid_r(uid_t uid, struct passwd *pwd, char *buf, size_t buflen, int *errnop);

@@ -116,6 +116,14 @@ static void test_erange(void **state)
         }
         assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, need, &err), NSS_STATUS_SUCCESS);
         assert_string_equal(pwd.pw_shell, "/bin/bash");
+        /* glibc passes &errno: ERANGE must survive the return. */
+        errno = 0;
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, 1, &errno), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(errno, ERANGE);
+        errno = 0;
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, 1, &errno), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(errno, ERANGE);
+        assert_int_equal(_nss_oslogin_endpwent(), NSS_STATUS_SUCCESS);
 }
 
 static void test_getgr(void **state)
