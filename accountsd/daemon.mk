@@ -1,4 +1,16 @@
-# oslogin-accountsd: the daemon.
+# oslogin-accountsd and osloginctl: the daemon's glue (event loop, watch,
+# mode switch, sockets, sudo re-check). The directory part is in
+# directory.mk. Everything but main() and osloginctl's main() goes into
+# libaccountsd.a, so unit tests can link it.
+ACCOUNTSD_LIB_SRCS += \
+	accountsd/control.c \
+	accountsd/manager.c \
+	accountsd/mode.c \
+	accountsd/nss-server.c \
+	accountsd/sudo-recheck.c \
+	accountsd/watch.c \
+	accountsd/worker.c
+
 ACCOUNTSD_BIN := $(B)/accountsd/oslogin-accountsd
 
 $(ACCOUNTSD_BIN): $(B)/accountsd/main.o $(B)/libaccountsd.a $(B)/libmds.a $(B)/libbasic.a
@@ -13,7 +25,7 @@ INSTALL_RULES += install-accountsd
 
 OSLOGINCTL_BIN := $(B)/accountsd/osloginctl
 $(OSLOGINCTL_BIN): $(B)/accountsd/osloginctl.o $(B)/libaccountsd.a $(B)/libmds.a $(B)/libbasic.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
 PROGRAMS += $(OSLOGINCTL_BIN)
 
 install-osloginctl: $(OSLOGINCTL_BIN)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* osloginctl: switch the host's OS Login configuration on and off by hand,
- * and show where things stand. accountsd does the same from metadata. */
+/* osloginctl: the admin CLI of oslogin-accountsd. activate/deactivate switch
+ * the host configuration by hand (accountsd does it from enable-oslogin);
+ * status and refresh talk to the daemon's control socket; lookup asks its
+ * NSS socket exactly as libnss_oslogin.so.2 does on a miss. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,16 +10,42 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accountsd/control.h"
+#include "accountsd/manager.h"
+#include "accountsd/mode.h"
 #include "accountsd/sysconf.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/nss-proto.h"
+#include "basic/parse-util.h"
+
+/* Exit codes: 0 done/found, 1 failure (daemon unreachable, unavailable),
+ * 2 usage, 3 not found (lookup) or daemon not running (status). */
+enum { EXIT_USAGE = 2, EXIT_NOTFOUND = 3 };
+
+#define LOOKUP_TIMEOUT_MS 5000u
+
+struct options {
+        struct sysconf_options sysconf;
+        const char *runtime_dir;
+};
 
 static int usage(FILE *f, int status)
 {
-        fprintf(f, "Usage: osloginctl [--root DIR] [--no-reload] COMMAND\n"
-                   "  activate     configure sshd and nsswitch for OS Login\n"
-                   "  deactivate   undo exactly what activate did\n"
-                   "  status       show the host configuration and the accounts daemon's state\n"
+        fprintf(f, "Usage: osloginctl [OPTIONS] COMMAND\n"
+                   "Commands:\n"
+                   "  status                   host configuration and the accounts daemon's state\n"
+                   "  refresh                  re-fetch the metadata and rebuild the directory cache now\n"
+                   "  lookup user NAME|UID     ask the daemon as the NSS module does; prints a passwd line\n"
+                   "  lookup group NAME|GID    the same for a group; prints a group line\n"
+                   "  activate                 configure sshd, nsswitch and PAM for OS Login\n"
+                   "  deactivate               undo exactly what activate did\n"
+                   "Options:\n"
+                   "  --root DIR               activate/deactivate/status on DIR/etc, DIR/var (tests)\n"
+                   "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNSTATEDIR "/oslogin)\n"
+                   "  --no-reload              do not signal sshd after activate/deactivate\n"
+                   "  --help                   this text\n"
+                   "Exit status: 0 success, 1 failure, 2 usage, 3 not found / daemon not running.\n"
                    "See osloginctl(8).\n");
         return status;
 }
@@ -37,49 +65,165 @@ static void print_state_file(const char *root, const char *name, const char *lab
         printf("%-22s %zu\n", label, lines);
 }
 
+static int cmd_status(const struct options *o)
+{
+        _cleanup_free_ char *reply = NULL;
+        struct sysconf_status s;
+        int r;
+
+        if ((r = sysconf_get_status(&o->sysconf, &s)) < 0) {
+                log_error_errno(r, "Cannot read the host configuration: %m");
+                return 1;
+        }
+        printf("%-22s %s\n", "mode (recorded)", host_mode_to_string(host_mode_load(o->sysconf.root)));
+        printf("%-22s %s\n", "nsswitch (oslogin)", s.nsswitch ? "active" : "inactive");
+        printf("%-22s %s\n", "sshd (OS Login keys)", s.sshd ? "active" : "inactive");
+        print_state_file(o->sysconf.root, "users", "metadata users");
+        print_state_file(o->sysconf.root, "uidmap", "UIDs remembered");
+        r = control_query(o->runtime_dir, "status", CONTROL_TIMEOUT_MS * 2, &reply);
+        if (r < 0) {
+                printf("%-22s not running (%s)\n", "daemon", strerror(-r));
+                return EXIT_NOTFOUND;
+        }
+        printf("%-22s running\n", "daemon");
+        fputs(reply, stdout);
+        return 0;
+}
+
+static int cmd_refresh(const struct options *o)
+{
+        _cleanup_free_ char *reply = NULL;
+        int r = control_query(o->runtime_dir, "refresh", CONTROL_REFRESH_TIMEOUT_MS, &reply);
+
+        if (r < 0) {
+                log_error_errno(r, "Cannot reach oslogin-accountsd at %s/" CONTROL_SOCKET_NAME ": %m", o->runtime_dir);
+                return 1;
+        }
+        fputs(reply, strneq(reply, "ok", 2) ? stdout : stderr);
+        return strneq(reply, "ok", 2) ? 0 : 1;
+}
+
+static void print_span(struct span s)
+{
+        fwrite(s.ptr, 1, s.len, stdout);
+}
+
+static void print_reply(const struct nss_proto_request *q, const struct nss_proto_reply *r)
+{
+        if (q->type == NSS_PROTO_GETPWNAM || q->type == NSS_PROTO_GETPWUID) {
+                const struct passwd_record *p = &r->passwd;
+                print_span(p->name);
+                printf(":*:%u:%u:", p->uid, p->gid);
+                print_span(p->gecos);
+                putchar(':');
+                print_span(p->home);
+                putchar(':');
+                print_span(p->shell);
+                putchar('\n');
+                return;
+        }
+        struct byte_reader it = r->group.members;
+        struct span m;
+        print_span(r->group.name);
+        printf(":*:%u:", r->group.gid);
+        for (uint32_t i = 0; group_record_next_member(&it, &m) == 0; i++) {
+                if (i > 0)
+                        putchar(',');
+                print_span(m);
+        }
+        putchar('\n');
+}
+
+static int cmd_lookup(const struct options *o, const char *what, const char *key)
+{
+        _cleanup_free_ char *socket_path = NULL;
+        _cleanup_free_ uint8_t *msg = NULL;
+        struct nss_proto_request q;
+        struct nss_proto_reply reply;
+        bool user = streq(what, "user");
+        uint32_t id;
+        size_t size;
+        int r;
+
+        if (!user && !streq(what, "group"))
+                return usage(stderr, EXIT_USAGE);
+        if (safe_atou32(key, &id) == 0)
+                r = nss_proto_request_by_id(user ? NSS_PROTO_GETPWUID : NSS_PROTO_GETGRGID, id, &q);
+        else
+                r = nss_proto_request_by_name(user ? NSS_PROTO_GETPWNAM : NSS_PROTO_GETGRNAM, key, &q);
+        if (r < 0) {
+                log_error("\"%s\" is not a valid %s name or ID.", key, what);
+                return EXIT_USAGE;
+        }
+        if (asprintf(&socket_path, "%s/" NSS_SOCKET_NAME, o->runtime_dir) < 0)
+                return 1;
+        r = nss_proto_query(socket_path, &q, LOOKUP_TIMEOUT_MS, &msg, &size);
+        if (r >= 0)
+                r = nss_proto_reply_decode(&q, msg, size, &reply);
+        if (r < 0) {
+                log_error_errno(r, "No answer from oslogin-accountsd at %s: %m", socket_path);
+                return 1;
+        }
+        switch (reply.status) {
+        case NSS_PROTO_FOUND:
+                print_reply(&q, &reply);
+                return 0;
+        case NSS_PROTO_NOTFOUND:
+                log_error("No such %s: \"%s\".", what, key);
+                return EXIT_NOTFOUND;
+        default:
+                log_error("The daemon cannot answer for \"%s\" now (%s): metadata server unreachable?", key,
+                          nss_proto_status_to_string(reply.status));
+                return 1;
+        }
+}
+
+static int cmd_switch(const struct options *o, bool activate)
+{
+        int r = activate ? sysconf_activate(&o->sysconf) : sysconf_deactivate(&o->sysconf);
+        if (r < 0) {
+                log_error_errno(r, "%s failed, configuration left as it was: %m", activate ? "activate" : "deactivate");
+                return 1;
+        }
+        printf("OS Login configuration %s.\n", activate ? "active" : "inactive");
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         static const struct option options[] = {
                 {"root", required_argument, NULL, 'r'},
+                {"runtime-dir", required_argument, NULL, 'R'},
                 {"no-reload", no_argument, NULL, 'n'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        struct sysconf_options o;
-        int c, r;
+        struct options o = {.runtime_dir = OSLOGIN_RUNSTATEDIR "/oslogin"};
+        int c;
 
         log_open("osloginctl", LOG_TARGET_STDERR, LOG_AUTHPRIV);
-        sysconf_options_default(&o);
-        while ((c = getopt_long(argc, argv, "r:nh", options, NULL)) >= 0) {
+        sysconf_options_default(&o.sysconf);
+        while ((c = getopt_long(argc, argv, "r:R:nh", options, NULL)) >= 0) {
                 switch (c) {
-                case 'r': o.root = optarg; break;
-                case 'n': o.reload_sshd = false; break;
+                case 'r': o.sysconf.root = optarg; break;
+                case 'R': o.runtime_dir = optarg; break;
+                case 'n': o.sysconf.reload_sshd = false; break;
                 case 'h': return usage(stdout, 0);
-                default: return usage(stderr, 2);
+                default: return usage(stderr, EXIT_USAGE);
                 }
         }
-        if (optind != argc - 1)
-                return usage(stderr, 2);
-        const char *cmd = argv[optind];
-        if (streq(cmd, "activate") || streq(cmd, "deactivate")) {
-                r = streq(cmd, "activate") ? sysconf_activate(&o) : sysconf_deactivate(&o);
-                if (r < 0) {
-                        log_error_errno(r, "%s failed, configuration left as it was: %m", cmd);
-                        return 1;
-                }
-                printf("OS Login configuration %s.\n", streq(cmd, "activate") ? "active" : "inactive");
-                return 0;
-        }
-        if (streq(cmd, "status")) {
-                struct sysconf_status s;
-                if ((r = sysconf_get_status(&o, &s)) < 0)
-                        return log_error_errno(r, "Cannot read the configuration: %m"), 1;
-                printf("%-22s %s\n", "nsswitch (oslogin)", s.nsswitch ? "active" : "inactive");
-                printf("%-22s %s\n", "sshd (OS Login keys)", s.sshd ? "active" : "inactive");
-                print_state_file(o.root, "users", "metadata users");
-                print_state_file(o.root, "uidmap", "UIDs remembered");
-                return 0;
-        }
-        log_error("Unknown command \"%s\".", cmd);
-        return usage(stderr, 2);
+        int n = argc - optind;
+        const char *cmd = n > 0 ? argv[optind] : "";
+        if (n == 1 && (streq(cmd, "activate") || streq(cmd, "deactivate")))
+                return cmd_switch(&o, streq(cmd, "activate"));
+        if (n == 1 && streq(cmd, "status"))
+                return cmd_status(&o);
+        if (n == 1 && streq(cmd, "refresh"))
+                return cmd_refresh(&o);
+        if (n == 3 && streq(cmd, "lookup"))
+                return cmd_lookup(&o, argv[optind + 1], argv[optind + 2]);
+        if (n > 0 && !streq(cmd, "lookup") && !streq(cmd, "status") && !streq(cmd, "refresh") &&
+            !streq(cmd, "activate") && !streq(cmd, "deactivate"))
+                log_error("Unknown command \"%s\".", cmd);
+        return usage(stderr, EXIT_USAGE);
 }

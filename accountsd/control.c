@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accountsd/control.h"
+#include "accountsd/directory.h"
+#include "accountsd/mode.h"
+#include "accountsd/nss-server.h"
+#include "accountsd/sudo-recheck.h"
+#include "accountsd/watch.h"
+#include "basic/log.h"
+#include "mds/mds-client.h"
+
+#define CONTROL_REPLY_MAX (64u * 1024u)
+
+struct control_conn {
+        struct control_server *server;
+        int fd;
+        sd_event_source *io, *deadline;
+        char in[CONTROL_REQUEST_MAX + 1];
+        size_t in_size;
+        char *out;
+        size_t out_size, out_done;
+        bool waiting_refresh;
+        struct control_conn *next;
+};
+
+struct control_server {
+        struct manager *manager;
+        int fd;
+        sd_event_source *io;
+        struct control_conn *conns;
+};
+
+static void conn_free(struct control_conn *c)
+{
+        for (struct control_conn **p = &c->server->conns; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->deadline);
+        safe_close(c->fd);
+        free(c->out);
+        free(c);
+}
+
+static int flush(struct control_conn *c)
+{
+        while (c->out_done < c->out_size) {
+                ssize_t n = send(c->fd, c->out + c->out_done, c->out_size - c->out_done, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0)
+                        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+                c->out_done += (size_t)n;
+        }
+        return 1;
+}
+
+/* Takes TEXT (malloc'd) as the reply and starts sending it. */
+static void reply(struct control_conn *c, char *text)
+{
+        if (!text) {
+                conn_free(c);
+                return;
+        }
+        c->out = text;
+        c->out_size = strlen(text);
+        if (flush(c) != 0)
+                conn_free(c);
+        else
+                sd_event_source_set_io_events(c->io, EPOLLOUT);
+}
+
+static char *status_text(struct manager *m)
+{
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        fprintf(f, "ready: %s\n", m->ready ? "yes" : "no");
+        fprintf(f, "uptime: %llus\n", (unsigned long long)((now_monotonic_usec() - m->started_usec) / 1000000u));
+        mode_status(m->mode, f);
+        watch_status(m->watch, f);
+        directory_status(m->directory, f);
+        sudo_recheck_status(m->sudo, f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static void run_command(struct control_conn *c)
+{
+        struct manager *m = c->server->manager;
+
+        c->in[strcspn(c->in, "\n")] = '\0';
+        sd_event_source_set_io_events(c->io, 0);
+        if (streq(c->in, "status"))
+                return reply(c, status_text(m));
+        if (streq(c->in, "refresh")) {
+                log_info("Refresh requested.");
+                watch_kick(m->watch);
+                if (!directory_enabled(m->directory))
+                        return reply(c, strdup("ok: OS Login is off, no directory to rebuild\n"));
+                directory_refresh(m->directory);
+                c->waiting_refresh = true;
+                sd_event_source_set_time_relative(c->deadline, CONTROL_REFRESH_TIMEOUT_MS * 1000ull);
+                return;
+        }
+        reply(c, strdup("error: unknown command\n"));
+}
+
+void control_build_finished(struct control_server *s, int r)
+{
+        if (!s)
+                return;
+        for (struct control_conn *c = s->conns, *next; c; c = next) {
+                next = c->next;
+                if (!c->waiting_refresh)
+                        continue;
+                c->waiting_refresh = false;
+                char *text = NULL;
+                if (r < 0)
+                        (void)!asprintf(&text, "error: directory build failed: %s\n", strerror(-r));
+                else
+                        text = strdup("ok\n");
+                reply(c, text);
+        }
+}
+
+static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        struct control_conn *c = userdata;
+        ssize_t n;
+
+        (void)src, (void)revents;
+        if (c->out) {
+                if (flush(c) != 0)
+                        conn_free(c);
+                return 0;
+        }
+        n = recv(fd, c->in + c->in_size, CONTROL_REQUEST_MAX - c->in_size, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0) {
+                conn_free(c);
+                return 0;
+        }
+        c->in_size += (size_t)n;
+        c->in[c->in_size] = '\0';
+        if (memchr(c->in, '\n', c->in_size))
+                run_command(c);
+        else if (c->in_size >= CONTROL_REQUEST_MAX)
+                conn_free(c);
+        return 0;
+}
+
+static int on_conn_deadline(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        (void)src, (void)usec;
+        conn_free(userdata);
+        return 0;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        struct control_server *s = userdata;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        struct control_conn *c;
+        int cfd, r;
+
+        (void)src, (void)revents;
+        cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        /* The socket is 0600 already; the credential check keeps it root's even if the mode is changed. */
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 ||
+            !(c = calloc(1, sizeof(*c)))) {
+                safe_close(cfd);
+                return 0;
+        }
+        *c = (struct control_conn){.server = s, .fd = cfd, .next = s->conns};
+        s->conns = c;
+        r = sd_event_add_io(s->manager->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(s->manager->event, &c->deadline, CLOCK_MONOTONIC,
+                                               CONTROL_TIMEOUT_MS * 1000ull, 1000, on_conn_deadline, c);
+        if (r < 0)
+                conn_free(c);
+        return 0;
+}
+
+int control_server_new(struct manager *m, struct control_server **ret)
+{
+        struct control_server *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->fd = -EBADF;
+        r = unix_listen(m->runtime_dir, CONTROL_SOCKET_NAME, 0600, &s->fd);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &s->io, s->fd, EPOLLIN, on_accept, s);
+        if (r < 0) {
+                control_server_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+void control_server_free(struct control_server *s)
+{
+        if (!s)
+                return;
+        while (s->conns)
+                conn_free(s->conns);
+        sd_event_source_disable_unref(s->io);
+        safe_close(s->fd);
+        free(s);
+}
+
+int control_query(const char *runtime_dir, const char *command, unsigned timeout_ms, char **ret_reply)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL, *line = NULL;
+        uint64_t deadline = now_monotonic_usec() + timeout_ms * 1000ull;
+        size_t size = 0;
+
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", runtime_dir, CONTROL_SOCKET_NAME) >=
+            sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        if (asprintf(&line, "%s\n", command) < 0 || !(buf = malloc(CONTROL_REPLY_MAX + 1)))
+                return -ENOMEM;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return negative_errno();
+        if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0)
+                return negative_errno();
+        for (;;) {
+                uint64_t now = now_monotonic_usec();
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                int k = poll(&p, 1, (int)((deadline - now + 999) / 1000));
+                if (k < 0 && errno != EINTR)
+                        return negative_errno();
+                if (k <= 0)
+                        continue;
+                ssize_t n = recv(fd, buf + size, CONTROL_REPLY_MAX - size, 0);
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                size += (size_t)n;
+                if (size >= CONTROL_REPLY_MAX)
+                        return -EFBIG;
+        }
+        if (size == 0)
+                return -ECONNRESET;
+        buf[size] = '\0';
+        *ret_reply = TAKE_PTR(buf);
+        return 0;
+}

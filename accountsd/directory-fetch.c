@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accountsd/directory-fetch.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "mds/models.h"
+
+/* GET "oslogin/WHAT?KEY=VALUE[&pagesize=N][&pagetoken=T]" */
+static int get_oslogin(struct mds_client *c, const char *what, const char *key, const char *value,
+                       uint32_t page_size, const char *token, struct mds_response *ret)
+{
+        _cleanup_free_ char *path = NULL;
+        char size[16];
+        int r;
+
+        if (asprintf(&path, "oslogin/%s", what) < 0)
+                return -ENOMEM;
+        snprintf(size, sizeof(size), "%u", page_size);
+        if ((key && (r = mds_query_append(&path, key, value)) < 0) ||
+            (page_size && (r = mds_query_append(&path, "pagesize", size)) < 0) ||
+            (token && (r = mds_query_append(&path, "pagetoken", token)) < 0))
+                return r;
+        return mds_get(c, path, ret);
+}
+
+int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
+{
+        _cleanup_strv_free_ char **members = NULL;
+        _cleanup_free_ char *token = NULL;
+        size_t n = 0, allocated = 0;
+
+        for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
+                _cleanup_mds_response_ struct mds_response resp = {};
+                struct oslogin_usernames_page p = {};
+                int r = get_oslogin(c, "users", "groupname", name, 0, token, &resp);
+                if (r == -ENOENT)
+                        break; /* a group without members, or gone meanwhile */
+                if (r < 0)
+                        return r;
+                if ((r = oslogin_usernames_page_parse(resp.body, resp.size, &p)) < 0)
+                        return r;
+                /* Appending in place: strv_extend() walks the list each time. Duplicates are the writer's job. */
+                size_t i = 0;
+                for (; p.usernames && p.usernames[i]; i++) {
+                        if (n + 2 > allocated) {
+                                size_t want = MAX(allocated * 2, (size_t)16);
+                                char **grown = reallocarray(members, want, sizeof(char *));
+                                if (!grown) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                members = grown;
+                                allocated = want;
+                        }
+                        members[n++] = p.usernames[i];
+                        members[n] = NULL;
+                }
+                /* The ones not taken (ENOMEM) move to the front for oslogin_usernames_page_done(). */
+                if (p.usernames)
+                        memmove(p.usernames, p.usernames + i, (strv_length(p.usernames + i) + 1) * sizeof(char *));
+                free(token);
+                token = TAKE_PTR(p.next_page_token);
+                oslogin_usernames_page_done(&p);
+                if (r < 0)
+                        return r;
+                if (oslogin_last_page(token))
+                        break;
+        }
+        if (!members && !(members = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(members);
+        return 0;
+}
+
+struct self_group {
+        char *name;
+        uint32_t gid;
+};
+
+static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
+                       struct self_group **self, size_t *n_self, struct directory_build_stats *st)
+{
+        _cleanup_free_ char *token = NULL;
+
+        for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
+                _cleanup_mds_response_ struct mds_response resp = {};
+                struct oslogin_users_page p = {};
+                int r = get_oslogin(c, "users", NULL, NULL, page_size, token, &resp);
+                if (r < 0)
+                        return r;
+                if ((r = oslogin_users_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
+                        return r;
+                st->n_skipped += (uint32_t)p.n_rejected;
+                for (size_t i = 0; i < p.n_profiles && r >= 0; i++) {
+                        const struct oslogin_posix_account *a = &p.profiles[i]->account;
+                        int k = cache_writer_add_user(w, a->username, a->uid, a->gid, a->gecos, a->home, a->shell);
+                        if (k == -ENOMEM)
+                                r = k;
+                        else if (k < 0)
+                                st->n_skipped++;
+                        else {
+                                st->n_users++;
+                                if (a->uid == a->gid) {
+                                        struct self_group *n = reallocarray(*self, *n_self + 1, sizeof(**self));
+                                        if (!n) {
+                                                r = -ENOMEM;
+                                                break;
+                                        }
+                                        *self = n;
+                                        n[*n_self] = (struct self_group){.name = strdup(a->username), .gid = a->gid};
+                                        if (!n[(*n_self)++].name)
+                                                r = -ENOMEM;
+                                }
+                        }
+                }
+                free(token);
+                token = TAKE_PTR(p.next_page_token);
+                oslogin_users_page_done(&p);
+                if (r < 0)
+                        return r;
+                if (oslogin_last_page(token))
+                        return 0;
+        }
+        return -E2BIG;
+}
+
+static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
+                        struct directory_build_stats *st)
+{
+        _cleanup_free_ char *token = NULL;
+
+        for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
+                _cleanup_mds_response_ struct mds_response resp = {};
+                struct oslogin_groups_page p = {};
+                int r = get_oslogin(c, "groups", NULL, NULL, page_size, token, &resp);
+                if (r < 0)
+                        return r;
+                if ((r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
+                        return r;
+                st->n_skipped += (uint32_t)p.n_rejected;
+                /* Unlike users, the "0" page of groups may still hold groups. */
+                for (size_t i = 0; i < p.n_groups && r >= 0; i++) {
+                        _cleanup_strv_free_ char **members = NULL;
+                        r = directory_fetch_members(c, p.groups[i].name, &members);
+                        if (r < 0)
+                                break;
+                        int k = cache_writer_add_group(w, p.groups[i].name, p.groups[i].gid,
+                                                       (const char *const *)members);
+                        if (k == -ENOMEM)
+                                r = k;
+                        else if (k < 0)
+                                st->n_skipped++;
+                        else
+                                st->n_groups++;
+                }
+                free(token);
+                token = TAKE_PTR(p.next_page_token);
+                oslogin_groups_page_done(&p);
+                if (r < 0)
+                        return r;
+                if (oslogin_last_page(token))
+                        return 0;
+        }
+        return -E2BIG;
+}
+
+int directory_fetch_all(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
+                        struct directory_build_stats *ret)
+{
+        struct directory_build_stats st = {};
+        struct self_group *self = NULL;
+        size_t n_self = 0;
+        int r;
+
+        r = fetch_users(c, uid_floor, page_size, w, &self, &n_self, &st);
+        if (r >= 0)
+                r = fetch_groups(c, uid_floor, page_size, w, &st);
+        /* Self groups last: a real group with the same name or GID wins. */
+        for (size_t i = 0; i < n_self; i++) {
+                if (r >= 0) {
+                        const char *const members[] = {self[i].name, NULL};
+                        int k = cache_writer_add_group(w, self[i].name, self[i].gid, members);
+                        if (k == -ENOMEM)
+                                r = k;
+                        else if (k >= 0)
+                                st.n_self_groups++;
+                }
+                free(self[i].name);
+        }
+        free(self);
+        if (r < 0)
+                return r;
+        *ret = st;
+        return 0;
+}
+
+/* users?username= or users?uid=: -ENOENT when there is no such user. */
+static int fetch_profile(struct mds_client *c, uint32_t uid_floor, const char *name, uint32_t uid,
+                         struct oslogin_profile **ret)
+{
+        _cleanup_mds_response_ struct mds_response resp = {};
+        char id[16];
+        int r;
+
+        snprintf(id, sizeof(id), "%u", uid);
+        r = get_oslogin(c, "users", name ? "username" : "uid", name ?: id, 0, NULL, &resp);
+        if (r < 0)
+                return r;
+        r = oslogin_profile_parse(resp.body, resp.size, uid_floor, ret);
+        /* A profile whose UID is below the floor is not ours to answer. */
+        return r == -EBADMSG ? -ENOENT : r;
+}
+
+static bool profile_answers(const struct oslogin_profile *p, const char *name, uint32_t id)
+{
+        return name ? streq(p->account.username, name) : p->account.uid == id;
+}
+
+static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
+                       struct byte_buffer *b)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        const char *name = q->type == NSS_PROTO_GETPWNAM ? q->name : NULL;
+        int r = fetch_profile(c, uid_floor, name, q->id, &p);
+
+        if (r == -ENOENT || (r >= 0 && !profile_answers(p, name, q->id)))
+                return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
+        if (r < 0)
+                return r;
+        const struct oslogin_posix_account *a = &p->account;
+        return nss_proto_reply_passwd(b, a->uid, a->gid, a->username, a->gecos, a->home, a->shell) ?: NSS_PROTO_FOUND;
+}
+
+/* No such group: a user whose GID equals its UID still owns a group of its name. */
+static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
+                             struct byte_buffer *b)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        const char *name = q->type == NSS_PROTO_GETGRNAM ? q->name : NULL;
+        int r = fetch_profile(c, uid_floor, name, q->id, &p);
+
+        if (r == -ENOENT || (r >= 0 && (!profile_answers(p, name, q->id) || p->account.uid != p->account.gid)))
+                return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
+        if (r < 0)
+                return r;
+        const char *const members[] = {p->account.username, NULL};
+        return nss_proto_reply_group(b, p->account.gid, p->account.username, members) ?: NSS_PROTO_FOUND;
+}
+
+static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
+                        struct byte_buffer *b)
+{
+        _cleanup_mds_response_ struct mds_response resp = {};
+        _cleanup_strv_free_ char **members = NULL;
+        struct oslogin_groups_page p = {};
+        const struct oslogin_group *g = NULL;
+        char id[16];
+        int r;
+
+        snprintf(id, sizeof(id), "%u", q->id);
+        if (q->type == NSS_PROTO_GETGRNAM)
+                r = get_oslogin(c, "groups", "groupname", q->name, 0, NULL, &resp);
+        else
+                r = get_oslogin(c, "groups", "gid", id, 0, NULL, &resp);
+        if (r == -ENOENT)
+                return answer_self_group(c, uid_floor, q, b);
+        if (r < 0)
+                return r;
+        if ((r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
+                return r;
+        for (size_t i = 0; i < p.n_groups && !g; i++)
+                if (q->type == NSS_PROTO_GETGRNAM ? streq(p.groups[i].name, q->name) : p.groups[i].gid == q->id)
+                        g = &p.groups[i];
+        if (!g) {
+                oslogin_groups_page_done(&p);
+                return answer_self_group(c, uid_floor, q, b);
+        }
+        r = directory_fetch_members(c, g->name, &members);
+        if (r >= 0)
+                r = nss_proto_reply_group(b, g->gid, g->name, (const char *const *)members) ?: NSS_PROTO_FOUND;
+        oslogin_groups_page_done(&p);
+        return r;
+}
+
+/* initgroups: the profile for the e-mail, then groups?email= (all pages). */
+static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
+                              struct byte_buffer *b)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        _cleanup_free_ uint32_t *gids = NULL;
+        _cleanup_free_ char *token = NULL;
+        size_t n = 0;
+        int r = fetch_profile(c, uid_floor, q->name, 0, &p);
+
+        if (r == -ENOENT || (r >= 0 && !profile_answers(p, q->name, 0)))
+                return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
+        if (r < 0)
+                return r;
+        for (unsigned page = 0; p->email && page < DIRECTORY_MAX_PAGES; page++) {
+                _cleanup_mds_response_ struct mds_response resp = {};
+                struct oslogin_groups_page g = {};
+                r = get_oslogin(c, "groups", "email", p->email, 0, token, &resp);
+                if (r == -ENOENT)
+                        break;
+                if (r < 0 || (r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &g)) < 0)
+                        return r;
+                uint32_t *grown = reallocarray(gids, n + g.n_groups + 1, sizeof(uint32_t));
+                if (grown) {
+                        gids = grown;
+                        for (size_t i = 0; i < g.n_groups; i++)
+                                if (g.groups[i].gid != p->account.gid) /* the primary group is the caller's */
+                                        gids[n++] = g.groups[i].gid;
+                }
+                free(token);
+                token = TAKE_PTR(g.next_page_token);
+                oslogin_groups_page_done(&g);
+                if (!grown)
+                        return -ENOMEM;
+                if (oslogin_last_page(token))
+                        break;
+        }
+        return nss_proto_reply_gid_list(b, q->name, gids, n) ?: NSS_PROTO_FOUND;
+}
+
+int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
+                           struct byte_buffer *b)
+{
+        switch (q->type) {
+        case NSS_PROTO_GETPWNAM:
+        case NSS_PROTO_GETPWUID:
+                return answer_user(c, uid_floor, q, b);
+        case NSS_PROTO_GETGRNAM:
+        case NSS_PROTO_GETGRGID:
+                return answer_group(c, uid_floor, q, b);
+        case NSS_PROTO_INITGROUPS:
+                return answer_memberships(c, uid_floor, q, b);
+        }
+        return -EINVAL;
+}

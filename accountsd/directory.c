@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accountsd/control.h"
+#include "accountsd/directory-fetch.h"
+#include "accountsd/directory.h"
+#include "accountsd/mode.h"
+#include "accountsd/worker.h"
+#include "basic/cache-writer.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+
+/* An earlier answer (a found record, or a definite "not found"). */
+struct answer {
+        char *key;
+        uint8_t *msg;
+        size_t size;
+        struct nss_proto_request q;
+        bool found;
+        uint64_t answered_usec, expires_usec; /* CLOCK_MONOTONIC */
+};
+
+struct directory_waiter {
+        struct inflight *inflight;
+        directory_reply_t cb;
+        void *userdata;
+        struct directory_waiter *next;
+};
+
+/* One question on its way to the metadata server; identical ones wait with it. */
+struct inflight {
+        struct job job;
+        struct directory *directory;
+        struct nss_proto_request q;
+        char *key;
+        uint32_t uid_floor;
+        int result; /* status, or -errno */
+        struct byte_buffer reply;
+        struct directory_waiter *waiters;
+        struct inflight *next;
+};
+
+/* A cache file write (full build, or the current file plus answered misses). */
+struct file_job {
+        struct job job;
+        struct directory *directory;
+        bool full;
+        uint32_t uid_floor, page_size, timeout_ms;
+        uint64_t generation, started_usec;
+        int dir_fd;
+        struct cache_map *base; /* rewrite: the file to extend */
+        struct answer *adds;    /* rewrite: copies of found answers */
+        size_t n_adds;
+        int result;
+        struct directory_build_stats stats;
+        uint64_t took_usec;
+};
+
+struct directory {
+        struct manager *manager;
+        bool enabled, built_once;
+        struct cache_map *map; /* what the file holds now */
+        uint64_t generation;
+        sd_event_source *refresh_timer, *rewrite_timer;
+        struct file_job *file_job; /* at most one write at a time */
+        bool build_wanted, rewrite_wanted;
+
+        struct answer *answers;
+        size_t n_answers;
+        struct inflight *inflight;
+        unsigned n_inflight;
+
+        unsigned breaker_failures;
+        uint64_t breaker_open_until; /* CLOCK_MONOTONIC; 0: closed */
+
+        /* For `osloginctl status`. */
+        uint64_t builds, builds_failed, rewrites, last_build_usec, last_build_realtime;
+        int last_build_error;
+        uint64_t misses, mds_lookups, answered_from_memory, unavail;
+        struct directory_build_stats last_stats;
+};
+
+static uint64_t now_usec(void)
+{
+        return now_monotonic_usec();
+}
+
+static uint64_t now_realtime_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static char *request_key(const struct nss_proto_request *q)
+{
+        char *key;
+        int r = nss_proto_type_by_name(q->type) ? asprintf(&key, "%d:%s", (int)q->type, q->name)
+                                                : asprintf(&key, "%d#%u", (int)q->type, q->id);
+        return r < 0 ? NULL : key;
+}
+
+static void answer_done(struct answer *a)
+{
+        free(a->key);
+        free(a->msg);
+}
+
+static void answers_clear(struct directory *d)
+{
+        for (size_t i = 0; i < d->n_answers; i++)
+                answer_done(&d->answers[i]);
+        free(d->answers);
+        d->answers = NULL;
+        d->n_answers = 0;
+}
+
+static void answers_remove(struct directory *d, size_t i)
+{
+        answer_done(&d->answers[i]);
+        d->answers[i] = d->answers[--d->n_answers];
+}
+
+/* The answer store is a small array scanned linearly: it holds only misses
+ * (bounded by DIRECTORY_ANSWERS_MAX); hits never get here. */
+static struct answer *answers_find(struct directory *d, const char *key)
+{
+        uint64_t now = now_usec();
+        for (size_t i = 0; i < d->n_answers; i++) {
+                if (d->answers[i].expires_usec <= now) {
+                        answers_remove(d, i--);
+                        continue;
+                }
+                if (streq(d->answers[i].key, key))
+                        return &d->answers[i];
+        }
+        return NULL;
+}
+
+static void answers_add(struct directory *d, const struct inflight *f)
+{
+        struct answer a = {.q = f->q, .found = f->result == NSS_PROTO_FOUND, .answered_usec = now_usec()};
+
+        /* Found records live until a full build that started later has them (or not);
+         * "not found" for negative_ttl. */
+        a.expires_usec = a.answered_usec + (a.found ? MAX(d->manager->config.refresh_interval_usec * 2, 60000000ull)
+                                                    : d->manager->config.negative_ttl_usec);
+        if (!a.found && d->manager->config.negative_ttl_usec == 0)
+                return;
+        if (d->n_answers >= DIRECTORY_ANSWERS_MAX) {
+                /* Full: drop the oldest one. */
+                size_t oldest = 0;
+                for (size_t i = 1; i < d->n_answers; i++)
+                        if (d->answers[i].answered_usec < d->answers[oldest].answered_usec)
+                                oldest = i;
+                answers_remove(d, oldest);
+        }
+        struct answer *grown = reallocarray(d->answers, d->n_answers + 1, sizeof(*grown));
+        if (!grown)
+                return;
+        d->answers = grown;
+        a.key = strdup(f->key);
+        a.msg = malloc(f->reply.size);
+        if (!a.key || !a.msg) {
+                answer_done(&a);
+                return;
+        }
+        memcpy(a.msg, f->reply.data, f->reply.size);
+        a.size = f->reply.size;
+        d->answers[d->n_answers++] = a;
+}
+
+static void reply_status(enum nss_proto_status status, directory_reply_t cb, void *userdata)
+{
+        _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
+        if (nss_proto_reply_status(&b, status) < 0)
+                cb(userdata, NULL, 0);
+        else
+                cb(userdata, b.data, b.size);
+}
+
+static char *span_dup(struct span s)
+{
+        return strndup(s.ptr, s.len);
+}
+
+static int encode_passwd(struct byte_buffer *b, const struct passwd_record *p)
+{
+        _cleanup_free_ char *name = span_dup(p->name), *gecos = span_dup(p->gecos), *home = span_dup(p->home),
+                            *shell = span_dup(p->shell);
+        if (!name || !gecos || !home || !shell)
+                return -ENOMEM;
+        return nss_proto_reply_passwd(b, p->uid, p->gid, name, gecos, home, shell);
+}
+
+static int encode_group(struct byte_buffer *b, const struct group_record *g)
+{
+        _cleanup_free_ char *name = span_dup(g->name);
+        _cleanup_strv_free_ char **members = calloc(g->n_members + 1, sizeof(char *));
+        struct byte_reader it = g->members;
+        struct span m;
+
+        if (!name || !members)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n_members && group_record_next_member(&it, &m) == 0; i++)
+                if (!(members[i] = span_dup(m)))
+                        return -ENOMEM;
+        return nss_proto_reply_group(b, g->gid, name, (const char *const *)members);
+}
+
+static int encode_gid_list(struct byte_buffer *b, const char *name, const struct gid_list_record *l)
+{
+        _cleanup_free_ uint32_t *gids = calloc(l->n_gids + 1, sizeof(uint32_t));
+        if (!gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n_gids; i++)
+                gids[i] = gid_list_record_get(l, i);
+        return nss_proto_reply_gid_list(b, name, gids, l->n_gids);
+}
+
+/* The current file may be newer than the caller's mapping (it rechecks
+ * every CACHE_CHECK_INTERVAL_MS): answer from it. -ENOENT: not there. */
+static int answer_from_map(struct directory *d, const struct nss_proto_request *q, struct byte_buffer *b)
+{
+        union {
+                struct passwd_record pw;
+                struct group_record gr;
+                struct gid_list_record gl;
+        } rec;
+        int r;
+
+        if (!d->map)
+                return -ENOENT;
+        switch (q->type) {
+        case NSS_PROTO_GETPWNAM:
+        case NSS_PROTO_GETPWUID:
+                r = q->type == NSS_PROTO_GETPWNAM ? cache_map_find_user_by_name(d->map, q->name, &rec.pw)
+                                                  : cache_map_find_user_by_uid(d->map, q->id, &rec.pw);
+                return r < 0 ? r : encode_passwd(b, &rec.pw);
+        case NSS_PROTO_GETGRNAM:
+        case NSS_PROTO_GETGRGID:
+                r = q->type == NSS_PROTO_GETGRNAM ? cache_map_find_group_by_name(d->map, q->name, &rec.gr)
+                                                  : cache_map_find_group_by_gid(d->map, q->id, &rec.gr);
+                return r < 0 ? r : encode_group(b, &rec.gr);
+        case NSS_PROTO_INITGROUPS:
+                r = cache_map_find_memberships(d->map, q->name, &rec.gl);
+                if (r == -ENOENT && cache_map_find_user_by_name(d->map, q->name, &rec.pw) == 0)
+                        return nss_proto_reply_gid_list(b, q->name, NULL, 0); /* a known user in no group */
+                return r < 0 ? r : encode_gid_list(b, q->name, &rec.gl);
+        }
+        return -EINVAL;
+}
+
+static bool breaker_blocks(struct directory *d)
+{
+        uint64_t now = now_usec();
+        if (d->breaker_open_until == 0)
+                return false;
+        if (now < d->breaker_open_until)
+                return true;
+        /* Half open: this one question is the probe; the rest wait for its verdict. */
+        d->breaker_open_until = now + DIRECTORY_BREAKER_PROBE_USEC;
+        return false;
+}
+
+static void breaker_record(struct directory *d, bool reached)
+{
+        if (reached) {
+                if (d->breaker_open_until)
+                        log_info("Metadata server answers directory questions again.");
+                d->breaker_failures = 0;
+                d->breaker_open_until = 0;
+                return;
+        }
+        if (++d->breaker_failures >= DIRECTORY_BREAKER_THRESHOLD) {
+                if (!d->breaker_open_until)
+                        log_warning("Metadata server unreachable; directory misses answer UNAVAIL for now.");
+                d->breaker_open_until = now_usec() + DIRECTORY_BREAKER_PROBE_USEC;
+        }
+}
+
+void directory_mds_unreachable(struct directory *d)
+{
+        d->breaker_failures = DIRECTORY_BREAKER_THRESHOLD - 1;
+        breaker_record(d, false);
+}
+
+void directory_mds_reachable(struct directory *d)
+{
+        if (d->breaker_open_until || d->breaker_failures)
+                breaker_record(d, true);
+}
+
+static void schedule_rewrite(struct directory *d);
+
+static void inflight_run(struct job *j, struct mds_client *client)
+{
+        struct inflight *f = (struct inflight *)j;
+        f->result = directory_fetch_answer(client, f->uid_floor, &f->q, &f->reply);
+}
+
+static void inflight_unlink(struct directory *d, struct inflight *f)
+{
+        for (struct inflight **p = &d->inflight; *p; p = &(*p)->next)
+                if (*p == f) {
+                        *p = f->next;
+                        d->n_inflight--;
+                        return;
+                }
+}
+
+static void inflight_done(struct job *j)
+{
+        struct inflight *f = (struct inflight *)j;
+        struct directory *d = f->directory;
+        struct directory_waiter *w;
+
+        if (d) {
+                inflight_unlink(d, f);
+                breaker_record(d, f->result >= 0);
+                if (f->result >= 0 && d->enabled) {
+                        answers_add(d, f);
+                        if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
+                                schedule_rewrite(d);
+                } else if (f->result < 0) {
+                        d->unavail++;
+                        log_debug_errno(f->result, "Directory question \"%s\" not answered: %m", f->key);
+                }
+        }
+        while ((w = f->waiters)) {
+                f->waiters = w->next;
+                if (f->result >= 0)
+                        w->cb(w->userdata, f->reply.data, f->reply.size);
+                else
+                        reply_status(NSS_PROTO_UNAVAIL, w->cb, w->userdata);
+                free(w);
+        }
+        byte_buffer_done(&f->reply);
+        free(f->key);
+        free(f);
+}
+
+static int ask_metadata(struct directory *d, const struct nss_proto_request *q, char *key, directory_reply_t cb,
+                        void *userdata, struct directory_waiter **ret_waiter)
+{
+        struct inflight *f;
+        struct directory_waiter *w = calloc(1, sizeof(*w));
+
+        if (!w)
+                return -ENOMEM;
+        for (f = d->inflight; f; f = f->next)
+                if (streq(f->key, key))
+                        break;
+        if (!f) {
+                if (!(f = calloc(1, sizeof(*f)))) {
+                        free(w);
+                        return -ENOMEM;
+                }
+                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done}, .directory = d, .q = *q,
+                                       .key = TAKE_PTR(key), .uid_floor = d->manager->config.uid_floor,
+                                       .reply = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX), .next = d->inflight};
+                d->inflight = f;
+                d->n_inflight++;
+                d->mds_lookups++;
+                worker_pool_submit(d->manager->pool, &f->job);
+        }
+        free(key);
+        *w = (struct directory_waiter){.inflight = f, .cb = cb, .userdata = userdata, .next = f->waiters};
+        f->waiters = w;
+        *ret_waiter = w;
+        return 0;
+}
+
+int directory_lookup(struct directory *d, const struct nss_proto_request *q, directory_reply_t cb, void *userdata,
+                     struct directory_waiter **ret_waiter)
+{
+        _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
+        char *key;
+        struct answer *a;
+        int r;
+
+        d->misses++;
+        if (!d->enabled) {
+                reply_status(NSS_PROTO_NOTFOUND, cb, userdata); /* OS Login is off: no such user */
+                return 1;
+        }
+        r = answer_from_map(d, q, &b);
+        if (r >= 0) {
+                d->answered_from_memory++;
+                cb(userdata, b.data, b.size);
+                return 1;
+        }
+        if (!(key = request_key(q)))
+                return -ENOMEM;
+        if ((a = answers_find(d, key))) {
+                free(key);
+                d->answered_from_memory++;
+                cb(userdata, a->msg, a->size);
+                return 1;
+        }
+        bool joining = false;
+        for (struct inflight *f = d->inflight; f && !joining; f = f->next)
+                joining = streq(f->key, key);
+        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX || breaker_blocks(d))) {
+                free(key);
+                d->unavail++;
+                reply_status(NSS_PROTO_UNAVAIL, cb, userdata);
+                return 1;
+        }
+        r = ask_metadata(d, q, key, cb, userdata, ret_waiter);
+        return r < 0 ? r : 0;
+}
+
+void directory_waiter_cancel(struct directory *d, struct directory_waiter *w)
+{
+        (void)d;
+        for (struct directory_waiter **p = &w->inflight->waiters; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        free(w);
+                        return;
+                }
+}
+
+/* Adds a found answer to W (rewrite: answers go in before the old file, so they win). */
+static int add_answer(struct cache_writer *w, const struct answer *a)
+{
+        struct nss_proto_reply r;
+        int k = nss_proto_reply_decode(&a->q, a->msg, a->size, &r);
+
+        if (k < 0 || r.status != NSS_PROTO_FOUND)
+                return 0;
+        if (a->q.type == NSS_PROTO_GETPWNAM || a->q.type == NSS_PROTO_GETPWUID) {
+                _cleanup_free_ char *name = span_dup(r.passwd.name), *gecos = span_dup(r.passwd.gecos),
+                                    *home = span_dup(r.passwd.home), *shell = span_dup(r.passwd.shell);
+                if (!name || !gecos || !home || !shell)
+                        return -ENOMEM;
+                k = cache_writer_add_user(w, name, r.passwd.uid, r.passwd.gid, gecos, home, shell);
+                if (k >= 0 && r.passwd.uid == r.passwd.gid) {
+                        const char *const members[] = {name, NULL};
+                        k = cache_writer_add_group(w, name, r.passwd.gid, members);
+                }
+        } else if (a->q.type == NSS_PROTO_GETGRNAM || a->q.type == NSS_PROTO_GETGRGID) {
+                _cleanup_free_ char *name = span_dup(r.group.name);
+                _cleanup_strv_free_ char **members = calloc(r.group.n_members + 1, sizeof(char *));
+                struct byte_reader it = r.group.members;
+                struct span m;
+                if (!name || !members)
+                        return -ENOMEM;
+                for (size_t i = 0; i < r.group.n_members && group_record_next_member(&it, &m) == 0; i++)
+                        if (!(members[i] = span_dup(m)))
+                                return -ENOMEM;
+                k = cache_writer_add_group(w, name, r.group.gid, (const char *const *)members);
+        }
+        return k == -ENOMEM ? k : 0; /* duplicates and refusals: the entry just stays out */
+}
+
+static void file_job_run(struct job *j, struct mds_client *client)
+{
+        struct file_job *f = (struct file_job *)j;
+        _cleanup_cache_writer_ struct cache_writer *w = NULL;
+        uint64_t start = now_usec();
+        int r;
+
+        r = cache_writer_new(&w);
+        if (r >= 0) {
+                cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
+                cache_writer_set_generation(w, f->generation);
+                if (f->full)
+                        r = directory_fetch_all(client, f->uid_floor, f->page_size, w, &f->stats);
+                else {
+                        for (size_t i = 0; i < f->n_adds && r >= 0; i++)
+                                r = add_answer(w, &f->adds[i]);
+                        if (r >= 0 && f->base)
+                                r = cache_writer_import(w, f->base);
+                }
+        }
+        if (r >= 0)
+                r = cache_writer_commit(w, f->dir_fd, CACHE_FILE_NAME);
+        f->result = r;
+        f->took_usec = now_usec() - start;
+}
+
+static void file_job_free(struct file_job *f)
+{
+        cache_map_unref(f->base);
+        for (size_t i = 0; i < f->n_adds; i++)
+                answer_done(&f->adds[i]);
+        free(f->adds);
+        free(f);
+}
+
+static void start_file_job(struct directory *d);
+
+static void reopen_map(struct directory *d)
+{
+        _cleanup_free_ char *path = NULL;
+        struct cache_map *map;
+        int r;
+
+        if (asprintf(&path, "%s/%s", d->manager->runtime_dir, CACHE_FILE_NAME) < 0)
+                return;
+        r = cache_map_open(path, 0, &map);
+        if (r < 0) {
+                log_error_errno(r, "Cannot map the cache just written to \"%s\": %m", path);
+                return;
+        }
+        cache_map_unref(d->map);
+        d->map = map;
+        d->generation = MAX(d->generation, cache_map_header(map)->generation);
+}
+
+/* Found answers that a full build which started after them has seen are
+ * dropped (the build knows better, including removals); the rest go into
+ * the next rewrite. */
+static void forget_answers_before(struct directory *d, uint64_t usec)
+{
+        for (size_t i = 0; i < d->n_answers; i++)
+                if (d->answers[i].found && d->answers[i].answered_usec < usec)
+                        answers_remove(d, i--);
+}
+
+static void file_job_done(struct job *j)
+{
+        struct file_job *f = (struct file_job *)j;
+        struct directory *d = f->directory;
+        struct manager *m = d->manager;
+
+        d->file_job = NULL;
+        if (!d->enabled)
+                (void)unlinkat(m->runtime_dir_fd, CACHE_FILE_NAME, 0); /* switched off meanwhile */
+        else if (f->result < 0 && f->full) {
+                d->builds_failed++;
+                d->last_build_error = f->result;
+                log_error_errno(f->result, "Directory build failed; the previous cache stays in use: %m");
+        } else if (f->result < 0)
+                log_error_errno(f->result, "Cannot add answered misses to the cache: %m");
+        else {
+                reopen_map(d);
+                if (f->full) {
+                        d->builds++;
+                        d->built_once = true;
+                        d->last_build_error = 0;
+                        d->last_build_usec = f->took_usec;
+                        d->last_build_realtime = now_realtime_usec();
+                        d->last_stats = f->stats;
+                        forget_answers_before(d, f->started_usec);
+                        for (size_t i = 0; i < d->n_answers; i++)
+                                if (d->answers[i].found && d->answers[i].q.type != NSS_PROTO_INITGROUPS)
+                                        d->rewrite_wanted = true;
+                        log_info("Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped.",
+                                 (unsigned long long)(f->took_usec / 1000), f->stats.n_users, f->stats.n_groups,
+                                 f->stats.n_self_groups, f->stats.n_skipped);
+                } else
+                        d->rewrites++;
+        }
+        if (f->full) {
+                control_build_finished(m->control, f->result);
+                if (m->once)
+                        manager_once_finished(m, f->result);
+        }
+        file_job_free(f);
+        start_file_job(d);
+}
+
+static int copy_found_answers(struct directory *d, struct file_job *f)
+{
+        f->adds = calloc(d->n_answers + 1, sizeof(*f->adds));
+        if (!f->adds)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_answers; i++) {
+                const struct answer *a = &d->answers[i];
+                if (!a->found || a->q.type == NSS_PROTO_INITGROUPS)
+                        continue;
+                struct answer *c = &f->adds[f->n_adds];
+                *c = (struct answer){.q = a->q, .size = a->size, .msg = malloc(a->size)};
+                if (!c->msg)
+                        return -ENOMEM;
+                memcpy(c->msg, a->msg, a->size);
+                f->n_adds++;
+        }
+        return 0;
+}
+
+/* Starts the pending build or rewrite, if nothing is being written. */
+static void start_file_job(struct directory *d)
+{
+        struct manager *m = d->manager;
+        struct file_job *f;
+
+        if (d->file_job || !d->enabled || (!d->build_wanted && !d->rewrite_wanted))
+                return;
+        if (!(f = calloc(1, sizeof(*f))))
+                return;
+        *f = (struct file_job){
+                .job = {.run = file_job_run, .done = file_job_done}, .directory = d, .full = d->build_wanted,
+                .uid_floor = m->config.uid_floor, .page_size = m->config.page_size,
+                .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
+                .generation = ++d->generation, .started_usec = now_usec(), .dir_fd = m->runtime_dir_fd,
+        };
+        if (!f->full) {
+                f->base = d->map ? cache_map_ref(d->map) : NULL;
+                if (copy_found_answers(d, f) < 0) {
+                        file_job_free(f);
+                        return;
+                }
+        }
+        /* A full build makes earlier answers moot (see forget_answers_before()). */
+        d->rewrite_wanted = false;
+        d->build_wanted = false;
+        d->file_job = f;
+        worker_pool_submit(m->pool, &f->job);
+}
+
+static int on_rewrite_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct directory *d = userdata;
+        (void)s, (void)usec;
+        d->rewrite_wanted = true;
+        start_file_job(d);
+        return 0;
+}
+
+/* Several misses answered close together become one rewrite. */
+static void schedule_rewrite(struct directory *d)
+{
+        int enabled = SD_EVENT_OFF;
+        sd_event_source_get_enabled(d->rewrite_timer, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        sd_event_source_set_time_relative(d->rewrite_timer, DIRECTORY_REWRITE_DELAY_USEC);
+        sd_event_source_set_enabled(d->rewrite_timer, SD_EVENT_ONESHOT);
+}
+
+void directory_refresh(struct directory *d)
+{
+        if (!d->enabled)
+                return;
+        d->build_wanted = true;
+        start_file_job(d);
+}
+
+static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct directory *d = userdata;
+        (void)usec;
+        directory_refresh(d);
+        sd_event_source_set_time_relative(s, d->manager->config.refresh_interval_usec);
+        return 0;
+}
+
+void directory_reconfigure(struct directory *d)
+{
+        if (d->enabled)
+                sd_event_source_set_time_relative(d->refresh_timer, d->manager->config.refresh_interval_usec);
+}
+
+void directory_set_enabled(struct directory *d, bool enabled)
+{
+        if (enabled && (!d->enabled || !d->built_once)) {
+                d->enabled = true;
+                sd_event_source_set_time_relative(d->refresh_timer, d->manager->config.refresh_interval_usec);
+                sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_ON);
+                if (!d->file_job)
+                        directory_refresh(d);
+        } else if (!enabled && d->enabled) {
+                d->enabled = false;
+                d->built_once = false;
+                sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_OFF);
+                sd_event_source_set_enabled(d->rewrite_timer, SD_EVENT_OFF);
+                answers_clear(d);
+                d->map = cache_map_unref(d->map);
+                /* No OS Login users without OS Login (a write in flight removes its file when it ends). */
+                if (unlinkat(d->manager->runtime_dir_fd, CACHE_FILE_NAME, 0) == 0)
+                        log_info("OS Login is off: directory cache removed.");
+        }
+}
+
+bool directory_enabled(const struct directory *d)
+{
+        return d->enabled;
+}
+
+int directory_new(struct manager *m, struct directory **ret)
+{
+        _cleanup_free_ char *path = NULL;
+        struct directory *d = calloc(1, sizeof(*d));
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        d->manager = m;
+        r = sd_event_add_time(m->event, &d->refresh_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_refresh_timer,
+                              d);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &d->rewrite_timer, CLOCK_MONOTONIC, UINT64_MAX, 10000,
+                                      on_rewrite_timer, d);
+        if (r < 0) {
+                directory_free(d);
+                return r;
+        }
+        sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_OFF);
+        sd_event_source_set_enabled(d->rewrite_timer, SD_EVENT_OFF);
+        /* In OS Login mode the last cache serves until the first build replaces it, MDS down or not. */
+        d->enabled = mode_current(m->mode) == HOST_MODE_OSLOGIN;
+        if (d->enabled && asprintf(&path, "%s/%s", m->runtime_dir, CACHE_FILE_NAME) >= 0 &&
+            cache_map_open(path, 0, &d->map) >= 0)
+                d->generation = cache_map_header(d->map)->generation;
+        *ret = d;
+        return 0;
+}
+
+void directory_free(struct directory *d)
+{
+        if (!d)
+                return;
+        /* Jobs in flight keep running in detached threads; their done() never runs after the loop is gone. */
+        for (struct inflight *f = d->inflight; f; f = f->next)
+                f->directory = NULL;
+        if (d->file_job)
+                d->file_job->directory = NULL;
+        sd_event_source_disable_unref(d->refresh_timer);
+        sd_event_source_disable_unref(d->rewrite_timer);
+        answers_clear(d);
+        cache_map_unref(d->map);
+        free(d);
+}
+
+void directory_status(const struct directory *d, FILE *f)
+{
+        fprintf(f, "directory: %s\n", d->enabled ? "enabled" : "disabled");
+        if (d->map) {
+                const struct cache_header *h = cache_map_header(d->map);
+                fprintf(f, "cache-generation: %llu\n", (unsigned long long)h->generation);
+                fprintf(f, "cache-age: %llus\n", (unsigned long long)((now_realtime_usec() - h->created_usec) / 1000000u));
+                fprintf(f, "cache-users: %u\n", h->n_users);
+                fprintf(f, "cache-groups: %u\n", h->n_groups);
+                fprintf(f, "cache-size: %llu\n", (unsigned long long)h->file_size);
+        }
+        fprintf(f, "directory-builds: %llu ok, %llu failed, %llu rewrites\n", (unsigned long long)d->builds,
+                (unsigned long long)d->builds_failed, (unsigned long long)d->rewrites);
+        if (d->builds)
+                fprintf(f, "directory-last-build: %llu ms, %u users, %u groups, %u self groups, %u skipped\n",
+                        (unsigned long long)(d->last_build_usec / 1000), d->last_stats.n_users, d->last_stats.n_groups,
+                        d->last_stats.n_self_groups, d->last_stats.n_skipped);
+        if (d->last_build_error < 0)
+                fprintf(f, "directory-last-error: %s\n", strerror(-d->last_build_error));
+        fprintf(f, "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu unavailable)\n",
+                (unsigned long long)d->misses, (unsigned long long)d->answered_from_memory,
+                (unsigned long long)d->mds_lookups, (unsigned long long)d->unavail);
+        fprintf(f, "nss-answers-cached: %zu\n", d->n_answers);
+        fprintf(f, "breaker: %s\n", d->breaker_open_until ? "open" : "closed");
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The state of one oslogin-accountsd process, shared by its parts:
+ *   watch.c         long-poll of the attribute document (own thread)
+ *   mode.c          enable-oslogin switch and the metadata-keys reconcile
+ *   directory.c     OS Login directory → cache file, misses, negative cache
+ *   nss-server.c    the NSS miss socket (nss.sock, 0666)
+ *   control.c       the root-only control socket for osloginctl
+ *   sudo-recheck.c  periodic adminLogin re-check of sudoers drop-ins
+ * Everything but the worker threads runs in the sd-event loop. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "mds/config.h"
+
+#define CONTROL_SOCKET_NAME "control.sock"
+#define NSS_SOCKET_NAME "nss.sock"
+
+struct worker_pool;
+struct watch;
+struct mode;
+struct directory;
+struct nss_server;
+struct control_server;
+struct sudo_recheck;
+struct metadata_document;
+
+struct manager {
+        sd_event *event;
+        const char *config_path; /* NULL: the default */
+        const char *root;        /* "/" in production */
+        char *runtime_dir;       /* /run/oslogin */
+        int runtime_dir_fd;
+        bool once;
+
+        struct oslogin_config config;
+        struct worker_pool *pool;
+        struct watch *watch;
+        struct mode *mode;
+        struct directory *directory;
+        struct nss_server *nss_server;
+        struct control_server *control;
+        struct sudo_recheck *sudo;
+
+        bool ready;              /* READY=1 sent */
+        sd_event_source *ready_timeout;
+        uint64_t started_usec;   /* CLOCK_MONOTONIC */
+        int exit_status;
+};
+
+/* "/" + path, or ROOT + path: every /etc, /home, /var path of the host. */
+int manager_host_path(const struct manager *m, const char *path, char **ret);
+/* READY=1 (once), with a STATUS= line. */
+void manager_notify_ready(struct manager *m, const char *status);
+/* In --once mode: the first reconcile (and directory build, when OS Login
+ * is on) has finished with result R; the loop exits. */
+void manager_once_finished(struct manager *m, int r);

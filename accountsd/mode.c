@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "accountsd/directory.h"
+#include "accountsd/keys-reconcile.h"
+#include "accountsd/mode.h"
+#include "accountsd/sysconf.h"
+#include "basic/atomic-file.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "basic/sudoers.h"
+#include "mds/mds-client.h"
+#include "mds/models.h"
+#include "mds/ssh-keys.h"
+
+#define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
+
+struct mode {
+        struct manager *manager;
+        enum host_mode applied;
+        struct metadata_document *doc; /* the last document that parsed */
+        sd_event_source *retry_timer;  /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
+        sd_event_source *expiry_timer; /* CLOCK_REALTIME: the earliest key expiry */
+        char **logged_rejections;      /* "user\nreason" of the last document, logged already */
+
+        /* For `osloginctl status`. */
+        unsigned reconciles;
+        struct reconcile_result last;
+        int last_error;
+        uint64_t last_realtime_usec;
+};
+
+static uint64_t now_realtime_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+const char *host_mode_to_string(enum host_mode mode)
+{
+        switch (mode) {
+        case HOST_MODE_METADATA_KEYS:
+                return "metadata-keys";
+        case HOST_MODE_OSLOGIN:
+                return "oslogin";
+        default:
+                return "unknown";
+        }
+}
+
+static int open_state_dir(const char *root, bool create)
+{
+        _cleanup_free_ char *dir = NULL;
+        if (asprintf(&dir, "%s" STATE_DIR, streq(root, "/") ? "" : root) < 0)
+                return -ENOMEM;
+        if (create) {
+                /* Parents exist on any real host; tests get them from --root. */
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+        }
+        return open_dir_nofollow(AT_FDCWD, dir, 0);
+}
+
+enum host_mode host_mode_load(const char *root)
+{
+        _cleanup_close_ int fd = open_state_dir(root, false);
+        _cleanup_free_ char *data = NULL;
+
+        if (fd < 0 || read_file_bounded(fd, MODE_STATE_FILE, 64, &data, NULL) < 0)
+                return HOST_MODE_UNKNOWN;
+        data[strcspn(data, "\n")] = '\0';
+        if (streq(data, host_mode_to_string(HOST_MODE_OSLOGIN)))
+                return HOST_MODE_OSLOGIN;
+        if (streq(data, host_mode_to_string(HOST_MODE_METADATA_KEYS)))
+                return HOST_MODE_METADATA_KEYS;
+        return HOST_MODE_UNKNOWN;
+}
+
+int host_mode_save(const char *root, enum host_mode mode)
+{
+        _cleanup_close_ int fd = open_state_dir(root, true);
+        char line[32];
+
+        if (fd < 0)
+                return fd;
+        snprintf(line, sizeof(line), "%s\n", host_mode_to_string(mode));
+        return write_file_atomic(fd, MODE_STATE_FILE, line, strlen(line), 0644, (uid_t)-1, (gid_t)-1);
+}
+
+/* Rejected lines are logged when they first appear, not at every poll. */
+static void log_new_rejections(struct mode *mo, const struct ssh_key_set *keys)
+{
+        _cleanup_strv_free_ char **now = NULL;
+
+        for (size_t i = 0; i < keys->n_rejected; i++) {
+                _cleanup_free_ char *id = NULL;
+                const char *user = keys->rejected[i].user ?: "(invalid name)";
+                if (asprintf(&id, "%s\n%s", user, keys->rejected[i].reason) < 0 || strv_extend(&now, id) < 0)
+                        return;
+                if (!strv_contains(mo->logged_rejections, id))
+                        log_warning("Ignoring an ssh-keys line for \"%s\": %s.", user, keys->rejected[i].reason);
+        }
+        strv_free(mo->logged_rejections);
+        mo->logged_rejections = TAKE_PTR(now);
+}
+
+static int revoke_all_sudoers(const char *root)
+{
+        _cleanup_strv_free_ char **users = NULL;
+        int r = sudoers_list(root, &users);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        STRV_FOREACH(u, users)
+                if ((r = sudoers_revoke(root, *u)) < 0)
+                        log_error_errno(r, "Cannot revoke the sudoers drop-in of \"%s\": %m", *u);
+        return 0;
+}
+
+/* Switches the host configuration to WANT; 0 when done (or nothing to do). */
+static int switch_mode(struct mode *mo, enum host_mode want)
+{
+        struct manager *m = mo->manager;
+        struct sysconf_options so;
+        int r;
+
+        if (mo->applied == want)
+                return 0;
+        sysconf_options_default(&so);
+        so.root = m->root;
+        so.akc_user = m->config.akc_user ?: so.akc_user;
+        r = want == HOST_MODE_OSLOGIN ? sysconf_activate(&so) : sysconf_deactivate(&so);
+        if (r < 0)
+                return log_error_errno(r, "Cannot %s the OS Login configuration: %m",
+                                       want == HOST_MODE_OSLOGIN ? "activate" : "deactivate");
+        if (want == HOST_MODE_METADATA_KEYS)
+                (void)revoke_all_sudoers(m->root); /* OS Login grants end with OS Login */
+        log_info("OS Login configuration %s (enable-oslogin=%s).",
+                 want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
+                 want == HOST_MODE_OSLOGIN ? "true" : "false");
+        mo->applied = want;
+        r = host_mode_save(m->root, want);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record the mode in " STATE_DIR "/" MODE_STATE_FILE ": %m");
+        return 0;
+}
+
+static void arm_timer(sd_event_source *s, uint64_t usec)
+{
+        if (usec == 0) {
+                sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                return;
+        }
+        sd_event_source_set_time(s, usec);
+        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int reconcile_keys(struct mode *mo, bool oslogin, struct reconcile_result *ret)
+{
+        struct manager *m = mo->manager;
+        _cleanup_(ssh_key_set_done) struct ssh_key_set keys = {};
+        struct reconcile_options o = {
+                .root = m->root, .extra_groups = m->config.groups,
+                .deprovision_remove = m->config.deprovision_remove, .uid_min = m->config.uid_min,
+                .uid_max = m->config.uid_max, .home_base = m->config.home_base, .shell = m->config.shell,
+        };
+        int r;
+
+        /* In OS Login mode no metadata key grants access: the empty set deprovisions them all. */
+        if (!oslogin) {
+                r = ssh_keys_effective(mo->doc, now_realtime_usec(), &keys);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot evaluate the metadata ssh-keys: %m");
+                log_new_rejections(mo, &keys);
+        }
+        return keys_reconcile(&o, &keys, ret);
+}
+
+/* One pass over the last document; signals wait until it is done (they
+ * are handled by the loop, between events). */
+static int apply(struct mode *mo)
+{
+        struct manager *m = mo->manager;
+        bool oslogin = metadata_bool(mo->doc, "enable-oslogin", false);
+        enum host_mode want = oslogin ? HOST_MODE_OSLOGIN : HOST_MODE_METADATA_KEYS;
+        struct reconcile_result res = {};
+        uint64_t start = now_monotonic_usec();
+        int r, q = 0;
+
+        /* Order matters for sshd: metadata users go before OS Login is
+         * switched on, and come back only after it is switched off. */
+        if (want == HOST_MODE_METADATA_KEYS) {
+                q = switch_mode(mo, want);
+                directory_set_enabled(m->directory, false);
+        }
+        r = reconcile_keys(mo, oslogin, &res);
+        if (r >= 0 && want == HOST_MODE_OSLOGIN) {
+                q = switch_mode(mo, want);
+                directory_set_enabled(m->directory, true);
+        }
+        mo->last_error = r < 0 ? r : q;
+        mo->last_realtime_usec = now_realtime_usec();
+        arm_timer(mo->retry_timer, r < 0 || q < 0 || res.failed > 0 ? now_monotonic_usec() + MODE_RETRY_USEC : 0);
+        if (r < 0)
+                return log_error_errno(r, "Reconcile failed, nothing applied: %m");
+        mo->reconciles++;
+        mo->last = res;
+        arm_timer(mo->expiry_timer, res.next_expiry_usec);
+        log_full(res.created || res.removed || res.keys_written || res.failed ? LOG_INFO : LOG_DEBUG,
+                 "Reconciled (%s mode) in %llu ms: %u created, %u removed, %u key files written, %u failed, "
+                 "%u refused.",
+                 oslogin ? "OS Login" : "metadata keys", (unsigned long long)((now_monotonic_usec() - start) / 1000),
+                 res.created, res.removed, res.keys_written, res.failed, res.refused);
+        sd_notifyf(0, "STATUS=%s mode; last reconcile: %u created, %u removed, %u failed",
+                   oslogin ? "OS Login" : "metadata keys", res.created, res.removed, res.failed);
+        return q;
+}
+
+static void apply_and_report(struct mode *mo)
+{
+        struct manager *m = mo->manager;
+        int r = apply(mo);
+
+        if (!m->ready && r >= 0)
+                manager_notify_ready(m, "first reconcile done");
+        /* --once: in OS Login mode the directory build reports the end. */
+        if (m->once && (r < 0 || mo->applied != HOST_MODE_OSLOGIN))
+                manager_once_finished(m, r);
+}
+
+void mode_handle_document(struct mode *mo, const char *json, size_t size)
+{
+        struct metadata_document *doc;
+        int r = metadata_document_parse(json, size, &doc);
+
+        if (r < 0) {
+                log_error("The metadata document does not parse; accounts left unchanged.");
+                mo->last_error = r;
+                if (mo->manager->once)
+                        manager_once_finished(mo->manager, r);
+                return;
+        }
+        metadata_document_free(mo->doc);
+        mo->doc = doc;
+        apply_and_report(mo);
+}
+
+void mode_metadata_unreachable(struct mode *mo, int error)
+{
+        if (mo->manager->once && !mo->doc) {
+                log_error_errno(error, "Cannot fetch the metadata: %m");
+                manager_once_finished(mo->manager, error);
+        }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct mode *mo = userdata;
+        (void)usec;
+        log_debug("%s timer: reconciling the last document again.",
+                  s == mo->expiry_timer ? "Key expiry" : "Retry");
+        if (mo->doc)
+                apply_and_report(mo);
+        return 0;
+}
+
+int mode_new(struct manager *m, struct mode **ret)
+{
+        struct mode *mo = calloc(1, sizeof(*mo));
+        int r;
+
+        if (!mo)
+                return -ENOMEM;
+        mo->manager = m;
+        mo->applied = host_mode_load(m->root);
+        if (mo->applied == HOST_MODE_UNKNOWN) {
+                /* No record (first start, or an older version): take what the host has. */
+                struct sysconf_options so;
+                struct sysconf_status st;
+                sysconf_options_default(&so);
+                so.root = m->root;
+                mo->applied = sysconf_get_status(&so, &st) == 0 && (st.nsswitch || st.sshd) ? HOST_MODE_OSLOGIN
+                                                                                            : HOST_MODE_METADATA_KEYS;
+        }
+        r = sd_event_add_time(m->event, &mo->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_timer, mo);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
+        if (r < 0) {
+                mode_free(mo);
+                return r;
+        }
+        sd_event_source_set_enabled(mo->retry_timer, SD_EVENT_OFF);
+        sd_event_source_set_enabled(mo->expiry_timer, SD_EVENT_OFF);
+        *ret = mo;
+        return 0;
+}
+
+void mode_free(struct mode *mo)
+{
+        if (!mo)
+                return;
+        sd_event_source_disable_unref(mo->retry_timer);
+        sd_event_source_disable_unref(mo->expiry_timer);
+        metadata_document_free(mo->doc);
+        strv_free(mo->logged_rejections);
+        free(mo);
+}
+
+enum host_mode mode_current(const struct mode *mo)
+{
+        return mo->applied;
+}
+
+void mode_status(const struct mode *mo, FILE *f)
+{
+        fprintf(f, "mode: %s\n", host_mode_to_string(mo->applied));
+        fprintf(f, "reconciles: %u\n", mo->reconciles);
+        if (mo->reconciles)
+                fprintf(f, "last-reconcile: %u created, %u removed, %u key files written, %u failed, %u refused\n",
+                        mo->last.created, mo->last.removed, mo->last.keys_written, mo->last.failed, mo->last.refused);
+        if (mo->last_realtime_usec)
+                fprintf(f, "last-reconcile-age: %llus\n",
+                        (unsigned long long)((now_realtime_usec() - mo->last_realtime_usec) / 1000000u));
+        if (mo->last_error < 0)
+                fprintf(f, "last-reconcile-error: %s\n", strerror(-mo->last_error));
+}

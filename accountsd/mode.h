@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* What a new attribute document means for the host:
+ * - enable-oslogin (instance overrides project) picks the mode. On a
+ *   change, and only then: to OS Login, the metadata users are
+ *   deprovisioned (a reconcile with no keys), sysconf_activate() edits
+ *   sshd/nsswitch/pam and the directory cache is built; back to metadata
+ *   keys, sysconf_deactivate(), the directory is switched off and the OS
+ *   Login sudoers drop-ins are revoked. The mode last applied is kept in
+ *   ROOT/var/lib/oslogin/mode, so a restart does not flap the host
+ *   configuration.
+ * - In metadata-keys mode the effective ssh-keys go to keys_reconcile().
+ *   Rejected lines are logged once (not at every poll). Per-user failures
+ *   are retried on a timer; another timer fires at the earliest key expiry.
+ *   Both reuse the last document, independent of metadata changes.
+ * An unparsable document changes nothing. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "accountsd/manager.h"
+
+#define MODE_STATE_FILE "mode"
+#define MODE_RETRY_USEC (30ull * 1000000u)
+
+enum host_mode { HOST_MODE_UNKNOWN, HOST_MODE_METADATA_KEYS, HOST_MODE_OSLOGIN };
+
+int mode_new(struct manager *m, struct mode **ret);
+void mode_free(struct mode *mo);
+
+void mode_handle_document(struct mode *mo, const char *json, size_t size);
+/* The watch could not fetch the document (--once gives up). */
+void mode_metadata_unreachable(struct mode *mo, int error);
+/* The mode last applied. */
+enum host_mode mode_current(const struct mode *mo);
+void mode_status(const struct mode *mo, FILE *f);
+
+const char *host_mode_to_string(enum host_mode mode);
+/* ROOT/var/lib/oslogin/mode: HOST_MODE_UNKNOWN when absent or unreadable. */
+enum host_mode host_mode_load(const char *root);
+int host_mode_save(const char *root, enum host_mode mode);

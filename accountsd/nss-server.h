@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The NSS miss socket, RUNTIME_DIR/nss.sock, mode 0666: any process may
+ * ask, the protocol (basic/nss-proto.h) only answers lookups. Served in
+ * the event loop without blocking: each connection reads one size-bounded
+ * request within NSS_SERVER_READ_TIMEOUT_MS (a slow or silent client only
+ * holds its own slot), gets its answer from directory.c (now, or when the
+ * metadata server has answered), and is closed after the reply. A
+ * malformed request closes the connection without an answer. At most
+ * NSS_SERVER_CONNECTIONS_MAX connections at once; more are closed at
+ * accept (the module then answers UNAVAIL). */
+
+#include "accountsd/manager.h"
+
+#define NSS_SERVER_READ_TIMEOUT_MS 1000u
+#define NSS_SERVER_CONNECTION_TIMEOUT_MS 10000u
+#define NSS_SERVER_CONNECTIONS_MAX 256u
+
+int nss_server_new(struct manager *m, struct nss_server **ret);
+void nss_server_free(struct nss_server *s);
+
+/* Shared with control.c: a listening Unix stream socket at DIR/NAME with MODE. */
+int unix_listen(const char *dir, const char *name, mode_t mode, int *ret_fd);

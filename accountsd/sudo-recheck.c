@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accountsd/mode.h"
+#include "accountsd/sudo-recheck.h"
+#include "accountsd/worker.h"
+#include "basic/log.h"
+#include "basic/sudoers.h"
+#include "mds/models.h"
+
+struct sudo_recheck {
+        struct manager *manager;
+        sd_event_source *timer;
+        struct recheck_job *job;
+        uint64_t runs, revoked, kept, undecided;
+        int last_error;
+};
+
+struct recheck_job {
+        struct job job;
+        struct sudo_recheck *owner;
+        char *root;
+        uint32_t uid_floor;
+        int result;
+        unsigned checked, revoked, kept, undecided;
+};
+
+/* 1: still an admin, 0: definitely not (denied, or no such user), <0: cannot tell. */
+static int admin_decision(struct mds_client *c, const char *user, uint32_t uid_floor)
+{
+        _cleanup_free_ char *path = NULL, *auth = NULL;
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        _cleanup_mds_response_ struct mds_response resp = {}, answer = {};
+        int r;
+
+        if (!(path = strdup("oslogin/users")) || (r = mds_query_append(&path, "username", user)) < 0)
+                return -ENOMEM;
+        r = mds_get(c, path, &resp);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 || (r = oslogin_profile_parse(resp.body, resp.size, uid_floor, &p)) < 0)
+                return r;
+        if (!streq(p->account.username, user) || !p->email)
+                return -EBADMSG;
+        if (!(auth = strdup("oslogin/authorize")) || (r = mds_query_append(&auth, "email", p->email)) < 0 ||
+            (r = mds_query_append(&auth, "policy", "adminLogin")) < 0)
+                return -ENOMEM;
+        r = mds_get(c, auth, &answer);
+        if (r < 0)
+                return r;
+        return oslogin_authorize_parse(answer.body, answer.size);
+}
+
+static void recheck_run(struct job *j, struct mds_client *client)
+{
+        struct recheck_job *rj = (struct recheck_job *)j;
+        _cleanup_strv_free_ char **users = NULL;
+        int r = sudoers_list(rj->root, &users);
+
+        if (r == -ENOENT)
+                r = 0;
+        rj->result = r;
+        STRV_FOREACH(u, users) {
+                rj->checked++;
+                r = admin_decision(client, *u, rj->uid_floor);
+                if (r > 0)
+                        rj->kept++;
+                else if (r < 0) {
+                        rj->undecided++;
+                        rj->result = r;
+                        log_warning_errno(r, "Cannot re-check sudo for \"%s\"; drop-in kept: %m", *u);
+                } else if ((r = sudoers_revoke(rj->root, *u)) < 0) {
+                        rj->result = r;
+                        log_error_errno(r, "Cannot revoke sudo for \"%s\": %m", *u);
+                } else {
+                        rj->revoked++;
+                        log_notice("Sudo revoked for \"%s\": adminLogin no longer granted.", *u);
+                }
+        }
+}
+
+static void recheck_done(struct job *j)
+{
+        struct recheck_job *rj = (struct recheck_job *)j;
+        struct sudo_recheck *s = rj->owner;
+
+        if (s) {
+                s->job = NULL;
+                s->runs++;
+                s->revoked += rj->revoked;
+                s->kept += rj->kept;
+                s->undecided += rj->undecided;
+                s->last_error = rj->result;
+                log_full(rj->revoked ? LOG_INFO : LOG_DEBUG, "Sudo re-check: %u drop-ins, %u revoked, %u undecided.",
+                         rj->checked, rj->revoked, rj->undecided);
+        }
+        free(rj->root);
+        free(rj);
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        struct sudo_recheck *s = userdata;
+        struct manager *m = s->manager;
+        struct recheck_job *rj;
+
+        (void)usec;
+        sd_event_source_set_time_relative(src, m->config.sudo_recheck_interval_usec);
+        if (s->job || mode_current(m->mode) != HOST_MODE_OSLOGIN || !(rj = calloc(1, sizeof(*rj))))
+                return 0;
+        *rj = (struct recheck_job){.job = {.run = recheck_run, .done = recheck_done}, .owner = s,
+                                   .root = strdup(m->root), .uid_floor = m->config.uid_floor};
+        if (!rj->root) {
+                free(rj);
+                return 0;
+        }
+        s->job = rj;
+        worker_pool_submit(m->pool, &rj->job);
+        return 0;
+}
+
+int sudo_recheck_new(struct manager *m, struct sudo_recheck **ret)
+{
+        struct sudo_recheck *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC, m->config.sudo_recheck_interval_usec,
+                                       100000, on_timer, s);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        sd_event_source_set_enabled(s->timer, m->once ? SD_EVENT_OFF : SD_EVENT_ON);
+        *ret = s;
+        return 0;
+}
+
+void sudo_recheck_free(struct sudo_recheck *s)
+{
+        if (!s)
+                return;
+        if (s->job)
+                s->job->owner = NULL;
+        sd_event_source_disable_unref(s->timer);
+        free(s);
+}
+
+void sudo_recheck_reconfigure(struct sudo_recheck *s)
+{
+        sd_event_source_set_time_relative(s->timer, s->manager->config.sudo_recheck_interval_usec);
+}
+
+void sudo_recheck_status(const struct sudo_recheck *s, FILE *f)
+{
+        fprintf(f, "sudo-rechecks: %llu (%llu revoked, %llu kept, %llu undecided)\n", (unsigned long long)s->runs,
+                (unsigned long long)s->revoked, (unsigned long long)s->kept, (unsigned long long)s->undecided);
+        if (s->last_error < 0)
+                fprintf(f, "sudo-last-error: %s\n", strerror(-s->last_error));
+}

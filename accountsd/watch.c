@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "accountsd/directory.h"
+#include "accountsd/mode.h"
+#include "accountsd/watch.h"
+#include "accountsd/worker.h"
+#include "basic/log.h"
+
+struct watch {
+        struct manager *manager;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        bool stopping, kicked;
+        struct mds_client *client, *next_client;
+
+        /* Main thread only: what `osloginctl status` shows. */
+        unsigned failures;
+        int last_error;
+        uint64_t last_success_realtime_usec;
+        uint64_t documents;
+        char *etag;
+};
+
+enum watch_event_kind { WATCH_DOCUMENT, WATCH_FAILED, WATCH_RECOVERED };
+
+struct watch_event {
+        struct job job;
+        struct watch *watch;
+        enum watch_event_kind kind;
+        int error;
+        unsigned failures;
+        struct mds_response response;
+};
+
+static uint64_t now_realtime_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t watch_backoff_usec(unsigned failures, uint64_t random_value)
+{
+        unsigned shift = failures > 0 ? MIN(failures - 1, 16u) : 0;
+        uint64_t d = MIN(WATCH_BACKOFF_MIN_USEC << shift, WATCH_BACKOFF_MAX_USEC);
+        return d / 2 + random_value % (d / 2 + 1);
+}
+
+static void on_event(struct job *j)
+{
+        struct watch_event *e = (struct watch_event *)j;
+        struct watch *w = e->watch;
+
+        switch (e->kind) {
+        case WATCH_FAILED:
+                w->failures = e->failures;
+                w->last_error = e->error;
+                /* One line when an outage starts, then one every 20 failures. */
+                if (e->failures == 1 || e->failures % 20 == 0)
+                        log_warning_errno(e->error,
+                                          "Metadata server unavailable (%m); retrying, accounts left unchanged.");
+                mode_metadata_unreachable(w->manager->mode, e->error);
+                /* One failed long-poll can be a blip; two in a row is an outage for misses too. */
+                if (e->failures >= 2)
+                        directory_mds_unreachable(w->manager->directory);
+                break;
+        case WATCH_RECOVERED:
+                log_info("Metadata server reachable again after %u failed requests.", w->failures);
+                w->failures = 0;
+                w->last_success_realtime_usec = now_realtime_usec();
+                directory_mds_reachable(w->manager->directory);
+                break;
+        case WATCH_DOCUMENT:
+                w->failures = 0;
+                w->last_success_realtime_usec = now_realtime_usec();
+                w->documents++;
+                directory_mds_reachable(w->manager->directory);
+                free(w->etag);
+                w->etag = e->response.etag ? strdup(e->response.etag) : NULL;
+                mode_handle_document(w->manager->mode, e->response.body, e->response.size);
+                break;
+        }
+        mds_response_done(&e->response);
+        free(e);
+}
+
+static void post(struct watch *w, enum watch_event_kind kind, int error, unsigned failures,
+                 struct mds_response *response)
+{
+        struct watch_event *e = calloc(1, sizeof(*e));
+        if (!e)
+                return; /* the next change or retry posts again */
+        *e = (struct watch_event){.job.done = on_event, .watch = w, .kind = kind, .error = error,
+                                  .failures = failures};
+        if (response) {
+                e->response = *response;
+                *response = (struct mds_response){};
+        }
+        worker_pool_post(w->manager->pool, &e->job);
+}
+
+/* Sleeps USEC unless stopped or kicked; returns false when stopping. */
+static bool pause_usec(struct watch *w, uint64_t usec)
+{
+        struct timespec until;
+        bool go_on;
+
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)(usec / 1000000u);
+        until.tv_nsec += (long)(usec % 1000000u) * 1000;
+        if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&w->lock);
+        while (!w->stopping && !w->kicked)
+                if (pthread_cond_timedwait(&w->wake, &w->lock, &until) == ETIMEDOUT)
+                        break;
+        w->kicked = false;
+        go_on = !w->stopping;
+        pthread_mutex_unlock(&w->lock);
+        return go_on;
+}
+
+static struct mds_client *current_client(struct watch *w)
+{
+        pthread_mutex_lock(&w->lock);
+        if (w->next_client) {
+                mds_client_free(w->client);
+                w->client = TAKE_PTR(w->next_client);
+        }
+        struct mds_client *c = w->stopping ? NULL : w->client;
+        pthread_mutex_unlock(&w->lock);
+        return c;
+}
+
+static void *watch_main(void *userdata)
+{
+        struct watch *w = userdata;
+        _cleanup_free_ char *etag = NULL;
+        unsigned failures = 0;
+        struct mds_client *client;
+
+        while ((client = current_client(w))) {
+                struct mds_response resp = {};
+                int r = etag ? mds_wait_for_change(client, WATCH_DOCUMENT_PATH, etag, WATCH_LONG_POLL_SEC, &resp)
+                             : mds_get(client, WATCH_DOCUMENT_PATH, &resp);
+                if (r < 0) {
+                        uint64_t random_value = 0;
+                        failures++;
+                        post(w, WATCH_FAILED, r, failures, NULL);
+                        (void)!getrandom(&random_value, sizeof(random_value), GRND_NONBLOCK);
+                        if (!pause_usec(w, watch_backoff_usec(failures, random_value)))
+                                break;
+                        continue;
+                }
+                bool changed = !etag || !resp.etag || !streq(etag, resp.etag);
+                if (failures > 0 && !changed)
+                        post(w, WATCH_RECOVERED, 0, failures, NULL);
+                failures = 0;
+                if (changed) {
+                        free(etag);
+                        etag = resp.etag ? strdup(resp.etag) : NULL;
+                        post(w, WATCH_DOCUMENT, 0, 0, &resp);
+                }
+                mds_response_done(&resp);
+                if (!etag && !pause_usec(w, WATCH_BACKOFF_MIN_USEC))
+                        break; /* a server without ETags cannot long-poll: do not spin */
+        }
+        return NULL;
+}
+
+int watch_start(struct manager *m, struct watch **ret)
+{
+        struct watch *w = calloc(1, sizeof(*w));
+        pthread_t t;
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        w->manager = m;
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        /* pause_usec() waits against CLOCK_MONOTONIC: wall clock jumps must not cut a back-off short. */
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&w->wake, &attr);
+        pthread_condattr_destroy(&attr);
+        r = mds_client_new(&m->config, 0, &w->client);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
+        /* The watch backs off itself, across calls. */
+        mds_client_set_max_attempts(w->client, 1);
+        r = -pthread_create(&t, NULL, watch_main, w);
+        if (r < 0) {
+                mds_client_free(w->client);
+                free(w);
+                return r;
+        }
+        pthread_detach(t);
+        *ret = w;
+        return 0;
+}
+
+void watch_stop(struct watch *w)
+{
+        if (!w)
+                return;
+        pthread_mutex_lock(&w->lock);
+        w->stopping = true;
+        pthread_cond_broadcast(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+}
+
+int watch_reconfigure(struct watch *w, const struct oslogin_config *config)
+{
+        struct mds_client *c;
+        int r = mds_client_new(config, 0, &c);
+        if (r < 0)
+                return r;
+        mds_client_set_max_attempts(c, 1);
+        pthread_mutex_lock(&w->lock);
+        mds_client_free(w->next_client);
+        w->next_client = c;
+        pthread_mutex_unlock(&w->lock);
+        return 0;
+}
+
+void watch_kick(struct watch *w)
+{
+        pthread_mutex_lock(&w->lock);
+        w->kicked = true;
+        pthread_cond_broadcast(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+}
+
+bool watch_mds_down(const struct watch *w)
+{
+        return w->failures > 0;
+}
+
+void watch_status(const struct watch *w, FILE *f)
+{
+        fprintf(f, "metadata: %s\n", w->failures > 0 ? "unreachable" : "reachable");
+        if (w->failures > 0)
+                fprintf(f, "metadata-failures: %u (%s)\n", w->failures, strerror(-w->last_error));
+        fprintf(f, "metadata-documents: %llu\n", (unsigned long long)w->documents);
+        if (w->last_success_realtime_usec)
+                fprintf(f, "metadata-last-success-age: %llus\n",
+                        (unsigned long long)((now_realtime_usec() - w->last_success_realtime_usec) / 1000000u));
+        fprintf(f, "metadata-etag: %s\n", w->etag ?: "-");
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The metadata watch: one thread long-polls the recursive attribute
+ * document (?recursive=true&alt=json&wait_for_change=true&last_etag=…&
+ * timeout_sec=60; the first request without last_etag) and posts each new
+ * document to the main loop, which hands it to mode.c. Errors back off
+ * exponentially with jitter (0.5 s doubling up to 30 s): during an outage
+ * the server sees at most one request every few seconds. A failed fetch
+ * posts an outage event, never a document: nothing changes. */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "accountsd/manager.h"
+
+#define WATCH_DOCUMENT_PATH "?recursive=true&alt=json"
+#define WATCH_LONG_POLL_SEC 60u
+#define WATCH_BACKOFF_MIN_USEC 500000ull
+#define WATCH_BACKOFF_MAX_USEC 30000000ull
+
+int watch_start(struct manager *m, struct watch **ret);
+/* Asks the thread to exit at its next wake-up (a long-poll in flight is
+ * abandoned: the thread is detached). */
+void watch_stop(struct watch *w);
+/* A new client for later requests (SIGHUP). */
+int watch_reconfigure(struct watch *w, const struct oslogin_config *config);
+/* Re-fetch at once (osloginctl refresh): cuts a back-off sleep short. */
+void watch_kick(struct watch *w);
+/* True while the last request failed. */
+bool watch_mds_down(const struct watch *w);
+void watch_status(const struct watch *w, FILE *f);
+
+/* The delay before retry number FAILURES (1, 2, ...), jittered into
+ * [d/2, d] with RANDOM_VALUE. Exposed for the unit test. */
+uint64_t watch_backoff_usec(unsigned failures, uint64_t random_value);
