@@ -16,39 +16,62 @@ static inline uint64_t lane_step(uint64_t h, uint64_t w)
         return rotl64((h ^ w) * CHECKSUM_PRIME, 31);
 }
 
-uint64_t cache_checksum(const void *data, size_t size)
+void cache_checksum_init(struct cache_checksum *c)
+{
+        *c = (struct cache_checksum){
+                .lane = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
+                         0x082efa98ec4e6c89ull},
+        };
+}
+
+void cache_checksum_update(struct cache_checksum *c, const void *data, size_t size)
 {
         const uint8_t *p = data;
-        uint64_t lane[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
-                            0x082efa98ec4e6c89ull};
-        size_t i = 0;
 
         /* Four independent multiply chains keep the CPU busy while the
          * next words load. */
-        for (; i + 32 <= size; i += 32)
+        for (size_t i = 0; i + 32 <= size; i += 32)
                 for (unsigned l = 0; l < 4; l++) {
                         uint64_t w;
                         memcpy(&w, p + i + 8 * l, 8);
-                        lane[l] = lane_step(lane[l], le64toh(w));
+                        c->lane[l] = lane_step(c->lane[l], le64toh(w));
                 }
+        c->size += size;
+}
+
+uint64_t cache_checksum_final(struct cache_checksum *c, const void *tail, size_t size)
+{
+        const uint8_t *p = tail;
+        size_t i = 0;
+
         for (unsigned l = 0; i + 8 <= size; i += 8, l++) {
                 uint64_t w;
                 memcpy(&w, p + i, 8);
-                lane[l] = lane_step(lane[l], le64toh(w));
+                c->lane[l] = lane_step(c->lane[l], le64toh(w));
         }
         if (i < size) {
                 uint64_t w = 0;
                 memcpy(&w, p + i, size - i);
-                lane[3] = lane_step(lane[3], le64toh(w) ^ 0xff);
+                c->lane[3] = lane_step(c->lane[3], le64toh(w) ^ 0xff);
         }
 
-        uint64_t h = (uint64_t)size * CHECKSUM_PRIME;
+        uint64_t h = (uint64_t)(c->size + size) * CHECKSUM_PRIME;
         for (unsigned l = 0; l < 4; l++)
-                h = lane_step(h, lane[l]);
+                h = lane_step(h, c->lane[l]);
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdull;
         h ^= h >> 33;
         return h;
+}
+
+uint64_t cache_checksum(const void *data, size_t size)
+{
+        struct cache_checksum c;
+        size_t blocks = size - size % 32;
+
+        cache_checksum_init(&c);
+        cache_checksum_update(&c, data, blocks);
+        return cache_checksum_final(&c, (const uint8_t *)data + blocks, size - blocks);
 }
 
 static inline uint32_t fmix32(uint32_t h)

@@ -110,8 +110,19 @@ _Static_assert(offsetof(struct cache_header, generation) == CACHE_CHECKSUM_START
  * is a torn-write/corruption detector, not a MAC (the file is root-owned in
  * a root-owned directory and every offset is bounds-checked anyway). Chosen
  * over CRC32C because it runs at memory speed without CPU-specific code, and
- * every process verifies the whole file once per mapping. */
+ * every process verifies the whole file once per mapping (cache-reader.c
+ * reads it with pread() for that, so the mapping stays mostly unfaulted). */
 uint64_t cache_checksum(const void *data, size_t size);
+
+/* The same, streamed: update() with multiples of 32 bytes, then final()
+ * with the remaining 0..31 bytes. */
+struct cache_checksum {
+        uint64_t lane[4];
+        uint64_t size;
+};
+void cache_checksum_init(struct cache_checksum *c);
+void cache_checksum_update(struct cache_checksum *c, const void *data, size_t size);
+uint64_t cache_checksum_final(struct cache_checksum *c, const void *tail, size_t size);
 
 /* Hash of a user or group name (FNV-1a, then a murmur3 finaliser so linear
  * probing sees well-spread low bits). */

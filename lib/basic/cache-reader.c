@@ -65,7 +65,7 @@ static bool range_ok(uint64_t offset, uint64_t size, uint64_t start, uint64_t en
 
 /* Converts the header to host order and checks that everything it points
  * to lies inside the file. */
-static int verify_header(const uint8_t *data, size_t size, struct cache_header *ret)
+static int verify_header(const uint8_t *data, size_t size, uint64_t checksum, struct cache_header *ret)
 {
         struct cache_header h;
 
@@ -73,9 +73,8 @@ static int verify_header(const uint8_t *data, size_t size, struct cache_header *
                 return -EBADMSG;
         memcpy(&h, data, sizeof(h));
         if (memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) != 0 || le32toh(h.version) != CACHE_VERSION ||
-            le32toh(h.header_size) != CACHE_HEADER_SIZE || le64toh(h.file_size) != size)
-                return -EBADMSG;
-        if (le64toh(h.checksum) != cache_checksum(data + CACHE_CHECKSUM_START, size - CACHE_CHECKSUM_START))
+            le32toh(h.header_size) != CACHE_HEADER_SIZE || le64toh(h.file_size) != size ||
+            le64toh(h.checksum) != checksum)
                 return -EBADMSG;
         h.version = CACHE_VERSION;
         h.header_size = CACHE_HEADER_SIZE;
@@ -109,10 +108,10 @@ static int verify_header(const uint8_t *data, size_t size, struct cache_header *
         return 0;
 }
 
-static int map_new(const uint8_t *data, size_t size, struct cache_map **ret)
+static int map_new(const uint8_t *data, size_t size, uint64_t checksum, struct cache_map **ret)
 {
         struct cache_header h;
-        int k = verify_header(data, size, &h);
+        int k = verify_header(data, size, checksum, &h);
 
         if (k < 0)
                 return k;
@@ -126,12 +125,63 @@ static int map_new(const uint8_t *data, size_t size, struct cache_map **ret)
 
 int cache_map_from_memory(const void *data, size_t size, struct cache_map **ret)
 {
-        return map_new(data, size, ret);
+        if (size < CACHE_HEADER_SIZE)
+                return -EBADMSG;
+        return map_new(data, size,
+                       cache_checksum((const uint8_t *)data + CACHE_CHECKSUM_START, size - CACHE_CHECKSUM_START), ret);
+}
+
+static int pread_full(int fd, uint8_t *buf, size_t size, uint64_t offset)
+{
+        for (size_t done = 0; done < size;) {
+                ssize_t n = pread(fd, buf + done, size - done, (off_t)(offset + done));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return -EBADMSG; /* shorter than fstat said */
+                done += (size_t)n;
+        }
+        return 0;
+}
+
+/* The checksum is computed from read(), not through the mapping: faulting
+ * in every page of a large cache costs each process far more than copying
+ * it once from the page cache, and afterwards only the pages lookups touch
+ * become resident. The file is replaced by rename, never rewritten in place,
+ * so what is read is what is mapped. */
+static int checksum_fd(int fd, size_t size, uint64_t *ret)
+{
+        const size_t chunk = 64 * 1024; /* a multiple of 32 */
+        _cleanup_free_ uint8_t *buf = malloc(chunk);
+        struct cache_checksum c;
+        int k;
+
+        if (!buf)
+                return -ENOMEM;
+        cache_checksum_init(&c);
+        for (uint64_t offset = CACHE_CHECKSUM_START; offset < size; offset += chunk) {
+                size_t n = (size_t)MIN((uint64_t)chunk, size - offset);
+                k = pread_full(fd, buf, n, offset);
+                if (k < 0)
+                        return k;
+                if (offset + n < size) {
+                        cache_checksum_update(&c, buf, n);
+                        continue;
+                }
+                size_t blocks = n - n % 32;
+                cache_checksum_update(&c, buf, blocks);
+                *ret = cache_checksum_final(&c, buf + blocks, n - blocks);
+                return 0;
+        }
+        return -EBADMSG;
 }
 
 int cache_map_open_fd(int fd, unsigned flags, struct cache_map **ret)
 {
         struct cache_map *m;
+        uint64_t checksum;
         struct stat st;
         void *p;
         int k;
@@ -144,10 +194,13 @@ int cache_map_open_fd(int fd, unsigned flags, struct cache_map **ret)
                 return -EPERM;
         if (st.st_size < (off_t)CACHE_HEADER_SIZE || st.st_size > (off_t)CACHE_FILE_MAX)
                 return -EBADMSG;
+        k = checksum_fd(fd, (size_t)st.st_size, &checksum);
+        if (k < 0)
+                return k;
         p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
                 return negative_errno();
-        k = map_new(p, (size_t)st.st_size, &m);
+        k = map_new(p, (size_t)st.st_size, checksum, &m);
         if (k < 0) {
                 munmap(p, (size_t)st.st_size);
                 return k;

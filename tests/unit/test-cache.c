@@ -243,6 +243,34 @@ static void test_commit_and_open(void **state)
         rmdir(dir);
 }
 
+static void test_checksum_streamed(void **state)
+{
+        uint8_t data[1000];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (uint8_t)(i * 131 + 7);
+        for (size_t size = 0; size <= sizeof(data); size += 37) {
+                uint64_t whole = cache_checksum(data, size);
+                for (size_t chunk = 32; chunk <= 256; chunk *= 2) {
+                        struct cache_checksum c;
+                        size_t done = 0;
+                        cache_checksum_init(&c);
+                        for (; size - done >= chunk; done += chunk)
+                                cache_checksum_update(&c, data + done, chunk);
+                        size_t blocks = (size - done) - (size - done) % 32;
+                        cache_checksum_update(&c, data + done, blocks);
+                        assert_true(cache_checksum_final(&c, data + done + blocks, size - done - blocks) == whole);
+                }
+                /* One changed byte always shows. */
+                if (size > 0) {
+                        data[size / 2] ^= 1;
+                        assert_false(cache_checksum(data, size) == whole);
+                        data[size / 2] ^= 1;
+                }
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -253,6 +281,7 @@ int main(void)
                 cmocka_unit_test(test_import),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_commit_and_open),
+                cmocka_unit_test(test_checksum_streamed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
