@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "accountsd/authorized-keys.h"
 #include "accountsd/google-users.h"
@@ -152,8 +153,28 @@ int authorized_keys_write(const char *root, const char *home, uid_t uid, gid_t g
                 return 0;
         if (!existing && isempty(merged))
                 return 0;
-        r = write_file_atomic(ssh_fd, "authorized_keys", merged, strlen(merged), 0600, uid, gid);
+        /* Atomic (temp + rename) but not synced one by one: the caller
+         * syncs the file system once per pass (authorized_keys_sync). */
+        _cleanup_atomic_file_ struct atomic_file af = {};
+        if ((r = atomic_file_begin(ssh_fd, "authorized_keys", 0600, uid, gid, &af)) < 0)
+                return r;
+        if (fputs(merged, af.f) < 0 || fflush(af.f) != 0)
+                return -EIO;
+        r = atomic_file_rename(&af);
         return r < 0 ? r : 1;
+}
+
+int authorized_keys_sync(const char *root, const char *home_base)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (asprintf(&path, "%s%s", root_prefix(root), home_base) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return syncfs(fd) < 0 ? -errno : 0;
 }
 
 static uint64_t digest_keys(char **keylines)

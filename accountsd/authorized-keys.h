@@ -31,6 +31,10 @@ char *authorized_keys_merge(const char *existing, char *const *keylines);
  * -EBADFD for something other than a regular file, -EPERM when the file
  * belongs to someone else. */
 int authorized_keys_write(const char *root, const char *home, uid_t uid, gid_t gid, char *const *keylines);
+/* Makes what authorized_keys_write() and home_create() wrote durable: one
+ * syncfs() of the file system holding ROOT+HOME_BASE instead of two fsyncs
+ * per file (1 000 new users: 2 000 fsyncs). */
+int authorized_keys_sync(const char *root, const char *home_base);
 
 /* What each authorized_keys held when we last wrote or checked it
  * (ROOT/var/lib/oslogin/keys): an unchanged reconcile then costs one lstat

@@ -461,6 +461,8 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
                         write_keys(o, p.db, &kc, wanted[i].name, wanted[i].keylines, &res);
         for (char **n = p.gone; *n; n++)
                 managed_users_remove(&p.managed, *n);
+        if ((res.keys_written || res.created) && (r = authorized_keys_sync(o->root, o->home_base)) < 0)
+                log_error_errno(r, "Cannot sync the home directories: %m");
         if (n_wanted && (r = ensure_sudoers_file(o->root)) < 0)
                 log_error_errno(r, "Cannot write /etc/sudoers.d/google_sudoers: %m");
         if ((r = managed_users_save(o->root, &p.managed)) < 0 || (r = keys_cache_save(o->root, &kc)) < 0) {
