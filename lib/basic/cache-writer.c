@@ -307,7 +307,8 @@ static int put_records(struct byte_buffer *img, struct entry_list *l, struct cac
 {
         int k;
 
-        qsort(l->items, l->n, sizeof(struct entry), compare_entry_id);
+        if (l->n > 0) /* items is NULL when nothing was added */
+                qsort(l->items, l->n, sizeof(struct entry), compare_entry_id);
         ret->n = l->n;
         ret->name_hashes = calloc(l->n + 1, sizeof(uint32_t));
         ret->id_hashes = calloc(l->n + 1, sizeof(uint32_t));

@@ -283,7 +283,9 @@ static void test_query(void **state)
         stop_server(&s, t);
 
         start_server(&s, SERVE_CLOSE, &t);
-        assert_int_equal(nss_proto_query(s.path, &q, 1000, &msg, &size), -ECONNRESET);
+        int k = nss_proto_query(s.path, &q, 1000, &msg, &size);
+        /* EPIPE when the server closed before the request was sent. */
+        assert_true(k == -ECONNRESET || k == -EPIPE);
         stop_server(&s, t);
 
         start_server(&s, SERVE_HUGE, &t);
