@@ -14,6 +14,8 @@ echo "== metadata client and fake server ($(nproc) cores)"
 "$BUILD/bench/bench-mds" http://127.0.0.1:$PORT/computeMetadata/v1/ 4 3
 echo "== metadata-key accounts (1 000 users)"
 bench/bench-accounts.sh "$BUILD" 1000
+echo "== /etc reconcile alone, oslogin-reconcile --root (1 000 users)"
+bench/bench-reconcile.sh "$BUILD" 1000
 for b in "$BUILD"/bench/bench-*; do
 	case "$b" in *.o | *.d | */bench-mds) continue ;; esac
 	echo "== $(basename "$b")"
