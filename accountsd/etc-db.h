@@ -3,13 +3,22 @@
 
 /* /etc/passwd, shadow, group and gshadow as one transaction.
  *
- * The four files are loaded as lines; lines we do not touch are written
- * back byte for byte (comments and odd entries included). Changed entries
- * are formatted by glibc's putpwent/putspent/putgrent/putsgent. Commit
- * takes the shadow-utils lock, writes each changed file to a temp next to
- * it (owner and mode of the original), fsyncs, keeps a "NAME-" backup and
- * renames group files before passwd files: a crash at any moment leaves
- * each file old or new, never torn. */
+ * Reading: the four files are loaded as lines and indexed by entry name;
+ * lines we do not touch are written back byte for byte, comments and odd
+ * entries included. (glibc's fgetpwent_r() and friends would skip those
+ * lines, and a rewrite would silently drop them, so they are used to check
+ * our output in the tests instead.) Writing: entries we add are formatted
+ * by glibc's putpwent/putspent/putgrent/putsgent; a membership change
+ * edits only the member field of its line.
+ *
+ * Commit (etc-db-commit.c) takes the shadow-utils lock (lckpwdf() for the
+ * real root, the same fcntl() lock on ROOT/etc/.pwd.lock otherwise),
+ * returns -EAGAIN if any file changed since load (the caller starts over),
+ * removes temps of a killed writer, writes a "NAME-" backup and a synced
+ * temp (owner and mode of the original) for each changed file, then renames
+ * them back to back, group files before passwd files. A kill -9 at any
+ * moment leaves each file old or new, never torn; nothing is written when
+ * nothing changed. */
 
 #include <stdbool.h>
 #include <stdint.h>
