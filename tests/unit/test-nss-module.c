@@ -7,6 +7,8 @@
 #include <stdalign.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "basic/atomic-file.h"
@@ -406,6 +408,54 @@ static void test_threads_while_replaced(void **state)
         write_cache(1, false);
 }
 
+/* fork() while other threads look up and replace mappings: the child's
+ * locks are usable and its lookups answer (alarm() turns a deadlock into a
+ * failure). */
+static void test_fork(void **state)
+{
+        pthread_t threads[2];
+        unsigned bad[2] = {};
+
+        (void)state;
+        stop_threads = false;
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++)
+                assert_int_equal(pthread_create(&threads[i], NULL, reader_thread, &bad[i]), 0);
+        for (unsigned round = 0; round < 20; round++) {
+                if (round % 5 == 0)
+                        write_cache(100 + round, false);
+                int fds[2];
+                assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+                pid_t pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        struct passwd pwd;
+                        char buf[256], ok;
+                        int err;
+                        alarm(10);
+                        ok = _nss_oslogin_getpwnam_r("bob", &pwd, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS &&
+                             _nss_oslogin_setpwent(0) == NSS_STATUS_SUCCESS &&
+                             _nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS;
+                        if (write(fds[1], &ok, 1) != 1)
+                                _exit(2);
+                        /* References held by the parent's other threads are
+                         * never dropped here: skip exit-time leak checks. */
+                        raise(SIGKILL);
+                }
+                char ok = 0;
+                close(fds[1]);
+                assert_int_equal(read(fds[0], &ok, 1), 1);
+                close(fds[0]);
+                assert_true(ok);
+                assert_int_equal(waitpid(pid, NULL, 0), pid);
+        }
+        stop_threads = true;
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++) {
+                pthread_join(threads[i], NULL);
+                assert_int_equal(bad[i], 0);
+        }
+        write_cache(1, false);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -417,6 +467,7 @@ int main(void)
                 cmocka_unit_test(test_replaced_and_corrupt),
                 cmocka_unit_test(test_miss),
                 cmocka_unit_test(test_threads_while_replaced),
+                cmocka_unit_test(test_fork),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
