@@ -15,6 +15,7 @@ check_eq "dpkg-buildpackage -us -uc -b" 0 "$rc"
 [ "$rc" -eq 0 ] || { tail -20 "$WORK/build.log" | sed 's/^/# /'; done_testing; }
 DEB=$WORK/oslogin_0.1.0_amd64.deb
 FAKEDEB=$WORK/oslogin-fake-metadata_0.1.0_amd64.deb
+NSSDEB=$WORK/libnss-oslogin_0.1.0_amd64.deb
 lintian --tag-display-limit 0 "$WORK"/oslogin_0.1.0_amd64.changes >"$WORK/lintian.log" 2>&1
 check_eq "lintian: no errors" "" "$(grep '^E:' "$WORK/lintian.log")"
 diag "lintian warnings: $(grep -c '^W:' "$WORK/lintian.log")"
@@ -31,8 +32,8 @@ if command -v rpmbuild >/dev/null; then
 		--define "_tmpfilesdir /usr/lib/tmpfiles.d" --define "_sysusersdir /usr/lib/sysusers.d" \
 		--nodeps -bb "$WORK/oslogin-0.1.0/rpm/oslogin.spec" >"$WORK/rpmbuild.log" 2>&1
 	check_eq "rpmbuild -bb rpm/oslogin.spec" 0 "$?"
-	layout() { sed -e 's|^\./|/|' -e 's|\.gz$||' -e 's|^/lib/|/usr/lib/|' | grep -vE '/$|^/usr/lib/\.build-id|^/usr/share/doc' | sort; }
-	debs=$(for d in "$DEB" "$FAKEDEB"; do dpkg-deb -c "$d" | awk '$1 !~ /^d/ {print $6}'; done | layout)
+	layout() { sed -e 's|^\./|/|' -e 's|\.gz$||' -e 's|^/lib/|/usr/lib/|' -e 's|^/usr/lib/x86_64-linux-gnu/|/usr/LIBDIR/|' -e 's|^/usr/lib64/|/usr/LIBDIR/|' | grep -vE '/$|^/usr/lib/\.build-id|^/usr/share/doc' | sort; }
+	debs=$(for d in "$DEB" "$FAKEDEB" "$NSSDEB"; do dpkg-deb -c "$d" | awk '$1 !~ /^d/ {print $6}'; done | layout)
 	rpms=$(for r in "$R"/RPMS/*/*.rpm; do rpm -qlp "$r" 2>/dev/null; done | layout)
 	check_eq "rpm -qlp layout matches the debs' (lib dirs, compression and docs aside)" "$debs" "$rpms"
 else
@@ -46,7 +47,9 @@ for d in /usr /var; do
 	mkdir "$up/u" "$up/w"
 	mount -t overlay overlay -o "lowerdir=$d,upperdir=$up/u,workdir=$up/w" "$d"
 done
-check "dpkg -i both packages" dpkg -i "$DEB" "$FAKEDEB"
+check "dpkg -i the packages" dpkg -i "$DEB" "$FAKEDEB" "$NSSDEB"
+check_eq "NSS module installed (0644 root)" "644 root" "$(stat -c '%a %U' /usr/lib/x86_64-linux-gnu/libnss_oslogin.so.2 2>&1)"
+check "installing the NSS module did not edit nsswitch.conf" bash -c '! grep -q oslogin /etc/nsswitch.conf' 
 for f in /usr/sbin/oslogin-accountsd:755:root /usr/sbin/oslogin-authorized-keys:755:root \
 	/usr/bin/oslogin-fake-metadata:755:root /etc/oslogin/oslogin.conf:644:root \
 	/lib/systemd/system/oslogin-accountsd.service:644:root /usr/share/man/man8/oslogin-accountsd.8.gz:644:root; do
@@ -63,9 +66,10 @@ cp -a /etc/nsswitch.conf /run/nsswitch.before
 check "osloginctl activate (installed)" /usr/sbin/osloginctl --no-reload activate
 check "nsswitch now has oslogin" grep -q ' oslogin$' /etc/nsswitch.conf
 echo "dave 1001" >/var/lib/oslogin/uidmap
-check "dpkg --purge" dpkg --purge oslogin oslogin-fake-metadata
+check "dpkg --purge" dpkg --purge oslogin oslogin-fake-metadata libnss-oslogin
 check "removal deactivated OS Login: nsswitch.conf as before" cmp /run/nsswitch.before /etc/nsswitch.conf
 for path in /usr/sbin/oslogin-accountsd /usr/bin/oslogin-fake-metadata /etc/oslogin /var/lib/oslogin \
+	/usr/lib/x86_64-linux-gnu/libnss_oslogin.so.2 \
 	/lib/systemd/system/oslogin-accountsd.service /etc/systemd/system/multi-user.target.wants/oslogin-accountsd.service; do
 	check_fails "purged: $path gone" test -e "$path"
 done

@@ -12,9 +12,11 @@ ssh-keygen -A >/dev/null 2>&1
 cp -a /etc/nsswitch.conf /run/nsswitch.orig
 cp -a /etc/ssh/sshd_config /run/sshd_config.orig
 ctl() { "$CTL_BIN" --no-reload "$@"; }
+# parts: the nsswitch and sshd states from `osloginctl status`, by label.
+parts() { ctl status | awk '/^nsswitch \(oslogin\)/ {n=$NF} /^sshd \(OS Login keys\)/ {s=$NF} END {print n, s}'; }
 sshd_T() { /usr/sbin/sshd -T -C user=nobody,host=x,addr=127.0.0.1 2>/dev/null | grep -i "^$1 " | cut -d' ' -f2-; }
 
-check_eq "status before: inactive" "inactive inactive" "$(ctl status | awk 'NR<=2 {print $NF}' | xargs)"
+check_eq "status before: inactive" "inactive inactive" "$(parts)"
 check "activate" ctl activate
 check "drop-in written first in sshd_config.d" test -f /etc/ssh/sshd_config.d/00-oslogin.conf
 check_eq "sshd -T: passwordauthentication no" no "$(sshd_T passwordauthentication)"
@@ -25,7 +27,7 @@ check_eq "sshd -T: authorizedkeyscommanduser" "_oslogin" "$(sshd_T authorizedkey
 check "nsswitch passwd: oslogin appended" grep -qE '^passwd:.* oslogin$' /etc/nsswitch.conf
 check "nsswitch group: oslogin appended" grep -qE '^group:.* oslogin$' /etc/nsswitch.conf
 check_eq "other nsswitch lines untouched" "$(grep -vE '^(passwd|group):' /run/nsswitch.orig)" "$(grep -vE '^(passwd|group):' /etc/nsswitch.conf)"
-check_eq "status: active" "active active" "$(ctl status | awk 'NR<=2 {print $NF}' | xargs)"
+check_eq "status: active" "active active" "$(parts)"
 sum1=$(md5sum /etc/nsswitch.conf /etc/ssh/sshd_config.d/00-oslogin.conf | md5sum)
 check "activate again" ctl activate
 check_eq "activate is idempotent" "$sum1" "$(md5sum /etc/nsswitch.conf /etc/ssh/sshd_config.d/00-oslogin.conf | md5sum)"
@@ -67,7 +69,7 @@ mkdir -p /etc/oslogin
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
 curl -sf -X PUT --data TRUE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 check "accountsd with enable-oslogin=TRUE" "$BUILD/accountsd/oslogin-accountsd" --once
-check_eq "mode switch activated OS Login" "active active" "$(ctl status | awk 'NR<=2 {print $NF}' | xargs)"
+check_eq "mode switch activated OS Login" "active active" "$(parts)"
 curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 check "accountsd with enable-oslogin=FALSE" "$BUILD/accountsd/oslogin-accountsd" --once
 check "mode switch back: nsswitch restored" cmp /run/nsswitch.orig /etc/nsswitch.conf
