@@ -38,6 +38,7 @@ struct inflight {
         struct nss_proto_request q;
         char *key;
         uint32_t uid_floor;
+        uint64_t budget_usec;
         int result; /* status, or -errno */
         struct byte_buffer reply;
         struct directory_waiter *waiters;
@@ -300,7 +301,11 @@ static void schedule_rewrite(struct directory *d);
 static void inflight_run(struct job *j, struct mds_client *client)
 {
         struct inflight *f = (struct inflight *)j;
+        /* The module waits nss_timeout for us: an answer later than that helps
+         * nobody, and a quick failure lets the breaker open sooner. */
+        mds_client_set_deadline(client, now_usec() + f->budget_usec);
         f->result = directory_fetch_answer(client, f->uid_floor, &f->q, &f->reply);
+        mds_client_set_deadline(client, 0);
 }
 
 static void inflight_unlink(struct directory *d, struct inflight *f)
@@ -362,6 +367,7 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                 }
                 *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done}, .directory = d, .q = *q,
                                        .key = TAKE_PTR(key), .uid_floor = d->manager->config.uid_floor,
+                                       .budget_usec = MAX(d->manager->config.nss_timeout_usec, 500000ull),
                                        .reply = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX), .next = d->inflight};
                 d->inflight = f;
                 d->n_inflight++;

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# oslogin-accountsd in OS Login mode, in a private namespace with the NSS
+# module overlaid where glibc loads it: enable-oslogin switches the host
+# configuration on, the directory cache is built from the fake server's
+# pages, getent/id resolve through libnss_oslogin.so.2; a user added at
+# runtime resolves through the miss path and lands in the cache; negative
+# answers are cached; concurrent identical misses share one request;
+# refresh drops a removed user; an MDS outage keeps the cache and misses
+# fail fast; a stopped daemon leaves cached users resolvable; switching
+# enable-oslogin off undoes it all.
+. "$(dirname "$0")/../lib.sh"
+ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
+CTL=$BUILD/accountsd/osloginctl
+MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
+for f in "$ACCOUNTSD" "$CTL" "$MODULE" "$FAKE"; do
+	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }
+done
+enter_namespace "$@"
+private_etc
+private_dir /home /var/lib/oslogin /var/lib/google
+LIBDIR=/usr/lib/$(gcc -print-multiarch)
+mkdir -p /run/nsslib && cp "$MODULE" /run/nsslib/
+mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
+
+# fixture EXTRA_USER REMOVE_USER > FILE: basic.json with enable-oslogin on, optionally changed.
+fixture() {
+	python3 - "$FIXTURES/basic.json" "$@" <<'PY'
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+d["instance"]["attributes"]["enable-oslogin"] = "TRUE"
+users = d["oslogin"]["users"]
+if len(sys.argv) > 2 and sys.argv[2]:
+    u = copy.deepcopy(users[0]); name = sys.argv[2]
+    u["name"] = name + "@example.com"
+    a = u["posixAccounts"][0]
+    a.update(username=name + "_example_com", uid="2000001999", gid="2000001999", homeDirectory="/home/" + name + "_example_com")
+    users.append(u)
+if len(sys.argv) > 3 and sys.argv[3]:
+    gone = sys.argv[3]
+    d["oslogin"]["users"] = [u for u in users if not u["posixAccounts"][0]["username"].startswith(gone)]
+    for g in d["oslogin"]["groups"]:
+        g["members"] = [m for m in g["members"] if not m.startswith(gone)]
+print(json.dumps(d))
+PY
+}
+fixture >/run/fixture.json
+start_fake /run/fixture.json || { not_ok "fake server starts"; done_testing; }
+FCTL=$FAKE_URL/_fake
+mkdir -p /etc/oslogin
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n[directory]\nnegative_ttl = 4s\nrefresh_interval = 1h\n' \
+	"$FAKE_URL" >/etc/oslogin/oslogin.conf
+oslogin_requests() { # PATH under oslogin/
+	curl -sf "$FCTL/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('/computeMetadata/v1/oslogin/$1', 0))"
+}
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+LOG=/run/accountsd.log
+"$ACCOUNTSD" >>$LOG 2>&1 &
+DPID=$!
+_cleanup_pids+=($DPID)
+check "cache built at start" wait_for 15 test -s /run/oslogin/directory.cache
+check "nss.sock is 0666, control.sock 0600" \
+	bash -c '[ "$(stat -c %a /run/oslogin/nss.sock) $(stat -c %a /run/oslogin/control.sock)" = "666 600" ]'
+check "enable-oslogin=TRUE activated nsswitch" grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf
+check_eq "mode recorded" "oslogin" "$(cat /var/lib/oslogin/mode)"
+status=$("$CTL" status)
+check "osloginctl status: 3 users in the cache" grep -q '^cache-users: 3$' <<<"$status"
+check "osloginctl status: mode oslogin, metadata reachable" \
+	bash -c "grep -q '^mode: oslogin' <<<'$status' && grep -q '^metadata: reachable' <<<'$status'"
+
+check_eq "getent passwd NAME" "alice_example_com:*:2000001001:2000001001:Alice Example:/home/alice_example_com:/bin/bash" \
+	"$(getent passwd alice_example_com)"
+check_eq "getent passwd UID" "bob_example_com" "$(getent passwd 2000001002 | cut -d: -f1)"
+check_eq "getent group eng (members from users?groupname=)" "eng:*:2000100001:alice_example_com,bob_example_com" \
+	"$(getent group eng)"
+check_eq "self group (GID == UID)" "alice_example_com:*:2000001001:alice_example_com" "$(getent group 2000001001)"
+check_eq "id: primary, self and supplementary groups" \
+	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops)" \
+	"$(id alice_example_com)"
+check_eq "osloginctl lookup user" "bob_example_com:*:2000001002:2000001002::/home/bob_example_com:/bin/bash" \
+	"$("$CTL" lookup user bob_example_com)"
+check_eq "osloginctl lookup group by GID" "ops:*:2000100002:alice_example_com" "$("$CTL" lookup group 2000100002)"
+"$CTL" lookup user nosuch_example_com >/dev/null 2>&1
+check_eq "osloginctl lookup of an unknown user exits 3" 3 $?
+
+# A user granted access after the build: the miss path.
+fixture dave >/run/fixture.json
+curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
+curl -sf -X DELETE "$FCTL/stats" >/dev/null
+t0=$(date +%s%N)
+line=$(getent passwd dave_example_com)
+diag "miss through glibc: $(ms_since "$t0") ms"
+check_eq "user added at runtime resolves (miss)" "dave_example_com:*:2000001999:2000001999" "$(cut -d: -f1-4 <<<"$line")"
+check_eq "self group of the new user resolves" "dave_example_com" "$(getent group dave_example_com | cut -d: -f4)"
+check "the answer is written into the cache file" wait_for 5 bash -c "'$CTL' status | grep -q '^cache-users: 4$'"
+before=$(oslogin_requests users)
+for i in 1 2 3; do getent passwd dave_example_com >/dev/null; getent passwd 2000001999 >/dev/null; done
+check_eq "later lookups are cache hits (no request)" "$before" "$(oslogin_requests users)"
+
+# Negative cache and coalescing.
+curl -sf -X DELETE "$FCTL/stats" >/dev/null
+for i in $(seq 5); do getent passwd ghost_example_com; done
+check_eq "5 lookups of an unknown name: one request" 1 "$(oslogin_requests users)"
+sleep 4.5
+getent passwd ghost_example_com
+check_eq "after negative_ttl the name is asked again" 2 "$(oslogin_requests users)"
+curl -sf -X DELETE "$FCTL/stats" >/dev/null
+# The server is held (SIGSTOP) so the ten misses overlap for sure.
+kill -STOP "$FAKE_PID"
+pids=()
+for i in $(seq 10); do getent passwd phantom_example_com >/dev/null & pids+=($!); done
+sleep 0.4
+kill -CONT "$FAKE_PID"
+wait "${pids[@]}"
+check_eq "10 concurrent misses for one name: one request" 1 "$(oslogin_requests users)"
+
+# refresh: a removed user is gone after the rebuild.
+fixture dave bob >/run/fixture.json
+curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
+check "osloginctl refresh" "$CTL" refresh
+check_fails "bob gone after refresh" getent passwd bob_example_com
+check_eq "eng lost bob" "eng:*:2000100001:alice_example_com" "$(getent group eng)"
+check "dave (found by a miss) is now in the built cache" getent passwd dave_example_com
+
+# MDS outage: cache kept, misses fail fast once the breaker is open.
+gen=$("$CTL" status | sed -n 's/^cache-generation: //p')
+curl -sf -X PUT --data '{"status":503}' "$FCTL/faults" >/dev/null
+for i in 1 2 3 4; do getent passwd "down$i" >/dev/null; done
+t0=$(date +%s%N)
+getent passwd down_again >/dev/null
+rc=$?
+ms=$(ms_since "$t0")
+[ "$rc" -ne 0 ] && [ "$ms" -lt 200 ] && ok "MDS down: a miss fails fast ($ms ms)" || not_ok "MDS down: miss took $ms ms (rc $rc)"
+"$CTL" refresh >/dev/null 2>&1
+check_fails "refresh during the outage reports failure" "$CTL" refresh
+check "cache kept during the outage" getent passwd alice_example_com
+check_eq "same cache generation" "$gen" "$("$CTL" status | sed -n 's/^cache-generation: //p')"
+check "status shows the build error" bash -c "'$CTL' status | grep -q '^directory-last-error:'"
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
+
+# Daemon stopped: cached users resolve, misses answer at once.
+kill -TERM $DPID
+wait $DPID
+check_eq "SIGTERM: clean exit" 0 $?
+check "cached user resolves without the daemon" getent passwd alice_example_com
+t0=$(date +%s%N)
+getent passwd nobody_there >/dev/null
+ms=$(ms_since "$t0")
+[ "$ms" -lt 200 ] && ok "no daemon: a miss returns at once ($ms ms)" || not_ok "no daemon: miss took $ms ms"
+
+# enable-oslogin off: configuration and cache go.
+"$ACCOUNTSD" >>$LOG 2>&1 &
+DPID=$!
+_cleanup_pids+=($DPID)
+wait_for 10 test -S /run/oslogin/control.sock
+check "restart in OS Login mode does not flap the configuration" bash -c "! grep -q 'configuration deactivated' $LOG"
+curl -sf -X PUT --data FALSE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
+check "enable-oslogin=FALSE: nsswitch restored" wait_for 10 bash -c "! grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf"
+check "cache removed" wait_for 5 bash -c "! test -e /run/oslogin/directory.cache"
+check_eq "mode recorded" "metadata-keys" "$(cat /var/lib/oslogin/mode)"
+check_fails "OS Login users no longer resolve" getent passwd alice_example_com
+kill -TERM $DPID
+wait $DPID
+grep -q 'ERROR: AddressSanitizer\|runtime error' $LOG && not_ok "sanitizer reports in the log" "$(grep -m3 -A3 'Sanitizer\|runtime error' $LOG)"
+done_testing
