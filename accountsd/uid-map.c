@@ -9,6 +9,7 @@
 #include "accountsd/uid-map.h"
 #include "basic/atomic-file.h"
 #include "basic/parse-util.h"
+#include "basic/strmap.h"
 #include "basic/valid.h"
 
 struct uid_map_entry {
@@ -16,12 +17,29 @@ struct uid_map_entry {
         uid_t uid;
 };
 
+/* Lookups happen once per user per pass, so both directions are indexed:
+ * name -> entry, and UID (as decimal text) -> entry, or SHARED_UID when a
+ * damaged map gives one UID to several names (taken for all of them). */
+#define SHARED_UID SIZE_MAX
+
 struct uid_map {
         char *dir; /* ROOT/var/lib/oslogin */
         struct uid_map_entry *entries;
         size_t n;
+        struct strmap by_name, by_uid;
         bool changed;
 };
+
+static int index_uid(struct uid_map *m, uid_t uid, size_t i)
+{
+        char key[16];
+        size_t old;
+        snprintf(key, sizeof(key), "%u", (unsigned)uid);
+        if (strmap_get(&m->by_uid, key, &old) && old != i &&
+            (old == SHARED_UID || (m->entries[old].uid == uid && !streq(m->entries[old].name, m->entries[i].name))))
+                i = SHARED_UID;
+        return strmap_put(&m->by_uid, key, i);
+}
 
 void uid_map_free(struct uid_map *m)
 {
@@ -31,6 +49,8 @@ void uid_map_free(struct uid_map *m)
                 free(m->entries[i].name);
         free(m->entries);
         free(m->dir);
+        strmap_done(&m->by_name);
+        strmap_done(&m->by_uid);
         free(m);
 }
 
@@ -43,7 +63,10 @@ static int add(struct uid_map *m, const char *name, uid_t uid)
         e[m->n].name = strdup(name);
         if (!e[m->n].name)
                 return -ENOMEM;
-        e[m->n++].uid = uid;
+        e[m->n].uid = uid;
+        if (strmap_put(&m->by_name, name, m->n) < 0 || index_uid(m, uid, m->n) < 0)
+                return -ENOMEM;
+        m->n++;
         return 0;
 }
 
@@ -76,7 +99,8 @@ int uid_map_load(const char *root, struct uid_map **ret)
                         continue;
                 *space = '\0';
                 /* A damaged line is skipped, never trusted. */
-                if (!valid_user_name(line) || safe_atou32(space + 1, &uid) < 0 || uid == 0)
+                if (!valid_user_name(line) || safe_atou32(space + 1, &uid) < 0 || uid == 0 ||
+                    strmap_get(&m->by_name, line, NULL))
                         continue;
                 if ((r = add(m, line, uid)) < 0)
                         return r;
@@ -87,34 +111,37 @@ int uid_map_load(const char *root, struct uid_map **ret)
 
 int uid_map_get(const struct uid_map *m, const char *name, uid_t *ret_uid)
 {
-        for (size_t i = 0; i < m->n; i++)
-                if (streq(m->entries[i].name, name)) {
-                        *ret_uid = m->entries[i].uid;
-                        return 0;
-                }
-        return -ENOENT;
+        size_t i;
+        if (!strmap_get(&m->by_name, name, &i))
+                return -ENOENT;
+        *ret_uid = m->entries[i].uid;
+        return 0;
 }
 
 bool uid_map_taken(const struct uid_map *m, uid_t uid, const char *name)
 {
-        for (size_t i = 0; i < m->n; i++)
-                if (m->entries[i].uid == uid && !streq(m->entries[i].name, name))
-                        return true;
-        return false;
+        char key[16];
+        size_t i;
+        snprintf(key, sizeof(key), "%u", (unsigned)uid);
+        if (!strmap_get(&m->by_uid, key, &i))
+                return false;
+        return i == SHARED_UID || (!streq(m->entries[i].name, name) && m->entries[i].uid == uid);
 }
 
 int uid_map_set(struct uid_map *m, const char *name, uid_t uid)
 {
-        for (size_t i = 0; i < m->n; i++)
-                if (streq(m->entries[i].name, name)) {
-                        if (m->entries[i].uid != uid) {
-                                m->entries[i].uid = uid;
-                                m->changed = true;
-                        }
-                        return 0;
-                }
+        size_t i;
+        if (!strmap_get(&m->by_name, name, &i)) {
+                m->changed = true;
+                return add(m, name, uid);
+        }
+        if (m->entries[i].uid == uid)
+                return 0;
+        /* The old UID stays indexed to this entry: uid_map_taken() checks
+         * the entry still holds it. */
+        m->entries[i].uid = uid;
         m->changed = true;
-        return add(m, name, uid);
+        return index_uid(m, uid, i);
 }
 
 int uid_map_save(struct uid_map *m)

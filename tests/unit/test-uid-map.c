@@ -69,6 +69,24 @@ static void test_damaged_lines_skipped(void **state)
         assert_int_equal(uid_map_get(m, "dave", &uid), -ENOENT);
         assert_int_equal(uid_map_get(m, "eve", &uid), -ENOENT);
         assert_int_equal(uid_map_get(m, "frank", &uid), -ENOENT);
+        /* Moving carol frees 1005 and takes 1008. */
+        assert_true(uid_map_taken(m, 1005, "x"));
+        assert_int_equal(uid_map_set(m, "carol", 1008), 0);
+        assert_false(uid_map_taken(m, 1005, "x"));
+        assert_true(uid_map_taken(m, 1008, "x"));
+        assert_false(uid_map_taken(m, 1008, "carol"));
+        uid_map_free(m);
+
+        /* One UID given to two names by a damaged map: taken for both. */
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs("hal 1010\nivy 1010\nhal 1011\n", f);
+        fclose(f);
+        assert_int_equal(uid_map_load(root, &m), 0);
+        assert_int_equal(uid_map_get(m, "hal", &uid), 0);
+        assert_int_equal(uid, 1010); /* the first line for a name wins */
+        assert_true(uid_map_taken(m, 1010, "hal"));
+        assert_true(uid_map_taken(m, 1010, "ivy"));
         uid_map_free(m);
 }
 
