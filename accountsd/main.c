@@ -152,7 +152,7 @@ static int setup(struct manager *m)
 static void teardown(struct manager *m)
 {
         watch_stop(m->watch);
-        worker_pool_stop(m->pool);
+        worker_pool_stop(m->pool, 200000);
         control_server_free(m->control);
         nss_server_free(m->nss_server);
         sudo_recheck_free(m->sudo);
@@ -161,7 +161,7 @@ static void teardown(struct manager *m)
         sd_event_source_disable_unref(m->ready_timeout);
         m->event = sd_event_unref(m->event);
         safe_close(m->runtime_dir_fd);
-        /* The pool, the watch and the config stay: detached threads may still read them. */
+        /* The watch and the config stay: its detached thread may still be in a long-poll. */
 }
 
 static void help(void)

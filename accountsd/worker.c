@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accountsd/worker.h"
@@ -13,6 +14,8 @@
 struct worker_pool {
         pthread_mutex_t lock;
         pthread_cond_t wake;
+        pthread_cond_t exited;
+        unsigned n_running;
         struct job *queue_head, *queue_tail; /* to run */
         struct job *done_head, *done_tail;   /* to finish in the main loop */
         unsigned n_queued;
@@ -78,6 +81,8 @@ static void *worker_main(void *userdata)
                 queue_append(&p->done_head, &p->done_tail, j);
                 signal_main_loop(p);
         }
+        p->n_running--;
+        pthread_cond_broadcast(&p->exited);
         pthread_mutex_unlock(&p->lock);
         return NULL;
 }
@@ -126,8 +131,13 @@ int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsign
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
         pthread_mutex_init(&p->lock, NULL);
         pthread_cond_init(&p->wake, NULL);
+        pthread_cond_init(&p->exited, &attr);
+        pthread_condattr_destroy(&attr);
         p->n_threads = n_threads;
         p->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (p->event_fd < 0) {
@@ -148,7 +158,11 @@ int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsign
                 if (!arg)
                         return -ENOMEM; /* threads already started reference P: keep it */
                 *arg = (struct worker_arg){.pool = p, .index = i};
+                pthread_mutex_lock(&p->lock);
                 r = -pthread_create(&t, NULL, worker_main, arg);
+                if (r >= 0)
+                        p->n_running++;
+                pthread_mutex_unlock(&p->lock);
                 if (r < 0) {
                         free(arg);
                         return r;
@@ -159,15 +173,42 @@ int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsign
         return 0;
 }
 
-void worker_pool_stop(struct worker_pool *p)
+void worker_pool_stop(struct worker_pool *p, uint64_t wait_usec)
 {
+        struct timespec until;
+        bool all_exited;
+
         if (!p)
                 return;
+        p->event_source = sd_event_source_disable_unref(p->event_source);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)(wait_usec / 1000000u);
+        until.tv_nsec += (long)(wait_usec % 1000000u) * 1000;
+        if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+        }
         pthread_mutex_lock(&p->lock);
         p->stopping = true;
         pthread_cond_broadcast(&p->wake);
+        while (p->n_running > 0)
+                if (pthread_cond_timedwait(&p->exited, &p->lock, &until) == ETIMEDOUT)
+                        break;
+        /* Jobs never finished are owned by their done(), which cannot run any more
+         * (the loop is going away): leave them, and the pool, to process exit. */
+        all_exited = p->n_running == 0 && !p->queue_head && !p->done_head;
         pthread_mutex_unlock(&p->lock);
-        p->event_source = sd_event_source_disable_unref(p->event_source);
+        if (!all_exited)
+                return;
+        for (unsigned i = 0; i < p->n_threads; i++) {
+                mds_client_free(p->clients[i]);
+                mds_client_free(p->next_clients[i]);
+        }
+        safe_close(p->event_fd);
+        pthread_cond_destroy(&p->wake);
+        pthread_cond_destroy(&p->exited);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
 }
 
 int worker_pool_reconfigure(struct worker_pool *p, const struct oslogin_config *config)

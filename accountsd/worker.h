@@ -36,10 +36,11 @@ struct worker_pool;
 
 int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsigned n_threads,
                     struct worker_pool **ret);
-/* Stops idle threads; busy ones finish their call and exit (they are
- * detached: a 5 s metadata call must not delay SIGTERM). The pool itself
- * stays allocated while any thread may still touch it. */
-void worker_pool_stop(struct worker_pool *p);
+/* Stops the threads and frees the pool once they have all exited, waiting
+ * at most WAIT_USEC. Threads still busy after that (a 5 s metadata call
+ * must not delay SIGTERM) finish on their own; the pool then stays
+ * allocated (process exit reclaims it). Jobs not yet done are dropped. */
+void worker_pool_stop(struct worker_pool *p, uint64_t wait_usec);
 /* New metadata clients for later jobs (after SIGHUP). */
 int worker_pool_reconfigure(struct worker_pool *p, const struct oslogin_config *config);
 void worker_pool_submit(struct worker_pool *p, struct job *j);
