@@ -209,7 +209,7 @@ static int ensure_sudoers_file(const char *root)
 
         if (asprintf(&dir, "%s/etc/sudoers.d", root_prefix(root)) < 0)
                 return -ENOMEM;
-        if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) /* as the sudo package ships it */
                 return -errno;
         fd = open_dir_nofollow(AT_FDCWD, dir, 0);
         if (fd < 0)
