@@ -77,15 +77,30 @@ bool managed_users_created(const struct managed_users *m, const char *name)
         return strmap_get(&m->created_index, name, &v) && v;
 }
 
+/* strv_extend() without the length scan: a pass adds every user. */
+static int append(char ***l, size_t *n, const char *s)
+{
+        char *copy = strdup(s);
+        char **grown = copy ? realloc(*l, (*n + 2) * sizeof(char *)) : NULL;
+        if (!grown) {
+                free(copy);
+                return -ENOMEM;
+        }
+        grown[(*n)++] = copy;
+        grown[*n] = NULL;
+        *l = grown;
+        return 0;
+}
+
 int managed_users_add(struct managed_users *m, const char *name, bool created)
 {
         if (!managed_users_has(m, name)) {
-                if (strv_extend(&m->names, name) < 0 || strmap_put(&m->names_index, name, 1) < 0)
+                if (append(&m->names, &m->n_names, name) < 0 || strmap_put(&m->names_index, name, 1) < 0)
                         return -ENOMEM;
                 m->changed = true;
         }
         if (created && !managed_users_created(m, name)) {
-                if (strv_extend(&m->created, name) < 0 || strmap_put(&m->created_index, name, 1) < 0)
+                if (append(&m->created, &m->n_created, name) < 0 || strmap_put(&m->created_index, name, 1) < 0)
                         return -ENOMEM;
                 m->changed = true;
         }
@@ -105,8 +120,15 @@ static bool strv_remove(char **l, const char *s)
 
 void managed_users_remove(struct managed_users *m, const char *name)
 {
-        bool removed = strv_remove(m->names, name);
-        removed |= strv_remove(m->created, name);
+        bool removed = false;
+        if (strv_remove(m->names, name)) {
+                m->n_names--;
+                removed = true;
+        }
+        if (strv_remove(m->created, name)) {
+                m->n_created--;
+                removed = true;
+        }
         if (!removed)
                 return;
         m->changed = true;
