@@ -83,6 +83,34 @@ check_eq "osloginctl lookup group by GID" "ops:*:2000100002:alice_example_com" "
 "$CTL" lookup user nosuch_example_com >/dev/null 2>&1
 check_eq "osloginctl lookup of an unknown user exits 3" 3 $?
 
+# The socket protocol: garbage closes the connection unanswered, a silent
+# client holds only its own slot, the control socket is root's.
+check "malformed request: connection closed without an answer" python3 - <<'PY'
+import socket
+s = socket.socket(socket.AF_UNIX); s.connect("/run/oslogin/nss.sock")
+s.sendall(b"GET / HTTP/1.0\r\n\r\n"); s.settimeout(3)
+try:
+    data = s.recv(100)
+except ConnectionResetError:
+    data = b""  # closed with our garbage unread: a reset
+assert data == b"", "answered garbage"
+PY
+python3 -c '
+import socket, time
+socks = []
+for _ in range(20):
+    s = socket.socket(socket.AF_UNIX); s.connect("/run/oslogin/nss.sock"); s.sendall(b"OSL"); socks.append(s)
+time.sleep(3)' &
+SLOW=$!
+sleep 0.3
+t0=$(date +%s%N)
+check "20 silent clients do not block a lookup" "$CTL" lookup user bob_example_com
+ms=$(ms_since "$t0")
+[ "$ms" -lt 500 ] && ok "lookup beside silent clients took $ms ms" || not_ok "lookup beside silent clients took $ms ms"
+wait $SLOW
+check_fails "control socket refuses a non-root peer" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$CTL" status
+
 # A user granted access after the build: the miss path.
 fixture dave >/run/fixture.json
 curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
@@ -130,7 +158,7 @@ t0=$(date +%s%N)
 getent passwd down_again >/dev/null
 rc=$?
 ms=$(ms_since "$t0")
-[ "$rc" -ne 0 ] && [ "$ms" -lt 200 ] && ok "MDS down: a miss fails fast ($ms ms)" || not_ok "MDS down: miss took $ms ms (rc $rc)"
+[ "$rc" -ne 0 ] && [ "$ms" -lt 500 ] && ok "MDS down: a miss fails fast ($ms ms)" || not_ok "MDS down: miss took $ms ms (rc $rc)"
 "$CTL" refresh >/dev/null 2>&1
 check_fails "refresh during the outage reports failure" "$CTL" refresh
 check "cache kept during the outage" getent passwd alice_example_com
@@ -146,7 +174,8 @@ check "cached user resolves without the daemon" getent passwd alice_example_com
 t0=$(date +%s%N)
 getent passwd nobody_there >/dev/null
 ms=$(ms_since "$t0")
-[ "$ms" -lt 200 ] && ok "no daemon: a miss returns at once ($ms ms)" || not_ok "no daemon: miss took $ms ms"
+# Well under the module's 1 s deadline (the margin is for a loaded CI machine).
+[ "$ms" -lt 500 ] && ok "no daemon: a miss returns at once ($ms ms)" || not_ok "no daemon: miss took $ms ms"
 
 # enable-oslogin off: configuration and cache go.
 "$ACCOUNTSD" >>$LOG 2>&1 &
