@@ -4,12 +4,14 @@
  *
  *   bench-directory-miss SOCKET PREFIX COUNT
  *
- * asks GETPWNAM PREFIX0 .. PREFIX<COUNT-1> once each and prints the median,
+ * asks GETPWNAM PREFIX0 .. PREFIX<COUNT-1> once each (a negative COUNT:
+ * PREFIX itself, -COUNT times) and prints the median,
  * 90th percentile and maximum latency, and how many answers were FOUND,
  * NOTFOUND and UNAVAIL. bench/bench-directory.sh drives it (fixture, fake
  * server, daemon); run without arguments it only says so, because
  * bench/run.sh calls every bench program with a URL. */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,9 @@ int main(int argc, char *argv[])
                 return 0;
         }
         count = strtol(argv[3], NULL, 10);
+        bool same_name = count < 0;
+        if (same_name)
+                count = -count;
         if (count <= 0 || count > 1000000 || !(lat = calloc((size_t)count, sizeof(*lat))))
                 return 2;
         for (long i = 0; i < count; i++) {
@@ -43,7 +48,10 @@ int main(int argc, char *argv[])
                 size_t size;
                 char name[64];
 
-                snprintf(name, sizeof(name), "%s%ld", argv[2], i);
+                if (same_name)
+                        snprintf(name, sizeof(name), "%s", argv[2]);
+                else
+                        snprintf(name, sizeof(name), "%s%ld", argv[2], i);
                 if (nss_proto_request_by_name(NSS_PROTO_GETPWNAM, name, &q) < 0)
                         return 2;
                 uint64_t t0 = now_monotonic_usec();
