@@ -8,7 +8,7 @@
 #include "accountsd/worker.h"
 #include "basic/log.h"
 #include "basic/sudoers.h"
-#include "mds/models.h"
+#include "mds/oslogin-api.h"
 
 struct sudo_recheck {
         struct manager *manager;
@@ -30,27 +30,14 @@ struct recheck_job {
 /* 1: still an admin, 0: definitely not (denied, or no such user), <0: cannot tell. */
 static int admin_decision(struct mds_client *c, const char *user, uint32_t uid_floor)
 {
-        _cleanup_free_ char *path = NULL, *auth = NULL;
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
-        _cleanup_mds_response_ struct mds_response resp = {}, answer = {};
-        int r;
+        int r = oslogin_fetch_profile(c, user, uid_floor, &p);
 
-        if (!(path = strdup("oslogin/users")) || (r = mds_query_append(&path, "username", user)) < 0)
-                return -ENOMEM;
-        r = mds_get(c, path, &resp);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0 || (r = oslogin_profile_parse(resp.body, resp.size, uid_floor, &p)) < 0)
-                return r;
-        if (!streq(p->account.username, user) || !p->email)
-                return -EBADMSG;
-        if (!(auth = strdup("oslogin/authorize")) || (r = mds_query_append(&auth, "email", p->email)) < 0 ||
-            (r = mds_query_append(&auth, "policy", "adminLogin")) < 0)
-                return -ENOMEM;
-        r = mds_get(c, auth, &answer);
         if (r < 0)
                 return r;
-        return oslogin_authorize_parse(answer.body, answer.size);
+        return oslogin_authorize(c, p->email, "adminLogin");
 }
 
 static void recheck_run(struct job *j, struct mds_client *client)

@@ -20,6 +20,7 @@
 #include "mds/config.h"
 #include "mds/mds-client.h"
 #include "mds/models.h"
+#include "mds/oslogin-api.h"
 #include "mds/ssh-keys.h"
 
 #define MAX_AUDIT_FINGERPRINTS 1024
@@ -36,36 +37,6 @@ static void audit(const struct decision *d)
 {
         log_info("user=%s email=%s decision=%s reason=\"%s\" keys=[%s]", d->user, d->email ?: "-", d->verdict,
                  d->reason, d->fingerprints);
-}
-
-static int fetch_profile(struct mds_client *c, const char *user, uint32_t floor, struct oslogin_profile **ret)
-{
-        _cleanup_mds_response_ struct mds_response resp = {};
-        _cleanup_free_ char *path = strdup("oslogin/users");
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        if ((r = mds_query_append(&path, "username", user)) < 0)
-                return r;
-        if ((r = mds_get(c, path, &resp)) < 0)
-                return r;
-        return oslogin_profile_parse(resp.body, resp.size, floor, ret);
-}
-
-static int authorized(struct mds_client *c, const char *email)
-{
-        _cleanup_mds_response_ struct mds_response resp = {};
-        _cleanup_free_ char *path = strdup("oslogin/authorize");
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        if ((r = mds_query_append(&path, "email", email)) < 0 || (r = mds_query_append(&path, "policy", "login")) < 0)
-                return r;
-        if ((r = mds_get(c, path, &resp)) < 0)
-                return r;
-        return oslogin_authorize_parse(resp.body, resp.size);
 }
 
 static uint64_t now_realtime_usec(void)
@@ -144,26 +115,25 @@ int main(int argc, char *argv[])
         }
         mds_client_set_deadline(client, deadline);
 
-        r = fetch_profile(client, d.user, config.uid_floor, &profile);
+        r = oslogin_fetch_profile(client, d.user, config.uid_floor, &profile);
         if (r == -ENOENT)
                 d.reason = "no such OS Login user";
         else if (r == -EBADMSG)
-                d.reason = "invalid profile from the metadata server";
+                d.reason = "invalid profile (or one for another user) from the metadata server";
         else if (r < 0) {
                 d.verdict = "unavailable";
                 d.reason = "metadata server unavailable";
-        } else if (!streq(profile->account.username, d.user))
-                d.reason = "profile answers for another user";
-        if (r < 0 || !streq(profile->account.username, d.user)) {
+        }
+        if (r < 0) {
                 audit(&d);
                 return 0;
         }
         d.email = profile->email;
 
-        r = authorized(client, profile->email);
+        r = oslogin_authorize(client, profile->email, "login");
         if (r < 0) {
-                d.verdict = r == -EBADMSG || r == -ENOENT ? "denied" : "unavailable";
-                d.reason = r == -EBADMSG ? "invalid authorize answer" : "authorize check failed";
+                d.verdict = r == -ENOENT ? "denied" : "unavailable";
+                d.reason = "authorize check failed";
         } else if (r == 0)
                 d.reason = "login policy denies";
         else {

@@ -4,6 +4,7 @@ MDS_SRCS := \
 	lib/mds/config.c \
 	lib/mds/mds-client.c \
 	lib/mds/models.c \
+	lib/mds/oslogin-api.c \
 	lib/mds/ssh-keys.c
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)

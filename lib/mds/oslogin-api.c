@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/parse-util.h"
+#include "mds/oslogin-api.h"
+
+int oslogin_fetch_profile(struct mds_client *c, const char *user, uint32_t uid_floor,
+                          struct oslogin_profile **ret)
+{
+        _cleanup_mds_response_ struct mds_response resp = {};
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        _cleanup_free_ char *path = strdup("oslogin/users");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if ((r = mds_query_append(&path, "username", user)) < 0)
+                return r;
+        if ((r = mds_get(c, path, &resp)) < 0)
+                return r;
+        if ((r = oslogin_profile_parse(resp.body, resp.size, uid_floor, &p)) < 0)
+                return r;
+        /* The answer decides who gets in as USER: a profile for anyone else
+         * is a broken (or hostile) server, never a near match. */
+        if (!streq(p->account.username, user) || !p->email)
+                return -EBADMSG;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int oslogin_authorize(struct mds_client *c, const char *email, const char *policy)
+{
+        _cleanup_mds_response_ struct mds_response resp = {};
+        _cleanup_free_ char *path = strdup("oslogin/authorize");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if ((r = mds_query_append(&path, "email", email)) < 0 || (r = mds_query_append(&path, "policy", policy)) < 0)
+                return r;
+        if ((r = mds_get(c, path, &resp)) < 0)
+                return r;
+        r = oslogin_authorize_parse(resp.body, resp.size);
+        return r == -EBADMSG ? 0 : r; /* garbage grants nothing */
+}
+
+static int fetch_attribute(struct mds_client *c, const char *level, const char *key, char **ret)
+{
+        _cleanup_mds_response_ struct mds_response resp = {};
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/attributes/%s", level, key) < 0)
+                return -ENOMEM;
+        if ((r = mds_get(c, path, &resp)) < 0)
+                return r;
+        *ret = TAKE_PTR(resp.body);
+        return 0;
+}
+
+int metadata_fetch_bool(struct mds_client *c, const char *key, bool default_value)
+{
+        static const char *const levels[] = {"instance", "project"};
+
+        for (size_t i = 0; i < ELEMENTSOF(levels); i++) {
+                _cleanup_free_ char *value = NULL;
+                int r = fetch_attribute(c, levels[i], key, &value);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if ((r = parse_metadata_boolean(value)) >= 0)
+                        return r;
+        }
+        return default_value;
+}
