@@ -239,7 +239,7 @@ static int run_sshd_test(const struct sysconf_options *o)
 
 static void reload_sshd(const struct sysconf_options *o)
 {
-        _cleanup_free_ char *pidfile = NULL, *data = NULL;
+        _cleanup_free_ char *data = NULL;
         _cleanup_close_ int run = open_dir(o, "/run");
         if (!o->reload_sshd || run < 0 || read_file_bounded(run, "sshd.pid", 64, &data, NULL) < 0)
                 return;
