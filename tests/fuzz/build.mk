@@ -13,15 +13,29 @@ FUZZ_SECONDS ?= 60
 
 $(B)/tests/fuzz/%.o: ALL_CFLAGS += $(JSONC_CFLAGS) -Wno-missing-prototypes
 
+# Fuzzers that also drive the NSS module's packing of records (objects go
+# before the archives on the link line: see FUZZ_LINK_INPUTS).
+$(B)/tests/fuzz/fuzz-cache-reader $(B)/tests/fuzz/fuzz-nss-proto: $(B)/nss_oslogin/pack.o
+FUZZ_LINK_INPUTS = $(filter %.o,$^) $(filter %.a,$^)
+
 ifeq ($(FUZZ_ENGINE),libfuzzer)
 $(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(UNIT_TEST_LIBS) $(B)/libmds.a $(B)/libbasic.a
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $(FUZZ_LINK_INPUTS) $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
 else
 $(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/regress-main.o $(UNIT_TEST_LIBS) $(B)/libmds.a $(B)/libbasic.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $(FUZZ_LINK_INPUTS) $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
 endif
 
-TEST_PROGRAMS += $(FUZZ_REGRESS)
+TEST_PROGRAMS += $(FUZZ_REGRESS) $(B)/tests/fuzz/gen-seeds
+
+# Seeds of the binary-format fuzzers, built by the real encoders; the
+# checked-in files are regenerated with `make fuzz-seeds` after a format change.
+$(B)/tests/fuzz/gen-seeds: $(B)/tests/fuzz/gen-seeds.o $(B)/libbasic.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS)
+
+fuzz-seeds: $(B)/tests/fuzz/gen-seeds
+	$(B)/tests/fuzz/gen-seeds tests/fuzz/corpus
+.PHONY: fuzz-seeds
 
 fuzz:
 	$(MAKE) B=build/fuzz CC=clang SANITIZE=1 FUZZ_ENGINE=libfuzzer \
