@@ -49,7 +49,7 @@ static void recheck_run(struct job *j, struct mds_client *client)
         if (r == -ENOENT)
                 r = 0;
         rj->result = r;
-        STRV_FOREACH(u, users) {
+        STRV_FOREACH (u, users) {
                 rj->checked++;
                 r = admin_decision(client, *u, rj->uid_floor);
                 if (r > 0)
@@ -80,8 +80,9 @@ static void recheck_done(struct job *j)
                 s->kept += rj->kept;
                 s->undecided += rj->undecided;
                 s->last_error = rj->result;
-                log_full(rj->revoked ? LOG_INFO : LOG_DEBUG, "Sudo re-check: %u drop-ins, %u revoked, %u undecided.",
-                         rj->checked, rj->revoked, rj->undecided);
+                log_full(rj->revoked ? LOG_INFO : LOG_DEBUG,
+                        "Sudo re-check: %u drop-ins, %u revoked, %u undecided.", rj->checked, rj->revoked,
+                        rj->undecided);
         }
         free(rj->root);
         free(rj);
@@ -97,8 +98,10 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
         sd_event_source_set_time_relative(src, m->config.sudo_recheck_interval_usec);
         if (s->job || mode_current(m->mode) != HOST_MODE_OSLOGIN || !(rj = calloc(1, sizeof(*rj))))
                 return 0;
-        *rj = (struct recheck_job){.job = {.run = recheck_run, .done = recheck_done}, .owner = s,
-                                   .root = strdup(m->root), .uid_floor = m->config.uid_floor};
+        *rj = (struct recheck_job){.job = {.run = recheck_run, .done = recheck_done},
+                .owner = s,
+                .root = strdup(m->root),
+                .uid_floor = m->config.uid_floor};
         if (!rj->root) {
                 free(rj);
                 return 0;
@@ -116,8 +119,8 @@ int sudo_recheck_new(struct manager *m, struct sudo_recheck **ret)
         if (!s)
                 return -ENOMEM;
         s->manager = m;
-        r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC, m->config.sudo_recheck_interval_usec,
-                                       100000, on_timer, s);
+        r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC,
+                m->config.sudo_recheck_interval_usec, 100000, on_timer, s);
         if (r < 0) {
                 free(s);
                 return r;
@@ -144,8 +147,9 @@ void sudo_recheck_reconfigure(struct sudo_recheck *s)
 
 void sudo_recheck_status(const struct sudo_recheck *s, FILE *f)
 {
-        fprintf(f, "sudo-rechecks: %llu (%llu revoked, %llu kept, %llu undecided)\n", (unsigned long long)s->runs,
-                (unsigned long long)s->revoked, (unsigned long long)s->kept, (unsigned long long)s->undecided);
+        fprintf(f, "sudo-rechecks: %llu (%llu revoked, %llu kept, %llu undecided)\n",
+                (unsigned long long)s->runs, (unsigned long long)s->revoked, (unsigned long long)s->kept,
+                (unsigned long long)s->undecided);
         if (s->last_error < 0)
                 fprintf(f, "sudo-last-error: %s\n", strerror(-s->last_error));
 }

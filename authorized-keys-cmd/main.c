@@ -35,8 +35,8 @@ struct decision {
 
 static void audit(const struct decision *d)
 {
-        log_info("user=%s email=%s decision=%s reason=\"%s\" keys=[%s]", d->user, d->email ?: "-", d->verdict,
-                 d->reason, d->fingerprints);
+        log_info("user=%s email=%s decision=%s reason=\"%s\" keys=[%s]", d->user, d->email ?: "-",
+                d->verdict, d->reason, d->fingerprints);
 }
 
 static uint64_t now_realtime_usec(void)
@@ -61,17 +61,21 @@ static void print_keys(const struct oslogin_profile *p, const char *want_fp, str
                 if (printf("%s\n", p->keys[i].key) < 0)
                         break; /* sshd closed the pipe: nothing more to say */
                 size_t used = strlen(d->fingerprints);
-                snprintf(d->fingerprints + used, sizeof(d->fingerprints) - used, "%s%s", used ? " " : "", fp);
+                snprintf(
+                        d->fingerprints + used, sizeof(d->fingerprints) - used, "%s%s", used ? " " : "", fp);
                 printed++;
         }
         fflush(stdout);
-        d->reason = printed ? "login granted" : want_fp ? "no usable key with that fingerprint" : "no usable key";
+        d->reason = printed   ? "login granted"
+                    : want_fp ? "no usable key with that fingerprint"
+                              : "no usable key";
 }
 
 static int usage(FILE *f, int status)
 {
         fprintf(f, "Usage: oslogin-authorized-keys USER [FINGERPRINT]\n"
-                   "sshd AuthorizedKeysCommand printing the OS Login keys of USER (see oslogin-authorized-keys(8)).\n");
+                   "sshd AuthorizedKeysCommand printing the OS Login keys of USER (see "
+                   "oslogin-authorized-keys(8)).\n");
         return status;
 }
 

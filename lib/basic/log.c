@@ -6,6 +6,7 @@
 static const char *log_ident = "oslogin";
 static enum log_target log_target = LOG_TARGET_STDERR;
 static int log_max_level = LOG_INFO;
+static int log_facility = LOG_USER;
 
 void log_open(const char *ident, enum log_target target, int syslog_facility)
 {
@@ -14,6 +15,7 @@ void log_open(const char *ident, enum log_target target, int syslog_facility)
         if (target == LOG_TARGET_AUTO)
                 target = secure_getenv("JOURNAL_STREAM") ? LOG_TARGET_JOURNAL : LOG_TARGET_STDERR;
         log_target = target;
+        log_facility = syslog_facility;
         if (target == LOG_TARGET_SYSLOG)
                 openlog(log_ident, LOG_PID | LOG_NDELAY, syslog_facility);
 }
@@ -43,6 +45,9 @@ int log_internal(int level, int error, const char *format, ...)
         switch (log_target) {
         case LOG_TARGET_SYSLOG:
                 syslog(level, "%s", message);
+                break;
+        case LOG_TARGET_SYSLOG_SHARED:
+                syslog(log_facility | level, "%s: %s", log_ident, message);
                 break;
         case LOG_TARGET_AUTO:
         case LOG_TARGET_JOURNAL: /* stderr is the journal: it reads "<N>" as the priority */

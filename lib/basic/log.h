@@ -6,8 +6,10 @@
  *
  * Targets: stderr with "<N>" priority prefixes when stderr is the journal
  * (JOURNAL_STREAM set), plain "prog: message" on a terminal, or syslog
- * (LOG_AUTHPRIV) for the AuthorizedKeysCommand. Modules loaded into other
- * processes (NSS, PAM) do not use this: they call pam_syslog()/syslog(). */
+ * (LOG_AUTHPRIV) for the AuthorizedKeysCommand. The NSS module does not log;
+ * the PAM module uses pam_syslog() for its decisions and routes the library
+ * code's messages to LOG_TARGET_SYSLOG_SHARED (its own static copy of this
+ * state: libbasic is linked in with hidden symbols). */
 
 #include <stdarg.h>
 #include <syslog.h>
@@ -15,10 +17,12 @@
 #include "basic/macro.h"
 
 enum log_target {
-        LOG_TARGET_AUTO,   /* journal prefixes if JOURNAL_STREAM is set, else plain stderr */
-        LOG_TARGET_STDERR, /* plain stderr */
-        LOG_TARGET_JOURNAL, /* stderr with "<N>" priority prefixes */
-        LOG_TARGET_SYSLOG, /* syslog(3) with the facility given to log_open() */
+        LOG_TARGET_AUTO,          /* journal prefixes if JOURNAL_STREAM is set, else plain stderr */
+        LOG_TARGET_STDERR,        /* plain stderr */
+        LOG_TARGET_JOURNAL,       /* stderr with "<N>" priority prefixes */
+        LOG_TARGET_SYSLOG,        /* syslog(3) with the facility given to log_open() */
+        LOG_TARGET_SYSLOG_SHARED, /* syslog(3) without openlog(): we are a module in
+                                   * someone else's process (PAM); "ident: " prefixed */
         LOG_TARGET_NULL,
 };
 
@@ -31,11 +35,11 @@ int log_get_max_level(void);
  * `return log_error_errno(r, "Failed to open \"%s\": %m", path);`. */
 int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 
-#define log_full_errno(level, error, ...)                                                                     \
-        ({                                                                                                    \
-                int _level_ = (level), _e_ = (error);                                                         \
-                _e_ = _e_ < 0 ? -_e_ : _e_;                                                                   \
-                _level_ <= log_get_max_level() ? log_internal(_level_, _e_, __VA_ARGS__) : -_e_;              \
+#define log_full_errno(level, error, ...)                                                                   \
+        ({                                                                                                  \
+                int _level_ = (level), _e_ = (error);                                                       \
+                _e_ = _e_ < 0 ? -_e_ : _e_;                                                                 \
+                _level_ <= log_get_max_level() ? log_internal(_level_, _e_, __VA_ARGS__) : -_e_;            \
         })
 #define log_full(level, ...) ((void)log_full_errno((level), 0, __VA_ARGS__))
 

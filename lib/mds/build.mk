@@ -5,6 +5,7 @@ MDS_SRCS := \
 	lib/mds/mds-client.c \
 	lib/mds/models.c \
 	lib/mds/oslogin-api.c \
+	lib/mds/two-factor.c \
 	lib/mds/ssh-keys.c
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <json.h>
 #include <string.h>
 
 #include "basic/parse-util.h"
 #include "basic/valid.h"
+#include "mds/json-util.h"
 #include "mds/models.h"
 
 #define MAX_STRING 16384
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 int mds_json_parse(const char *json, size_t size, json_object **ret)
 {

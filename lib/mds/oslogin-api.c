@@ -6,8 +6,8 @@
 #include "basic/parse-util.h"
 #include "mds/oslogin-api.h"
 
-int oslogin_fetch_profile(struct mds_client *c, const char *user, uint32_t uid_floor,
-                          struct oslogin_profile **ret)
+int oslogin_fetch_profile(
+        struct mds_client *c, const char *user, uint32_t uid_floor, struct oslogin_profile **ret)
 {
         _cleanup_mds_response_ struct mds_response resp = {};
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
@@ -38,7 +38,8 @@ int oslogin_authorize(struct mds_client *c, const char *email, const char *polic
 
         if (!path)
                 return -ENOMEM;
-        if ((r = mds_query_append(&path, "email", email)) < 0 || (r = mds_query_append(&path, "policy", policy)) < 0)
+        if ((r = mds_query_append(&path, "email", email)) < 0 ||
+                (r = mds_query_append(&path, "policy", policy)) < 0)
                 return r;
         if ((r = mds_get(c, path, &resp)) < 0)
                 return r;

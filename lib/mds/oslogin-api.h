@@ -14,8 +14,8 @@
 #include "mds/models.h"
 
 /* users?username=USER. -EBADMSG also when the profile names another user. */
-int oslogin_fetch_profile(struct mds_client *c, const char *user, uint32_t uid_floor,
-                          struct oslogin_profile **ret);
+int oslogin_fetch_profile(
+        struct mds_client *c, const char *user, uint32_t uid_floor, struct oslogin_profile **ret);
 
 /* authorize?email=EMAIL&policy=POLICY ("login", "adminLogin"): 1 granted,
  * 0 denied (any answer but {"success": true}), -errno when unknown. */

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mds/json-util.h"
+#include "mds/models.h"
+#include "mds/two-factor.h"
+
+static const struct {
+        const char *type, *label, *prompt;
+} challenge_types[] = {
+        {"INTERNAL_TWO_FACTOR", "Security code", "Enter your security code: "},
+        {"AUTHZEN", "Google phone prompt", ""},
+        {"TOTP", "Google Authenticator", "Enter your one-time password: "},
+        {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
+                "Enter the verification code sent to your phone: "},
+};
+
+const char *two_factor_prompt(const char *type)
+{
+        for (size_t i = 0; type && i < ELEMENTSOF(challenge_types); i++)
+                if (streq(type, challenge_types[i].type))
+                        return challenge_types[i].prompt;
+        return NULL;
+}
+
+const char *two_factor_label(const char *type)
+{
+        for (size_t i = 0; type && i < ELEMENTSOF(challenge_types); i++)
+                if (streq(type, challenge_types[i].type))
+                        return challenge_types[i].label;
+        return type;
+}
+
+static int to_string(json_object *o, char **ret)
+{
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        char *copy = s ? strdup(s) : NULL;
+
+        json_object_put(o);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
+int two_factor_start_request(const char *email, char **ret_json)
+{
+        json_object *o = json_object_new_object(), *types = json_object_new_array();
+
+        if (!o || !types) {
+                json_object_put(o);
+                json_object_put(types);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "email", json_object_new_string(email));
+        for (size_t i = 0; i < ELEMENTSOF(challenge_types); i++)
+                json_object_array_add(types, json_object_new_string(challenge_types[i].type));
+        json_object_object_add(o, "supportedChallengeTypes", types);
+        return to_string(o, ret_json);
+}
+
+int two_factor_continue_request(const char *email, int challenge_id, const char *credential, char **ret_json)
+{
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "email", json_object_new_string(email));
+        json_object_object_add(o, "challengeId", json_object_new_int(challenge_id));
+        json_object_object_add(o, "action", json_object_new_string("RESPOND"));
+        if (credential) {
+                json_object *resp = json_object_new_object();
+                json_object_object_add(resp, "credential", json_object_new_string(credential));
+                json_object_object_add(o, "proposalResponse", resp);
+        }
+        return to_string(o, ret_json);
+}
+
+static const char *string_member(json_object *o, const char *key)
+{
+        json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+static enum two_factor_status parse_status(const char *s)
+{
+        if (s && streq(s, "AUTHENTICATED"))
+                return TWO_FACTOR_AUTHENTICATED;
+        if (s && streq(s, "CHALLENGE_REQUIRED"))
+                return TWO_FACTOR_CHALLENGE_REQUIRED;
+        return TWO_FACTOR_FAILED;
+}
+
+static bool valid_session_id(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+        if (n == 0 || n > 512)
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
+/* challengeId as a JSON number or a decimal string, 1..INT_MAX. */
+static int challenge_id(json_object *ch, int *ret)
+{
+        json_object *v;
+        uint64_t id;
+
+        if (!json_object_object_get_ex(ch, "challengeId", &v) || mds_json_get_u64(v, &id) < 0 || id == 0 ||
+                id > INT32_MAX)
+                return -EBADMSG;
+        *ret = (int)id;
+        return 0;
+}
+
+void two_factor_session_done(struct two_factor_session *s)
+{
+        free(s->session_id);
+        for (size_t i = 0; i < s->n_challenges; i++)
+                free(s->challenges[i].type);
+        *s = (struct two_factor_session){};
+}
+
+int two_factor_start_parse(const char *json, size_t size, struct two_factor_session *ret)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        struct two_factor_session s = {};
+        json_object *list;
+        int r = mds_json_parse(json, size, &o);
+
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(o, json_type_object))
+                return -EBADMSG;
+        s.status = parse_status(string_member(o, "status"));
+        if (s.status != TWO_FACTOR_CHALLENGE_REQUIRED) {
+                *ret = s;
+                return 0;
+        }
+        const char *id = string_member(o, "sessionId");
+        if (!valid_session_id(id) || !(s.session_id = strdup(id)))
+                return id && valid_session_id(id) ? -ENOMEM : -EBADMSG;
+        if (json_object_object_get_ex(o, "challenges", &list) && json_object_is_type(list, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(list); i++) {
+                        json_object *ch = json_object_array_get_idx(list, i);
+                        const char *type = string_member(ch, "challengeType");
+                        int cid;
+                        if (!two_factor_prompt(type) || challenge_id(ch, &cid) < 0)
+                                continue; /* a type we cannot drive is not offered */
+                        if (s.n_challenges == TWO_FACTOR_MAX_CHALLENGES)
+                                break;
+                        if (!(s.challenges[s.n_challenges].type = strdup(type))) {
+                                two_factor_session_done(&s);
+                                return -ENOMEM;
+                        }
+                        s.challenges[s.n_challenges++].id = cid;
+                }
+        *ret = s;
+        return 0;
+}
+
+int two_factor_continue_parse(const char *json, size_t size)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        int r = mds_json_parse(json, size, &o);
+
+        if (r < 0)
+                return r;
+        return json_object_is_type(o, json_type_object) &&
+               parse_status(string_member(o, "status")) == TWO_FACTOR_AUTHENTICATED;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The OS Login two-factor flow (POST authenticate/sessions/start, then
+ * authenticate/sessions/ID/continue): request bodies and validated
+ * answers. The conversation with the user is the PAM module's. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "basic/macro.h"
+
+#define TWO_FACTOR_MAX_CHALLENGES 16
+
+enum two_factor_status {
+        TWO_FACTOR_FAILED,
+        TWO_FACTOR_CHALLENGE_REQUIRED,
+        TWO_FACTOR_AUTHENTICATED,
+};
+
+struct two_factor_challenge {
+        int id;
+        char *type; /* "TOTP", "AUTHZEN", "INTERNAL_TWO_FACTOR", ... */
+};
+
+struct two_factor_session {
+        enum two_factor_status status;
+        char *session_id; /* [A-Za-z0-9_-], safe in a URL path */
+        struct two_factor_challenge challenges[TWO_FACTOR_MAX_CHALLENGES];
+        size_t n_challenges; /* only the types we can drive (two_factor_prompt) */
+};
+
+int two_factor_start_request(const char *email, char **ret_json);
+/* -EBADMSG when malformed or when a challenge is required without a usable
+ * session id. */
+int two_factor_start_parse(const char *json, size_t size, struct two_factor_session *ret);
+void two_factor_session_done(struct two_factor_session *s);
+
+/* CREDENTIAL NULL: no code (AUTHZEN, approved on the phone). */
+int two_factor_continue_request(
+        const char *email, int challenge_id, const char *credential, char **ret_json);
+/* 1 authenticated, 0 anything else, -EBADMSG when not JSON. */
+int two_factor_continue_parse(const char *json, size_t size);
+
+/* What to ask for TYPE: a prompt for a code, "" when the user only confirms
+ * (AUTHZEN), NULL for types we cannot drive (SECURITY_KEY). */
+const char *two_factor_prompt(const char *type);
+/* A name for the menu ("Google Authenticator" for TOTP). */
+const char *two_factor_label(const char *type);
