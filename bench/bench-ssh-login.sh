@@ -41,6 +41,7 @@ enter_namespace
 private_etc
 private_dir /home /var/lib/oslogin /var/lib/google
 capture_syslog /run/syslog.log
+chmod 0666 /dev/log # as a real one: the helper runs as _oslogin and sends its audit line
 LIBDIR=/usr/lib/$(gcc -print-multiarch)
 mkdir -p /run/nsslib && cp "$MODULE" /run/nsslib/
 mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
@@ -135,3 +136,4 @@ if [ -e "$PAM_MODULE" ]; then
 else
 	echo "pam_oslogin variant skipped: $PAM_MODULE not built"
 fi
+grep -q 'oslogin-authorized-keys.*decision=granted' /run/syslog.log || echo "bench-ssh-login: no audit line from the helper in syslog" >&2
