@@ -34,7 +34,8 @@ PATH_DEFINES = \
 	-DOSLOGIN_LOCALSTATEDIR=\"$(LOCALSTATEDIR)\" \
 	-DOSLOGIN_LIBEXECDIR=\"$(LIBEXECDIR)\" \
 	-DOSLOGIN_BINDIR=\"$(BINDIR)\" \
-	-DOSLOGIN_SBINDIR=\"$(SBINDIR)\"
+	-DOSLOGIN_SBINDIR=\"$(SBINDIR)\" \
+	-DOSLOGIN_PAMDIR=\"$(PAMDIR)\"
 
 WARN_CFLAGS = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla -Wimplicit-fallthrough

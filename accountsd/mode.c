@@ -23,6 +23,12 @@
 struct mode {
         struct manager *manager;
         enum host_mode applied;
+        /* Whether this run has applied the host configuration yet, and with
+         * which enable-oslogin-2fa. The first pass always applies it (the
+         * edits are idempotent): a stateless /etc may have come back from
+         * the image while the recorded mode in /var survived. */
+        bool configured;
+        bool two_factor;
         struct metadata_document *doc; /* the last document that parsed */
         sd_event_source *retry_timer;  /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
         sd_event_source *expiry_timer; /* CLOCK_REALTIME: the earliest key expiry */
@@ -104,7 +110,8 @@ static void log_new_rejections(struct mode *mo, const struct ssh_key_set *keys)
                 if (asprintf(&id, "%s\n%s", user, keys->rejected[i].reason) < 0 || strv_extend(&now, id) < 0)
                         return;
                 if (!strv_contains(mo->logged_rejections, id))
-                        log_warning("Ignoring an ssh-keys line for \"%s\": %s.", user, keys->rejected[i].reason);
+                        log_warning(
+                                "Ignoring an ssh-keys line for \"%s\": %s.", user, keys->rejected[i].reason);
         }
         strv_free(mo->logged_rejections);
         mo->logged_rejections = TAKE_PTR(now);
@@ -116,34 +123,39 @@ static int revoke_all_sudoers(const char *root)
         int r = sudoers_list(root, &users);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
-        STRV_FOREACH(u, users)
+        STRV_FOREACH (u, users)
                 if ((r = sudoers_revoke(root, *u)) < 0)
                         log_error_errno(r, "Cannot revoke the sudoers drop-in of \"%s\": %m", *u);
         return 0;
 }
 
 /* Switches the host configuration to WANT; 0 when done (or nothing to do). */
-static int switch_mode(struct mode *mo, enum host_mode want)
+static int switch_mode(struct mode *mo, enum host_mode want, bool two_factor)
 {
         struct manager *m = mo->manager;
         struct sysconf_options so;
         int r;
 
-        if (mo->applied == want)
+        if (mo->configured && mo->applied == want &&
+                (want != HOST_MODE_OSLOGIN || mo->two_factor == two_factor))
                 return 0;
         sysconf_options_default(&so);
         so.root = m->root;
         so.akc_user = m->config.akc_user ?: so.akc_user;
+        so.two_factor = two_factor;
         r = want == HOST_MODE_OSLOGIN ? sysconf_activate(&so) : sysconf_deactivate(&so);
         if (r < 0)
                 return log_error_errno(r, "Cannot %s the OS Login configuration: %m",
-                                       want == HOST_MODE_OSLOGIN ? "activate" : "deactivate");
+                        want == HOST_MODE_OSLOGIN ? "activate" : "deactivate");
         if (want == HOST_MODE_METADATA_KEYS)
                 (void)revoke_all_sudoers(m->root); /* OS Login grants end with OS Login */
-        log_info("OS Login configuration %s (enable-oslogin=%s).",
-                 want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
-                 want == HOST_MODE_OSLOGIN ? "true" : "false");
+        if (!mo->configured || mo->applied != want || mo->two_factor != two_factor)
+                log_info("OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s).",
+                        want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
+                        want == HOST_MODE_OSLOGIN ? "true" : "false", two_factor ? "true" : "false");
         mo->applied = want;
+        mo->configured = true;
+        mo->two_factor = two_factor;
         r = host_mode_save(m->root, want);
         if (r < 0)
                 log_warning_errno(r, "Cannot record the mode in " STATE_DIR "/" MODE_STATE_FILE ": %m");
@@ -165,9 +177,13 @@ static int reconcile_keys(struct mode *mo, bool oslogin, struct reconcile_result
         struct manager *m = mo->manager;
         _cleanup_(ssh_key_set_done) struct ssh_key_set keys = {};
         struct reconcile_options o = {
-                .root = m->root, .extra_groups = m->config.groups,
-                .deprovision_remove = m->config.deprovision_remove, .uid_min = m->config.uid_min,
-                .uid_max = m->config.uid_max, .home_base = m->config.home_base, .shell = m->config.shell,
+                .root = m->root,
+                .extra_groups = m->config.groups,
+                .deprovision_remove = m->config.deprovision_remove,
+                .uid_min = m->config.uid_min,
+                .uid_max = m->config.uid_max,
+                .home_base = m->config.home_base,
+                .shell = m->config.shell,
         };
         int r;
 
@@ -187,6 +203,7 @@ static int apply(struct mode *mo)
 {
         struct manager *m = mo->manager;
         bool oslogin = metadata_bool(mo->doc, "enable-oslogin", false);
+        bool two_factor = oslogin && metadata_bool(mo->doc, "enable-oslogin-2fa", false);
         enum host_mode want = oslogin ? HOST_MODE_OSLOGIN : HOST_MODE_METADATA_KEYS;
         struct reconcile_result res = {};
         uint64_t start = now_monotonic_usec();
@@ -195,29 +212,31 @@ static int apply(struct mode *mo)
         /* Order matters for sshd: metadata users go before OS Login is
          * switched on, and come back only after it is switched off. */
         if (want == HOST_MODE_METADATA_KEYS) {
-                q = switch_mode(mo, want);
+                q = switch_mode(mo, want, two_factor);
                 directory_set_enabled(m->directory, false);
         }
         r = reconcile_keys(mo, oslogin, &res);
         if (r >= 0 && want == HOST_MODE_OSLOGIN) {
-                q = switch_mode(mo, want);
+                q = switch_mode(mo, want, two_factor);
                 directory_set_enabled(m->directory, true);
         }
         mo->last_error = r < 0 ? r : q;
         mo->last_realtime_usec = now_realtime_usec();
-        arm_timer(mo->retry_timer, r < 0 || q < 0 || res.failed > 0 ? now_monotonic_usec() + MODE_RETRY_USEC : 0);
+        arm_timer(mo->retry_timer,
+                r < 0 || q < 0 || res.failed > 0 ? now_monotonic_usec() + MODE_RETRY_USEC : 0);
         if (r < 0)
                 return log_error_errno(r, "Reconcile failed, nothing applied: %m");
         mo->reconciles++;
         mo->last = res;
         arm_timer(mo->expiry_timer, res.next_expiry_usec);
         log_full(res.created || res.removed || res.keys_written || res.failed ? LOG_INFO : LOG_DEBUG,
-                 "Reconciled (%s mode) in %llu ms: %u created, %u removed, %u key files written, %u failed, "
-                 "%u refused.",
-                 oslogin ? "OS Login" : "metadata keys", (unsigned long long)((now_monotonic_usec() - start) / 1000),
-                 res.created, res.removed, res.keys_written, res.failed, res.refused);
+                "Reconciled (%s mode) in %llu ms: %u created, %u removed, %u key files written, %u failed, "
+                "%u refused.",
+                oslogin ? "OS Login" : "metadata keys",
+                (unsigned long long)((now_monotonic_usec() - start) / 1000), res.created, res.removed,
+                res.keys_written, res.failed, res.refused);
         sd_notifyf(0, "STATUS=%s mode; last reconcile: %u created, %u removed, %u failed",
-                   oslogin ? "OS Login" : "metadata keys", res.created, res.removed, res.failed);
+                oslogin ? "OS Login" : "metadata keys", res.created, res.removed, res.failed);
         return q;
 }
 
@@ -263,7 +282,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         struct mode *mo = userdata;
         (void)usec;
         log_debug("%s timer: reconciling the last document again.",
-                  s == mo->expiry_timer ? "Key expiry" : "Retry");
+                s == mo->expiry_timer ? "Key expiry" : "Retry");
         if (mo->doc)
                 apply_and_report(mo);
         return 0;
@@ -284,12 +303,15 @@ int mode_new(struct manager *m, struct mode **ret)
                 struct sysconf_status st;
                 sysconf_options_default(&so);
                 so.root = m->root;
-                mo->applied = sysconf_get_status(&so, &st) == 0 && (st.nsswitch || st.sshd) ? HOST_MODE_OSLOGIN
-                                                                                            : HOST_MODE_METADATA_KEYS;
+                mo->applied = sysconf_get_status(&so, &st) == 0 && (st.nsswitch || st.sshd)
+                                      ? HOST_MODE_OSLOGIN
+                                      : HOST_MODE_METADATA_KEYS;
         }
-        r = sd_event_add_time(m->event, &mo->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_timer, mo);
+        r = sd_event_add_time(
+                m->event, &mo->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_timer, mo);
         if (r >= 0)
-                r = sd_event_add_time(m->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
+                r = sd_event_add_time(
+                        m->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
         if (r < 0) {
                 mode_free(mo);
                 return r;
@@ -321,8 +343,11 @@ void mode_status(const struct mode *mo, FILE *f)
         fprintf(f, "mode: %s\n", host_mode_to_string(mo->applied));
         fprintf(f, "reconciles: %u\n", mo->reconciles);
         if (mo->reconciles)
-                fprintf(f, "last-reconcile: %u created, %u removed, %u key files written, %u failed, %u refused\n",
-                        mo->last.created, mo->last.removed, mo->last.keys_written, mo->last.failed, mo->last.refused);
+                fprintf(f,
+                        "last-reconcile: %u created, %u removed, %u key files written, %u failed, %u "
+                        "refused\n",
+                        mo->last.created, mo->last.removed, mo->last.keys_written, mo->last.failed,
+                        mo->last.refused);
         if (mo->last_realtime_usec)
                 fprintf(f, "last-reconcile-age: %llus\n",
                         (unsigned long long)((now_realtime_usec() - mo->last_realtime_usec) / 1000000u));

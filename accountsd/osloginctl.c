@@ -32,21 +32,24 @@ struct options {
 
 static int usage(FILE *f, int status)
 {
-        fprintf(f, "Usage: osloginctl [OPTIONS] COMMAND\n"
-                   "Commands:\n"
-                   "  status                   host configuration and the accounts daemon's state\n"
-                   "  refresh                  re-fetch the metadata and rebuild the directory cache now\n"
-                   "  lookup user NAME|UID     ask the daemon as the NSS module does; prints a passwd line\n"
-                   "  lookup group NAME|GID    the same for a group; prints a group line\n"
-                   "  activate                 configure sshd, nsswitch and PAM for OS Login\n"
-                   "  deactivate               undo exactly what activate did\n"
-                   "Options:\n"
-                   "  --root DIR               activate/deactivate/status on DIR/etc, DIR/var (tests)\n"
-                   "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNSTATEDIR "/oslogin)\n"
-                   "  --no-reload              do not signal sshd after activate/deactivate\n"
-                   "  --help                   this text\n"
-                   "Exit status: 0 success, 1 failure, 2 usage, 3 not found / daemon not running.\n"
-                   "See osloginctl(8).\n");
+        fprintf(f,
+                "Usage: osloginctl [OPTIONS] COMMAND\n"
+                "Commands:\n"
+                "  status                   host configuration and the accounts daemon's state\n"
+                "  refresh                  re-fetch the metadata and rebuild the directory cache now\n"
+                "  lookup user NAME|UID     ask the daemon as the NSS module does; prints a passwd line\n"
+                "  lookup group NAME|GID    the same for a group; prints a group line\n"
+                "  activate                 configure sshd, nsswitch and PAM for OS Login\n"
+                "  deactivate               undo exactly what activate did\n"
+                "Options:\n"
+                "  --root DIR               activate/deactivate/status on DIR/etc, DIR/var (tests)\n"
+                "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNSTATEDIR "/oslogin)\n"
+                "  --no-reload              do not signal sshd after activate/deactivate\n"
+                "  --two-factor             activate: keyboard-interactive two-factor after the key\n"
+                "  --pam-module NAME|PATH   activate: the PAM module to name (default pam_oslogin.so)\n"
+                "  --help                   this text\n"
+                "Exit status: 0 success, 1 failure, 2 usage, 3 not found / daemon not running.\n"
+                "See osloginctl(8).\n");
         return status;
 }
 
@@ -78,6 +81,8 @@ static int cmd_status(const struct options *o)
         printf("%-22s %s\n", "mode (recorded)", host_mode_to_string(host_mode_load(o->sysconf.root)));
         printf("%-22s %s\n", "nsswitch (oslogin)", s.nsswitch ? "active" : "inactive");
         printf("%-22s %s\n", "sshd (OS Login keys)", s.sshd ? "active" : "inactive");
+        printf("%-22s %s\n", "pam (pam_oslogin)", s.pam ? "active" : "inactive");
+        printf("%-22s %s\n", "two-factor", s.two_factor ? "active" : "inactive");
         print_state_file(o->sysconf.root, "users", "metadata users");
         print_state_file(o->sysconf.root, "uidmap", "UIDs remembered");
         r = control_query(o->runtime_dir, "status", CONTROL_TIMEOUT_MS * 2, &reply);
@@ -96,7 +101,8 @@ static int cmd_refresh(const struct options *o)
         int r = control_query(o->runtime_dir, "refresh", CONTROL_REFRESH_TIMEOUT_MS, &reply);
 
         if (r < 0) {
-                log_error_errno(r, "Cannot reach oslogin-accountsd at %s/" CONTROL_SOCKET_NAME ": %m", o->runtime_dir);
+                log_error_errno(r, "Cannot reach oslogin-accountsd at %s/" CONTROL_SOCKET_NAME ": %m",
+                        o->runtime_dir);
                 return 1;
         }
         fputs(reply, strneq(reply, "ok", 2) ? stdout : stderr);
@@ -173,7 +179,7 @@ static int cmd_lookup(const struct options *o, const char *what, const char *key
                 return EXIT_NOTFOUND;
         default:
                 log_error("The daemon cannot answer for \"%s\" now (%s): metadata server unreachable?", key,
-                          nss_proto_status_to_string(reply.status));
+                        nss_proto_status_to_string(reply.status));
                 return 1;
         }
 }
@@ -182,7 +188,8 @@ static int cmd_switch(const struct options *o, bool activate)
 {
         int r = activate ? sysconf_activate(&o->sysconf) : sysconf_deactivate(&o->sysconf);
         if (r < 0) {
-                log_error_errno(r, "%s failed, configuration left as it was: %m", activate ? "activate" : "deactivate");
+                log_error_errno(r, "%s failed, configuration left as it was: %m",
+                        activate ? "activate" : "deactivate");
                 return 1;
         }
         printf("OS Login configuration %s.\n", activate ? "active" : "inactive");
@@ -195,6 +202,8 @@ int main(int argc, char *argv[])
                 {"root", required_argument, NULL, 'r'},
                 {"runtime-dir", required_argument, NULL, 'R'},
                 {"no-reload", no_argument, NULL, 'n'},
+                {"two-factor", no_argument, NULL, '2'},
+                {"pam-module", required_argument, NULL, 'p'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -205,11 +214,25 @@ int main(int argc, char *argv[])
         sysconf_options_default(&o.sysconf);
         while ((c = getopt_long(argc, argv, "r:R:nh", options, NULL)) >= 0) {
                 switch (c) {
-                case 'r': o.sysconf.root = optarg; break;
-                case 'R': o.runtime_dir = optarg; break;
-                case 'n': o.sysconf.reload_sshd = false; break;
-                case 'h': return usage(stdout, 0);
-                default: return usage(stderr, EXIT_USAGE);
+                case 'r':
+                        o.sysconf.root = optarg;
+                        break;
+                case 'R':
+                        o.runtime_dir = optarg;
+                        break;
+                case 'n':
+                        o.sysconf.reload_sshd = false;
+                        break;
+                case '2':
+                        o.sysconf.two_factor = true;
+                        break;
+                case 'p':
+                        o.sysconf.pam_module = optarg;
+                        break;
+                case 'h':
+                        return usage(stdout, 0);
+                default:
+                        return usage(stderr, EXIT_USAGE);
                 }
         }
         int n = argc - optind;
@@ -223,7 +246,7 @@ int main(int argc, char *argv[])
         if (n == 3 && streq(cmd, "lookup"))
                 return cmd_lookup(&o, argv[optind + 1], argv[optind + 2]);
         if (n > 0 && !streq(cmd, "lookup") && !streq(cmd, "status") && !streq(cmd, "refresh") &&
-            !streq(cmd, "activate") && !streq(cmd, "deactivate"))
+                !streq(cmd, "activate") && !streq(cmd, "deactivate"))
                 log_error("Unknown command \"%s\".", cmd);
         return usage(stderr, EXIT_USAGE);
 }

@@ -11,16 +11,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "accountsd/sysconf-internal.h"
 #include "accountsd/sysconf.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 
 #define SSHD_DROPIN "00-oslogin.conf"
-#define BLOCK_BEGIN "# BEGIN oslogin (managed by osloginctl; do not edit)"
-#define BLOCK_END "# END oslogin"
 #define NSS_SERVICE "oslogin"
-#define MAX_CONFIG_SIZE (1024u * 1024)
 
 extern char **environ;
 
@@ -31,25 +29,26 @@ void sysconf_options_default(struct sysconf_options *o)
                 .akc_path = OSLOGIN_SBINDIR "/oslogin-authorized-keys",
                 .akc_user = "_oslogin",
                 .sshd_path = "/usr/sbin/sshd",
+                .pam_module = "pam_oslogin.so",
                 .reload_sshd = true,
         };
 }
 
-static const char *prefix(const struct sysconf_options *o)
+const char *sysconf_prefix(const struct sysconf_options *o)
 {
         return isempty(o->root) || streq(o->root, "/") ? "" : o->root;
 }
 
-static int open_dir(const struct sysconf_options *o, const char *dir)
+int sysconf_open_dir(const struct sysconf_options *o, const char *dir)
 {
         _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s%s", prefix(o), dir) < 0)
+        if (asprintf(&p, "%s%s", sysconf_prefix(o), dir) < 0)
                 return -ENOMEM;
         return open_dir_nofollow(AT_FDCWD, p, 0);
 }
 
 /* Keeps the original's mode and owner. */
-static int replace_file(int dir_fd, const char *name, const char *content)
+int sysconf_replace_file(int dir_fd, const char *name, const char *content)
 {
         struct stat st;
         if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -57,7 +56,8 @@ static int replace_file(int dir_fd, const char *name, const char *content)
                 st.st_uid = 0;
                 st.st_gid = 0;
         }
-        return write_file_atomic(dir_fd, name, content, strlen(content), st.st_mode & 07777, st.st_uid, st.st_gid);
+        return write_file_atomic(
+                dir_fd, name, content, strlen(content), st.st_mode & 07777, st.st_uid, st.st_gid);
 }
 
 /* nsswitch.conf ---------------------------------------------------------- */
@@ -139,7 +139,7 @@ static char *edit_nsswitch(const char *text, bool add, char *changed, size_t cha
 
 static int nsswitch_apply(const struct sysconf_options *o, bool add)
 {
-        _cleanup_close_ int etc = open_dir(o, "/etc"), state = -EBADF;
+        _cleanup_close_ int etc = sysconf_open_dir(o, "/etc"), state = -EBADF;
         _cleanup_free_ char *text = NULL, *edited = NULL, *recorded = NULL;
         _cleanup_free_ char *state_dir = NULL;
         char changed[128] = "";
@@ -149,7 +149,7 @@ static int nsswitch_apply(const struct sysconf_options *o, bool add)
                 return etc;
         if ((r = read_file_bounded(etc, "nsswitch.conf", MAX_CONFIG_SIZE, &text, NULL)) < 0)
                 return log_error_errno(r, "Cannot read nsswitch.conf: %m");
-        if (asprintf(&state_dir, "%s" OSLOGIN_LOCALSTATEDIR "/lib/oslogin", prefix(o)) < 0)
+        if (asprintf(&state_dir, "%s" OSLOGIN_LOCALSTATEDIR "/lib/oslogin", sysconf_prefix(o)) < 0)
                 return -ENOMEM;
         (void)mkdir(state_dir, 0755);
         state = open_dir_nofollow(AT_FDCWD, state_dir, 0);
@@ -164,9 +164,9 @@ static int nsswitch_apply(const struct sysconf_options *o, bool add)
         if (!edited)
                 return -ENOMEM;
         if (add && (!recorded || !streq(recorded, changed)) &&
-            (r = write_file_atomic(state, "nsswitch.changed", changed, strlen(changed), 0644, 0, 0)) < 0)
+                (r = write_file_atomic(state, "nsswitch.changed", changed, strlen(changed), 0644, 0, 0)) < 0)
                 return r;
-        if (!streq(edited, text) && (r = replace_file(etc, "nsswitch.conf", edited)) < 0)
+        if (!streq(edited, text) && (r = sysconf_replace_file(etc, "nsswitch.conf", edited)) < 0)
                 return log_error_errno(r, "Cannot write nsswitch.conf: %m");
         if (!add)
                 (void)unlinkat(state, "nsswitch.changed", 0);
@@ -195,19 +195,21 @@ static char *sshd_settings(const struct sysconf_options *o)
 {
         char *s;
         if (asprintf(&s,
-                     "# Written by osloginctl activate (OS Login); removed by osloginctl deactivate.\n"
-                     "AuthorizedKeysCommand %s %%u %%f\n"
-                     "AuthorizedKeysCommandUser %s\n"
-                     "PermitRootLogin no\n"
-                     "PasswordAuthentication no\n"
-                     "KbdInteractiveAuthentication no\n",
-                     o->akc_path, o->akc_user) < 0)
+                    "# Written by osloginctl activate (OS Login); removed by osloginctl deactivate.\n"
+                    "AuthorizedKeysCommand %s %%u %%f\n"
+                    "AuthorizedKeysCommandUser %s\n"
+                    "PermitRootLogin no\n"
+                    "PasswordAuthentication no\n"
+                    "%s",
+                    o->akc_path, o->akc_user,
+                    o->two_factor ? "KbdInteractiveAuthentication yes\n"
+                                    "AuthenticationMethods publickey,keyboard-interactive\n"
+                                  : "KbdInteractiveAuthentication no\n") < 0)
                 return NULL;
         return s;
 }
 
-/* Removes our marked block from TEXT (a copy). */
-static char *without_block(const char *text)
+char *sysconf_without_block(const char *text)
 {
         const char *b = strstr(text, BLOCK_BEGIN "\n"), *e = b ? strstr(b, BLOCK_END "\n") : NULL;
         if (!b || !e)
@@ -226,7 +228,7 @@ static int run_sshd_test(const struct sysconf_options *o)
 
         if (!o->sshd_path || access(o->sshd_path, X_OK) < 0)
                 return 0;
-        if (asprintf(&config, "%s/etc/ssh/sshd_config", prefix(o)) < 0)
+        if (asprintf(&config, "%s/etc/ssh/sshd_config", sysconf_prefix(o)) < 0)
                 return -ENOMEM;
         char *argv[] = {(char *)o->sshd_path, "-t", "-f", config, NULL};
         char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
@@ -240,7 +242,7 @@ static int run_sshd_test(const struct sysconf_options *o)
 static void reload_sshd(const struct sysconf_options *o)
 {
         _cleanup_free_ char *data = NULL;
-        _cleanup_close_ int run = open_dir(o, "/run");
+        _cleanup_close_ int run = sysconf_open_dir(o, "/run");
         if (!o->reload_sshd || run < 0 || read_file_bounded(run, "sshd.pid", 64, &data, NULL) < 0)
                 return;
         long pid = strtol(data, NULL, 10);
@@ -250,7 +252,7 @@ static void reload_sshd(const struct sysconf_options *o)
 
 static int sshd_apply(const struct sysconf_options *o, bool add)
 {
-        _cleanup_close_ int ssh = open_dir(o, "/etc/ssh");
+        _cleanup_close_ int ssh = sysconf_open_dir(o, "/etc/ssh");
         _cleanup_free_ char *config = NULL, *settings = NULL, *edited = NULL, *old_dropin = NULL;
         int r;
 
@@ -258,11 +260,12 @@ static int sshd_apply(const struct sysconf_options *o, bool add)
                 return ssh == -ENOENT ? 0 : ssh; /* no sshd installed: nothing to configure */
         if ((r = read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL)) < 0)
                 return log_error_errno(r, "Cannot read sshd_config: %m");
-        if (!(settings = sshd_settings(o)) || !(edited = without_block(config)))
+        if (!(settings = sshd_settings(o)) || !(edited = sysconf_without_block(config)))
                 return -ENOMEM;
         bool dropin = includes_dropin_dir(config);
-        _cleanup_close_ int dir = dropin ? openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                                         : -EBADF;
+        _cleanup_close_ int dir =
+                dropin ? openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                       : -EBADF;
         if (dropin && dir < 0)
                 return -errno;
         if (dropin) {
@@ -278,7 +281,7 @@ static int sshd_apply(const struct sysconf_options *o, bool add)
                 const char *next = add ? block : edited;
                 if (streq(next, config))
                         return 0;
-                r = replace_file(ssh, "sshd_config", next);
+                r = sysconf_replace_file(ssh, "sshd_config", next);
         }
         if (r < 0)
                 return log_error_errno(r, "Cannot write the sshd configuration: %m");
@@ -286,21 +289,31 @@ static int sshd_apply(const struct sysconf_options *o, bool add)
         if (run_sshd_test(o) < 0) {
                 log_error("sshd -t rejects the new configuration; rolling back.");
                 if (dropin)
-                        r = old_dropin ? write_file_atomic(dir, SSHD_DROPIN, old_dropin, strlen(old_dropin), 0644, 0, 0)
+                        r = old_dropin ? write_file_atomic(dir, SSHD_DROPIN, old_dropin, strlen(old_dropin),
+                                                 0644, 0, 0)
                                        : (unlinkat(dir, SSHD_DROPIN, 0) < 0 ? -errno : 0);
                 else
-                        r = replace_file(ssh, "sshd_config", config);
+                        r = sysconf_replace_file(ssh, "sshd_config", config);
                 return r < 0 ? r : -EINVAL;
         }
         reload_sshd(o);
         return 0;
 }
 
+/* PAM before sshd: sshd never runs with the keys helper but without the
+ * account check. Deactivation in the reverse order. */
 int sysconf_activate(const struct sysconf_options *o)
 {
-        int r = sshd_apply(o, true);
+        bool pam_before = sysconf_pam_active(o);
+        int r = sysconf_pam_apply(o, true);
+
         if (r < 0)
                 return r;
+        if ((r = sshd_apply(o, true)) < 0) {
+                if (!pam_before) /* as it was: a failed activate changes nothing */
+                        (void)sysconf_pam_apply(o, false);
+                return r;
+        }
         return nsswitch_apply(o, true);
 }
 
@@ -309,12 +322,14 @@ int sysconf_deactivate(const struct sysconf_options *o)
         int r = nsswitch_apply(o, false);
         if (r < 0)
                 return r;
-        return sshd_apply(o, false);
+        if ((r = sshd_apply(o, false)) < 0)
+                return r;
+        return sysconf_pam_apply(o, false);
 }
 
 int sysconf_get_status(const struct sysconf_options *o, struct sysconf_status *ret)
 {
-        _cleanup_close_ int etc = open_dir(o, "/etc"), ssh = open_dir(o, "/etc/ssh");
+        _cleanup_close_ int etc = sysconf_open_dir(o, "/etc"), ssh = sysconf_open_dir(o, "/etc/ssh");
         _cleanup_free_ char *ns = NULL, *config = NULL, *dropin = NULL;
         struct sysconf_status s = {};
 
@@ -326,11 +341,19 @@ int sysconf_get_status(const struct sysconf_options *o, struct sysconf_status *r
                                 s.nsswitch = has_token(line, NSS_SERVICE);
                         }
         if (ssh >= 0 && read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL) == 0) {
-                s.sshd = strstr(config, BLOCK_BEGIN) != NULL;
-                _cleanup_close_ int dir = openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (dir >= 0 && read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &dropin, NULL) == 0)
+                const char *block = strstr(config, BLOCK_BEGIN);
+                s.sshd = block != NULL;
+                s.two_factor =
+                        block && strstr(block, "AuthenticationMethods publickey,keyboard-interactive");
+                _cleanup_close_ int dir =
+                        openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dir >= 0 && read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &dropin, NULL) == 0) {
                         s.sshd = true;
+                        s.two_factor =
+                                strstr(dropin, "AuthenticationMethods publickey,keyboard-interactive");
+                }
         }
+        s.pam = sysconf_pam_active(o);
         *ret = s;
         return 0;
 }

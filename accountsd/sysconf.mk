@@ -1,2 +1,3 @@
-# Host configuration for OS Login (nsswitch, sshd), used by accountsd and osloginctl.
+# Host configuration for OS Login (nsswitch, sshd, PAM), used by accountsd and osloginctl.
 ACCOUNTSD_LIB_SRCS += accountsd/sysconf.c
+ACCOUNTSD_LIB_SRCS += accountsd/sysconf-pam.c

@@ -53,6 +53,38 @@ check "sshd_config rolled back exactly" cmp /run/sshd_config.broken /etc/ssh/ssh
 check "nsswitch untouched after the failure" cmp /run/nsswitch.orig /etc/nsswitch.conf
 cp -a /run/sshd_config.orig /etc/ssh/sshd_config
 
+# PAM: a block at the top of /etc/pam.d/sshd, only when the module exists
+# (a stack naming a missing module would refuse local users too).
+cp -a /etc/pam.d/sshd /run/pam-sshd.orig
+pam_parts() { ctl status | awk '/^pam \(pam_oslogin\)/ {p=$NF} /^two-factor/ {t=$NF} END {print p, t}'; }
+check "activate without the module installed" ctl --pam-module pam_oslogin_absent.so activate
+check "… /etc/pam.d/sshd untouched" cmp /run/pam-sshd.orig /etc/pam.d/sshd
+check_eq "… status: pam inactive" "inactive inactive" "$(pam_parts)"
+ctl deactivate >/dev/null
+MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+check "activate with the module" ctl --pam-module "$MODULE" activate
+check_eq "pam block first in /etc/pam.d/sshd" "# BEGIN oslogin (managed by osloginctl; do not edit)" "$(head -1 /etc/pam.d/sshd)"
+check "account line for pam_oslogin" grep -qx "account required $MODULE" /etc/pam.d/sshd
+check "auth line without twofactor" grep -qx "auth \[success=done perm_denied=die auth_err=die default=ignore\] $MODULE" /etc/pam.d/sshd
+check_eq "the rest of the stack follows unchanged" "$(cat /run/pam-sshd.orig)" "$(sed '1,/^# END oslogin$/d' /etc/pam.d/sshd)"
+check_eq "status: pam active, two-factor inactive" "active inactive" "$(pam_parts)"
+sum2=$(md5sum /etc/pam.d/sshd)
+ctl --pam-module "$MODULE" activate >/dev/null
+check_eq "pam block: idempotent" "$sum2" "$(md5sum /etc/pam.d/sshd)"
+check "activate --two-factor" ctl --pam-module "$MODULE" --two-factor activate
+check "two-factor: auth line with twofactor" grep -q "default=ignore\] $MODULE twofactor\$" /etc/pam.d/sshd
+check_eq "two-factor: one block only" 1 "$(grep -c '^# BEGIN oslogin' /etc/pam.d/sshd)"
+check_eq "sshd -T: kbdinteractiveauthentication yes" yes "$(sshd_T kbdinteractiveauthentication)"
+check_eq "sshd -T: authenticationmethods publickey,keyboard-interactive" "publickey,keyboard-interactive" "$(sshd_T authenticationmethods)"
+check_eq "status: two-factor active" "active active" "$(pam_parts)"
+check "deactivate" ctl deactivate
+check "/etc/pam.d/sshd restored byte for byte" cmp /run/pam-sshd.orig /etc/pam.d/sshd
+check_eq "sshd -T after deactivate: no authenticationmethods" "any" "$(sshd_T authenticationmethods)"
+printf 'BogusKeyword yes\n' >>/etc/ssh/sshd_config
+check_fails "activate with a config sshd rejects" ctl --pam-module "$MODULE" activate
+check "… /etc/pam.d/sshd left as it was" cmp /run/pam-sshd.orig /etc/pam.d/sshd
+cp -a /run/sshd_config.orig /etc/ssh/sshd_config
+
 # An administrator's own oslogin entry is neither duplicated nor removed.
 sed -i 's/^\(group:.*\)$/\1 oslogin/' /etc/nsswitch.conf
 cp -a /etc/nsswitch.conf /run/nsswitch.admin
@@ -70,6 +102,18 @@ printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/os
 curl -sf -X PUT --data TRUE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 check "accountsd with enable-oslogin=TRUE" "$BUILD/accountsd/oslogin-accountsd" --once
 check_eq "mode switch activated OS Login" "active active" "$(parts)"
+curl -sf -X PUT --data true "$FAKE_URL/_fake/attributes/project/enable-oslogin-2fa" >/dev/null
+check "accountsd with enable-oslogin-2fa=true" "$BUILD/accountsd/oslogin-accountsd" --once
+check_eq "sshd -T: two-factor after the key" "publickey,keyboard-interactive" "$(sshd_T authenticationmethods)"
+curl -sf -X DELETE "$FAKE_URL/_fake/attributes/project/enable-oslogin-2fa" >/dev/null
+check "accountsd with enable-oslogin-2fa unset" "$BUILD/accountsd/oslogin-accountsd" --once
+check_eq "sshd -T: two-factor gone" "any" "$(sshd_T authenticationmethods)"
+# Stateless /etc: the image's nsswitch.conf is back, the recorded mode in
+# /var still says OS Login; the next start puts the configuration back.
+cp -a /run/nsswitch.orig /etc/nsswitch.conf
+rm -f /etc/ssh/sshd_config.d/00-oslogin.conf
+check "accountsd after /etc came back from the image" "$BUILD/accountsd/oslogin-accountsd" --once
+check_eq "configuration restored although the recorded mode did not change" "active active" "$(parts)"
 curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 check "accountsd with enable-oslogin=FALSE" "$BUILD/accountsd/oslogin-accountsd" --once
 check "mode switch back: nsswitch restored" cmp /run/nsswitch.orig /etc/nsswitch.conf

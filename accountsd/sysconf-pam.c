@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The PAM part of the OS Login host configuration: a marked block at the
+ * top of /etc/pam.d/sshd.
+ *
+ * account: pam_oslogin asks the metadata server whether an OS Login user
+ * may log in now and settles their sudo rights; local users get
+ * PAM_IGNORE, so the rest of the stack is untouched for them.
+ * auth: OS Login users have no password; with two-factor the module runs
+ * the challenge flow and ends the auth stack on success. Neither line
+ * stops the stack for a user the module does not know. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accountsd/sysconf-internal.h"
+#include "basic/atomic-file.h"
+#include "basic/log.h"
+#include "basic/macro.h"
+
+#define PAM_SERVICE "sshd"
+
+static char *pam_block(const struct sysconf_options *o)
+{
+        char *s;
+        if (asprintf(&s,
+                    BLOCK_BEGIN "\n"
+                                "auth [success=done perm_denied=die auth_err=die default=ignore] %s%s\n"
+                                "account required %s\n" BLOCK_END "\n",
+                    o->pam_module, o->two_factor ? " twofactor" : "", o->pam_module) < 0)
+                return NULL;
+        return s;
+}
+
+static bool module_installed(const struct sysconf_options *o)
+{
+        _cleanup_free_ char *path = NULL;
+        if (o->pam_module[0] == '/')
+                return access(o->pam_module, R_OK) == 0;
+        if (asprintf(&path, "%s" OSLOGIN_PAMDIR "/%s", sysconf_prefix(o), o->pam_module) < 0)
+                return false;
+        return access(path, R_OK) == 0;
+}
+
+int sysconf_pam_apply(const struct sysconf_options *o, bool add)
+{
+        _cleanup_close_ int dir = sysconf_open_dir(o, "/etc/pam.d");
+        _cleanup_free_ char *stack = NULL, *rest = NULL, *block = NULL, *next = NULL;
+        int r;
+
+        if (dir < 0)
+                return dir == -ENOENT ? 0 : dir; /* no PAM: nothing to configure */
+        r = read_file_bounded(dir, PAM_SERVICE, MAX_CONFIG_SIZE, &stack, NULL);
+        if (r == -ENOENT)
+                return 0; /* no sshd stack (sshd not installed) */
+        if (r < 0)
+                return log_error_errno(r, "Cannot read /etc/pam.d/" PAM_SERVICE ": %m");
+        if (!(rest = sysconf_without_block(stack)))
+                return -ENOMEM;
+        if (add && !module_installed(o)) {
+                log_warning("%s is not installed: /etc/pam.d/" PAM_SERVICE
+                            " left without it (no sudo grants at "
+                            "login; install libpam-oslogin).",
+                        o->pam_module);
+                add = false; /* and an old block naming it goes */
+        }
+        if (add) {
+                if (!(block = pam_block(o)) || asprintf(&next, "%s%s", block, rest) < 0)
+                        return -ENOMEM;
+        } else
+                next = TAKE_PTR(rest);
+        if (streq(next, stack))
+                return 0;
+        if ((r = sysconf_replace_file(dir, PAM_SERVICE, next)) < 0)
+                return log_error_errno(r, "Cannot write /etc/pam.d/" PAM_SERVICE ": %m");
+        return 0;
+}
+
+bool sysconf_pam_active(const struct sysconf_options *o)
+{
+        _cleanup_close_ int dir = sysconf_open_dir(o, "/etc/pam.d");
+        _cleanup_free_ char *stack = NULL;
+
+        return dir >= 0 && read_file_bounded(dir, PAM_SERVICE, MAX_CONFIG_SIZE, &stack, NULL) == 0 &&
+               strstr(stack, BLOCK_BEGIN "\n");
+}
