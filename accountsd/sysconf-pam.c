@@ -7,7 +7,10 @@
  * PAM_IGNORE, so the rest of the stack is untouched for them.
  * auth: OS Login users have no password; with two-factor the module runs
  * the challenge flow and ends the auth stack on success. Neither line
- * stops the stack for a user the module does not know. */
+ * stops the stack for a user the module does not know.
+ * session: OS Login users have no home until their first login;
+ * pam_mkhomedir makes it from /etc/skel (optional: a no-op for users who
+ * have one). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +32,8 @@ static char *pam_block(const struct sysconf_options *o)
         if (asprintf(&s,
                     BLOCK_BEGIN "\n"
                                 "auth [success=done perm_denied=die auth_err=die default=ignore] %s%s\n"
-                                "account required %s\n" BLOCK_END "\n",
+                                "account required %s\n"
+                                "session optional pam_mkhomedir.so skel=/etc/skel umask=0077\n" BLOCK_END "\n",
                     o->pam_module, o->two_factor ? " twofactor" : "", o->pam_module) < 0)
                 return NULL;
         return s;
