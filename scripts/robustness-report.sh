@@ -35,6 +35,8 @@ section "Fault matrix: AuthorizedKeysCommand" "integration_test-akc.log" "fault|
 section "Fault matrix and outage: accountsd" "integration_test-accounts.log" "outage|SIGTERM|READY"
 section "Crash safety (kill -9)" "integration_test-accounts.log" "kill|consistent|pwck|torn"
 section "Hostile input and privilege" "integration_test-*.log" "symlink|invalid|root|daemon|system account|unprivileged|nobody|world-writable|proxy|GCE_METADATA_HOST|full disk|rolled back|refused"
+section "Concurrency: NSS module under cache rebuilds and accountsd restarts" "integration_test-nss-concurrency.log" "."
+section "Privilege: sudo, su, hostile environment, unsafe config, hostile directory data" "integration_test-privilege.log" "."
 section "Fuzz corpora replayed (plain and ASan)" "fuzz-regress*.log" "."
 cat <<'MD'
 
