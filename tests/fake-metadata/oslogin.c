@@ -83,6 +83,18 @@ static size_t page_offset(struct MHD_Connection *c, bool *ret_bad)
         return strtoul(t + 5, NULL, 10);
 }
 
+/* The token of the last page: "0", or with "loopPageTokens": true in the
+ * fixture's oslogin section "page-0", so that pagination never ends (a
+ * server bug the clients must survive). */
+static char *last_token(void)
+{
+        json_object *loop = get(get(fake.fixture, "oslogin"), "loopPageTokens");
+        char *t = strdup(loop && json_object_get_boolean(loop) ? "page-0" : "0");
+        if (!t)
+                abort();
+        return t;
+}
+
 static char *next_token(size_t offset)
 {
         char *t;
@@ -112,8 +124,10 @@ static void users_page(struct MHD_Connection *c, struct fake_reply *ret)
                 json_object_object_add(o, "nextPageToken", json_object_new_string(t));
                 free(t);
         } else {
+                char *t = last_token();
                 json_object_put(list);
-                json_object_object_add(o, "nextPageToken", json_object_new_string("0"));
+                json_object_object_add(o, "nextPageToken", json_object_new_string(t));
+                free(t);
         }
         fake_reply_json(ret, MHD_HTTP_OK, o);
 }
@@ -153,7 +167,7 @@ static void groups_page(struct MHD_Connection *c, json_object *only_member_of, s
                 if (!member || group_has_member(g, member))
                         json_object_array_add(list, group_json(g));
         }
-        char *t = i < n && !bad ? next_token(i) : strdup("0");
+        char *t = i < n && !bad ? next_token(i) : last_token();
         json_object_object_add(o, "posixGroups", list);
         json_object_object_add(o, "nextPageToken", json_object_new_string(t));
         free(t);
@@ -169,7 +183,7 @@ static void group_members(struct MHD_Connection *c, json_object *g, struct fake_
 
         for (i = offset; i < n && i < offset + size; i++)
                 json_object_array_add(list, json_object_get(json_object_array_get_idx(members, i)));
-        char *t = i < n ? next_token(i) : strdup("0");
+        char *t = i < n ? next_token(i) : last_token();
         json_object_object_add(o, "usernames", list);
         json_object_object_add(o, "nextPageToken", json_object_new_string(t));
         free(t);
