@@ -27,10 +27,42 @@ static int get_oslogin(struct mds_client *c, const char *what, const char *key, 
         return mds_get(c, path, ret);
 }
 
+/* A server whose page tokens come round again would keep a build for
+ * DIRECTORY_MAX_PAGES requests (minutes, with the worker busy). Brent's
+ * cycle check: remember the token of pages 1, 2, 4, 8, ...; a token equal
+ * to the remembered one is a loop. Any cycle is caught within about twice
+ * its length plus where it starts, in constant memory. */
+struct page_guard {
+        char *mark;
+        unsigned pages;
+};
+
+static void page_guard_done(struct page_guard *g)
+{
+        free(g->mark);
+        g->mark = NULL;
+}
+
+/* Call with each next-page token that is not the last: -ELOOP on a loop. */
+static int page_guard_check(struct page_guard *g, const char *token)
+{
+        if (g->mark && streq(g->mark, token))
+                return log_warning_errno(ELOOP, "The metadata server's page tokens loop (\"%s\" again); giving up.",
+                                         token);
+        g->pages++;
+        if ((g->pages & (g->pages - 1)) == 0) {
+                free(g->mark);
+                if (!(g->mark = strdup(token)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
 {
         _cleanup_strv_free_ char **members = NULL;
         _cleanup_free_ char *token = NULL;
+        _cleanup_(page_guard_done) struct page_guard guard = {};
         size_t n = 0, allocated = 0;
 
         for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
@@ -69,6 +101,8 @@ int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
                         return r;
                 if (oslogin_last_page(token))
                         break;
+                if ((r = page_guard_check(&guard, token)) < 0)
+                        return r;
         }
         if (!members && !(members = calloc(1, sizeof(char *))))
                 return -ENOMEM;
@@ -85,6 +119,7 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                        struct self_group **self, size_t *n_self, struct directory_build_stats *st)
 {
         _cleanup_free_ char *token = NULL;
+        _cleanup_(page_guard_done) struct page_guard guard = {};
 
         for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
                 _cleanup_mds_response_ struct mds_response resp = {};
@@ -124,6 +159,8 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                         return r;
                 if (oslogin_last_page(token))
                         return 0;
+                if ((r = page_guard_check(&guard, token)) < 0)
+                        return r;
         }
         return -E2BIG;
 }
@@ -132,6 +169,7 @@ static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_
                         struct directory_build_stats *st)
 {
         _cleanup_free_ char *token = NULL;
+        _cleanup_(page_guard_done) struct page_guard guard = {};
 
         for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
                 _cleanup_mds_response_ struct mds_response resp = {};
@@ -164,6 +202,8 @@ static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_
                         return r;
                 if (oslogin_last_page(token))
                         return 0;
+                if ((r = page_guard_check(&guard, token)) < 0)
+                        return r;
         }
         return -E2BIG;
 }
@@ -293,6 +333,7 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         _cleanup_free_ uint32_t *gids = NULL;
         _cleanup_free_ char *token = NULL;
+        _cleanup_(page_guard_done) struct page_guard guard = {};
         size_t n = 0;
         int r = fetch_profile(c, uid_floor, q->name, 0, &p);
 
@@ -322,6 +363,8 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
                         return -ENOMEM;
                 if (oslogin_last_page(token))
                         break;
+                if ((r = page_guard_check(&guard, token)) < 0)
+                        return r;
         }
         return nss_proto_reply_gid_list(b, q->name, gids, n) ?: NSS_PROTO_FOUND;
 }
