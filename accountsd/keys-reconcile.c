@@ -84,7 +84,11 @@ static int collect_wanted(const struct ssh_key_set *keys, struct wanted_user **r
                                 goto oom;
                 }
                 _cleanup_free_ char *line = NULL;
-                if (keyline_with_expiry(k, &line) < 0 || strv_extend(&w[j].keylines, line) < 0)
+                if (keyline_with_expiry(k, &line) < 0)
+                        goto oom;
+                /* The same line twice (instance and project, or pasted twice) is one grant:
+                 * writing it twice would rewrite the file at every change of the duplication. */
+                if (!strv_contains(w[j].keylines, line) && strv_extend(&w[j].keylines, line) < 0)
                         goto oom;
                 if (k->expire_usec && (!*next_expiry || k->expire_usec < *next_expiry))
                         *next_expiry = k->expire_usec;
