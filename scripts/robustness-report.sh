@@ -33,6 +33,7 @@ echo "($(date -u +%Y-%m-%d)). Every row is a test that can fail; \"pass\" means 
 section "Fault matrix: metadata client" "integration_test-mds-client.log" "."
 section "Fault matrix: AuthorizedKeysCommand" "integration_test-akc.log" "fault|down|deadline|503|authorize failing|nothing printed"
 section "Fault matrix and outage: accountsd" "integration_test-accounts.log" "outage|SIGTERM|READY"
+section "Fault matrix: every consumer (fault x akc, nss, keys, dir)" "integration_test-fault-matrix.log" " x "
 section "Crash safety (kill -9)" "integration_test-accounts.log" "kill|consistent|pwck|torn"
 section "Hostile input and privilege" "integration_test-*.log" "symlink|invalid|root|daemon|system account|unprivileged|nobody|world-writable|proxy|GCE_METADATA_HOST|full disk|rolled back|refused"
 section "Concurrency: NSS module under cache rebuilds and accountsd restarts" "integration_test-nss-concurrency.log" "."
