@@ -7,13 +7,15 @@
  * the right file_size and checksum so the structural checks behind the
  * checksum see the mutation too. Every verified map gets every lookup,
  * enumeration, membership query, pack into an exact-size NSS buffer and an
- * import into a new writer. The same image is also opened through a memfd
- * (the streamed checksum must agree with the in-memory one).
+ * import into a new writer; accountsd's answer to each question from the
+ * map must decode, on the module's side, as the answer to that question.
+ * The same image is also opened through a memfd (the streamed checksum
+ * must agree with the in-memory one).
  *
  * Any other input is a script of records for the writer (one per line):
  *   u NAME:UID:GID:GECOS:HOME:SHELL
  *   g NAME:GID:MEMBER,MEMBER,...
- *   s UID_FLOOR:SOCKET_TIMEOUT_MS
+ *   s UID_FLOOR:SOCKET_TIMEOUT_MS   (before the first entry only)
  * What the writer accepts is built, read back, and must agree in full: the
  * round trip. Seeds: tests/fuzz/gen-seeds.c (`make fuzz-seeds`). */
 #include <endian.h>
@@ -25,6 +27,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "accountsd/directory-records.h"
 #include "basic/cache-reader.h"
 #include "basic/cache-writer.h"
 #include "basic/strv.h"
@@ -101,6 +104,38 @@ static void query_memberships(const struct cache_map *m, const char *name)
         (void)sum;
 }
 
+/* accountsd answers a miss from its map: whatever it sends, the NSS
+ * module must be able to read as the answer to that question. */
+static void check_answer(const struct cache_map *m, const struct nss_proto_request *q)
+{
+        _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
+        struct nss_proto_reply r;
+        int k = directory_answer_from_map(m, q, &b);
+
+        /* -EINVAL: a field the encoder's validators refuse (they are stricter
+         * than the record decoder); -EMSGSIZE: over NSS_PROTO_REPLY_MAX. */
+        CHECK(k == 0 || k == -ENOENT || k == -EBADMSG || k == -EINVAL || k == -EMSGSIZE);
+        if (k == 0)
+                CHECK(nss_proto_reply_decode(q, b.data, b.size, &r) == 0 && r.status == NSS_PROTO_FOUND);
+}
+
+static void check_answers(const struct cache_map *m, const char *name, uint32_t id)
+{
+        struct nss_proto_request q;
+
+        if (nss_proto_request_by_name(NSS_PROTO_GETPWNAM, name, &q) == 0) {
+                check_answer(m, &q);
+                q.type = NSS_PROTO_GETGRNAM;
+                check_answer(m, &q);
+                q.type = NSS_PROTO_INITGROUPS;
+                check_answer(m, &q);
+        }
+        CHECK(nss_proto_request_by_id(NSS_PROTO_GETPWUID, id, &q) == 0);
+        check_answer(m, &q);
+        q.type = NSS_PROTO_GETGRGID;
+        check_answer(m, &q);
+}
+
 static void query_user(const struct cache_map *m, const char *name, uint32_t uid)
 {
         struct passwd_record pw;
@@ -119,6 +154,7 @@ static void query_user(const struct cache_map *m, const char *name, uint32_t uid
                 check_pack_passwd(&pw);
         }
         query_memberships(m, name);
+        check_answers(m, name, uid);
 }
 
 static void query_group(const struct cache_map *m, const char *name, uint32_t gid)
@@ -342,8 +378,10 @@ static void run_script(struct cache_writer *w, struct model *md, char *text)
                         script_user(w, md, args);
                 else if (line[0] == 'g')
                         script_group(w, md, args);
-                else if (line[0] == 's' && parse_u32(strsep(&args, ":"), &floor) &&
-                         parse_u32(args, &timeout)) {
+                else if (line[0] == 's' && md->n_users + md->n_groups == 0 &&
+                         parse_u32(strsep(&args, ":"), &floor) && parse_u32(args, &timeout)) {
+                        /* Only before the first entry: the writer checks the floor as
+                         * entries are added (accountsd sets it before a build). */
                         cache_writer_set_settings(w, floor, timeout);
                         md->uid_floor = floor;
                         md->socket_timeout_ms = MIN(timeout, CACHE_SOCKET_TIMEOUT_MS_MAX);
