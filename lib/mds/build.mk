@@ -2,6 +2,7 @@
 # libcurl + json-c + libinih + libcrypto; never linked into the NSS module.
 MDS_SRCS := \
 	lib/mds/config.c \
+	lib/mds/http.c \
 	lib/mds/mds-client.c \
 	lib/mds/models.c \
 	lib/mds/oslogin-api.c \

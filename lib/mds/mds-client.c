@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "basic/log.h"
+#include "mds/http.h" /* now_monotonic_usec() */
 #include "mds/mds-client.h"
 
 #define BACKOFF_FIRST_USEC 50000u
@@ -43,13 +44,6 @@ static CURLcode curl_init_result;
 static void curl_init_once(void)
 {
         curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-uint64_t now_monotonic_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static bool valid_host_port(const char *s)
