@@ -32,8 +32,6 @@ fi
 for kind in "${kinds[@]}"; do
 	case "$kind" in
 	deb)
-		# debian/rules adds the pkg.oslogin.nopam profile itself while
-		# pam_oslogin/build.mk is absent.
 		(cd "$tree" && DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck} \
 			dpkg-buildpackage -us -uc -b -j2) >"$OUT/deb-build.log" 2>&1 || {
 			echo "dpkg-buildpackage failed, see $OUT/deb-build.log:" >&2
@@ -42,9 +40,7 @@ for kind in "${kinds[@]}"; do
 		}
 		;;
 	rpm)
-		rpm_opts=()
-		[ -e "$tree/pam_oslogin/build.mk" ] || rpm_opts+=(--without pam)
-		rpmbuild --define "_topdir $OUT/rpm" "${rpm_opts[@]}" --nodeps -bb "$tree/rpm/oslogin.spec" \
+		rpmbuild --define "_topdir $OUT/rpm" --nodeps -bb "$tree/rpm/oslogin.spec" \
 			>"$OUT/rpm-build.log" 2>&1 || {
 			echo "rpmbuild failed, see $OUT/rpm-build.log:" >&2
 			tail -20 "$OUT/rpm-build.log" >&2

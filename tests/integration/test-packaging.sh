@@ -18,13 +18,6 @@ VERSION=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
 WORK=$(mktemp -d /run/pkg.XXXXXX)
 deb() { echo "$WORK/${1}_${VERSION}_$ARCH.deb"; }
 DEB_PACKAGES=(oslogin libnss-oslogin libpam-oslogin oslogin-fake-metadata)
-# Until the PAM component lands (pam_oslogin/build.mk), debian/rules and
-# build-packages.sh leave libpam-oslogin out; said here, not hidden.
-if [ ! -e "$SRC/pam_oslogin/build.mk" ]; then
-	skip "libpam-oslogin" "pam_oslogin/build.mk does not exist yet: package not built, not checked"
-	DEB_PACKAGES=(oslogin libnss-oslogin oslogin-fake-metadata)
-fi
-has_pam() { [[ " ${DEB_PACKAGES[*]} " == *" libpam-oslogin "* ]]; }
 
 # The final layout (TEAM.md "Installed names"). A component whose install
 # rule is missing fails the build (dh_install) or this list.
@@ -71,7 +64,7 @@ done
 for p in "${DEB_PACKAGES[@]}"; do dpkg-deb -c "$(deb "$p")"; done >"$WORK/contents"
 mode_of() { awk -v p="./${1#/}" '$6 == p {print $1, $2}' "$WORK/contents"; }
 check_eq "NSS module -rw-r--r-- root" "-rw-r--r-- root/root" "$(mode_of "/usr/lib/$MA/libnss_oslogin.so.2")"
-has_pam && check_eq "PAM module -rw-r--r-- root" "-rw-r--r-- root/root" "$(mode_of "/lib/$MA/security/pam_oslogin.so")"
+check_eq "PAM module -rw-r--r-- root" "-rw-r--r-- root/root" "$(mode_of "/lib/$MA/security/pam_oslogin.so")"
 check_eq "AuthorizedKeysCommand -rwxr-xr-x root" "-rwxr-xr-x root/root" "$(mode_of /usr/sbin/oslogin-authorized-keys)"
 check_eq "config -rw-r--r-- root" "-rw-r--r-- root/root" "$(mode_of /etc/oslogin/oslogin.conf)"
 
@@ -87,7 +80,7 @@ check_eq "conffiles: /etc/oslogin/oslogin.conf" /etc/oslogin/oslogin.conf "$(cat
 check "libnss-oslogin: ldconfig trigger (activate-noawait)" grep -qx 'activate-noawait ldconfig' "$WORK/ctl/libnss-oslogin/triggers"
 check "oslogin depends on the NSS module at its own version" bash -c \
 	"dpkg-deb -f '$(deb oslogin)' Depends | grep -q 'libnss-oslogin (= $VERSION)'"
-has_pam && check "oslogin depends on the PAM module at its own version" bash -c \
+check "oslogin depends on the PAM module at its own version" bash -c \
 	"dpkg-deb -f '$(deb oslogin)' Depends | grep -q 'libpam-oslogin (= $VERSION)'"
 check "prerm deactivates on remove, after the daemon is stopped" bash -c \
 	"awk '/deb-systemd-invoke stop/ {s=NR} /osloginctl deactivate/ {d=NR} END {exit !(s && d > s)}' '$WORK/ctl/oslogin/prerm'"
@@ -142,7 +135,7 @@ for p in "${DEB_PACKAGES[@]}"; do DEBS+=("$(deb "$p")"); done
 check "dpkg -i the four packages" dpkg -i "${DEBS[@]}"
 stat_of() { stat -c '%a %U:%G' "$1" 2>&1; }
 check_eq "installed NSS module 644 root" "644 root:root" "$(stat_of "/usr/lib/$MA/libnss_oslogin.so.2")"
-has_pam && check_eq "installed PAM module 644 root" "644 root:root" "$(stat_of "/lib/$MA/security/pam_oslogin.so")"
+check_eq "installed PAM module 644 root" "644 root:root" "$(stat_of "/lib/$MA/security/pam_oslogin.so")"
 check_eq "installed AKC 755 root" "755 root:root" "$(stat_of /usr/sbin/oslogin-authorized-keys)"
 check_eq "installed config 644 root" "644 root:root" "$(stat_of /etc/oslogin/oslogin.conf)"
 check_eq "/var/lib/oslogin/sudoers.d 750 root" "750 root:root" "$(stat_of /var/lib/oslogin/sudoers.d)"
@@ -184,7 +177,7 @@ check "reinstall kept the edited conffile" grep -qx '# local edit' /etc/oslogin/
 check "osloginctl --no-reload activate" /usr/sbin/osloginctl --no-reload activate
 check "nsswitch.conf now names oslogin" grep -q 'oslogin' /etc/nsswitch.conf
 check_fails "dpkg refuses to remove the NSS module while oslogin needs it" dpkg --remove libnss-oslogin
-has_pam && check_fails "dpkg refuses to remove the PAM module while oslogin needs it" dpkg --remove libpam-oslogin
+check_fails "dpkg refuses to remove the PAM module while oslogin needs it" dpkg --remove libpam-oslogin
 printf 'dave 1001\n' >/var/lib/oslogin/uidmap
 printf 'dave created\n' >/var/lib/oslogin/users
 printf '#includedir /var/lib/oslogin/sudoers.d\n' >/etc/sudoers.d/oslogin
