@@ -108,7 +108,7 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path '$(B)/demo-root' -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 deps:
 	@scripts/install-deps.sh

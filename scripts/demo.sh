@@ -131,5 +131,61 @@ curl -sf -X PUT --data-binary "dave:$(cut -d' ' -f1-2 "$KEYS/dave.pub")
 erin:$(cut -d' ' -f1-2 "$KEYS/erin.pub")" "$CTL/attributes/instance/ssh-keys" >/dev/null
 "$ROOT/usr/sbin/oslogin-accountsd" --once >/dev/null 2>&1
 echo "accountsd again:   $(getent passwd dave erin grace | cut -d: -f1,3 | xargs) (same users, same UIDs)"
+say "OS Login: the modules and the key helper go where glibc, libpam and sshd look (as the packages install them)"
+MA=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+mount -t overlay overlay -o "lowerdir=$ROOT/usr/lib/$MA:/usr/lib/$MA" "/usr/lib/$MA"
+mount -t overlay overlay -o "lowerdir=$ROOT/usr/sbin:/usr/sbin" /usr/sbin
+getent passwd _oslogin >/dev/null ||
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin _oslogin
+printf '[metadata]\nurl = http://%s/computeMetadata/v1/\n[sudo]\nrecheck_interval = 3s\n' "$LISTEN" \
+	>/etc/oslogin/oslogin.conf
+run ls -l "/usr/lib/$MA/libnss_oslogin.so.2" "/usr/lib/$MA/security/pam_oslogin.so" /usr/sbin/oslogin-authorized-keys
+echo "An administrator sets enable-oslogin=TRUE; accountsd is all that runs on the host."
+curl -sf -X PUT --data TRUE "$CTL/attributes/instance/enable-oslogin" >/dev/null
+/usr/sbin/sshd -p 2222 -o ListenAddress=127.0.0.1 -o PrintMotd=no
+for _ in $(seq 50); do [ -s /run/sshd.pid ] && break; sleep 0.1; done
+SSHD_PID=$(cat /run/sshd.pid)
+"$ROOT/usr/sbin/oslogin-accountsd" >/run/demo-accountsd.log 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do
+	grep -q '^account required pam_oslogin.so' /etc/pam.d/sshd && grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf && break
+	sleep 0.05
+done
+sleep 1 # sshd re-executes itself on the reload accountsd sent
+run "$ROOT/usr/sbin/osloginctl" status | head -6
+run grep -E '^(passwd|group):' /etc/nsswitch.conf
+run cat /etc/ssh/sshd_config.d/00-oslogin.conf
+run sed -n '/BEGIN oslogin/,/END oslogin/p' /etc/pam.d/sshd
+run getent passwd alice_example_com
+run id alice_example_com
+
+say "alice (login + adminLogin) logs in with her OS Login key; her home is made at the first login"
+run "${SSH[@]}" -i "$KEYS/alice" alice_example_com@127.0.0.1 'id; pwd; sudo -l | tail -2'
+run cat /var/lib/oslogin/sudoers.d/alice__example__com
+say "bob may log in but is no administrator; carol may not log in at all"
+run "${SSH[@]}" -i "$KEYS/bob" bob_example_com@127.0.0.1 'id -un; sudo -n true' || echo "(bob: no sudo)"
+run "${SSH[@]}" -i "$KEYS/carol" carol_example_com@127.0.0.1 true || echo "(refused: carol lacks the login policy)"
+run "${SSH[@]}" -i "$KEYS/alice" root@127.0.0.1 true || echo "(refused: no root login)"
+run "${SSH[@]}" -o PreferredAuthentications=password,keyboard-interactive alice_example_com@127.0.0.1 true ||
+	echo "(refused: OS Login users have no password)"
+
+say "The cloud administrator revokes alice's adminLogin: sudo goes within the re-check interval, no login needed"
+curl -sf -X PUT --data false "$CTL/users/alice@example.com/adminLogin" >/dev/null
+start=$(date +%s%N)
+for _ in $(seq 200); do [ -e /var/lib/oslogin/sudoers.d/alice__example__com ] || break; sleep 0.05; done
+echo "drop-in gone after $((($(date +%s%N) - start) / 1000000)) ms"
+run sudo -l -U alice_example_com | tail -1
+
+say "The metadata server fails: OS Login users are refused (fail closed), sshd keeps running"
+curl -sf -X PUT --data '{"status":503}' "$CTL/faults" >/dev/null
+run "${SSH[@]}" -i "$KEYS/alice" alice_example_com@127.0.0.1 true || echo "(refused while the metadata server fails)"
+curl -sf -X DELETE "$CTL/faults" >/dev/null
+kill -0 "$SSHD_PID" && echo "sshd (PID $SSHD_PID) still running"
+
+say "enable-oslogin=FALSE: accountsd undoes it all"
+curl -sf -X PUT --data FALSE "$CTL/attributes/instance/enable-oslogin" >/dev/null
+for _ in $(seq 200); do grep -q pam_oslogin /etc/pam.d/sshd || break; sleep 0.05; done
+run "$ROOT/usr/sbin/osloginctl" status | head -5
+kill "$SSHD_PID" 2>/dev/null || true
 rm -f "$LOG"
 say "Done: everything ran in a private namespace; nothing is left running."
