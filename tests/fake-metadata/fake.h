@@ -18,10 +18,10 @@
 struct fake_faults {
         bool active;
         unsigned delay_ms;
-        unsigned status;     /* answer this HTTP status instead */
-        long count;          /* requests left to affect; < 0: until cleared */
-        double fraction;     /* probability a matching request is affected; 0 = always */
-        char body[16];       /* "", truncated, nonjson, oversized, wrongtypes */
+        unsigned status; /* answer this HTTP status instead */
+        long count;      /* requests left to affect; < 0: until cleared */
+        double fraction; /* probability a matching request is affected; 0 = always */
+        char body[16];   /* "", truncated, nonjson, oversized, wrongtypes */
         bool no_flavor;
         bool drop;
         bool blackhole;
@@ -29,9 +29,9 @@ struct fake_faults {
 };
 
 struct fake_directory {
-        json_object *users;        /* array of fixture user objects */
-        json_object *groups;       /* array of fixture group objects */
-        json_object *by_name;      /* username -> user, by_uid, by_email: indexes into users */
+        json_object *users;   /* array of fixture user objects */
+        json_object *groups;  /* array of fixture group objects */
+        json_object *by_name; /* username -> user, by_uid, by_email: indexes into users */
         json_object *by_uid;
         json_object *by_email;
         json_object *group_by_name;
@@ -41,10 +41,11 @@ struct fake_directory {
 struct fake_state {
         pthread_mutex_t lock;
         pthread_cond_t changed;
-        json_object *fixture;      /* the whole fixture as loaded */
-        json_object *tree;         /* {"instance":…, "project":…} served under /computeMetadata/v1/ */
+        json_object *fixture; /* the whole fixture as loaded */
+        json_object *tree;    /* {"instance":…, "project":…} served under /computeMetadata/v1/ */
         struct fake_directory dir;
-        uint64_t generation;       /* bumped on every data change: wakes long-polls */
+        uint64_t generation; /* bumped on every data change: wakes long-polls */
+        bool stopping;       /* SIGTERM: answer at once, suspend nothing */
         struct fake_faults faults;
         uint64_t requests;
         json_object *path_counts;
@@ -73,11 +74,11 @@ bool fake_query_flag(struct MHD_Connection *c, const char *key);
 
 /* oslogin.c: /computeMetadata/v1/oslogin/... */
 void fake_serve_oslogin(const char *path, const char *method, const char *upload, size_t upload_size,
-                        struct MHD_Connection *c, struct fake_reply *ret);
+        struct MHD_Connection *c, struct fake_reply *ret);
 
 /* control.c: /_fake/... */
 void fake_serve_control(const char *path, const char *method, const char *upload, size_t upload_size,
-                        struct fake_reply *ret);
+        struct fake_reply *ret);
 
 void fake_reply_json(struct fake_reply *r, unsigned status, json_object *o); /* consumes o */
 void fake_reply_text(struct fake_reply *r, unsigned status, const char *text);
@@ -85,9 +86,9 @@ uint64_t fake_hash(const void *data, size_t size);
 
 /* server.c: the MHD callbacks and the waiter list. */
 enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                            const char *version, const char *upload_data, size_t *upload_data_size,
-                            void **req_cls);
-void fake_request_completed(void *cls, struct MHD_Connection *c, void **req_cls,
-                            enum MHD_RequestTerminationCode toe);
-/* Resumes due waiters (all of them when `all`); returns the next deadline (0: none). Caller holds the lock. */
+        const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls);
+void fake_request_completed(
+        void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe);
+/* Resumes due waiters (all of them when `all`); returns the next deadline (0: none). Caller holds the lock.
+ */
 uint64_t fake_wake_waiters(bool all);

@@ -16,14 +16,11 @@ struct fake_state fake = {
         .lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-
-static bool stopping;
-
 static void *waker(void *arg)
 {
         (void)arg;
         pthread_mutex_lock(&fake.lock);
-        while (!stopping) {
+        while (!fake.stopping) {
                 uint64_t next = fake_wake_waiters(false);
                 struct timespec ts;
                 clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -65,7 +62,8 @@ static int parse_listen(const char *s, struct sockaddr_in *ret)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: oslogin-fake-metadata [--listen ADDR:PORT] --data FIXTURE.json [--log FILE] [--threads N]\n"
+        fprintf(f, "Usage: oslogin-fake-metadata [--listen ADDR:PORT] --data FIXTURE.json [--log FILE] "
+                   "[--threads N]\n"
                    "Serves FIXTURE.json as a GCE metadata server (see oslogin-fake-metadata(1)).\n"
                    "  --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:8080)\n"
                    "  --data FILE         the fixture; SIGHUP reloads it\n"
@@ -88,9 +86,12 @@ static int reload(void)
 int main(int argc, char *argv[])
 {
         static const struct option options[] = {
-                {"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
-                {"log", required_argument, NULL, 'L'},    {"threads", required_argument, NULL, 't'},
-                {"help", no_argument, NULL, 'h'},         {},
+                {"listen", required_argument, NULL, 'l'},
+                {"data", required_argument, NULL, 'd'},
+                {"log", required_argument, NULL, 'L'},
+                {"threads", required_argument, NULL, 't'},
+                {"help", no_argument, NULL, 'h'},
+                {},
         };
         const char *listen_at = "127.0.0.1:8080", *log_path = NULL;
         unsigned threads = 2;
@@ -102,12 +103,24 @@ int main(int argc, char *argv[])
 
         while ((c = getopt_long(argc, argv, "l:d:L:t:h", options, NULL)) >= 0) {
                 switch (c) {
-                case 'l': listen_at = optarg; break;
-                case 'd': fake.data_path = optarg; break;
-                case 'L': log_path = optarg; break;
-                case 't': threads = (unsigned)strtoul(optarg, NULL, 10); break;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+                case 'l':
+                        listen_at = optarg;
+                        break;
+                case 'd':
+                        fake.data_path = optarg;
+                        break;
+                case 'L':
+                        log_path = optarg;
+                        break;
+                case 't':
+                        threads = (unsigned)strtoul(optarg, NULL, 10);
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
                 }
         }
         if (optind < argc || !fake.data_path || threads == 0 || threads > 64) {
@@ -139,9 +152,9 @@ int main(int argc, char *argv[])
         pthread_sigmask(SIG_BLOCK, &signals, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        struct MHD_Daemon *d = MHD_start_daemon(
-                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-                NULL, NULL, fake_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                                        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                0, NULL, NULL, fake_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                 MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 4096u,
                 MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                 MHD_OPTION_NOTIFY_COMPLETED, fake_request_completed, NULL, MHD_OPTION_END);
@@ -157,10 +170,14 @@ int main(int argc, char *argv[])
                         fprintf(stderr, "oslogin-fake-metadata: reloaded %s\n", fake.data_path);
 
         pthread_mutex_lock(&fake.lock);
-        stopping = true;
+        fake.stopping = true;
         pthread_cond_broadcast(&fake.changed);
         pthread_mutex_unlock(&fake.lock);
         pthread_join(waker_thread, NULL);
+        /* The waker resumed every waiting connection; with fake.stopping set
+         * none is suspended again (a keep-alive client such as accountsd's
+         * long-poll asks again at once), since libmicrohttpd aborts when
+         * stopped with a suspended connection. */
         MHD_stop_daemon(d);
         fake_directory_free(&fake.dir);
         json_object_put(fake.tree);

@@ -22,8 +22,8 @@ struct request {
         bool delayed;
         bool waited;
         bool suspended;
-        uint64_t wake_at_usec;  /* 0: no deadline */
-        uint64_t generation;    /* data generation when the long-poll started */
+        uint64_t wake_at_usec; /* 0: no deadline */
+        uint64_t generation;   /* data generation when the long-poll started */
         bool wait_for_change;
         bool blackholed;
         struct MHD_Connection *connection;
@@ -51,7 +51,8 @@ uint64_t fake_hash(const void *data, size_t size)
 void fake_reply_json(struct fake_reply *r, unsigned status, json_object *o)
 {
         r->status = status;
-        r->body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        r->body = strdup(
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         if (!r->body)
                 abort();
         r->size = strlen(r->body);
@@ -71,9 +72,14 @@ void fake_reply_text(struct fake_reply *r, unsigned status, const char *text)
         r->etag = r->etag || status == MHD_HTTP_OK;
 }
 
-/* Caller holds fake.lock. */
+/* Caller holds fake.lock and has marked REQ (delayed, waited, blackholed),
+ * so the handler, called again, goes on. While stopping nothing is
+ * suspended: libmicrohttpd aborts when stopped with a suspended connection,
+ * and a keep-alive client (accountsd's long-poll) asks again at once. */
 static void suspend(struct request *req, uint64_t wake_at_usec)
 {
+        if (fake.stopping)
+                return;
         req->wake_at_usec = wake_at_usec;
         req->suspended = true;
         req->next = waiters;
@@ -180,8 +186,8 @@ static void apply_body_fault(struct fake_reply *r, const char *kind)
         r->size = strlen(r->body);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, struct fake_reply *r, const struct fake_faults *fault,
-                                  const char *method, const char *url)
+static enum MHD_Result send_reply(struct MHD_Connection *c, struct fake_reply *r,
+        const struct fake_faults *fault, const char *method, const char *url)
 {
         struct MHD_Response *resp;
         char etag[24];
@@ -219,7 +225,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct fake_reply *r
 }
 
 static void route(const char *url, const char *method, struct request *req, struct MHD_Connection *c,
-                  struct fake_reply *r)
+        struct fake_reply *r)
 {
         size_t prefix = strlen(FAKE_API_PREFIX);
         const char *path = url + prefix;
@@ -240,7 +246,7 @@ static bool wants_long_poll(struct MHD_Connection *c, const char *etag_now, uint
         long timeout = t ? strtol(t, NULL, 10) : 0;
 
         if (!fake_query_flag(c, "wait_for_change") || !last || strcmp(last, "NONE") == 0 ||
-            strcmp(last, etag_now) != 0)
+                strcmp(last, etag_now) != 0)
                 return false;
         if (timeout <= 0 || timeout > 3600)
                 timeout = 3600;
@@ -248,8 +254,8 @@ static bool wants_long_poll(struct MHD_Connection *c, const char *etag_now, uint
         return true;
 }
 
-static enum MHD_Result handle_api(struct MHD_Connection *c, const char *url, const char *method,
-                                  struct request *req)
+static enum MHD_Result handle_api(
+        struct MHD_Connection *c, const char *url, const char *method, struct request *req)
 {
         struct fake_reply *r;
         enum MHD_Result ret;
@@ -259,7 +265,7 @@ static enum MHD_Result handle_api(struct MHD_Connection *c, const char *url, con
                 count_request(url);
                 const char *flavor = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Metadata-Flavor");
                 if (!flavor || strcmp(flavor, "Google") != 0 ||
-                    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For")) {
+                        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For")) {
                         req->fault_decided = true;
                         pthread_mutex_unlock(&fake.lock);
                         r = calloc(1, sizeof(*r));
@@ -315,8 +321,8 @@ static enum MHD_Result handle_api(struct MHD_Connection *c, const char *url, con
         return ret;
 }
 
-static enum MHD_Result handle_control(struct MHD_Connection *c, const char *url, const char *method,
-                                      struct request *req)
+static enum MHD_Result handle_control(
+        struct MHD_Connection *c, const char *url, const char *method, struct request *req)
 {
         struct fake_reply *r = calloc(1, sizeof(*r));
         if (!r)
@@ -335,8 +341,7 @@ static enum MHD_Result handle_control(struct MHD_Connection *c, const char *url,
 }
 
 enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                            const char *version, const char *upload_data, size_t *upload_data_size,
-                            void **req_cls)
+        const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
         struct request *req = *req_cls;
         (void)cls;
@@ -368,7 +373,7 @@ enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url
         if (strncmp(url, "/_fake/", 7) == 0)
                 return handle_control(c, url, method, req);
         if (strncmp(url, FAKE_API_PREFIX, strlen(FAKE_API_PREFIX)) == 0 &&
-            (url[strlen(FAKE_API_PREFIX)] == '/' || url[strlen(FAKE_API_PREFIX)] == '\0'))
+                (url[strlen(FAKE_API_PREFIX)] == '/' || url[strlen(FAKE_API_PREFIX)] == '\0'))
                 return handle_api(c, url, method, req);
 
         struct fake_reply *r = calloc(1, sizeof(*r));
@@ -379,8 +384,8 @@ enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url
         return send_reply(c, r, NULL, method, url);
 }
 
-void fake_request_completed(void *cls, struct MHD_Connection *c, void **req_cls,
-                            enum MHD_RequestTerminationCode toe)
+void fake_request_completed(
+        void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
         struct request *req = *req_cls;
         (void)cls;

@@ -107,4 +107,36 @@ check '"enable-oslogin":"TRUE" in the new document' grep -q '"enable-oslogin":"T
 curl -sf -X DELETE "$CTL/stats" >/dev/null
 mds instance/hostname
 check_eq "fake counts requests" 1 "$(curl -sf "$CTL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')"
+
+# The fake stops cleanly with clients waiting in long-polls and black holes
+# (libmicrohttpd aborts when stopped with a suspended connection), also
+# when a keep-alive client asks again the moment it is answered, as
+# accountsd's watch does.
+python3 - "$FAKE_ADDR" <<'PY' &
+import http.client, sys
+c = http.client.HTTPConnection(sys.argv[1], timeout=20)
+etag = ""
+while True:
+    try:
+        c.request("GET", "/computeMetadata/v1/?recursive=true&alt=json&wait_for_change=true&timeout_sec=30&last_etag=" + etag,
+                  headers={"Metadata-Flavor": "Google"})
+        r = c.getresponse()
+        etag = r.getheader("ETag") or etag
+        r.read()
+    except Exception:
+        break
+PY
+poller=$!
+for _ in 1 2 3; do
+	curl -s -m 10 -H 'Metadata-Flavor: Google' \
+		"$FAKE_URL/computeMetadata/v1/?recursive=true&wait_for_change=true&last_etag=$ETAG" >/dev/null &
+done
+curl -sf -X PUT --data '{"blackhole":true,"path_prefix":"/computeMetadata/v1/instance/hostname"}' "$CTL/faults" >/dev/null
+curl -s -m 10 -H 'Metadata-Flavor: Google' "$FAKE_URL/computeMetadata/v1/instance/hostname" >/dev/null &
+sleep 0.5
+kill "$FAKE_PID"
+wait "$FAKE_PID"
+check_eq "SIGTERM with suspended long-polls and black holes: clean exit 0" 0 "$?"
+check_fails "… no libmicrohttpd panic in its log" grep -q "Fatal error" "$FAKE_LOG"
+wait "$poller" 2>/dev/null
 done_testing
