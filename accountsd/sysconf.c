@@ -270,7 +270,9 @@ static int sshd_apply(const struct sysconf_options *o, bool add)
                 return -errno;
         if (dropin) {
                 (void)read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &old_dropin, NULL);
-                if (add && old_dropin && streq(old_dropin, settings))
+                /* Nothing to do: no sshd -t, and above all no reload (accountsd
+                 * applies the configuration at every start). */
+                if (add ? old_dropin && streq(old_dropin, settings) : !old_dropin)
                         return 0;
                 r = add ? write_file_atomic(dir, SSHD_DROPIN, settings, strlen(settings), 0644, 0, 0)
                         : (unlinkat(dir, SSHD_DROPIN, 0) < 0 && errno != ENOENT ? -errno : 0);

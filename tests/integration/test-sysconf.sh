@@ -61,7 +61,7 @@ check "activate without the module installed" ctl --pam-module pam_oslogin_absen
 check "… /etc/pam.d/sshd untouched" cmp /run/pam-sshd.orig /etc/pam.d/sshd
 check_eq "… status: pam inactive" "inactive inactive" "$(pam_parts)"
 ctl deactivate >/dev/null
-MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+MODULE=$MODULES_BUILD/pam_oslogin/pam_oslogin.so
 check "activate with the module" ctl --pam-module "$MODULE" activate
 check_eq "pam block first in /etc/pam.d/sshd" "# BEGIN oslogin (managed by osloginctl; do not edit)" "$(head -1 /etc/pam.d/sshd)"
 check "account line for pam_oslogin" grep -qx "account required $MODULE" /etc/pam.d/sshd
@@ -118,4 +118,22 @@ curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin
 check "accountsd with enable-oslogin=FALSE" "$BUILD/accountsd/oslogin-accountsd" --once
 check "mode switch back: nsswitch restored" cmp /run/nsswitch.orig /etc/nsswitch.conf
 check "mode switch back: no drop-in" test ! -e /etc/ssh/sshd_config.d/00-oslogin.conf
+
+# accountsd applies the configuration at every start; when nothing changes
+# sshd must not be reloaded (a stand-in records SIGHUPs via /run/sshd.pid).
+bash -c 'trap "echo hup >>/run/hup.log" HUP; while :; do sleep 0.1; done' &
+echo $! >/run/sshd.pid
+_cleanup_pids+=($!)
+sleep 0.2
+"$BUILD/accountsd/oslogin-accountsd" --once
+sleep 0.3
+check_fails "start in metadata-keys mode, nothing to undo: sshd not reloaded" test -s /run/hup.log
+curl -sf -X PUT --data TRUE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
+"$BUILD/accountsd/oslogin-accountsd" --once
+check "switch to OS Login: sshd reloaded" wait_for 3 test -s /run/hup.log
+: >/run/hup.log
+"$BUILD/accountsd/oslogin-accountsd" --once
+sleep 0.3
+check_fails "start in OS Login mode, configuration in place: sshd not reloaded" test -s /run/hup.log
+rm -f /run/sshd.pid
 done_testing
