@@ -38,7 +38,19 @@ section "Crash safety (kill -9)" "integration_test-accounts.log" "kill|consisten
 section "Hostile input and privilege" "integration_test-*.log" "symlink|invalid|root|daemon|system account|unprivileged|nobody|world-writable|proxy|GCE_METADATA_HOST|full disk|rolled back|refused"
 section "Concurrency: NSS module under cache rebuilds and accountsd restarts" "integration_test-nss-concurrency.log" "."
 section "Privilege: sudo, su, hostile environment, unsafe config, hostile directory data" "integration_test-privilege.log" "."
+section "PAM module: decisions, faults, hostile environment, two-factor" "integration_test-pam.log" "."
+section "End to end: real sshd, ssh, sudo with accountsd, NSS, PAM and the key helper" "integration_test-e2e-sshd.log" "."
 section "Fuzz corpora replayed (plain and ASan)" "fuzz-regress*.log" "."
+# One row per integration suite run again on the ASan+UBSan build.
+echo
+echo "## Integration suites under ASan+UBSan (daemons, helpers, fake server; a sanitizer report fails the suite)"
+echo
+echo "| suite | checks passed | failed |"
+echo "|---|---|---|"
+for f in "$LOGS"/integration-asan_*.log; do
+	[ -f "$f" ] || continue
+	echo "| $(basename "$f" .log | sed 's/^integration-asan_//') | $(grep -cE '^ok [0-9]+' "$f") | $(grep -cE '^not ok' "$f") |"
+done
 cat <<'MD'
 
 ## Fuzzing (libFuzzer + ASan + UBSan, `make fuzz`)

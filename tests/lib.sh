@@ -6,6 +6,10 @@ SRC=${OSLOGIN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${OSLOGIN_BUILD:-$SRC/build}
 SHARED=${OSLOGIN_SHARED:-$(cd "$SRC/.." && pwd)/shared}
 FAKE=$BUILD/tests/fake-metadata/oslogin-fake-metadata
+# The NSS and PAM modules are loaded into system programs (getent, sudo,
+# sshd, pamtester) that are not built with ASan: the ASan pass of make check
+# takes them from the plain build (OSLOGIN_MODULES_BUILD).
+MODULES_BUILD=${OSLOGIN_MODULES_BUILD:-$BUILD}
 FIXTURES=$SRC/tests/fixtures
 
 _tap_n=0

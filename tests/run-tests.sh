@@ -107,6 +107,18 @@ if [ "$quick" -eq 0 ]; then
 		[ -x "$t" ] || continue
 		run_suite "integration/$(basename "$t" .sh)" 900 "$t"
 	done
+
+	# The integration suites again with the daemons, helpers, tools and the
+	# fake server built with ASan+UBSan; the NSS and PAM modules stay plain
+	# (system programs load them). A sanitizer report fails the suite.
+	# test-packaging builds its own packages and is not repeated.
+	for t in tests/integration/conformance.sh tests/integration/test-*.sh; do
+		[ -x "$t" ] || continue
+		case "$t" in */test-packaging.sh | */test-manpages.sh) continue ;; esac
+		OSLOGIN_BUILD=$BUILD_ASAN OSLOGIN_MODULES_BUILD=$BUILD_PLAIN \
+			run_suite "integration-asan/$(basename "$t" .sh)" 900 \
+			tests/sanitized-suite.sh "$t" "$LOGDIR/sanitizer-reports/$(basename "$t" .sh)"
+	done
 fi
 
 echo

@@ -13,8 +13,8 @@
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
-NSS_MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
-PAM_MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+NSS_MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
+PAM_MODULE=$MODULES_BUILD/pam_oslogin/pam_oslogin.so
 for f in "$ACCOUNTSD" "$AKC" "$NSS_MODULE" "$PAM_MODULE" "$FAKE"; do
 	[ -e "$f" ] || { echo "not ok 1 - $f built"; echo "1..1"; exit 1; }
 done

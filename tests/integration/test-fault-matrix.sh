@@ -21,7 +21,7 @@
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 CTL=$BUILD/accountsd/osloginctl
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
-MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
+MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 for f in "$ACCOUNTSD" "$CTL" "$AKC" "$MODULE" "$FAKE"; do
 	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }
 done
@@ -323,7 +323,7 @@ done
 # PAM_USER_UNKNOWN) and leaves the sudoers drop-ins as they were. Page loops
 # do not concern the module (it asks one profile); duplicates: the profile
 # must still carry the UID NSS resolves, else the login is refused.
-PAM_MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+PAM_MODULE=$MODULES_BUILD/pam_oslogin/pam_oslogin.so
 PAM_BOUND=1700
 if [ -f "$PAM_MODULE" ] && command -v pamtester >/dev/null; then
 	printf 'account required %s\naccount required pam_permit.so\n' "$PAM_MODULE" >/etc/pam.d/oslogin-matrix

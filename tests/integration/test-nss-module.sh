@@ -4,7 +4,7 @@
 # private nsswitch.conf, the cache in a private /run, a stub accountsd
 # (oslogin-cache-tool serve) for misses.
 source "$(dirname "$0")/../lib.sh"
-MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
+MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 TOOL=$BUILD/tests/tools/oslogin-cache-tool
 CLIENT=$BUILD/tests/tools/nss-test-client
 for f in "$MODULE" "$TOOL" "$CLIENT"; do

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 enter_namespace "$@"
 
-MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+MODULE=$MODULES_BUILD/pam_oslogin/pam_oslogin.so
 NSSW=$(ls /usr/lib/*/libnss_wrapper.so 2>/dev/null | head -1)
 command -v pamtester >/dev/null || { skip "pam tests" "pamtester not installed"; done_testing; }
 [ -n "$NSSW" ] || { skip "pam tests" "libnss-wrapper not installed"; done_testing; }

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 CTL=$BUILD/accountsd/osloginctl
-MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
+MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
 for f in "$ACCOUNTSD" "$CTL" "$MODULE" "$FAKE" "$AKC"; do
 	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }
@@ -174,7 +174,7 @@ check_eq "root, hostile environment: su resolves the legitimate shell and home" 
 # pam_oslogin.so inside setuid sudo and su, with the hostile environment:
 # its metadata client must ignore GCE_METADATA_HOST, OSLOGIN_CONFIG and the
 # proxies; login and adminLogin are asked of the legitimate server only.
-PAM_MODULE=$BUILD/pam_oslogin/pam_oslogin.so
+PAM_MODULE=$MODULES_BUILD/pam_oslogin/pam_oslogin.so
 if [ -f "$PAM_MODULE" ]; then
 	sed -i "1i account required $PAM_MODULE" /etc/pam.d/sudo
 	sed -i "1i auth [success=done perm_denied=die auth_err=die default=ignore] $PAM_MODULE" /etc/pam.d/su
