@@ -144,8 +144,8 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
 {
 #define KEY(s, k) (streq(section, s) && streq(key, k))
         if (KEY("metadata", "url"))
-                return strneq(value, "http://", 7) || strneq(value, "https://", 8) ? set_string(&c->url, value)
-                                                                                   : -EINVAL;
+                /* Plain HTTP only: the metadata server is link-local (lib/mds/http.c). */
+                return strneq(value, "http://", 7) ? set_string(&c->url, value) : -EINVAL;
         if (KEY("metadata", "connect_timeout"))
                 return parse_duration(value, &c->connect_timeout_usec);
         if (KEY("metadata", "timeout"))

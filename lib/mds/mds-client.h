@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* The metadata server client (libcurl). One client per thread: it keeps one
- * easy handle so connections are reused.
+/* The metadata server client, over lib/mds/http.c (plain HTTP/1.1). One
+ * client per thread: it keeps one connection open and reuses it.
  *
  * Every request sends "Metadata-Flavor: Google" and requires it back,
  * ignores proxy variables, follows no redirect, caps the body

@@ -61,6 +61,7 @@ static void test_bad_values(void **state)
 {
         static const char *const bad[] = {
                 "[metadata]\nurl = ftp://x/\n",          "[metadata]\ntimeout = soon\n",
+                "[metadata]\nurl = https://169.254.169.254/\n",
                 "[metadata]\ntimeout = -5s\n",           "[directory]\nuid_floor = 99999999999\n",
                 "[accounts]\ngroups = adm,bad:group\n",  "[accounts]\ndeprovision_remove = perhaps\n",
                 "[accounts]\nuid_min = 5000\nuid_max = 10\n", "[sudo]\nrule = ALL\\\n",
