@@ -54,7 +54,6 @@ ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
 
 PKG_CONFIG ?= pkg-config
-CURL_LIBS      := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 JSONC_CFLAGS   := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 JSONC_LIBS     := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 MHD_LIBS       := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
@@ -62,7 +61,7 @@ INIH_LIBS      := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 SYSTEMD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
 CMOCKA_LIBS    := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 CRYPTO_LIBS    := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
-MDS_DEP_LIBS    = $(CURL_LIBS) $(JSONC_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
+MDS_DEP_LIBS    = $(JSONC_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
 
 # Filled in by the fragments.
 PROGRAMS      :=

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* A small pool of threads for the daemon's blocking work (libcurl calls to
+/* A small pool of threads for the daemon's blocking work (HTTP calls to
  * the metadata server, cache file builds), feeding results back into the
  * sd-event loop.
  *
- * Why threads and not curl multi: lib/mds is a blocking client (retries,
+ * Why threads and not an event-driven client: lib/mds is a blocking client (retries,
  * deadlines, size caps, flavour checks in one place) shared with the PAM
  * module and the key helper; wrapping it in threads keeps one client
- * implementation. Each thread owns one mds_client (libcurl easy handles
- * are not shared between threads).
+ * implementation. Each thread owns one mds_client (its keep-alive connection
+ * is not shared between threads).
  *
  * A job runs run() in a worker thread, then done() in the main thread
  * (which owns and frees the job). worker_pool_post() skips the worker and

@@ -2,53 +2,61 @@
 /* bench-mds BASE_URL [THREADS] [SECONDS]
  *
  * 1. Fake server throughput: THREADS threads, each with its own keep-alive
- *    libcurl handle, GET instance/hostname for SECONDS; prints requests/s.
- * 2. Client overhead: median/p90 latency of mds_get() against raw libcurl
- *    doing the same GET on one keep-alive connection, same run. */
+ *    connection (lib/mds/http.c alone), GET instance/hostname for SECONDS;
+ *    prints requests/s.
+ * 2. Client overhead: median/p90 latency of mds_get() against the bare
+ *    transport (http_exchange) doing the same GET on one keep-alive
+ *    connection, same run. */
 
-#include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mds/config.h"
+#include "mds/http.h"
 #include "mds/mds-client.h"
 
 static const char *base;
 static double seconds = 3;
 
-static size_t discard(char *p, size_t s, size_t n, void *u)
+/* One bare GET of instance/hostname on C: 0 on a 200. */
+static int raw_get(struct http_connection *c, const char *target)
 {
-        (void)p;
-        (void)u;
-        return s * n;
+        const struct http_request req = {.method = "GET", .target = target, .headers = "Metadata-Flavor: Google\r\n"};
+        const struct http_limits l = {.connect_timeout_usec = 1000000,
+                                      .deadline_usec = now_monotonic_usec() + 5000000,
+                                      .max_body = 1024 * 1024};
+        struct http_response r = {};
+        int ret = http_exchange(c, &req, &l, &r);
+        if (ret == 0 && r.status != 200)
+                ret = -EIO;
+        http_response_done(&r);
+        return ret;
 }
 
-static CURL *raw_handle(const char *url, struct curl_slist *h)
+static struct http_connection *raw_connection(char **ret_target)
 {
-        CURL *c = curl_easy_init();
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(c, CURLOPT_PROXY, "");
-        curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+        struct http_connection *c = NULL;
+        char *path = NULL;
+        if (http_connection_new(base, &c, &path) < 0 || asprintf(ret_target, "%sinstance/hostname", path) < 0)
+                abort();
+        free(path);
         return c;
 }
 
 static void *load(void *arg)
 {
         unsigned long *count = arg;
-        char url[512];
-        struct curl_slist *h = curl_slist_append(NULL, "Metadata-Flavor: Google");
-        snprintf(url, sizeof(url), "%sinstance/hostname", base);
-        CURL *c = raw_handle(url, h);
+        char *target;
+        struct http_connection *c = raw_connection(&target);
         uint64_t end = now_monotonic_usec() + (uint64_t)(seconds * 1e6);
         while (now_monotonic_usec() < end)
-                if (curl_easy_perform(c) == CURLE_OK)
+                if (raw_get(c, target) == 0)
                         (*count)++;
-        curl_easy_cleanup(c);
-        curl_slist_free_all(h);
+        http_connection_free(c);
+        free(target);
         return NULL;
 }
 
@@ -80,7 +88,6 @@ int main(int argc, char *argv[])
         base = argv[1];
         if (argc > 3)
                 seconds = atof(argv[3]);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
 
         for (unsigned i = 0; i < threads; i++)
                 pthread_create(&t[i], NULL, load, &counts[i]);
@@ -91,10 +98,8 @@ int main(int argc, char *argv[])
         printf("fake server throughput: %.0f requests/s (%u keep-alive clients, %.1f s)\n", total / seconds, threads,
                seconds);
 
-        char url[512];
-        struct curl_slist *h = curl_slist_append(NULL, "Metadata-Flavor: Google");
-        snprintf(url, sizeof(url), "%sinstance/hostname", base);
-        CURL *c = raw_handle(url, h);
+        char *target;
+        struct http_connection *c = raw_connection(&target);
         struct oslogin_config config;
         struct mds_client *m;
         config_defaults(&config);
@@ -104,7 +109,7 @@ int main(int argc, char *argv[])
                 return 1;
         for (int i = 0; i < N; i++) {
                 uint64_t t0 = now_monotonic_usec();
-                curl_easy_perform(c);
+                (void)raw_get(c, target);
                 uint64_t t1 = now_monotonic_usec();
                 struct mds_response r = {};
                 if (mds_get(m, "instance/hostname", &r) < 0)
@@ -114,13 +119,12 @@ int main(int argc, char *argv[])
                 raw[i] = t1 - t0;
                 client[i] = t2 - t1;
         }
-        report("raw libcurl GET (baseline)", raw, N);
+        report("bare http_exchange() GET (baseline)", raw, N);
         report("mds_get() (flavor, cap, retry)", client, N);
-        printf("client overhead over raw libcurl: %+.1f us per request\n", (double)client[N / 2] - (double)raw[N / 2]);
+        printf("client overhead over the bare transport: %+.1f us per request\n", (double)client[N / 2] - (double)raw[N / 2]);
         mds_client_free(m);
         config_free(&config);
-        curl_easy_cleanup(c);
-        curl_slist_free_all(h);
-        curl_global_cleanup();
+        http_connection_free(c);
+        free(target);
         return 0;
 }

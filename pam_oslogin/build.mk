@@ -1,4 +1,4 @@
-# pam_oslogin.so: links lib/mds (libcurl, json-c) statically into the module;
+# pam_oslogin.so: links lib/mds (json-c, its own HTTP client) statically into the module;
 # a version script exports only pam_sm_*.
 PAM_MODULE := $(B)/pam_oslogin/pam_oslogin.so
 PAM_MODULE_SRCS := \

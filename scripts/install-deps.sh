@@ -6,7 +6,7 @@ set -eu
 packages=(
 	# build
 	gcc make pkg-config clang libclang-rt-14-dev
-	libcurl4-openssl-dev libjson-c-dev libmicrohttpd-dev libinih-dev
+	libjson-c-dev libmicrohttpd-dev libinih-dev
 	libsystemd-dev libpam0g-dev libssl-dev
 	# tests
 	libcmocka-dev valgrind python3 openssh-server openssh-client sudo

@@ -1,5 +1,6 @@
 # lib/mds: the metadata client, JSON models, ssh-keys parser, config parser.
-# libcurl + json-c + libinih + libcrypto; never linked into the NSS module.
+# json-c + libinih + libcrypto (HTTP is our own, http.c); never linked into
+# the NSS module.
 MDS_SRCS := \
 	lib/mds/config.c \
 	lib/mds/http.c \
