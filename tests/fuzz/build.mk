@@ -45,7 +45,7 @@ fuzz:
 		echo "== $$f ($(FUZZ_SECONDS)s)"; \
 		build/fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-artifact_prefix=build/fuzz/ build/fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>&1 | \
-			grep -E '^(#[0-9]+ +DONE|==[0-9]+==|SUMMARY|Done)' || true; \
+			grep -E '^(#[0-9]+[[:space:]]+DONE|==[0-9]+==|SUMMARY|Done)' || true; \
 	done
 
 fuzzers: $(FUZZ_REGRESS)
