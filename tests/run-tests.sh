@@ -111,10 +111,11 @@ if [ "$quick" -eq 0 ]; then
 	# The integration suites again with the daemons, helpers, tools and the
 	# fake server built with ASan+UBSan; the NSS and PAM modules stay plain
 	# (system programs load them). A sanitizer report fails the suite.
-	# test-packaging builds its own packages and is not repeated.
+	# test-packaging and test-install build their own trees and are not
+	# repeated; test-manpages runs no program of ours.
 	for t in tests/integration/conformance.sh tests/integration/test-*.sh; do
 		[ -x "$t" ] || continue
-		case "$t" in */test-packaging.sh | */test-manpages.sh) continue ;; esac
+		case "$t" in */test-packaging.sh | */test-manpages.sh | */test-install.sh) continue ;; esac
 		OSLOGIN_BUILD=$BUILD_ASAN OSLOGIN_MODULES_BUILD=$BUILD_PLAIN \
 			run_suite "integration-asan/$(basename "$t" .sh)" 900 \
 			tests/sanitized-suite.sh "$t" "$LOGDIR/sanitizer-reports/$(basename "$t" .sh)"

@@ -83,6 +83,7 @@ printf 'user\taaron_example_com\t1000003\t1000003\t\t/home/aaron_example_com\t/b
 printf 'user\tdave_example_com\t1000004\t1000004\tDave Example With A Long Name\t/home/dave_example_com\t/bin/bash\n' >>$MISS_TSV
 printf 'group\tops\t1000077\tdave_example_com\n' >>$MISS_TSV
 COUNT=/run/stub.count
+rm -f /run/oslogin/nss.sock # else wait_for below may see the last server's socket
 "$TOOL" serve /run/oslogin/nss.sock $MISS_TSV --count $COUNT &
 _cleanup_pids+=($!)
 wait_for 5 test -S /run/oslogin/nss.sock
@@ -103,11 +104,13 @@ getent passwd 12 >/dev/null
 check_eq "invalid name and UID below the floor: no request" "0" "$(wc -l <$COUNT)"
 kill %1 2>/dev/null; wait 2>/dev/null
 
+rm -f /run/oslogin/nss.sock # else wait_for below may see the last server's socket
 "$TOOL" serve /run/oslogin/nss.sock $MISS_TSV --wrong-answer &
 _cleanup_pids+=($!)
 wait_for 5 test -S /run/oslogin/nss.sock
 check "an answer for another user is refused" bash -c "! getent passwd dave_example_com"
 kill %1 2>/dev/null; wait 2>/dev/null
+rm -f /run/oslogin/nss.sock # else wait_for below may see the last server's socket
 "$TOOL" serve /run/oslogin/nss.sock $MISS_TSV --delay-ms 3000 &
 _cleanup_pids+=($!)
 wait_for 5 test -S /run/oslogin/nss.sock
