@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Every JSON answer parser of lib/mds on the same bytes: profile, users,
- * groups and usernames pages, authorize, the attribute document. */
+ * groups and usernames pages, authorize, the attribute document, the
+ * two-factor session answers (start, continue). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mds/models.h"
 #include "mds/ssh-keys.h"
+#include "mds/two-factor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,6 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (oslogin_usernames_page_parse(json, size, &np) == 0)
                 oslogin_usernames_page_done(&np);
         (void)oslogin_authorize_parse(json, size);
+        struct two_factor_session tf;
+        if (two_factor_start_parse(json, size, &tf) == 0) {
+                for (size_t i = 0; i < tf.n_challenges; i++)
+                        if (!two_factor_prompt(tf.challenges[i].type) || tf.challenges[i].id <= 0)
+                                abort(); /* only challenges we can drive, with a usable id */
+                two_factor_session_done(&tf);
+        }
+        (void)two_factor_continue_parse(json, size);
         if (metadata_document_parse(json, size, &d) == 0) {
                 struct ssh_key_set s;
                 (void)metadata_bool(d, "enable-oslogin", false);
