@@ -4,6 +4,7 @@
 MDS_SRCS := \
 	lib/mds/config.c \
 	lib/mds/http.c \
+	lib/mds/http-parser.c \
 	lib/mds/mds-client.c \
 	lib/mds/models.c \
 	lib/mds/oslogin-api.c \

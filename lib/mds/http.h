@@ -77,6 +77,9 @@ int http_parser_feed(struct http_parser *p, const void *data, size_t size);
 /* The peer closed: 1 when that completes the answer (a body delimited by the
  * close), -ECONNRESET when nothing was received, -EPIPE when cut short. */
 int http_parser_finish(struct http_parser *p);
+/* N decimal digits, nothing else, no overflow: 0 or -EBADMSG (lengths,
+ * chunk sizes, the URL's port). */
+int http_parse_decimal(const char *s, size_t n, uint64_t *ret);
 /* Moves the complete answer out of the parser. */
 void http_parser_take(struct http_parser *p, struct http_response *ret);
 
