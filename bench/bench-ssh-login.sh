@@ -42,9 +42,7 @@ private_etc
 private_dir /home /var/lib/oslogin /var/lib/google
 capture_syslog /run/syslog.log
 chmod 0666 /dev/log # as a real one: the helper runs as _oslogin and sends its audit line
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mkdir -p /run/nsslib && cp "$MODULE" /run/nsslib/
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
+install_modules "$MODULE"
 
 # The fake serves basic.json with enable-oslogin on; alice_example_com may log in.
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["instance"]["attributes"]["enable-oslogin"]="TRUE"; print(json.dumps(d))' \

@@ -99,6 +99,27 @@ private_etc() {
 	mount --bind "$d" /etc
 }
 
+# install_modules FILE...: inside enter_namespace, makes each module appear
+# where the system loads it, as the packages install them (one overlay
+# layer): libnss_* in the multiarch library directory, pam_* in its
+# security/. Sets LIBDIR.
+install_modules() {
+	local layer f
+	LIBDIR=/usr/lib/$(gcc -print-multiarch)
+	layer=$(mktemp -d /run/module-layer.XXXXXX)
+	# The merged directory takes the top layer's mode: 0755 as the real one
+	# (mktemp's 0700 would shut out every unprivileged process).
+	chmod 0755 "$layer"
+	mkdir -p -m 0755 "$layer/security"
+	for f in "$@"; do
+		case "$(basename "$f")" in
+		pam_*) cp "$f" "$layer/security/" ;;
+		*) cp "$f" "$layer/" ;;
+		esac
+	done
+	mount -t overlay overlay -o "lowerdir=$layer:$LIBDIR" "$LIBDIR"
+}
+
 # private_dir DIR...: an empty private tmpfs over each DIR (created if absent).
 private_dir() {
 	local d

@@ -18,9 +18,7 @@ done
 enter_namespace "$@"
 private_etc
 private_dir /home /var/lib/oslogin /var/lib/google
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mkdir -p /run/nsslib && cp "$MODULE" /run/nsslib/
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
+install_modules "$MODULE"
 
 # fixture EXTRA_USER REMOVE_USER > FILE: basic.json with enable-oslogin on, optionally changed.
 fixture() {

@@ -30,12 +30,9 @@ chmod 0666 /dev/log # as on a host: the key helper runs as _oslogin
 # Installed as the packages install them: one overlay layer over the
 # multiarch libdir (the NSS module, and security/ merged for libpam) and
 # one over /usr/sbin (sshd insists on a root-owned path to the helper).
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mkdir -p /run/layer-lib/security /run/layer-sbin
-cp "$NSS_MODULE" /run/layer-lib/
-cp "$PAM_MODULE" /run/layer-lib/security/
+install_modules "$NSS_MODULE" "$PAM_MODULE"
+mkdir -p /run/layer-sbin
 install -m 0755 "$AKC" /run/layer-sbin/oslogin-authorized-keys
-mount -t overlay overlay -o "lowerdir=/run/layer-lib:$LIBDIR" "$LIBDIR"
 mount -t overlay overlay -o "lowerdir=/run/layer-sbin:/usr/sbin" /usr/sbin
 getent passwd _oslogin >/dev/null ||
 	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin _oslogin

@@ -24,9 +24,7 @@ SECS=${NSS_HAMMER_SECONDS:-15}
 enter_namespace "$@"
 private_etc
 private_dir /home /var/lib/oslogin /var/lib/google
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mkdir -p /run/nsslib && cp "$MODULE" /run/nsslib/
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
+install_modules "$MODULE"
 
 # gen.py fixture GEN [EXTRA_USER] [REMOVED_USER] > FILE: basic.json in OS
 # Login mode plus the hammer's users. GEN 0 and 1 differ: the t* users and

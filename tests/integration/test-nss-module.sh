@@ -24,10 +24,7 @@ check_eq "exports exactly the _nss_oslogin_* entry points" \
 check "soname is libnss_oslogin.so.2" bash -c "readelf -d '$MODULE' | grep -q 'SONAME.*libnss_oslogin.so.2'"
 
 # --- install where glibc looks, switch nsswitch to "files oslogin"
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mkdir -p /run/nsslib
-cp "$MODULE" /run/nsslib/
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
+install_modules "$MODULE"
 sed -i -E 's/^(passwd|group):.*/\1: files oslogin/' /etc/nsswitch.conf
 sed -i -E 's/^(shadow|gshadow):.*/\1: files/' /etc/nsswitch.conf
 

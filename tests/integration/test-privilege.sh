@@ -30,9 +30,7 @@ done
 enter_namespace "$@"
 private_etc
 private_dir /home /var/lib/oslogin /var/lib/google
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mkdir -p /run/nsslib && cp "$MODULE" /run/nsslib/
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
+install_modules "$MODULE"
 SYSLOG=/run/syslog.log
 capture_syslog $SYSLOG || not_ok "syslog capture"
 chmod 0666 /dev/log # as on a real host: unprivileged programs log too
