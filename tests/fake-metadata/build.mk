@@ -1,18 +1,22 @@
 # oslogin-fake-metadata: the test metadata server (libmicrohttpd + json-c).
 FAKE_SRCS := \
 	tests/fake-metadata/control.c \
+	tests/fake-metadata/daemon.c \
 	tests/fake-metadata/data.c \
 	tests/fake-metadata/main.c \
 	tests/fake-metadata/oslogin.c \
 	tests/fake-metadata/server.c \
 	tests/fake-metadata/tree.c
 FAKE_OBJS := $(FAKE_SRCS:%.c=$(B)/%.o)
+# Everything but main(): tests/fuzz/fuzz-fake-request links these too.
+FAKE_LIB_OBJS := $(filter-out %/main.o,$(FAKE_OBJS))
+FAKE_LIBS     = $(MHD_LIBS) $(JSONC_LIBS) -lpthread
 FAKE_BIN  := $(B)/tests/fake-metadata/oslogin-fake-metadata
 
 $(FAKE_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)
 
 $(FAKE_BIN): $(FAKE_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MHD_LIBS) $(JSONC_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(FAKE_LIBS)
 
 PROGRAMS += $(FAKE_BIN)
 

@@ -6,6 +6,7 @@
  * single lock keeps the code obvious and is still far above 10 000 req/s. */
 
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -92,3 +93,15 @@ void fake_request_completed(
 /* Resumes due waiters (all of them when `all`); returns the next deadline (0: none). Caller holds the lock.
  */
 uint64_t fake_wake_waiters(bool all);
+
+/* daemon.c: loads DATA_PATH (kept, for fake_reload()) and serves it on ADDR
+ * (port 0: an ephemeral one, see MHD_DAEMON_INFO_BIND_PORT) with THREADS
+ * workers, the waker thread beside them. Threads inherit the caller's
+ * signal mask. -EBADMSG: the fixture cannot be loaded (reported on
+ * stderr); any other error: cannot listen. fake.log may be set before. */
+int fake_start(
+        const char *data_path, const struct sockaddr_in *addr, unsigned threads, struct MHD_Daemon **ret);
+/* Resumes every waiting connection, stops the daemon, frees the data. */
+void fake_stop(struct MHD_Daemon *d);
+/* Reads fake.data_path again and serves it (SIGHUP). */
+int fake_reload(void);
