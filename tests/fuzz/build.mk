@@ -18,12 +18,17 @@ $(B)/tests/fuzz/%.o: ALL_CFLAGS += $(JSONC_CFLAGS) -Wno-missing-prototypes
 $(B)/tests/fuzz/fuzz-cache-reader $(B)/tests/fuzz/fuzz-nss-proto: $(B)/nss_oslogin/pack.o
 FUZZ_LINK_INPUTS = $(filter %.o,$^) $(filter %.a,$^)
 
+# fuzz-fake-request runs the fake metadata server in its own process: all
+# of the fake but its main(), and libmicrohttpd.
+$(B)/tests/fuzz/fuzz-fake-request: $(FAKE_LIB_OBJS)
+$(B)/tests/fuzz/fuzz-fake-request: FUZZ_EXTRA_LIBS = $(FAKE_LIBS)
+
 ifeq ($(FUZZ_ENGINE),libfuzzer)
 $(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(UNIT_TEST_LIBS) $(B)/libmds.a $(B)/libbasic.a
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $(FUZZ_LINK_INPUTS) $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $(FUZZ_LINK_INPUTS) $(ALL_LDFLAGS) $(FUZZ_EXTRA_LIBS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
 else
 $(B)/tests/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/regress-main.o $(UNIT_TEST_LIBS) $(B)/libmds.a $(B)/libbasic.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(FUZZ_LINK_INPUTS) $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $(FUZZ_LINK_INPUTS) $(ALL_LDFLAGS) $(FUZZ_EXTRA_LIBS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
 endif
 
 TEST_PROGRAMS += $(FUZZ_REGRESS) $(B)/tests/fuzz/gen-seeds
