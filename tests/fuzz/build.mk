@@ -42,16 +42,26 @@ fuzz-seeds: $(B)/tests/fuzz/gen-seeds
 	$(B)/tests/fuzz/gen-seeds tests/fuzz/corpus
 .PHONY: fuzz-seeds
 
+# Every fuzzer runs even when one fails; the output is kept in
+# build/fuzz/NAME.log (only the summary lines are shown) and the exit status
+# says whether any of them crashed, leaked or failed a check.
 fuzz:
 	$(MAKE) B=build/fuzz CC=clang SANITIZE=1 FUZZ_ENGINE=libfuzzer \
 		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" fuzzers
-	@set -e; for f in $(FUZZ_NAMES); do \
-		mkdir -p build/fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+	@failed=; for f in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
 		echo "== $$f ($(FUZZ_SECONDS)s)"; \
 		build/fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-			-artifact_prefix=build/fuzz/ build/fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>&1 | \
-			grep -E '^(#[0-9]+[[:space:]]+DONE|==[0-9]+==|SUMMARY|Done)' || true; \
-	done
+			-artifact_prefix=build/fuzz/ build/fuzz/corpus/$$f tests/fuzz/corpus/$$f \
+			>build/fuzz/$$f.log 2>&1; \
+		status=$$?; \
+		grep -aE '^(#[0-9]+[[:space:]]+DONE|==[0-9]+==|SUMMARY|Done)' build/fuzz/$$f.log; \
+		if [ $$status -ne 0 ]; then \
+			echo "== $$f FAILED (exit status $$status, see build/fuzz/$$f.log)"; \
+			failed="$$failed $$f"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== fuzzers that failed:$$failed"; exit 1; fi
 
 fuzzers: $(FUZZ_REGRESS)
 .PHONY: fuzzers
