@@ -23,6 +23,14 @@ static json_object *get(json_object *o, const char *key)
         return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* Lists a fixture sent with PUT /_fake/data may have of any type: json-c
+ * asserts (aborts) on array access to anything else. */
+static json_object *get_array(json_object *o, const char *key)
+{
+        json_object *v = get(o, key);
+        return json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
 static const char *get_str(json_object *o, const char *key)
 {
         json_object *v = get(o, key);
@@ -31,7 +39,7 @@ static const char *get_str(json_object *o, const char *key)
 
 static json_object *primary_account(json_object *user)
 {
-        json_object *accounts = get(user, "posixAccounts");
+        json_object *accounts = get_array(user, "posixAccounts");
         size_t n = accounts ? json_object_array_length(accounts) : 0;
         for (size_t i = 0; i < n; i++) {
                 json_object *a = json_object_array_get_idx(accounts, i);
@@ -142,10 +150,12 @@ static json_object *group_json(json_object *g)
 
 static bool group_has_member(json_object *g, const char *username)
 {
-        json_object *m = get(g, "members");
-        for (size_t i = 0; m && i < json_object_array_length(m); i++)
-                if (strcmp(json_object_get_string(json_object_array_get_idx(m, i)), username) == 0)
+        json_object *m = get_array(g, "members");
+        for (size_t i = 0; m && i < json_object_array_length(m); i++) {
+                const char *name = json_object_get_string(json_object_array_get_idx(m, i)); /* null: NULL */
+                if (name && strcmp(name, username) == 0)
                         return true;
+        }
         return false;
 }
 
@@ -178,7 +188,7 @@ static void group_members(struct MHD_Connection *c, json_object *g, struct fake_
 {
         bool bad;
         size_t size = page_size(c), offset = page_offset(c, &bad);
-        json_object *members = get(g, "members"), *o = json_object_new_object(), *list = json_object_new_array();
+        json_object *members = get_array(g, "members"), *o = json_object_new_object(), *list = json_object_new_array();
         size_t n = members ? json_object_array_length(members) : 0, i;
 
         for (i = offset; i < n && i < offset + size; i++)
@@ -235,7 +245,7 @@ static void two_factor(const char *path, const char *method, const char *upload,
                 return;
         }
         if (strcmp(path, "authenticate/sessions/start") == 0) {
-                json_object *types = get(tf, "challenges"), *list = json_object_new_array();
+                json_object *types = get_array(tf, "challenges"), *list = json_object_new_array();
                 for (size_t i = 0; types && i < json_object_array_length(types); i++) {
                         json_object *ch = json_object_new_object();
                         json_object_object_add(ch, "challengeId", json_object_new_int((int)i + 1));
