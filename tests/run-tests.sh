@@ -81,13 +81,14 @@ unit_suites() { # BUILD_DIR LABEL [WRAPPER...]
 }
 
 # Fuzz corpora replayed once through regress-main.c (no clang needed).
-fuzz_suites() { # BUILD_DIR LABEL
+fuzz_suites() { # BUILD_DIR LABEL [WRAPPER...]
 	local dir=$1 label=$2 t name
+	shift 2
 	for t in "$dir"/tests/fuzz/fuzz-*; do
 		[ -x "$t" ] && [[ "$t" != *.o ]] && [[ "$t" != *.d ]] || continue
 		name=$(basename "$t")
 		mkdir -p "$SRC/tests/fuzz/corpus/$name"
-		run_suite "$label/$name" 600 "$t" "$SRC/tests/fuzz/corpus/$name"
+		run_suite "$label/$name" 600 "$@" "$t" "$SRC/tests/fuzz/corpus/$name"
 	done
 }
 
@@ -100,6 +101,8 @@ if [ "$quick" -eq 0 ]; then
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite
 	fuzz_suites "$BUILD_PLAIN" fuzz-regress
 	fuzz_suites "$BUILD_ASAN" fuzz-regress-asan
+	fuzz_suites "$BUILD_PLAIN" fuzz-regress-valgrind valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite --show-leak-kinds=definite
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 
 	run_suite conformance/mds.py 120 tests/integration/conformance.sh
