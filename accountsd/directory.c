@@ -11,6 +11,7 @@
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
 #include "accountsd/worker.h"
+#include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
 #include "basic/log.h"
 #include "basic/strv.h"
@@ -644,6 +645,10 @@ int directory_new(struct manager *m, struct directory **ret)
         }
         sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_OFF);
         sd_event_source_set_enabled(d->rewrite_timer, SD_EVENT_OFF);
+        /* A daemon killed while writing the cache left its temp behind. */
+        r = atomic_file_remove_stale(m->runtime_dir_fd, CACHE_FILE_NAME);
+        if (r > 0)
+                log_info("Removed %d unfinished cache file(s) of an earlier run.", r);
         /* In OS Login mode the last cache serves until the first build replaces it, MDS down or not. */
         d->enabled = mode_current(m->mode) == HOST_MODE_OSLOGIN;
         if (d->enabled && asprintf(&path, "%s/%s", m->runtime_dir, CACHE_FILE_NAME) >= 0 &&

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -198,4 +199,25 @@ int read_file_bounded(int dir_fd, const char *name, size_t max, char **ret_data,
         if (ret_size)
                 *ret_size = size;
         return 0;
+}
+
+int atomic_file_remove_stale(int dir_fd, const char *name)
+{
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        size_t n = strlen(name);
+        int removed = 0;
+
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        rewinddir(d);
+        for (struct dirent *e; (e = readdir(d));)
+                if (strneq(e->d_name, ".#", 2) && strneq(e->d_name + 2, name, n) && e->d_name[2 + n] == '-' &&
+                    unlinkat(dir_fd, e->d_name, 0) == 0)
+                        removed++;
+        closedir(d);
+        return removed;
 }

@@ -39,6 +39,11 @@ int write_file_atomic(int dir_fd, const char *name, const void *data, size_t siz
  * in any component. FLAGS are added to O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC. */
 int open_dir_nofollow(int dir_fd, const char *path, int flags);
 
+/* Removes the temps (".#NAME-XXXXXX") a killed writer of NAME left in
+ * DIR_FD; only for a file that one process writes (a second writer's temp
+ * would go too). The number removed, or -errno. */
+int atomic_file_remove_stale(int dir_fd, const char *name);
+
 /* Reads NAME (no symlink followed) if it is a regular file of at most MAX
  * bytes; the result is NUL-terminated. -EFBIG when larger, -EBADFD when not
  * a regular file (a FIFO planted there does not block the caller). */

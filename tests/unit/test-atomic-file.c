@@ -70,6 +70,24 @@ static void test_abort_leaves_nothing(void **state)
         assert_int_equal(count_entries(), 1); /* only "f" from the previous test */
 }
 
+static void test_remove_stale(void **state)
+{
+        static const char *const names[] = {".#cache-1a2b3c", ".#cache-000000", ".#cachefile-1", ".#cacheX", "cache",
+                                            ".#other-1a2b3c"};
+        (void)state;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                assert_int_equal(write_file_atomic(dfd, names[i], "x", 1, 0600, (uid_t)-1, (gid_t)-1), 0);
+        /* Only ".#cache-*": not another file's temps, not "cache" itself. */
+        assert_int_equal(atomic_file_remove_stale(dfd, "cache"), 2);
+        assert_int_equal(faccessat(dfd, ".#cache-1a2b3c", F_OK, 0), -1);
+        assert_int_equal(faccessat(dfd, "cache", F_OK, 0), 0);
+        assert_int_equal(faccessat(dfd, ".#cachefile-1", F_OK, 0), 0);
+        assert_int_equal(faccessat(dfd, ".#other-1a2b3c", F_OK, 0), 0);
+        assert_int_equal(atomic_file_remove_stale(dfd, "cache"), 0);
+        for (size_t i = 2; i < sizeof(names) / sizeof(names[0]); i++)
+                assert_int_equal(unlinkat(dfd, names[i], 0), 0);
+}
+
 static void test_symlinks(void **state)
 {
         char *data = NULL;
@@ -177,6 +195,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_write_and_replace),
                 cmocka_unit_test(test_abort_leaves_nothing),
+                cmocka_unit_test(test_remove_stale),
                 cmocka_unit_test(test_symlinks),
                 cmocka_unit_test(test_owner_and_mode),
                 cmocka_unit_test(test_early_return_unlinks_temp),
