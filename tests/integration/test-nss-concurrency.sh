@@ -97,11 +97,12 @@ def expected():
                 out("absent", n, uid)
                 out("gabsent", n, uid)
                 out("initgroups", n, uid, uid)
-        if n in TOGGLE:
-            # A miss answered from the newer generation (group hamtoggle)
-            # joins an older cache (hammer without t*) until the next build:
-            # each group record is right, the list mixes two generations.
-            out("initgroups-subset", n, uid, ",".join(map(str, [uid, HAMMER_GID, TOGGLE_GID])))
+            if n in TOGGLE:
+                # A miss answered from the newer generation (group hamtoggle)
+                # joins an older cache (hammer without t*) until the next build:
+                # each group record is right, the list mixes two generations.
+                # (This sat outside the loop over users, so it never applied.)
+                out("initgroups-subset", n, uid, ",".join(map(str, [uid, HAMMER_GID, TOGGLE_GID])))
         for name, (gid, members) in groups(gen).items():
             out("group", name, gid, ",".join(members))
     out("gabsent", "hamtoggle", TOGGLE_GID)
