@@ -12,7 +12,9 @@ ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd MISS=$BUILD/bench/bench-directory-m
 FAKE=$BUILD/tests/fake-metadata/oslogin-fake-metadata
 T=$(mktemp -d /tmp/bench-directory.XXXXXX)
 pids=()
-trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+# Under set -e a failing command ends a trap: kill of a daemon that already
+# exited must not keep the others (and the temp dir) alive.
+trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 
 python3 - "$USERS" "$GROUPS_N" "$T" <<'PY'
 import json, sys
