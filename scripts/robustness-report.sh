@@ -33,7 +33,7 @@ echo "($(date -u +%Y-%m-%d)). Every row is a test that can fail; \"pass\" means 
 section "Fault matrix: metadata client" "integration_test-mds-client.log" "."
 section "Fault matrix: AuthorizedKeysCommand" "integration_test-akc.log" "fault|down|deadline|503|authorize failing|nothing printed"
 section "Fault matrix and outage: accountsd" "integration_test-accounts.log" "outage|SIGTERM|READY"
-section "Fault matrix: every consumer (fault x akc, nss, keys, dir)" "integration_test-fault-matrix.log" " x "
+section "Fault matrix: every consumer (fault x akc, nss, keys, dir, pam)" "integration_test-fault-matrix.log" " x "
 section "Crash safety (kill -9): accountsd in the accounts suite" "integration_test-accounts.log" "kill|consistent|pwck|torn"
 section "Crash safety (kill -9): /etc writer, 1 000-user reconciles, directory cache builds" "integration_test-*crash*.log" "."
 section "Hostile input and privilege" "integration_test-*.log" "symlink|invalid|root|daemon|system account|unprivileged|nobody|world-writable|proxy|GCE_METADATA_HOST|full disk|rolled back|refused"
@@ -41,7 +41,7 @@ section "Concurrency: NSS module under cache rebuilds and accountsd restarts" "i
 section "Privilege: sudo, su, hostile environment, unsafe config, hostile directory data" "integration_test-privilege.log" "."
 section "PAM module: decisions, faults, hostile environment, two-factor" "integration_test-pam.log" "."
 section "End to end: real sshd, ssh, sudo with accountsd, NSS, PAM and the key helper" "integration_test-e2e-sshd.log" "."
-section "Fuzz corpora replayed (plain and ASan)" "fuzz-regress*.log" "."
+section "Fuzz corpora replayed (plain, ASan, valgrind)" "fuzz-regress*.log" "."
 # One row per integration suite run again on the ASan+UBSan build.
 echo
 echo "## Integration suites under ASan+UBSan (daemons, helpers, fake server; a sanitizer report fails the suite)"
