@@ -99,6 +99,25 @@ private_etc() {
 	mount --bind "$d" /etc
 }
 
+# valgrind_check DESCRIPTION PROGRAM ARGS...: runs one of our programs under
+# valgrind; a memory error or a definite leak fails (its exit status is its
+# own business). The ASan pass runs the plain build's program instead
+# (valgrind cannot run an ASan binary).
+valgrind_check() {
+	local what=$1 prog=$2 out rc
+	shift 2
+	command -v valgrind >/dev/null || { skip "$what" "valgrind not installed"; return 0; }
+	prog=${prog/#$BUILD/$MODULES_BUILD}
+	out=$(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--show-leak-kinds=definite "$prog" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -ne 99 ] && ! grep -qE '^==[0-9]+==' <<<"$out"; then
+		ok "$what"
+	else
+		not_ok "$what" "$(grep -E '^==[0-9]+==' <<<"$out" | head -30)"
+	fi
+}
+
 # install_modules FILE...: inside enter_namespace, makes each module appear
 # where the system loads it, as the packages install them (one overlay
 # layer): libnss_* in the multiarch library directory, pam_* in its

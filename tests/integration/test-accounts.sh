@@ -228,4 +228,5 @@ check_eq "after the kills a full reconcile completes: 1 000 users" 1000 "$(grep 
 check "pwck -r clean after the kills" pwck -r -q
 check "files consistent at the end" python3 "$SRC/tests/integration/check-etc.py" /etc
 diag "final reconcile of 1 000 users: ${ms} ms"
+valgrind_check "valgrind: accountsd --once over the users above" "$ACCOUNTSD" --once
 done_testing

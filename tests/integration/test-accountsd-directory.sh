@@ -75,6 +75,8 @@ check_eq "self group (GID == UID)" "alice_example_com:*:2000001001:alice_example
 check_eq "id: primary, self and supplementary groups" \
 	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops)" \
 	"$(id alice_example_com)"
+valgrind_check "valgrind: osloginctl status (daemon running)" "$CTL" status
+valgrind_check "valgrind: osloginctl lookup user" "$CTL" lookup user bob_example_com
 check_eq "osloginctl lookup user" "bob_example_com:*:2000001002:2000001002::/home/bob_example_com:/bin/bash" \
 	"$("$CTL" lookup user bob_example_com)"
 check_eq "osloginctl lookup group by GID" "ops:*:2000100002:alice_example_com" "$("$CTL" lookup group 2000100002)"

@@ -117,6 +117,14 @@ check_eq "runs as nobody" "$ALICE_KEY" "$OUT"
 sleep 0.2
 check_eq "closed stdout: exit 0, no signal" "rc=0" "$(cat /run/pipe-rc)"
 
+# Under valgrind: granted, denied, unknown, and a failing server.
+OSLOGIN_CONFIG=$CONF valgrind_check "valgrind: granted call" "$AKC" alice_example_com "$ALICE_FP"
+OSLOGIN_CONFIG=$CONF valgrind_check "valgrind: denied call" "$AKC" carol_example_com
+OSLOGIN_CONFIG=$CONF valgrind_check "valgrind: unknown user" "$AKC" nobody_example_com
+fault '{"status":503}'
+OSLOGIN_CONFIG=$CONF valgrind_check "valgrind: server answering 503 until the deadline" "$AKC" alice_example_com
+clear_faults
+
 # The audit trail.
 sleep 0.2
 check "audit: granted decision with fingerprint" grep -q "user=alice_example_com email=alice@example.com decision=granted reason=\"login granted\" keys=\[$ALICE_FP\]" "$SYSLOG"

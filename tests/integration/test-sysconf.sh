@@ -135,5 +135,9 @@ check "switch to OS Login: sshd reloaded" wait_for 3 test -s /run/hup.log
 "$BUILD/accountsd/oslogin-accountsd" --once
 sleep 0.3
 check_fails "start in OS Login mode, configuration in place: sshd not reloaded" test -s /run/hup.log
+valgrind_check "valgrind: accountsd --once in OS Login mode" "$BUILD/accountsd/oslogin-accountsd" --once
+valgrind_check "valgrind: osloginctl status" "$CTL_BIN" status
+curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
+valgrind_check "valgrind: accountsd --once switching back to metadata keys" "$BUILD/accountsd/oslogin-accountsd" --once
 rm -f /run/sshd.pid
 done_testing
