@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "accountsd/control.h"
+#include "accountsd/directory-answers.h"
 #include "accountsd/directory-fetch.h"
 #include "accountsd/directory-records.h"
 #include "accountsd/directory.h"
@@ -15,16 +16,6 @@
 #include "basic/cache-writer.h"
 #include "basic/log.h"
 #include "basic/strv.h"
-
-/* An earlier answer (a found record, or a definite "not found"). */
-struct answer {
-        char *key;
-        uint8_t *msg;
-        size_t size;
-        struct nss_proto_request q;
-        bool found;
-        uint64_t answered_usec, expires_usec; /* CLOCK_MONOTONIC */
-};
 
 struct directory_waiter {
         struct inflight *inflight;
@@ -72,13 +63,10 @@ struct directory {
         struct file_job *file_job; /* at most one write at a time */
         bool build_wanted, rewrite_wanted;
 
-        struct answer *answers;
-        size_t n_answers;
+        struct answer_store answers;
         struct inflight *inflight;
         unsigned n_inflight;
-
-        unsigned breaker_failures;
-        uint64_t breaker_open_until; /* CLOCK_MONOTONIC; 0: closed */
+        struct breaker breaker;
 
         /* For `osloginctl status`. */
         uint64_t builds, builds_failed, rewrites, last_build_usec, last_build_realtime;
@@ -99,84 +87,6 @@ static uint64_t now_realtime_usec(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static char *request_key(const struct nss_proto_request *q)
-{
-        char *key;
-        int r = nss_proto_type_by_name(q->type) ? asprintf(&key, "%d:%s", (int)q->type, q->name)
-                                                : asprintf(&key, "%d#%u", (int)q->type, q->id);
-        return r < 0 ? NULL : key;
-}
-
-static void answer_done(struct answer *a)
-{
-        free(a->key);
-        free(a->msg);
-}
-
-static void answers_clear(struct directory *d)
-{
-        for (size_t i = 0; i < d->n_answers; i++)
-                answer_done(&d->answers[i]);
-        free(d->answers);
-        d->answers = NULL;
-        d->n_answers = 0;
-}
-
-static void answers_remove(struct directory *d, size_t i)
-{
-        answer_done(&d->answers[i]);
-        d->answers[i] = d->answers[--d->n_answers];
-}
-
-/* The answer store is a small array scanned linearly: it holds only misses
- * (bounded by DIRECTORY_ANSWERS_MAX); hits never get here. */
-static struct answer *answers_find(struct directory *d, const char *key)
-{
-        uint64_t now = now_usec();
-        for (size_t i = 0; i < d->n_answers; i++) {
-                if (d->answers[i].expires_usec <= now) {
-                        answers_remove(d, i--);
-                        continue;
-                }
-                if (streq(d->answers[i].key, key))
-                        return &d->answers[i];
-        }
-        return NULL;
-}
-
-static void answers_add(struct directory *d, const struct inflight *f)
-{
-        struct answer a = {.q = f->q, .found = f->result == NSS_PROTO_FOUND, .answered_usec = now_usec()};
-
-        /* Found records live until a full build that started later has them (or not);
-         * "not found" for negative_ttl. */
-        a.expires_usec = a.answered_usec + (a.found ? MAX(d->manager->config.refresh_interval_usec * 2, 60000000ull)
-                                                    : d->manager->config.negative_ttl_usec);
-        if (!a.found && d->manager->config.negative_ttl_usec == 0)
-                return;
-        if (d->n_answers >= DIRECTORY_ANSWERS_MAX) {
-                /* Full: drop the oldest one. */
-                size_t oldest = 0;
-                for (size_t i = 1; i < d->n_answers; i++)
-                        if (d->answers[i].answered_usec < d->answers[oldest].answered_usec)
-                                oldest = i;
-                answers_remove(d, oldest);
-        }
-        struct answer *grown = reallocarray(d->answers, d->n_answers + 1, sizeof(*grown));
-        if (!grown)
-                return;
-        d->answers = grown;
-        a.key = strdup(f->key);
-        a.msg = malloc(f->reply.size);
-        if (!a.key || !a.msg) {
-                answer_done(&a);
-                return;
-        }
-        memcpy(a.msg, f->reply.data, f->reply.size);
-        a.size = f->reply.size;
-        d->answers[d->n_answers++] = a;
-}
-
 static void reply_status(enum nss_proto_status status, directory_reply_t cb, void *userdata)
 {
         _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
@@ -186,44 +96,29 @@ static void reply_status(enum nss_proto_status status, directory_reply_t cb, voi
                 cb(userdata, b.data, b.size);
 }
 
-static bool breaker_blocks(struct directory *d)
-{
-        uint64_t now = now_usec();
-        if (d->breaker_open_until == 0)
-                return false;
-        if (now < d->breaker_open_until)
-                return true;
-        /* Half open: this one question is the probe; the rest wait for its verdict. */
-        d->breaker_open_until = now + DIRECTORY_BREAKER_PROBE_USEC;
-        return false;
-}
-
-static void breaker_record(struct directory *d, bool reached)
-{
-        if (reached) {
-                if (d->breaker_open_until)
-                        log_info("Metadata server answers directory questions again.");
-                d->breaker_failures = 0;
-                d->breaker_open_until = 0;
-                return;
-        }
-        if (++d->breaker_failures >= DIRECTORY_BREAKER_THRESHOLD) {
-                if (!d->breaker_open_until)
-                        log_warning("Metadata server unreachable; directory misses answer UNAVAIL for now.");
-                d->breaker_open_until = now_usec() + DIRECTORY_BREAKER_PROBE_USEC;
-        }
-}
-
 void directory_mds_unreachable(struct directory *d)
 {
-        d->breaker_failures = DIRECTORY_BREAKER_THRESHOLD - 1;
-        breaker_record(d, false);
+        d->breaker.failures = DIRECTORY_BREAKER_THRESHOLD - 1;
+        breaker_record(&d->breaker, false, now_usec());
 }
 
 void directory_mds_reachable(struct directory *d)
 {
-        if (d->breaker_open_until || d->breaker_failures)
-                breaker_record(d, true);
+        if (d->breaker.open_until || d->breaker.failures)
+                breaker_record(&d->breaker, true, now_usec());
+}
+
+/* Found records live until a full build that started later has them (or
+ * not); "not found" for negative_ttl (0: not kept). */
+static void remember_answer(struct directory *d, const struct inflight *f)
+{
+        const struct oslogin_config *c = &d->manager->config;
+        bool found = f->result == NSS_PROTO_FOUND;
+
+        if (!found && c->negative_ttl_usec == 0)
+                return;
+        answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size, now_usec(),
+                         found ? MAX(c->refresh_interval_usec * 2, 60000000ull) : c->negative_ttl_usec);
 }
 
 static void schedule_rewrite(struct directory *d);
@@ -293,9 +188,9 @@ static void inflight_done(struct job *j)
         }
         if (d) {
                 inflight_unlink(d, f);
-                breaker_record(d, f->result >= 0);
+                breaker_record(&d->breaker, f->result >= 0, now_usec());
                 if (f->result >= 0 && d->enabled) {
-                        answers_add(d, f);
+                        remember_answer(d, f);
                         if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
                                 schedule_rewrite(d);
                 } else if (f->result < 0) {
@@ -367,9 +262,9 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
                 cb(userdata, b.data, b.size);
                 return 1;
         }
-        if (!(key = request_key(q)))
+        if (!(key = answer_key(q)))
                 return -ENOMEM;
-        if ((a = answers_find(d, key))) {
+        if ((a = answer_store_find(&d->answers, key, now_usec()))) {
                 free(key);
                 d->answered_from_memory++;
                 cb(userdata, a->msg, a->size);
@@ -378,7 +273,7 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
         bool joining = false;
         for (struct inflight *f = d->inflight; f && !joining; f = f->next)
                 joining = streq(f->key, key);
-        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX || breaker_blocks(d))) {
+        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX || breaker_blocks(&d->breaker, now_usec()))) {
                 free(key);
                 d->unavail++;
                 reply_status(NSS_PROTO_UNAVAIL, cb, userdata);
@@ -454,16 +349,6 @@ static void reopen_map(struct directory *d)
         d->generation = MAX(d->generation, cache_map_header(map)->generation);
 }
 
-/* Found answers that a full build which started after them has seen are
- * dropped (the build knows better, including removals); the rest go into
- * the next rewrite. */
-static void forget_answers_before(struct directory *d, uint64_t usec)
-{
-        for (size_t i = 0; i < d->n_answers; i++)
-                if (d->answers[i].found && d->answers[i].answered_usec < usec)
-                        answers_remove(d, i--);
-}
-
 static void file_job_done(struct job *j)
 {
         struct file_job *f = (struct file_job *)j;
@@ -488,10 +373,14 @@ static void file_job_done(struct job *j)
                         d->last_build_usec = f->took_usec;
                         d->last_build_realtime = now_realtime_usec();
                         d->last_stats = f->stats;
-                        forget_answers_before(d, f->started_usec);
-                        for (size_t i = 0; i < d->n_answers; i++)
-                                if (d->answers[i].found && d->answers[i].q.type != NSS_PROTO_INITGROUPS)
+                        /* The build knows better than answers older than it; the rest
+                         * go into the next rewrite. */
+                        answer_store_forget_found_before(&d->answers, f->started_usec);
+                        for (size_t i = 0; i < d->answers.n; i++) {
+                                const struct answer *a = &d->answers.answers[i];
+                                if (a->found && a->q.type != NSS_PROTO_INITGROUPS)
                                         d->rewrite_wanted = true;
+                        }
                         log_info("Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped.",
                                  (unsigned long long)(f->took_usec / 1000), f->stats.n_users, f->stats.n_groups,
                                  f->stats.n_self_groups, f->stats.n_skipped);
@@ -509,11 +398,11 @@ static void file_job_done(struct job *j)
 
 static int copy_found_answers(struct directory *d, struct file_job *f)
 {
-        f->adds = calloc(d->n_answers + 1, sizeof(*f->adds));
+        f->adds = calloc(d->answers.n + 1, sizeof(*f->adds));
         if (!f->adds)
                 return -ENOMEM;
-        for (size_t i = 0; i < d->n_answers; i++) {
-                const struct answer *a = &d->answers[i];
+        for (size_t i = 0; i < d->answers.n; i++) {
+                const struct answer *a = &d->answers.answers[i];
                 if (!a->found || a->q.type == NSS_PROTO_INITGROUPS)
                         continue;
                 struct answer *c = &f->adds[f->n_adds];
@@ -549,7 +438,7 @@ static void start_file_job(struct directory *d)
                         return;
                 }
         }
-        /* A full build makes earlier answers moot (see forget_answers_before()). */
+        /* A full build makes earlier answers moot (answer_store_forget_found_before()). */
         d->rewrite_wanted = false;
         d->build_wanted = false;
         d->file_job = f;
@@ -612,7 +501,7 @@ void directory_set_enabled(struct directory *d, bool enabled)
                 d->built_once = false;
                 sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_OFF);
                 sd_event_source_set_enabled(d->rewrite_timer, SD_EVENT_OFF);
-                answers_clear(d);
+                answer_store_clear(&d->answers);
                 d->map = cache_map_unref(d->map);
                 /* No OS Login users without OS Login (a write in flight removes its file when it ends). */
                 if (unlinkat(d->manager->runtime_dir_fd, CACHE_FILE_NAME, 0) == 0)
@@ -669,7 +558,7 @@ void directory_free(struct directory *d)
                 d->file_job->directory = NULL;
         sd_event_source_disable_unref(d->refresh_timer);
         sd_event_source_disable_unref(d->rewrite_timer);
-        answers_clear(d);
+        answer_store_clear(&d->answers);
         cache_map_unref(d->map);
         free(d);
 }
@@ -696,6 +585,6 @@ void directory_status(const struct directory *d, FILE *f)
         fprintf(f, "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu unavailable)\n",
                 (unsigned long long)d->misses, (unsigned long long)d->answered_from_memory,
                 (unsigned long long)d->mds_lookups, (unsigned long long)d->unavail);
-        fprintf(f, "nss-answers-cached: %zu\n", d->n_answers);
-        fprintf(f, "breaker: %s\n", d->breaker_open_until ? "open" : "closed");
+        fprintf(f, "nss-answers-cached: %zu\n", d->answers.n);
+        fprintf(f, "breaker: %s\n", d->breaker.open_until ? "open" : "closed");
 }

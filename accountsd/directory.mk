@@ -1,5 +1,6 @@
 # The OS Login directory part of accountsd: cache builds and NSS misses.
 ACCOUNTSD_LIB_SRCS += \
 	accountsd/directory.c \
+	accountsd/directory-answers.c \
 	accountsd/directory-fetch.c \
 	accountsd/directory-records.c

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accountsd/directory-answers.h"
+#include "accountsd/directory.h"
+#include "basic/log.h"
+#include "basic/macro.h"
+
+char *answer_key(const struct nss_proto_request *q)
+{
+        char *key;
+        int r = nss_proto_type_by_name(q->type) ? asprintf(&key, "%d:%s", (int)q->type, q->name)
+                                                : asprintf(&key, "%d#%u", (int)q->type, q->id);
+        return r < 0 ? NULL : key;
+}
+
+void answer_done(struct answer *a)
+{
+        free(a->key);
+        free(a->msg);
+}
+
+void answer_store_clear(struct answer_store *s)
+{
+        for (size_t i = 0; i < s->n; i++)
+                answer_done(&s->answers[i]);
+        free(s->answers);
+        *s = (struct answer_store){};
+}
+
+static void answer_store_remove(struct answer_store *s, size_t i)
+{
+        answer_done(&s->answers[i]);
+        s->answers[i] = s->answers[--s->n];
+}
+
+struct answer *answer_store_find(struct answer_store *s, const char *key, uint64_t now)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                if (s->answers[i].expires_usec <= now) {
+                        answer_store_remove(s, i--);
+                        continue;
+                }
+                if (streq(s->answers[i].key, key))
+                        return &s->answers[i];
+        }
+        return NULL;
+}
+
+void answer_store_add(struct answer_store *s, const char *key, const struct nss_proto_request *q, bool found,
+        const void *msg, size_t size, uint64_t now, uint64_t ttl)
+{
+        struct answer a = {.q = *q, .found = found, .answered_usec = now, .expires_usec = now + ttl};
+
+        if (s->n >= DIRECTORY_ANSWERS_MAX) {
+                size_t oldest = 0;
+                for (size_t i = 1; i < s->n; i++)
+                        if (s->answers[i].answered_usec < s->answers[oldest].answered_usec)
+                                oldest = i;
+                answer_store_remove(s, oldest);
+        }
+        struct answer *grown = reallocarray(s->answers, s->n + 1, sizeof(*grown));
+        if (!grown)
+                return;
+        s->answers = grown;
+        a.key = strdup(key);
+        a.msg = malloc(size);
+        if (!a.key || !a.msg) {
+                answer_done(&a);
+                return;
+        }
+        memcpy(a.msg, msg, size);
+        a.size = size;
+        s->answers[s->n++] = a;
+}
+
+void answer_store_forget_found_before(struct answer_store *s, uint64_t usec)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->answers[i].found && s->answers[i].answered_usec < usec)
+                        answer_store_remove(s, i--);
+}
+
+bool breaker_blocks(struct breaker *b, uint64_t now)
+{
+        if (b->open_until == 0)
+                return false;
+        if (now < b->open_until)
+                return true;
+        b->open_until = now + DIRECTORY_BREAKER_PROBE_USEC;
+        return false;
+}
+
+void breaker_record(struct breaker *b, bool reached, uint64_t now)
+{
+        if (reached) {
+                if (b->open_until)
+                        log_info("Metadata server answers directory questions again.");
+                b->failures = 0;
+                b->open_until = 0;
+                return;
+        }
+        if (++b->failures >= DIRECTORY_BREAKER_THRESHOLD) {
+                if (!b->open_until)
+                        log_warning("Metadata server unreachable; directory misses answer UNAVAIL for now.");
+                b->open_until = now + DIRECTORY_BREAKER_PROBE_USEC;
+        }
+}
