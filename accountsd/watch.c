@@ -102,7 +102,18 @@ static void post(struct watch *w, enum watch_event_kind kind, int error, unsigne
                 e->response = *response;
                 *response = (struct mds_response){};
         }
-        worker_pool_post(w->manager->pool, &e->job);
+        /* Once watch_stop() returned, the pool may be freed while this
+         * detached thread is still in a request: post only while not
+         * stopping, under the lock watch_stop() takes. */
+        pthread_mutex_lock(&w->lock);
+        bool stopping = w->stopping;
+        if (!stopping)
+                worker_pool_post(w->manager->pool, &e->job);
+        pthread_mutex_unlock(&w->lock);
+        if (stopping) {
+                mds_response_done(&e->response);
+                free(e);
+        }
 }
 
 /* Sleeps USEC unless stopped or kicked; returns false when stopping. */

@@ -21,7 +21,8 @@
 
 int watch_start(struct manager *m, struct watch **ret);
 /* Asks the thread to exit at its next wake-up (a long-poll in flight is
- * abandoned: the thread is detached). */
+ * abandoned: the thread is detached). Once it returns the thread posts
+ * nothing more, so the worker pool may go. */
 void watch_stop(struct watch *w);
 /* A new client for later requests (SIGHUP). */
 int watch_reconfigure(struct watch *w, const struct oslogin_config *config);

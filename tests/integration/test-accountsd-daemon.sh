@@ -143,6 +143,32 @@ start_daemon
 check "READY=1 after the reboot" wait_for 10 grep -q READY=1 /run/notify.log
 check_eq "same users with the same UIDs" "$UIDS" "$(for u in dave zoe; do getent passwd $u | cut -d: -f3; done | xargs)"
 check "homes reused: dave still owns his" bash -c '[ "$(stat -c %U /home/dave)" = dave ]'
+
+# SIGTERM with a long-poll in flight and the server dying at the same
+# moment: the watch thread's failure must not be posted to the worker pool
+# that teardown freed (a use-after-free the ASan pass caught at exit). Ten
+# rounds, the server killed a few ms after the signal.
+wait_for 10 grep -q 'Reconciled' "$LOG"
+for round in $(seq 10); do
+	sleep 0.3 # the long-poll is in flight
+	kill -TERM $DPID
+	sleep "0.00$((RANDOM % 10))"
+	kill "$FAKE_PID"
+	wait "$FAKE_PID" 2>/dev/null
+	if wait_for 15 bash -c "! kill -0 $DPID 2>/dev/null"; then
+		wait $DPID
+		rc=$?
+	else
+		rc=hung
+		kill -9 $DPID
+	fi
+	[ "$rc" = 0 ] || break
+	start_fake "$FIXTURES/basic.json" "$FAKE_ADDR" >/dev/null || break
+	: >/run/notify.log
+	start_daemon
+	wait_for 10 grep -q READY=1 /run/notify.log
+done
+check_eq "SIGTERM while the server dies under a long-poll, 10 rounds: clean exit each time" 0 "$rc"
 kill -TERM $DPID
 wait $DPID
 grep -q 'ERROR: AddressSanitizer\|runtime error' $LOG && not_ok "sanitizer reports in the log" "$(grep -m3 -A3 'Sanitizer\|runtime error' $LOG)"
