@@ -15,6 +15,7 @@
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
 #include "basic/log.h"
+#include "basic/time-util.h"
 #include "basic/strv.h"
 
 struct directory_waiter {
@@ -78,13 +79,6 @@ struct directory {
 static uint64_t now_usec(void)
 {
         return now_monotonic_usec();
-}
-
-static uint64_t now_realtime_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void reply_status(enum nss_proto_status status, directory_reply_t cb, void *userdata)

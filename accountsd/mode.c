@@ -12,6 +12,7 @@
 #include "accountsd/sysconf.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/time-util.h"
 #include "basic/strv.h"
 #include "basic/sudoers.h"
 #include "mds/mds-client.h"
@@ -40,13 +41,6 @@ struct mode {
         int last_error;
         uint64_t last_realtime_usec;
 };
-
-static uint64_t now_realtime_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 const char *host_mode_to_string(enum host_mode mode)
 {

@@ -11,6 +11,7 @@
 #include "accountsd/watch.h"
 #include "accountsd/worker.h"
 #include "basic/log.h"
+#include "basic/time-util.h"
 
 struct watch {
         struct manager *manager;
@@ -37,13 +38,6 @@ struct watch_event {
         unsigned failures;
         struct mds_response response;
 };
-
-static uint64_t now_realtime_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 uint64_t watch_backoff_usec(unsigned failures, uint64_t random_value)
 {

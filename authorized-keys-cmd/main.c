@@ -13,9 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "basic/log.h"
+#include "basic/time-util.h"
 #include "basic/valid.h"
 #include "mds/config.h"
 #include "mds/mds-client.h"
@@ -37,13 +37,6 @@ static void audit(const struct decision *d)
 {
         log_info("user=%s email=%s decision=%s reason=\"%s\" keys=[%s]", d->user, d->email ?: "-",
                 d->verdict, d->reason, d->fingerprints);
-}
-
-static uint64_t now_realtime_usec(void)
-{
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
 /* Prints the usable keys (only the one matching WANT_FP, if given). */

@@ -11,6 +11,7 @@ BASIC_SRCS := \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \
 	lib/basic/sudoers.c \
+	lib/basic/time-util.c \
 	lib/basic/valid.c
 
 BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)

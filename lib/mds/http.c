@@ -19,13 +19,6 @@
 #include "basic/log.h"
 #include "mds/http.h"
 
-uint64_t now_monotonic_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ---- the connection ---- */
 
 struct http_connection {

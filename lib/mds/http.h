@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "basic/macro.h"
+#include "basic/time-util.h"
 
 /* Status line plus headers (and, separately, the trailers of a chunked body). */
 #define HTTP_MAX_HEADER_SIZE (64u * 1024u)
@@ -115,4 +116,3 @@ int http_exchange(struct http_connection *c, const struct http_request *req, con
 uint64_t http_connection_requests(const struct http_connection *c);
 void http_connection_close(struct http_connection *c);
 
-uint64_t now_monotonic_usec(void);

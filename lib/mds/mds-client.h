@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "basic/macro.h"
+#include "basic/time-util.h"
 #include "mds/config.h"
 
 struct mds_client;
@@ -68,4 +69,3 @@ void mds_response_done(struct mds_response *r);
 /* Appends "?KEY=VALUE" or "&KEY=VALUE" to *PATH with VALUE percent-encoded. */
 int mds_query_append(char **path, const char *key, const char *value);
 
-uint64_t now_monotonic_usec(void);
