@@ -18,6 +18,7 @@ DOCDIR        ?= $(PREFIX)/share/doc/oslogin
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR   ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+CATALOGDIR    ?= $(PREFIX)/lib/systemd/catalog
 SYSCONFDIR    ?= /etc
 RUNSTATEDIR   ?= /run
 LOCALSTATEDIR ?= /var
