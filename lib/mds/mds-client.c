@@ -133,9 +133,9 @@ static void pin_https(struct mds_client *c)
                          c->state_directory);
 }
 
-/* Looks at the credentials and the pin again (at creation, after a failure,
- * and before each call while on plain HTTP in auto: on a VM the credentials
- * appear a little after boot). */
+/* Looks at the credentials and the pin again: at creation, before each call
+ * and between the attempts of a failing one (on a VM the credentials appear
+ * a little after boot). */
 static void choose_channel(struct mds_client *c)
 {
         bool credentials = access(c->ca_file, R_OK) == 0 && access(c->client_pem, R_OK) == 0;
@@ -216,14 +216,15 @@ int mds_client_new(const struct oslogin_config *config, unsigned flags, struct m
         return 0;
 }
 
-const char *mds_client_base_url(const struct mds_client *c)
-{
-        return c->channel == CHANNEL_HTTPS ? HTTPS_BASE_URL : c->http_base;
-}
-
 bool mds_client_uses_https(const struct mds_client *c)
 {
-        return c->channel == CHANNEL_HTTPS;
+        /* In an outage (-ENOKEY, -EPERM) HTTPS is what is required. */
+        return c->channel != CHANNEL_HTTP;
+}
+
+const char *mds_client_base_url(const struct mds_client *c)
+{
+        return mds_client_uses_https(c) ? HTTPS_BASE_URL : c->http_base;
 }
 
 uint64_t mds_client_request_count(const struct mds_client *c)
@@ -311,7 +312,7 @@ static int attempt(struct mds_client *c, const char *path, const char *post, uin
         bool https = c->channel == CHANNEL_HTTPS;
         int r;
 
-        if (asprintf(&url, "%s%s", mds_client_base_url(c), path) < 0)
+        if (asprintf(&url, "%s%s", https ? HTTPS_BASE_URL : c->http_base, path) < 0)
                 return -ENOMEM;
         const struct mds_curl_request req = {
                 .url = url,
@@ -353,8 +354,8 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
         unsigned attempts = 0;
         int r;
 
-        if (c->channel != CHANNEL_HTTPS && c->transport != MDS_TRANSPORT_HTTP)
-                choose_channel(c);
+        /* Three access() calls: the credentials can come (after boot) or go. */
+        choose_channel(c);
         for (;;) {
                 uint64_t now = now_monotonic_usec();
                 if (c->channel == CHANNEL_NONE) {

@@ -16,8 +16,8 @@
  *   CREDENTIALS/root.crt only, CREDENTIALS/client.key (EC key and client
  *   certificate in one PEM) presented.
  * - auto: https when both credential files are readable, else http. The
- *   files are looked for again at creation, after a failed call and before
- *   each call made over plain HTTP.
+ *   files are looked for at creation, before each call and between the
+ *   attempts of a failing one.
  * The first complete HTTPS answer writes the pin STATE/mds-https-pinned;
  * with the pin, plain HTTP is never used again (auto and http alike).
  *
@@ -63,13 +63,15 @@ void mds_client_free(struct mds_client *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct mds_client *, mds_client_free);
 #define _cleanup_mds_client_ _cleanup_(mds_client_freep)
 
-/* The base URL in use, ending in "/". */
+/* The base URL in use (the HTTPS one when HTTPS is required but unusable),
+ * ending in "/". */
 const char *mds_client_base_url(const struct mds_client *c);
 /* Requests sent so far (each retry counts). */
 uint64_t mds_client_request_count(const struct mds_client *c);
 /* Connections opened so far (a request on a kept-alive one opens none). */
 uint64_t mds_client_connection_count(const struct mds_client *c);
-/* Whether requests go to the HTTPS endpoint now. */
+/* Whether requests go to the HTTPS endpoint now, or would if its
+ * credentials were there (the -ENOKEY and -EPERM outages). */
 bool mds_client_uses_https(const struct mds_client *c);
 /* Off: no TCP_QUICKACK re-armed per answer. Only to measure the delayed-ACK
  * stall it prevents (bench/bench-mds-stall, tests/unit/test-mds-client). */

@@ -211,6 +211,11 @@ static int set_fixed_options(struct mds_curl *h)
         SET(CURLOPT_SSL_VERIFYHOST, 2L);
         /* Only the CA the request names (root.crt), never the system store. */
         SET(CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075700
+        /* Read root.crt at each new connection, not a copy cached for a day:
+         * the credentials are rotated on the host. */
+        SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
         SET(CURLOPT_SSLCERTTYPE, "PEM");
         SET(CURLOPT_SSLKEYTYPE, "PEM");
         SET(CURLOPT_HEADERFUNCTION, header_callback);

@@ -355,6 +355,7 @@ static void test_transport_choice(void **state)
         {
                 _cleanup_mds_client_ struct mds_client *c = client_new(MDS_TRANSPORT_HTTPS, 1000000);
                 assert_int_equal(mds_get(c, "x", &r), -ENOKEY); /* no credentials */
+                assert_true(mds_client_uses_https(c));  /* … and HTTPS required */
         }
         touch("root.crt");
         touch("client.key");
