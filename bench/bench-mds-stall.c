@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bench-mds-stall NAME=BASE_URL...
+/* bench-mds-stall NAME=BASE_URL|NAME=@CONFIG...
+ *
+ * (@CONFIG: an oslogin.conf whose [metadata] section says how to reach the
+ * server, e.g. transport = https with its credentials.)
  *
  * The latency of one mds_get() for each server, three ways in the same run:
  * - on one kept-alive connection (what accountsd does);
@@ -20,11 +23,16 @@ static struct mds_client *client_new(const char *base)
 {
         struct oslogin_config config;
         struct mds_client *m;
-        if (config_defaults(&config) < 0)
-                abort();
-        free(config.url);
-        config.url = strdup(base);
-        config.transport = MDS_TRANSPORT_HTTP;
+        if (base[0] == '@') {
+                if (config_load(base + 1, CONFIG_LOAD_SKIP_OWNER_CHECK, &config) < 0)
+                        abort();
+        } else {
+                if (config_defaults(&config) < 0)
+                        abort();
+                free(config.url);
+                config.url = strdup(base);
+                config.transport = MDS_TRANSPORT_HTTP;
+        }
         if (mds_client_new(&config, MDS_CLIENT_IGNORE_ENVIRONMENT, &m) < 0)
                 abort();
         config_free(&config);
