@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -68,6 +69,9 @@ int parse_size(const char *s, uint64_t *ret)
 void config_free(struct oslogin_config *c)
 {
         free(c->url);
+        free(c->credentials_directory);
+        free(c->https_address);
+        free(c->state_directory);
         strv_free(c->groups);
         free(c->home_base);
         free(c->shell);
@@ -93,12 +97,15 @@ int config_defaults(struct oslogin_config *ret)
                 .akc_deadline_usec = 5000000,
         };
         c.url = strdup(OSLOGIN_DEFAULT_MDS_URL);
+        c.credentials_directory = strdup(OSLOGIN_DEFAULT_MTLS_DIR);
+        c.https_address = strdup(OSLOGIN_DEFAULT_HTTPS_ADDRESS);
+        c.state_directory = strdup(OSLOGIN_DEFAULT_STATE_DIR);
         c.groups = strv_split("adm,dip,docker,lxd,plugdev,video", ",");
         c.home_base = strdup("/home");
         c.shell = strdup("/bin/bash");
         c.sudo_rule = strdup("ALL=(ALL:ALL) NOPASSWD:ALL");
         c.akc_user = strdup("_oslogin");
-        if (!c.url || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
+        if (!c.url || !c.credentials_directory || !c.https_address || !c.state_directory || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
                 config_free(&c);
                 return -ENOMEM;
         }
@@ -140,12 +147,70 @@ static bool valid_sudo_rule(const char *rule)
         return true;
 }
 
+static int parse_transport(const char *value)
+{
+        if (streq(value, "auto"))
+                return MDS_TRANSPORT_AUTO;
+        if (streq(value, "http"))
+                return MDS_TRANSPORT_HTTP;
+        if (streq(value, "https"))
+                return MDS_TRANSPORT_HTTPS;
+        return -EINVAL;
+}
+
+static bool valid_absolute_path(const char *s)
+{
+        if (s[0] != '/' || strlen(s) > 1024)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x21 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+/* A numeric IPv4 "A.B.C.D:PORT" or "[V6]:PORT": the HTTPS endpoint is
+ * reached without any name lookup. */
+static bool valid_address_port(const char *s)
+{
+        const char *colon = strrchr(s, ':');
+        unsigned char buf[16];
+        char host[64];
+        uint32_t port;
+
+        if (!colon || (size_t)(colon - s) >= sizeof(host) || safe_atou32(colon + 1, &port) < 0 || port == 0 ||
+            port > 65535)
+                return false;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        if (host[0] == '[') {
+                size_t n = strlen(host);
+                if (n < 3 || host[n - 1] != ']')
+                        return false;
+                host[n - 1] = '\0';
+                return inet_pton(AF_INET6, host + 1, buf) == 1;
+        }
+        return inet_pton(AF_INET, host, buf) == 1;
+}
+
 static int set_value(struct oslogin_config *c, const char *section, const char *key, const char *value)
 {
 #define KEY(s, k) (streq(section, s) && streq(key, k))
         if (KEY("metadata", "url"))
                 /* Plain HTTP only: the metadata server is link-local (lib/mds/http.c). */
                 return strneq(value, "http://", 7) ? set_string(&c->url, value) : -EINVAL;
+        if (KEY("metadata", "transport")) {
+                int t = parse_transport(value);
+                if (t < 0)
+                        return t;
+                c->transport = (enum mds_transport)t;
+                return 0;
+        }
+        if (KEY("metadata", "credentials_directory"))
+                return valid_absolute_path(value) ? set_string(&c->credentials_directory, value) : -EINVAL;
+        if (KEY("metadata", "state_directory"))
+                return valid_absolute_path(value) ? set_string(&c->state_directory, value) : -EINVAL;
+        if (KEY("metadata", "https_address"))
+                return valid_address_port(value) ? set_string(&c->https_address, value) : -EINVAL;
         if (KEY("metadata", "connect_timeout"))
                 return parse_duration(value, &c->connect_timeout_usec);
         if (KEY("metadata", "timeout"))
