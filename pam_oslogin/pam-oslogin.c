@@ -255,6 +255,9 @@ static int auth_start(const struct call *c, int flags)
         if (r != 0)
                 return r;
         switch (reply.status) {
+        case BROKER_GRANTED: /* the server needs no challenge this time */
+                pam_syslog(c->pamh, LOG_INFO, "two-factor authentication of \"%s\": no challenge needed", c->user);
+                return PAM_SUCCESS;
         case BROKER_CHALLENGE:
                 r = pam_oslogin_two_factor(c->pamh, flags, &c->args, &q, &reply);
                 pam_syslog(c->pamh, r == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,

@@ -57,8 +57,9 @@
  * Which statuses answer which kind:
  *   KEYS, PRINCIPALS, ACCOUNT: GRANTED DENIED NOT_OURS UNKNOWN_USER
  *                              UNAVAILABLE REFUSED
- *   AUTH_START:    CHALLENGE NO_FACTOR DENIED NOT_OURS UNKNOWN_USER
- *                  UNAVAILABLE REFUSED
+ *   AUTH_START:    GRANTED CHALLENGE NO_FACTOR DENIED NOT_OURS
+ *                  UNKNOWN_USER UNAVAILABLE REFUSED
+ *                  (GRANTED: the server authenticated without a challenge)
  *   AUTH_CONTINUE: GRANTED CHALLENGE DENIED UNAVAILABLE REFUSED
  * (CHALLENGE after AUTH_CONTINUE: START_ALTERNATE was done, or the code
  * was wrong and another try is allowed; the message says which.)

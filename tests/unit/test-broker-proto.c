@@ -234,6 +234,7 @@ static void test_reply_round_trip(void **state)
         assert_int_equal(broker_reply_encode(BROKER_AUTH_START, &r, &b), 0);
         assert_false(broker_status_answers(BROKER_AUTH_CONTINUE, BROKER_NOT_OURS));
         assert_true(broker_status_answers(BROKER_ACCOUNT, BROKER_NOT_OURS));
+        assert_true(broker_status_answers(BROKER_AUTH_START, BROKER_GRANTED));
 }
 
 static void test_reply_refused_by_encoder(void **state)
