@@ -52,7 +52,9 @@ bool broker_status_answers(enum broker_kind kind, enum broker_status status)
                         1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
                 [BROKER_ACCOUNT] = 1u << BROKER_GRANTED | 1u << BROKER_DENIED | 1u << BROKER_NOT_OURS |
                         1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
-                [BROKER_AUTH_START] = 1u << BROKER_CHALLENGE | 1u << BROKER_NO_FACTOR | 1u << BROKER_DENIED |
+                /* GRANTED: the server may authenticate at start, without a challenge. */
+                [BROKER_AUTH_START] = 1u << BROKER_GRANTED | 1u << BROKER_CHALLENGE | 1u << BROKER_NO_FACTOR |
+                        1u << BROKER_DENIED |
                         1u << BROKER_NOT_OURS | 1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE |
                         1u << BROKER_REFUSED,
                 [BROKER_AUTH_CONTINUE] = 1u << BROKER_GRANTED | 1u << BROKER_CHALLENGE | 1u << BROKER_DENIED |
