@@ -215,7 +215,7 @@ print(json.dumps(d))' >/run/one-challenge.json
 	check "syslog: login granted to alice" grep -q 'pam_oslogin.*"alice_example_com" granted login (adminLogin: sudo)' "$SYSLOG"
 	check "syslog: carol's refusal says why" grep -q 'pam_oslogin.*"carol_example_com" refused by OS Login: .*login' "$SYSLOG"
 	check "daemon log: sudo granted and revoked for alice" sh -c \
-		"grep -q 'sudo granted.*alice_example_com' $ACCOUNTSD_LOG && grep -q 'sudo revoked.*alice_example_com' $ACCOUNTSD_LOG"
+		"grep -q 'Sudo granted to .alice_example_com.' $ACCOUNTSD_LOG && grep -q 'Sudo revoked for .alice_example_com.' $ACCOUNTSD_LOG"
 
 	# The daemon gone (killed: its socket file stays): refused at once.
 	stop_broker_daemon
