@@ -15,6 +15,18 @@ void helper_setup(const char *ident)
         log_open(ident, LOG_TARGET_SYSLOG, LOG_AUTHPRIV);
 }
 
+bool helper_valid_argument(const char *s, size_t max)
+{
+        size_t n = strlen(s);
+
+        if (n > max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                        return false;
+        return true;
+}
+
 static unsigned timeout_ms(void)
 {
         const char *s = secure_getenv(HELPER_TIMEOUT_ENV);

@@ -22,6 +22,9 @@
  * 5 s by default, then UNAVAILABLE): ours only bounds a hung daemon. */
 #define HELPER_TIMEOUT_MS_DEFAULT 7000u
 
+/* True for an argument the protocol can carry: at most MAX bytes, no
+ * control character (sshd's %f and %k never have one). */
+bool helper_valid_argument(const char *s, size_t max);
 /* Opens syslog as IDENT and ignores SIGPIPE; call first. */
 void helper_setup(const char *ident);
 /* Asks Q, prints the granted lines; the exit status. */

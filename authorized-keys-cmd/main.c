@@ -30,8 +30,9 @@ int main(int argc, char *argv[])
         }
         strcpy(q.user, argv[1]);
         if (argc == 3) {
-                if (strlen(argv[2]) > BROKER_MESSAGE_MAX) {
-                        log_notice("user=%s keys: fingerprint too long; no keys", q.user);
+                /* No key has such a fingerprint: the answer is "none". */
+                if (!helper_valid_argument(argv[2], BROKER_MESSAGE_MAX)) {
+                        log_notice("user=%s keys: invalid fingerprint; no keys", q.user);
                         return 0;
                 }
                 strcpy(q.fingerprint, argv[2]);

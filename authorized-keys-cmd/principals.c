@@ -22,8 +22,8 @@ int main(int argc, char *argv[])
                 log_notice("user=(invalid) principals: invalid or reserved user name; no principals");
                 return 0;
         }
-        if (argv[2][0] == '\0' || strlen(argv[2]) > BROKER_CERTIFICATE_MAX) {
-                log_notice("user=%s principals: empty or oversized certificate; no principals", argv[1]);
+        if (argv[2][0] == '\0' || !helper_valid_argument(argv[2], BROKER_CERTIFICATE_MAX)) {
+                log_notice("user=%s principals: empty, oversized or invalid certificate; no principals", argv[1]);
                 return 0;
         }
         strcpy(q.user, argv[1]);

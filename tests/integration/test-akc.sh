@@ -190,6 +190,10 @@ for name in 'a:b' '../etc' '-rf' '--help' 'root' "$(printf 'a\nb')" abcdefghijab
 	[ "$RC:$OUT" = "0:" ] || not_ok "invalid name '$name' printed something or failed ($RC)"
 done
 check_eq "invalid names and root: nothing printed, exit 0, nothing asked" 0 "$(wc -l <"$QLOG")"
+akc alice_example_com "$(printf 'SHA256:a\nb')"
+check_eq "a fingerprint with a newline: nothing, exit 0, nothing asked" "0::0" "$RC:$OUT:$(wc -l <"$QLOG")"
+akc alice_example_com "SHA256:$(head -c 1100 /dev/zero | tr '\0' A)"
+check_eq "an oversized fingerprint: nothing, exit 0, nothing asked" "0::0" "$RC:$OUT:$(wc -l <"$QLOG")"
 sleep 0.1
 check "invalid names logged without the name" grep -q 'user=(invalid) keys: invalid or reserved user name' "$SYSLOG"
 
