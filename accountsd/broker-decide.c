@@ -254,6 +254,7 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
                 return r;
         if (r == 0 && need_login(c, f, p->email, ret) == 0) {
                 ret->account_flags = update_sudo(c, f, q, p);
+                ret->uid = p->account.uid;
                 reply_set(ret, BROKER_GRANTED, "login granted%s",
                           ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
         }
