@@ -14,7 +14,14 @@
 fault() { curl -sf -X PUT --data "$1" "$CTL/faults" >/dev/null; }
 clear_faults() { curl -sf -X DELETE "$CTL/faults" >/dev/null; }
 reset_stats() { curl -sf -X DELETE "$CTL/stats" >/dev/null; }
-requests() { curl -sf "$CTL/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
+# requests: the metadata requests a decision makes (profile, authorize);
+# the daemon's own long-poll and directory builds are not counted.
+requests() {
+	curl -sf "$CTL/stats" | python3 -c '
+import json, sys
+paths = json.load(sys.stdin)["paths"]
+print(sum(n for p, n in paths.items() if p.rstrip("/").endswith(("/oslogin/users", "/oslogin/authorize"))))'
+}
 sudoers_dropin() { echo "/var/lib/oslogin/sudoers.d/${1//_/__}"; }
 grant() { curl -sf -X PUT --data "$3" "$CTL/users/$1/$2" >/dev/null; }
 attr() { curl -sf -X PUT --data "$2" "$CTL/attributes/instance/$1" >/dev/null; }

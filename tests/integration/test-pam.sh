@@ -156,6 +156,7 @@ if [ $daemon_up = 1 ]; then
 	check_eq "server gone: local users unaffected" "$SUCCESS" "$OUT"
 	start_fake /run/broker-fixture.json "$FAKE_ADDR" || not_ok "fake server restarts"
 	forget_answers
+	sleep 1 # the daemon's long-poll reconnects: not a decision's request
 
 	# The caller's environment (su, sudo) never moves the decision elsewhere:
 	# the module has no server, socket or configuration to take from it.
