@@ -108,6 +108,22 @@ login alice alice_example_com sudo -n true
 check_eq "alice (adminLogin) runs sudo -n true" "0" "$RC"
 login alice alice_example_com sudo -n id -u
 check_eq "… as root" "0" "$OUT"
+# One login's metadata requests (profile, authorize), the key helper's two
+# runs and the PAM account step together: at most two, admin or not.
+decision_requests() {
+	curl -sf "$CTL/stats" | python3 -c '
+import json, sys
+paths = json.load(sys.stdin)["paths"]
+print(sum(n for p, n in paths.items() if p.rstrip("/").endswith(("/oslogin/users", "/oslogin/authorize"))))'
+}
+share_window
+curl -sf -X DELETE "$CTL/stats" >/dev/null
+login bob bob_example_com id -un
+diag "bob's login: $(decision_requests) metadata requests (issue 13 target: at most 2)"
+share_window
+curl -sf -X DELETE "$CTL/stats" >/dev/null
+login alice alice_example_com true
+diag "alice's login (admin): $(decision_requests) metadata requests (issue 13 target: at most 2)"
 login bob bob_example_com id -un
 check_eq "bob (login, no adminLogin) logs in" "0:bob_example_com" "$RC:$OUT"
 login bob bob_example_com sudo -n true
