@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "accountsd/broker-peers.h"
+#include "accountsd/broker-server.h"
 #include "accountsd/control.h"
 #include "accountsd/directory.h"
 #include "accountsd/journal.h"
@@ -81,6 +83,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                     (r = watch_reconfigure(m->watch, &m->config)) < 0)
                         log_error_errno(r, "Cannot apply the new configuration: %m");
                 directory_reconfigure(m->directory);
+                nss_server_reconfigure(m->nss_server);
+                broker_server_reconfigure(m->broker);
                 sudo_recheck_reconfigure(m->sudo);
                 log_info("Configuration reloaded.");
         }
@@ -138,8 +142,13 @@ static int setup(struct manager *m)
             (r = sudo_recheck_new(m, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
         if (!m->once) {
-                if ((r = nss_server_new(m, &m->nss_server)) < 0 || (r = control_server_new(m, &m->control)) < 0)
+                /* The sockets systemd holds for us (oslogin-accountsd.socket), if any. */
+                if ((r = listen_fds_collect()) < 0)
                         return r;
+                if ((r = nss_server_new(m, &m->nss_server)) < 0 || (r = broker_server_new(m, &m->broker)) < 0 ||
+                    (r = control_server_new(m, &m->control)) < 0)
+                        return r;
+                listen_fds_close_unused();
                 r = sd_event_add_time_relative(m->event, &m->ready_timeout, CLOCK_MONOTONIC, READY_TIMEOUT_USEC,
                                                1000000, on_ready_timeout, m);
                 if (r < 0)
@@ -156,6 +165,7 @@ static void teardown(struct manager *m)
         worker_pool_stop(m->pool, 200000);
         control_server_free(m->control);
         nss_server_free(m->nss_server);
+        broker_server_free(m->broker);
         sudo_recheck_free(m->sudo);
         directory_free(m->directory);
         mode_free(m->mode);

@@ -95,6 +95,10 @@ int config_defaults(struct oslogin_config *ret)
                 .uid_max = 60000,
                 .sudo_recheck_interval_usec = 300000000ull,
                 .akc_deadline_usec = 5000000,
+                .answer_ttl_usec = 5000000,
+                .admin_ttl_usec = 300000000ull,
+                .max_connections = 256,
+                .per_uid_connections = 16,
         };
         c.url = strdup(OSLOGIN_DEFAULT_MDS_URL);
         c.credentials_directory = strdup(OSLOGIN_DEFAULT_MTLS_DIR);
@@ -134,6 +138,19 @@ static int set_string(char **field, const char *value)
 static int set_uint32(uint32_t *field, const char *value)
 {
         return safe_atou32(value, field);
+}
+
+/* A connection limit: 1..65536 (0 would shut every client out). */
+static int set_count(uint32_t *field, const char *value)
+{
+        uint32_t n;
+        int r = safe_atou32(value, &n);
+        if (r < 0)
+                return r;
+        if (n == 0 || n > 65536)
+                return -EINVAL;
+        *field = n;
+        return 0;
 }
 
 static bool valid_sudo_rule(const char *rule)
@@ -263,6 +280,14 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
                 return parse_duration(value, &c->akc_deadline_usec);
         if (KEY("authorized_keys", "user"))
                 return valid_user_name(value) ? set_string(&c->akc_user, value) : -EINVAL;
+        if (KEY("broker", "answer_ttl"))
+                return parse_duration(value, &c->answer_ttl_usec);
+        if (KEY("broker", "admin_ttl"))
+                return parse_duration(value, &c->admin_ttl_usec);
+        if (KEY("broker", "max_connections"))
+                return set_count(&c->max_connections, value);
+        if (KEY("broker", "per_uid_connections"))
+                return set_count(&c->per_uid_connections, value);
 #undef KEY
         return -ENOKEY;
 }

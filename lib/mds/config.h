@@ -51,6 +51,11 @@ struct oslogin_config {
         /* [authorized_keys] */
         uint64_t akc_deadline_usec;
         char *akc_user;
+        /* [broker] */
+        uint64_t answer_ttl_usec;       /* profile and login answers shared within one login */
+        uint64_t admin_ttl_usec;        /* adminLogin answers (the sudo grant) */
+        uint32_t max_connections;       /* per socket, all peers together */
+        uint32_t per_uid_connections;   /* per socket and peer UID (root: only the total) */
 };
 
 enum {

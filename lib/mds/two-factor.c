@@ -33,6 +33,30 @@ const char *two_factor_label(const char *type)
         return type;
 }
 
+/* Wipes json-c's own copies of SECRET (the string object, the printed
+ * buffer) before they are freed: a two-factor code must not linger in
+ * freed heap. */
+static void wipe_secret(json_object *secret, const char *printed)
+{
+        if (secret)
+                explicit_bzero((char *)json_object_get_string(secret), (size_t)json_object_get_string_len(secret));
+        if (printed)
+                explicit_bzero((char *)printed, strlen(printed));
+}
+
+static int to_string_wiped(json_object *o, json_object *secret, char **ret)
+{
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        char *copy = s ? strdup(s) : NULL;
+
+        wipe_secret(secret, s);
+        json_object_put(o);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
 static int to_string(json_object *o, char **ret)
 {
         const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -61,21 +85,33 @@ int two_factor_start_request(const char *email, char **ret_json)
         return to_string(o, ret_json);
 }
 
-int two_factor_continue_request(const char *email, int challenge_id, const char *credential, char **ret_json)
+static int continue_request(const char *email, int challenge_id, const char *action, const char *credential,
+                            char **ret_json)
 {
-        json_object *o = json_object_new_object();
+        json_object *o = json_object_new_object(), *secret = NULL;
 
         if (!o)
                 return -ENOMEM;
         json_object_object_add(o, "email", json_object_new_string(email));
         json_object_object_add(o, "challengeId", json_object_new_int(challenge_id));
-        json_object_object_add(o, "action", json_object_new_string("RESPOND"));
+        json_object_object_add(o, "action", json_object_new_string(action));
         if (credential) {
                 json_object *resp = json_object_new_object();
-                json_object_object_add(resp, "credential", json_object_new_string(credential));
+                secret = json_object_new_string(credential);
+                json_object_object_add(resp, "credential", secret);
                 json_object_object_add(o, "proposalResponse", resp);
         }
-        return to_string(o, ret_json);
+        return to_string_wiped(o, secret, ret_json);
+}
+
+int two_factor_continue_request(const char *email, int challenge_id, const char *credential, char **ret_json)
+{
+        return continue_request(email, challenge_id, "RESPOND", credential, ret_json);
+}
+
+int two_factor_alternate_request(const char *email, int challenge_id, char **ret_json)
+{
+        return continue_request(email, challenge_id, "START_ALTERNATE", NULL, ret_json);
 }
 
 static const char *string_member(json_object *o, const char *key)

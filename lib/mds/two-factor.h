@@ -36,9 +36,14 @@ int two_factor_start_request(const char *email, char **ret_json);
 int two_factor_start_parse(const char *json, size_t size, struct two_factor_session *ret);
 void two_factor_session_done(struct two_factor_session *s);
 
-/* CREDENTIAL NULL: no code (AUTHZEN, approved on the phone). */
+/* CREDENTIAL NULL: no code (AUTHZEN, approved on the phone). The JSON
+ * holds the code: the caller wipes it; json-c's copies are wiped here. */
 int two_factor_continue_request(
         const char *email, int challenge_id, const char *credential, char **ret_json);
+/* action START_ALTERNATE: trigger challenge CHALLENGE_ID (an SMS, a phone
+ * prompt) instead of answering the one proposed. The answer has the shape
+ * of a start answer (two_factor_start_parse). */
+int two_factor_alternate_request(const char *email, int challenge_id, char **ret_json);
 /* 1 authenticated, 0 anything else, -EBADMSG when not JSON. */
 int two_factor_continue_parse(const char *json, size_t size);
 
