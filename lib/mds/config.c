@@ -87,6 +87,9 @@ int config_defaults(struct oslogin_config *ret)
                 .nss_timeout_usec = 1000000,
                 .page_size = 1000,
                 .uid_floor = OSLOGIN_UID_FLOOR_DEFAULT,
+                .metadata_accounts = true,
+                .reuse_homedir = true,
+                .manage_host_config = true,
                 .uid_min = 1000,
                 .uid_max = 60000,
                 .sudo_recheck_interval_usec = 300000000ull,
@@ -127,6 +130,17 @@ static int set_string(char **field, const char *value)
 static int set_uint32(uint32_t *field, const char *value)
 {
         return safe_atou32(value, field);
+}
+
+static int set_bool(bool *field, bool *set, const char *value)
+{
+        int b = parse_config_boolean(value);
+        if (b < 0)
+                return b;
+        *field = b;
+        if (set)
+                *set = true;
+        return 0;
 }
 
 static bool valid_sudo_rule(const char *rule)
@@ -173,15 +187,17 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
                         }
                 strv_free(c->groups);
                 c->groups = list;
+                c->groups_set = true;
                 return 0;
         }
-        if (KEY("accounts", "deprovision_remove")) {
-                int b = parse_config_boolean(value);
-                if (b < 0)
-                        return b;
-                c->deprovision_remove = b;
-                return 0;
-        }
+        if (KEY("accounts", "deprovision_remove"))
+                return set_bool(&c->deprovision_remove, &c->deprovision_remove_set, value);
+        if (KEY("accounts", "reuse_homedir"))
+                return set_bool(&c->reuse_homedir, &c->reuse_homedir_set, value);
+        if (KEY("accounts", "metadata_accounts"))
+                return set_bool(&c->metadata_accounts, NULL, value);
+        if (KEY("host", "manage_host_config"))
+                return set_bool(&c->manage_host_config, NULL, value);
         if (KEY("accounts", "uid_min"))
                 return set_uint32(&c->uid_min, value);
         if (KEY("accounts", "uid_max"))

@@ -167,7 +167,7 @@ static int status_to_errno(long status)
 
 /* One attempt. 0 on a complete 200, 1 when worth retrying, else -errno. */
 static int attempt(struct mds_client *c, const char *target, const char *post, uint64_t deadline,
-                   struct http_response *ret)
+                   struct http_response *ret, int *ret_no_server)
 {
         const struct http_request req = {
                 .method = post ? "POST" : "GET",
@@ -186,6 +186,9 @@ static int attempt(struct mds_client *c, const char *target, const char *post, u
 
         if (r == -EFBIG || r == -ENOMEM)
                 return r;
+        /* Refused or no route: no server there at all. Kept for the caller,
+         * who may tell that apart from a slow or failing one. */
+        *ret_no_server = r == -ECONNREFUSED || r == -ENETUNREACH || r == -ENETDOWN ? r : 0;
         if (r < 0) {
                 log_debug("Metadata request %s failed: %s", target, strerror(-r));
                 return transient_error(r) ? 1 : -EHOSTUNREACH;
@@ -208,7 +211,7 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
         struct http_response answer = {};
         uint64_t start = now_monotonic_usec(), backoff = BACKOFF_FIRST_USEC;
         uint64_t deadline = c->deadline_usec ? c->deadline_usec : start + c->timeout_usec + extra_usec;
-        int status = 0;
+        int status = 0, no_server = 0;
         unsigned attempts = 0;
         int r;
 
@@ -221,19 +224,19 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
                         break;
                 }
                 http_response_done(&answer);
-                r = attempt(c, target, post, deadline, &answer);
+                r = attempt(c, target, post, deadline, &answer, &no_server);
                 status = answer.status;
                 if (r <= 0)
                         break;
                 if (c->max_attempts && ++attempts >= c->max_attempts) {
-                        r = -EHOSTUNREACH;
+                        r = no_server ?: -EHOSTUNREACH;
                         break;
                 }
                 /* Back off with jitter (50-150 %), never past the deadline. */
                 uint64_t sleep_usec = backoff / 2 + (uint64_t)rand_r(&c->seed) % (backoff + 1);
                 now = now_monotonic_usec();
                 if (now + sleep_usec >= deadline) {
-                        r = status >= 500 || status == 429 ? -EHOSTUNREACH : -ETIMEDOUT;
+                        r = no_server ?: status >= 500 || status == 429 ? -EHOSTUNREACH : -ETIMEDOUT;
                         break;
                 }
                 struct timespec ts = {.tv_sec = (time_t)(sleep_usec / 1000000u),
