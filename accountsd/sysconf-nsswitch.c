@@ -123,7 +123,7 @@ int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, ch
         /* The link's final target, every component resolved: under ROOT/etc,
          * a regular file that root owns and only root may write. */
         if (!realpath(link, target))
-                return -errno;
+                return errno == ENOENT || errno == ELOOP ? -EPERM : -errno;
         if (!strneq(target, etc, strlen(etc)) || lstat(target, &st) < 0 || !S_ISREG(st.st_mode) ||
             st.st_uid != 0 || (st.st_mode & 022))
                 return -EPERM;
@@ -172,8 +172,14 @@ int sysconf_plan_nsswitch(const struct sysconf_options *o, bool add, struct sysc
         int r;
 
         r = locate_for_plan(o, p, &dir, &name, &path);
-        if (r == -ENOENT && !add)
-                return 0; /* nothing of ours (or theirs) can be there */
+        if (r < 0 && !add && (r == -ENOENT || r == -EPERM)) {
+                /* Switching off must not stop at a file we would never have
+                 * edited: sshd and PAM still go back. */
+                if (r == -EPERM)
+                        log_warning("Leaving nsswitch.conf alone: %s.", p->failed_step);
+                p->failed_step[0] = '\0';
+                return 0;
+        }
         if (r < 0)
                 return r == -ENOENT ? sysconf_plan_fail(p, r, "nsswitch: /etc/nsswitch.conf is missing") : r;
         if ((r = read_file_bounded(dir, name, MAX_CONFIG_SIZE, &text, NULL)) < 0)
