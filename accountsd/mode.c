@@ -313,9 +313,10 @@ static void apply_and_report(struct mode *mo)
                 char status[256] = "first reconcile done";
                 if (mo->host_failed_step[0])
                         snprintf(status, sizeof(status), "host configuration cannot be applied (%s)%s",
-                                mo->host_failed_step, r < 0 ? "; first reconcile failed too" : "");
+                                mo->host_failed_step, mo->reconciles == 0 ? "; first reconcile failed too" : "");
                 else if (r < 0)
-                        snprintf(status, sizeof(status), "first reconcile failed (%s); retrying", strerror(-r));
+                        snprintf(status, sizeof(status), "first reconcile failed (%s); retrying",
+                                strerror(-mo->last_error));
                 manager_notify_ready(m, status);
         }
         /* --once: in OS Login mode the directory build reports the end. */
