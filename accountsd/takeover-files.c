@@ -81,7 +81,9 @@ static int empty_dir(const char *root, const char *dir, const char *what, unsign
                         r = q;
         }
         closedir(d);
-        if (r == 0 && rmdir(p) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+        /* The directory goes too where it can: under the unit's
+         * ReadWritePaths= it is a mount point (EBUSY) and stays, empty. */
+        if (r == 0 && rmdir(p) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
                 r = -errno;
         return r;
 }
@@ -233,13 +235,28 @@ static bool exists(const char *root, const char *path)
         return asprintf(&p, "%s%s", prefix(root), path) >= 0 && lstat(p, &st) == 0;
 }
 
+/* A directory with something in it (an empty one grants nothing). */
+static bool has_entries(const char *root, const char *path)
+{
+        _cleanup_free_ char *p = NULL;
+        bool any = false;
+        if (asprintf(&p, "%s%s", prefix(root), path) < 0)
+                return false;
+        DIR *d = opendir(p);
+        for (struct dirent *e; d && !any && (e = readdir(d));)
+                any = !streq(e->d_name, ".") && !streq(e->d_name, "..");
+        if (d)
+                closedir(d);
+        return any;
+}
+
 bool takeover_pending(const char *root, bool manage_host_config)
 {
         _cleanup_free_ char *etc = NULL;
         bool cache = false;
 
-        if (exists(root, "/etc/sudoers.d/google-oslogin") || exists(root, "/var/google-sudoers.d") ||
-            exists(root, "/var/google-users.d"))
+        if (exists(root, "/etc/sudoers.d/google-oslogin") || has_entries(root, "/var/google-sudoers.d") ||
+            has_entries(root, "/var/google-users.d"))
                 return true;
         if (asprintf(&etc, "%s/etc", prefix(root)) < 0)
                 return false;
