@@ -34,6 +34,7 @@ struct mode {
         struct metadata_document *doc; /* the last document that parsed */
         sd_event_source *retry_timer;  /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
         sd_event_source *expiry_timer; /* CLOCK_REALTIME: the earliest key expiry */
+        sd_event_source *takeover_timer; /* CLOCK_MONOTONIC: a look for the agent's rewrite */
         char **logged_rejections;      /* "user\nreason" of the last document, logged already */
         bool logged_unmanaged, logged_no_metadata_accounts, logged_agent_accounts;
         char host_failed_step[160];    /* the step of the last failed host configuration, "" */
@@ -339,6 +340,9 @@ void mode_handle_document(struct mode *mo, const char *json, size_t size)
         metadata_document_free(mo->doc);
         mo->doc = doc;
         apply_and_report(mo);
+        /* The guest agent rewrites its blocks on the same metadata change,
+         * maybe after this pass: look again a little later. */
+        arm_timer(mo->takeover_timer, now_monotonic_usec() + MODE_TAKEOVER_RECHECK_USEC);
 }
 
 bool mode_no_metadata_server(int error)
@@ -365,8 +369,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct mode *mo = userdata;
         (void)usec;
+        if (s == mo->takeover_timer &&
+            !takeover_pending(mo->manager->root, mo->manager->config.manage_host_config))
+                return 0;
         log_debug("%s timer: reconciling the last document again.",
-                s == mo->expiry_timer ? "Key expiry" : "Retry");
+                s == mo->takeover_timer ? "Guest environment"
+                : s == mo->expiry_timer ? "Key expiry"
+                                        : "Retry");
         if (mo->doc)
                 apply_and_report(mo);
         return 0;
@@ -396,12 +405,16 @@ int mode_new(struct manager *m, struct mode **ret)
         if (r >= 0)
                 r = sd_event_add_time(
                         m->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
+        if (r >= 0)
+                r = sd_event_add_time(
+                        m->event, &mo->takeover_timer, CLOCK_MONOTONIC, UINT64_MAX, 100000, on_timer, mo);
         if (r < 0) {
                 mode_free(mo);
                 return r;
         }
         sd_event_source_set_enabled(mo->retry_timer, SD_EVENT_OFF);
         sd_event_source_set_enabled(mo->expiry_timer, SD_EVENT_OFF);
+        sd_event_source_set_enabled(mo->takeover_timer, SD_EVENT_OFF);
         *ret = mo;
         return 0;
 }
@@ -412,6 +425,7 @@ void mode_free(struct mode *mo)
                 return;
         sd_event_source_disable_unref(mo->retry_timer);
         sd_event_source_disable_unref(mo->expiry_timer);
+        sd_event_source_disable_unref(mo->takeover_timer);
         metadata_document_free(mo->doc);
         strv_free(mo->logged_rejections);
         free(mo);

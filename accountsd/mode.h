@@ -24,6 +24,9 @@
 
 #define MODE_STATE_FILE "mode"
 #define MODE_RETRY_USEC (30ull * 1000000u)
+/* After a metadata change, when to look for the guest agent's rewrite of
+ * its blocks (it reacts to the same change). */
+#define MODE_TAKEOVER_RECHECK_USEC (5ull * 1000000u)
 
 enum host_mode { HOST_MODE_UNKNOWN, HOST_MODE_METADATA_KEYS, HOST_MODE_OSLOGIN };
 

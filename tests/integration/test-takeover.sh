@@ -78,6 +78,11 @@ check "accountsd --once on the agent's host" bash -c "'$ACCOUNTSD' --once >>$LOG
 check_eq "sshd -T: AuthorizedKeysCommand is ours" "/usr/sbin/oslogin-authorized-keys %u %f" "$(sshd_T authorizedkeyscommand)"
 check_eq "sshd -T: AuthorizedKeysCommandUser is ours" "_oslogin" "$(sshd_T authorizedkeyscommanduser)"
 check_eq "sshd -T: root refused" "no" "$(sshd_T permitrootlogin)"
+AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
+check "the key command sshd now runs gives alice her OS Login key" bash -c \
+	"OSLOGIN_CONFIG=/etc/oslogin/oslogin.conf '$AKC' alice_example_com | grep -qF '$(cut -d' ' -f2 "$FIXTURES/keys/alice.pub")'"
+check_fails "… and carol (login denied) none" bash -c \
+	"OSLOGIN_CONFIG=/etc/oslogin/oslogin.conf '$AKC' carol_example_com | grep -q ssh-"
 check_fails "sshd_config: nothing of the agent left" grep -qE 'google|Google OS Login' /etc/ssh/sshd_config
 check_eq "sshd_config: the administrator's file otherwise unchanged" "$(cat /run/sshd_config.clean)" "$(cat /etc/ssh/sshd_config)"
 check "nsswitch: passwd: ends in our oslogin" grep -qE '^passwd:.* oslogin$' /etc/nsswitch.conf
@@ -135,6 +140,20 @@ set_attr instance unrelated "y$RANDOM"
 sleep 1
 check_eq "logged once for the rewrite" $((n0 + 1)) "$(grep -c 'from /etc/ssh/sshd_config' $LOG)"
 check_eq "sshd -T: still ours" "/usr/sbin/oslogin-authorized-keys %u %f" "$(sshd_T authorizedkeyscommand)"
+# The agent reacts to the same metadata change, maybe after our pass: its
+# block goes a few seconds later without another change.
+set_attr instance unrelated "z$RANDOM"
+sleep 1.5
+{ printf '%s\n' "$B" "AuthorizedKeysCommand /usr/bin/google_authorized_keys" "AuthorizedKeysCommandUser root" "$E"; cat /run/sshd_config.ours; } >/etc/ssh/sshd_config
+t0=$(date +%s%N)
+if wait_for 10 bash -c '! grep -q google_authorized_keys /etc/ssh/sshd_config'; then
+	ok "a rewrite after our pass goes without another metadata change ($((($(date +%s%N) - t0) / 1000000)) ms)"
+else
+	not_ok "a rewrite after our pass stays until the next metadata change"
+fi
+wait_for 2 bash -c "[ \$(grep -c 'from /etc/ssh/sshd_config' $LOG) -gt $((n0 + 1)) ]" # logged after the rename
+sleep 0.5
+check_eq "… logged once more" $((n0 + 2)) "$(grep -c 'from /etc/ssh/sshd_config' $LOG)"
 
 # --- Switch off: a clean host, no file of the agent's grants anything.
 set_attr instance enable-oslogin FALSE
