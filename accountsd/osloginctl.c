@@ -14,6 +14,7 @@
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
 #include "accountsd/sysconf.h"
+#include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/nss-proto.h"
@@ -199,6 +200,10 @@ static int cmd_lookup(const struct options *o, const char *what, const char *key
 
 static int cmd_switch(const struct options *o, bool activate)
 {
+        /* By hand as from the metadata: the guest environment's grants and
+         * caches go too (its lines in sshd/PAM/nsswitch go in sysconf). */
+        (void)takeover_files(o->sysconf.root, true);
+        (void)takeover_agent_switch_off(o->sysconf.root);
         int r = activate ? sysconf_activate(&o->sysconf) : sysconf_deactivate(&o->sysconf);
         if (r < 0) {
                 log_error_errno(r, "%s failed, configuration left as it was: %m",

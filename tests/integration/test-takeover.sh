@@ -190,5 +190,14 @@ rm -f /var/lib/oslogin/guest-agent.restore
 check_eq "switch already off: file untouched" "[Daemons]
 accounts_daemon = False" "$(cat /etc/default/instance_configs.cfg)"
 check_fails "… and no restore record" test -e /var/lib/oslogin/guest-agent.restore
+# osloginctl activate by hand on the agent's host: the same takeover.
+agent_sshd
+printf '#includedir /var/google-sudoers.d\n' >/etc/sudoers.d/google-oslogin && chmod 0440 /etc/sudoers.d/google-oslogin
+mkdir -p -m 0750 /var/google-sudoers.d && printf 'olduser ALL=(ALL) NOPASSWD: ALL\n' >/var/google-sudoers.d/olduser
+check "osloginctl activate on the agent's host" "$CTL" --no-reload activate
+check_eq "… sshd -T: ours" "/usr/sbin/oslogin-authorized-keys %u %f" "$(sshd_T authorizedkeyscommand)"
+check_fails "… the agent's sudo include and grant gone" bash -c 'ls /etc/sudoers.d/google-oslogin /var/google-sudoers.d/olduser 2>/dev/null | grep -q .'
+check "osloginctl deactivate" "$CTL" --no-reload deactivate
+check "… sshd_config as before the agent" cmp /run/sshd_config.clean /etc/ssh/sshd_config
 valgrind_check "valgrind: accountsd --once on the agent's host" "$ACCOUNTSD" --once
 done_testing
