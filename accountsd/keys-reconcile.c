@@ -175,7 +175,7 @@ static int allocate_uid(const struct reconcile_options *o, struct etc_db *db, st
                 *ret = uid;
                 return 0;
         }
-        if (owner_of_home(o->root, home, &uid) == 0 && uid >= o->uid_min && uid <= o->uid_max &&
+        if (!o->ignore_home_owner && owner_of_home(o->root, home, &uid) == 0 && uid >= o->uid_min && uid <= o->uid_max &&
             !etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid) && !uid_map_taken(map, uid, name)) {
                 *ret = uid;
                 return 0;

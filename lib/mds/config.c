@@ -10,6 +10,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "basic/strv.h"
+#include "basic/sudoers.h"
 #include "basic/valid.h"
 #include "mds/config.h"
 
@@ -91,6 +92,9 @@ int config_defaults(struct oslogin_config *ret)
                 .nss_timeout_usec = 1000000,
                 .page_size = 1000,
                 .uid_floor = OSLOGIN_UID_FLOOR_DEFAULT,
+                .metadata_accounts = true,
+                .reuse_homedir = true,
+                .manage_host_config = true,
                 .uid_min = 1000,
                 .uid_max = 60000,
                 .sudo_recheck_interval_usec = 300000000ull,
@@ -153,15 +157,15 @@ static int set_count(uint32_t *field, const char *value)
         return 0;
 }
 
-static bool valid_sudo_rule(const char *rule)
+static int set_bool(bool *field, bool *set, const char *value)
 {
-        /* One line, printable: it is written after the user name in a sudoers file. */
-        if (isempty(rule) || strlen(rule) > 512)
-                return false;
-        for (const char *p = rule; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
-                        return false;
-        return true;
+        int b = parse_config_boolean(value);
+        if (b < 0)
+                return b;
+        *field = b;
+        if (set)
+                *set = true;
+        return 0;
 }
 
 static int parse_transport(const char *value)
@@ -255,15 +259,17 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
                         }
                 strv_free(c->groups);
                 c->groups = list;
+                c->groups_set = true;
                 return 0;
         }
-        if (KEY("accounts", "deprovision_remove")) {
-                int b = parse_config_boolean(value);
-                if (b < 0)
-                        return b;
-                c->deprovision_remove = b;
-                return 0;
-        }
+        if (KEY("accounts", "deprovision_remove"))
+                return set_bool(&c->deprovision_remove, &c->deprovision_remove_set, value);
+        if (KEY("accounts", "reuse_homedir"))
+                return set_bool(&c->reuse_homedir, &c->reuse_homedir_set, value);
+        if (KEY("accounts", "metadata_accounts"))
+                return set_bool(&c->metadata_accounts, NULL, value);
+        if (KEY("host", "manage_host_config"))
+                return set_bool(&c->manage_host_config, NULL, value);
         if (KEY("accounts", "uid_min"))
                 return set_uint32(&c->uid_min, value);
         if (KEY("accounts", "uid_max"))
@@ -273,7 +279,7 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
         if (KEY("accounts", "shell"))
                 return valid_shell(value) ? set_string(&c->shell, value) : -EINVAL;
         if (KEY("sudo", "rule"))
-                return valid_sudo_rule(value) ? set_string(&c->sudo_rule, value) : -EINVAL;
+                return sudoers_valid_rule(value) ? set_string(&c->sudo_rule, value) : -EINVAL;
         if (KEY("sudo", "recheck_interval"))
                 return parse_duration(value, &c->sudo_recheck_interval_usec);
         if (KEY("authorized_keys", "deadline"))

@@ -40,11 +40,18 @@ struct oslogin_config {
         uint32_t page_size;
         uint32_t uid_floor;
         /* [accounts] */
+        bool metadata_accounts;         /* false: ssh-keys in the metadata make no account */
         char **groups;                  /* NULL-terminated */
         bool deprovision_remove;
+        bool reuse_homedir;             /* a new user gets the UID owning its surviving home */
+        /* Which of these the file set: the others may come from the guest
+         * agent's instance_configs.cfg (accountsd/takeover.h). */
+        bool groups_set, deprovision_remove_set, reuse_homedir_set;
         uint32_t uid_min, uid_max;
         char *home_base;
         char *shell;
+        /* [host] */
+        bool manage_host_config;        /* false: sshd, nsswitch and PAM are the administrator's */
         /* [sudo] */
         char *sudo_rule;
         uint64_t sudo_recheck_interval_usec;

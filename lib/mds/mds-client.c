@@ -306,7 +306,7 @@ static int status_to_errno(long status)
 
 /* One attempt. 0 on a complete 200, 1 when worth retrying, else -errno. */
 static int attempt(struct mds_client *c, const char *path, const char *post, uint64_t deadline,
-                   struct mds_curl_answer *ret)
+                   struct mds_curl_answer *ret, int *ret_no_server)
 {
         _cleanup_free_ char *url = NULL;
         bool https = c->channel == CHANNEL_HTTPS;
@@ -328,6 +328,9 @@ static int attempt(struct mds_client *c, const char *path, const char *post, uin
         r = mds_curl_transfer(c->curl, &req, ret);
         if (r == -EFBIG || r == -ENOMEM || r == -EKEYREJECTED)
                 return r;
+        /* Refused or no route: no server there at all. Kept for the caller,
+         * who may tell that apart from a slow or failing one. */
+        *ret_no_server = r == -ECONNREFUSED || r == -ENETUNREACH ? r : 0;
         if (r < 0)
                 return transient_error(r) ? 1 : -EHOSTUNREACH;
         if (ret->status == 429 || ret->status >= 500)
@@ -351,6 +354,7 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
         uint64_t start = now_monotonic_usec(), backoff = BACKOFF_FIRST_USEC;
         uint64_t deadline = c->deadline_usec ? c->deadline_usec : start + c->timeout_usec + extra_usec;
         long status = 0;
+        int no_server = 0;
         unsigned attempts = 0;
         int r;
 
@@ -367,19 +371,19 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
                         break;
                 }
                 mds_curl_answer_done(&answer);
-                r = attempt(c, path, post, deadline, &answer);
+                r = attempt(c, path, post, deadline, &answer, &no_server);
                 status = answer.status;
                 if (r <= 0)
                         break;
                 if (c->max_attempts && ++attempts >= c->max_attempts) {
-                        r = -EHOSTUNREACH;
+                        r = no_server ?: -EHOSTUNREACH;
                         break;
                 }
                 /* Back off with jitter (50-150 %), never past the deadline. */
                 uint64_t sleep_usec = backoff / 2 + (uint64_t)rand_r(&c->seed) % (backoff + 1);
                 now = now_monotonic_usec();
                 if (now + sleep_usec >= deadline) {
-                        r = status >= 500 || status == 429 ? -EHOSTUNREACH : -ETIMEDOUT;
+                        r = no_server ?: status >= 500 || status == 429 ? -EHOSTUNREACH : -ETIMEDOUT;
                         break;
                 }
                 struct timespec ts = {.tv_sec = (time_t)(sleep_usec / 1000000u),

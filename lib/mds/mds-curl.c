@@ -346,8 +346,13 @@ static int errno_from_curl(const struct mds_curl *h, CURLcode code)
         case CURLE_HTTP2:
         case CURLE_BAD_CONTENT_ENCODING:
                 return -EBADMSG;
-        case CURLE_COULDNT_CONNECT:
-                return -ECONNREFUSED;
+        case CURLE_COULDNT_CONNECT: {
+                /* Refused and no route say "no server here" (not a cloud
+                 * VM): keep them apart from a slow or failing one. */
+                long os_errno = 0;
+                (void)curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &os_errno);
+                return os_errno == ENETUNREACH || os_errno == ENETDOWN ? -ENETUNREACH : -ECONNREFUSED;
+        }
         case CURLE_COULDNT_RESOLVE_HOST:
                 return -EHOSTUNREACH;
         case CURLE_PARTIAL_FILE:
