@@ -8,6 +8,7 @@ MDS_SRCS := \
 	lib/mds/mds-client.c \
 	lib/mds/models.c \
 	lib/mds/oslogin-api.c \
+	lib/mds/policies.c \
 	lib/mds/two-factor.c \
 	lib/mds/ssh-keys.c
 
