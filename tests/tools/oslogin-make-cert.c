@@ -48,6 +48,8 @@ static void die(const char *what)
 
 static void put(struct buf *b, const void *p, size_t n)
 {
+        if (n == 0)
+                return; /* empty strings come with p == NULL: memcpy must not see it */
         if (b->size + n > b->allocated) {
                 b->allocated = (b->size + n) * 2 + 64;
                 b->data = realloc(b->data, b->allocated);
