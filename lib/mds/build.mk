@@ -10,6 +10,7 @@ MDS_SRCS := \
 	lib/mds/oslogin-api.c \
 	lib/mds/policies.c \
 	lib/mds/two-factor.c \
+	lib/mds/ssh-cert.c \
 	lib/mds/ssh-keys.c
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)
