@@ -30,21 +30,24 @@ int sshd_policy_lines(const struct sshd_policy *p, char **ret)
         bool keys = !(p->certificates && !p->security_keys);
 
         if ((keys && (!plain_token(p->keys_command) || !plain_token(p->keys_command_user))) ||
-            (certs && (!plain_token(p->principals_command) || !plain_token(p->principals_user) ||
-                       !plain_token(p->trusted_ca_file))) ||
-            (p->users_group && !plain_token(p->users_group)))
+                (certs && (!plain_token(p->principals_command) || !plain_token(p->principals_user) ||
+                                  !plain_token(p->trusted_ca_file))) ||
+                (p->users_group && !plain_token(p->users_group)))
                 return -EINVAL;
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
         if (certs)
-                fprintf(f, "TrustedUserCAKeys %s\nAuthorizedPrincipalsCommand %s %%u %%k\nAuthorizedPrincipalsCommandUser %s\n",
+                fprintf(f,
+                        "TrustedUserCAKeys %s\nAuthorizedPrincipalsCommand %s %%u "
+                        "%%k\nAuthorizedPrincipalsCommandUser %s\n",
                         p->trusted_ca_file, p->principals_command, p->principals_user);
         if (keys)
-                fprintf(f, "AuthorizedKeysCommand %s %%u %%f\nAuthorizedKeysCommandUser %s\n", p->keys_command,
-                        p->keys_command_user);
+                fprintf(f, "AuthorizedKeysCommand %s %%u %%f\nAuthorizedKeysCommandUser %s\n",
+                        p->keys_command, p->keys_command_user);
         if (p->two_factor)
-                fprintf(f, "KbdInteractiveAuthentication yes\nAuthenticationMethods publickey,keyboard-interactive\n");
+                fprintf(f, "KbdInteractiveAuthentication yes\nAuthenticationMethods "
+                           "publickey,keyboard-interactive\n");
         /* Match blocks last: each runs to the end of the file. */
         if (p->users_group)
                 fprintf(f, "Match Group %s\n    AuthorizedKeysFile none\n", p->users_group);

@@ -16,10 +16,11 @@ struct sshd_policy {
         bool cert_authentication; /* our [sshd] cert_authentication, default true (the agent's [OSLogin]) */
         bool security_keys;       /* enable-oslogin-sk */
         bool two_factor;          /* enable-oslogin-2fa */
-        const char *keys_command, *keys_command_user;         /* AuthorizedKeysCommand (… %u %f) */
-        const char *principals_command, *principals_user;     /* AuthorizedPrincipalsCommand (… %u %k) */
-        const char *trusted_ca_file;                          /* TrustedUserCAKeys */
-        const char *users_group; /* every OS Login user's synthetic group: AuthorizedKeysFile none; NULL: none */
+        const char *keys_command, *keys_command_user;     /* AuthorizedKeysCommand (… %u %f) */
+        const char *principals_command, *principals_user; /* AuthorizedPrincipalsCommand (… %u %k) */
+        const char *trusted_ca_file;                      /* TrustedUserCAKeys */
+        const char *
+                users_group; /* every OS Login user's synthetic group: AuthorizedKeysFile none; NULL: none */
 };
 
 /* The lines, each ending in "\n": -ENOMEM, or -EINVAL when a path or name

@@ -29,14 +29,14 @@ int trusted_ca_update(int dir_fd, const char *name, const char *json, size_t siz
                 fprintf(f, "%s\n", l.keys[i]);
         if (fclose(f) != 0 || !text)
                 return -ENOMEM;
-        if (read_file_bounded(dir_fd, name, TRUSTED_CA_FILE_MAX, &old, &old_size) == 0 && old_size == text_size &&
-            memcmp(old, text, text_size) == 0) {
+        if (read_file_bounded(dir_fd, name, TRUSTED_CA_FILE_MAX, &old, &old_size) == 0 &&
+                old_size == text_size && memcmp(old, text, text_size) == 0) {
                 if (ret_changed)
                         *ret_changed = false;
                 return (int)l.n_keys;
         }
         r = write_file_atomic(dir_fd, name, text, text_size, 0644, geteuid() == 0 ? 0 : (uid_t)-1,
-                              geteuid() == 0 ? 0 : (gid_t)-1);
+                geteuid() == 0 ? 0 : (gid_t)-1);
         if (r < 0)
                 return r;
         if (ret_changed)

@@ -17,7 +17,8 @@ void oslogin_key_list_done(struct oslogin_key_list *l)
 
 bool ssh_key_type_is_security_key(const char *type)
 {
-        return type && (streq(type, "sk-ecdsa-sha2-nistp256@openssh.com") || streq(type, "sk-ssh-ed25519@openssh.com"));
+        return type && (streq(type, "sk-ecdsa-sha2-nistp256@openssh.com") ||
+                               streq(type, "sk-ssh-ed25519@openssh.com"));
 }
 
 static bool is_certificate_type(const char *type)
@@ -45,7 +46,8 @@ static int collect(json_object *array, size_t max, key_filter filter, struct osl
                 int r;
 
                 if (json_object_is_type(entry, json_type_object) &&
-                    json_object_object_get_ex(entry, "publicKey", &v) && json_object_is_type(v, json_type_string))
+                        json_object_object_get_ex(entry, "publicKey", &v) &&
+                        json_object_is_type(v, json_type_string))
                         key = json_object_get_string(v);
                 r = key ? ssh_public_key_check(key, &type) : -EBADMSG;
                 if (r == -ENOMEM)
@@ -82,8 +84,8 @@ static int optional_array(json_object *o, const char *key, json_object **ret)
         return 0;
 }
 
-static int parse_list(json_object *holder, const char *key, size_t max, key_filter filter,
-                      struct oslogin_key_list *ret)
+static int parse_list(
+        json_object *holder, const char *key, size_t max, key_filter filter, struct oslogin_key_list *ret)
 {
         struct oslogin_key_list l = {};
         json_object *array;
@@ -121,9 +123,10 @@ int oslogin_security_keys_parse(const char *json, size_t size, struct oslogin_ke
 
         if (r < 0)
                 return r;
-        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "loginProfiles", &profiles) ||
-            !json_object_is_type(profiles, json_type_array) || json_object_array_length(profiles) == 0)
+        if (!json_object_is_type(o, json_type_object) ||
+                !json_object_object_get_ex(o, "loginProfiles", &profiles) ||
+                !json_object_is_type(profiles, json_type_array) || json_object_array_length(profiles) == 0)
                 return -EBADMSG;
         return parse_list(json_object_array_get_idx(profiles, 0), "securityKeys", OSLOGIN_MAX_SECURITY_KEYS,
-                          ssh_key_type_is_security_key, ret);
+                ssh_key_type_is_security_key, ret);
 }

@@ -18,7 +18,7 @@
 #define OSLOGIN_MAX_SECURITY_KEYS 64
 
 struct oslogin_key_list {
-        char **keys;       /* NULL-terminated; never NULL after a successful parse */
+        char **keys; /* NULL-terminated; never NULL after a successful parse */
         size_t n_keys;
         size_t n_rejected; /* entries dropped: not an object, no publicKey, bad or wrong-typed key */
 };

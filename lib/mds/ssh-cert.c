@@ -69,14 +69,14 @@ static int key_fields(struct wire type)
                 const char *type;
                 unsigned n;
         } table[] = {
-                {"ssh-ed25519-cert-v01@openssh.com", 1},                   /* pk */
-                {"sk-ssh-ed25519-cert-v01@openssh.com", 2},                /* pk, application */
-                {"ecdsa-sha2-nistp256-cert-v01@openssh.com", 2},           /* curve, Q */
+                {"ssh-ed25519-cert-v01@openssh.com", 1},         /* pk */
+                {"sk-ssh-ed25519-cert-v01@openssh.com", 2},      /* pk, application */
+                {"ecdsa-sha2-nistp256-cert-v01@openssh.com", 2}, /* curve, Q */
                 {"ecdsa-sha2-nistp384-cert-v01@openssh.com", 2},
                 {"ecdsa-sha2-nistp521-cert-v01@openssh.com", 2},
-                {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", 3},        /* curve, Q, application */
-                {"ssh-rsa-cert-v01@openssh.com", 2},                       /* e, n */
-                {"ssh-dss-cert-v01@openssh.com", 4},                       /* p, q, g, y */
+                {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", 3}, /* curve, Q, application */
+                {"ssh-rsa-cert-v01@openssh.com", 2},                /* e, n */
+                {"ssh-dss-cert-v01@openssh.com", 4},                /* p, q, g, y */
         };
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (wire_eq(type, table[i].type))
@@ -89,8 +89,9 @@ static bool valid_fingerprint(struct wire fp)
         if (fp.left == 0 || fp.left > SSH_CERT_FINGERPRINT_MAX)
                 return false;
         for (size_t i = 0; i < fp.left; i++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+/=-", fp.p[i]) ||
-                    fp.p[i] == '\0')
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+/=-",
+                            fp.p[i]) ||
+                        fp.p[i] == '\0')
                         return false;
         return true;
 }
@@ -147,16 +148,16 @@ static int walk_certificate(struct wire w, struct wire *ret)
 
         if (get_string(&w, &type) < 0 || (n = key_fields(type)) < 0)
                 return -EBADMSG;
-        if (skip_strings(&w, 1) < 0 ||         /* nonce */
-            skip_strings(&w, (unsigned)n) < 0 || /* the key's own fields */
-            get_bytes(&w, 8, NULL) < 0 ||        /* serial */
-            get_u32(&w, &cert_type) < 0 || cert_type != SSH2_CERT_TYPE_USER ||
-            skip_strings(&w, 2) < 0 ||           /* key id, valid principals */
-            get_bytes(&w, 16, NULL) < 0 ||       /* valid after, valid before */
-            skip_strings(&w, 1) < 0 ||           /* critical options */
-            get_string(&w, &ext) < 0 ||
-            skip_strings(&w, 3) < 0 ||           /* reserved, signature key, signature */
-            w.left != 0)
+        if (skip_strings(&w, 1) < 0 ||               /* nonce */
+                skip_strings(&w, (unsigned)n) < 0 || /* the key's own fields */
+                get_bytes(&w, 8, NULL) < 0 ||        /* serial */
+                get_u32(&w, &cert_type) < 0 || cert_type != SSH2_CERT_TYPE_USER ||
+                skip_strings(&w, 2) < 0 ||     /* key id, valid principals */
+                get_bytes(&w, 16, NULL) < 0 || /* valid after, valid before */
+                skip_strings(&w, 1) < 0 ||     /* critical options */
+                get_string(&w, &ext) < 0 ||
+                skip_strings(&w, 3) < 0 || /* reserved, signature key, signature */
+                w.left != 0)
                 return -EBADMSG;
         *ret = ext;
         return 0;
@@ -176,7 +177,8 @@ static int decode(const char *s, size_t len, uint8_t **ret)
                         if (i < len - 2)
                                 return -EBADMSG;
                         pad++;
-                } else if (pad || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/", s[i]))
+                } else if (pad ||
+                           !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/", s[i]))
                         return -EBADMSG;
         }
         if (pad == 2 && s[len - 1] != '=')

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#define SSH_CERT_MAX 12288u          /* base64 characters, as BROKER_CERTIFICATE_MAX */
+#define SSH_CERT_MAX 12288u /* base64 characters, as BROKER_CERTIFICATE_MAX */
 #define SSH_CERT_FINGERPRINT_MAX 256u
 
 /* CERT: the base64 blob, or a whole "TYPE BASE64 [COMMENT]" line. The

@@ -96,7 +96,8 @@ static json_object *challenges_json(json_object *tf, json_object *req, const str
 static struct session *find_session(const char *id, size_t len)
 {
         for (size_t i = 0; i < MAX_SESSIONS; i++)
-                if (sessions[i].id[0] && strlen(sessions[i].id) == len && strncmp(sessions[i].id, id, len) == 0)
+                if (sessions[i].id[0] && strlen(sessions[i].id) == len &&
+                        strncmp(sessions[i].id, id, len) == 0)
                         return &sessions[i];
         return NULL;
 }
@@ -131,8 +132,8 @@ static void failed(json_object *tf, const char *reason, struct fake_reply *ret)
 
 /* sessions/ID/continue: {"email", "challengeId", "action": "RESPOND"|"START_ALTERNATE",
  * "proposalResponse": {"credential"}} */
-static void continue_session(const char *id, size_t id_len, json_object *req, const char *email, json_object *tf,
-                             struct fake_reply *ret)
+static void continue_session(const char *id, size_t id_len, json_object *req, const char *email,
+        json_object *tf, struct fake_reply *ret)
 {
         struct session *s = find_session(id, id_len);
         json_object *l = challenge_list(tf), *cid = get(req, "challengeId");
@@ -178,8 +179,8 @@ static void continue_session(const char *id, size_t id_len, json_object *req, co
 }
 
 /* PATH is below oslogin/: authenticate/sessions/start or authenticate/sessions/ID/continue. */
-void fake_serve_two_factor(const char *path, const char *method, const char *upload, size_t upload_size,
-                           struct fake_reply *ret)
+void fake_serve_two_factor(
+        const char *path, const char *method, const char *upload, size_t upload_size, struct fake_reply *ret)
 {
         const char *rest = path + strlen("authenticate/sessions/"), *slash;
         json_object *req = upload_size ? json_tokener_parse(upload) : NULL;

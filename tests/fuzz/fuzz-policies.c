@@ -51,9 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (two_factor_start_parse(json, size, &s) == 0) {
                 for (size_t i = 0; i < s.n_challenges; i++) {
                         char *body = NULL;
-                        enum two_factor_action a = two_factor_needs_start(&s.challenges[i]) ? TWO_FACTOR_START_ALTERNATE
-                                                                                            : TWO_FACTOR_RESPOND;
-                        if (two_factor_continue_request_action("a@example.com", s.challenges[i].id, a, NULL, &body) < 0)
+                        enum two_factor_action a = two_factor_needs_start(&s.challenges[i])
+                                                           ? TWO_FACTOR_START_ALTERNATE
+                                                           : TWO_FACTOR_RESPOND;
+                        if (two_factor_continue_request_action(
+                                    "a@example.com", s.challenges[i].id, a, NULL, &body) < 0)
                                 abort();
                         free(body);
                 }

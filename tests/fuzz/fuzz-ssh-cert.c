@@ -21,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ssh_cert_fingerprint(s, &fp) == 0) {
                 size_t n = strlen(fp);
                 if (n == 0 || n > SSH_CERT_FINGERPRINT_MAX ||
-                    strspn(fp, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+/=-") != n)
+                        strspn(fp,
+                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+/=-") !=
+                                n)
                         abort();
                 free(fp);
         }

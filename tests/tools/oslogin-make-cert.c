@@ -168,7 +168,9 @@ static void load_user_key(const char *path, struct buf *blob, char **ret_type)
         if (n < 0 || len % 4 != 0)
                 die("the user's public key is not valid base64");
         blob->size = (size_t)n - pad;
-        uint32_t tl = blob->size >= 4 ? (uint32_t)blob->data[0] << 24 | blob->data[1] << 16 | blob->data[2] << 8 | blob->data[3] : 0;
+        uint32_t tl = blob->size >= 4 ? (uint32_t)blob->data[0] << 24 | blob->data[1] << 16 |
+                                                blob->data[2] << 8 | blob->data[3]
+                                      : 0;
         if (tl != strlen(type) || blob->size < 4 + tl || memcmp(blob->data + 4, type, tl) != 0)
                 die("the key blob does not hold the key type");
         *ret_type = strdup(type);
@@ -204,7 +206,8 @@ static void put_extensions(struct buf *cert, const struct options *o)
         if (o->fingerprint) {
                 if (o->fingerprint_as_data) {
                         ext[n].name = "fingerprint@google.com";
-                        put_cstring(&ext[n].data, o->fingerprint); /* the value as a string, as OpenSSH nests it */
+                        put_cstring(&ext[n].data,
+                                o->fingerprint); /* the value as a string, as OpenSSH nests it */
                 } else {
                         if (asprintf(&fp_name, "fingerprint@google.com=%s", o->fingerprint) < 0)
                                 die("out of memory");
@@ -237,7 +240,8 @@ static int sign(const char *ca_path, const char *key_path, const struct options 
         load_user_key(key_path, &user, &type);
         /* sk-ssh-ed25519@openssh.com → sk-ssh-ed25519-cert-v01@openssh.com */
         const char *at = strchr(type, '@');
-        if (asprintf(&cert_type, "%.*s-cert-v01@openssh.com", at ? (int)(at - type) : (int)strlen(type), type) < 0)
+        if (asprintf(&cert_type, "%.*s-cert-v01@openssh.com", at ? (int)(at - type) : (int)strlen(type),
+                    type) < 0)
                 die("out of memory");
         if (strstr(type, "-cert-v01@"))
                 die("the user's key is already a certificate");
@@ -265,7 +269,7 @@ static int sign(const char *ca_path, const char *key_path, const struct options 
 
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         if (!md || EVP_DigestSignInit(md, NULL, NULL, NULL, ca) != 1 ||
-            EVP_DigestSign(md, signature, &siglen, cert.data, cert.size) != 1 || siglen != 64)
+                EVP_DigestSign(md, signature, &siglen, cert.data, cert.size) != 1 || siglen != 64)
                 die("cannot sign");
         put_cstring(&sig, "ssh-ed25519");
         put_string(&sig, signature, siglen);
@@ -308,9 +312,10 @@ int main(int argc, char **argv)
                 return 0;
         }
         if (argc < 4 || strcmp(argv[1], "sign") != 0) {
-                fprintf(stderr, "usage: oslogin-make-cert genca CA.pem | capub CA.pem |\n"
-                                "       sign CA.pem USER.pub [-n PRINCIPAL]... [-f FP] [-F name|data] [-V FROM:TO]\n"
-                                "            [-I KEYID] [-s SERIAL] [-P]\n");
+                fprintf(stderr,
+                        "usage: oslogin-make-cert genca CA.pem | capub CA.pem |\n"
+                        "       sign CA.pem USER.pub [-n PRINCIPAL]... [-f FP] [-F name|data] [-V FROM:TO]\n"
+                        "            [-I KEYID] [-s SERIAL] [-P]\n");
                 return 2;
         }
         optind = 4;

@@ -5,9 +5,17 @@
 
 /* Real keys (tests/fixtures/keys): the test CA, heidi's two security keys, a plain key. */
 #define CA "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6Jq oslogin-test-ca"
-#define SK_ED "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+UvAXthAntpxdAAAABHNzaDo= heidi@yubikey"
-#define SK_EC "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBMyAhm3+FC+d8cgF1ETRSesXMi/E2AjRl0WDrelP3ckusoPC7CeBpY3gMfzAwzg+jrczKDiw50O+ncLlNEABdfsAAAAEc3NoOg== heidi@yubikey-2"
-#define PLAIN "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+UvAXthAntpxd heidi@policies"
+#define SK_ED                                                                                               \
+        "sk-ssh-ed25519@openssh.com "                                                                       \
+        "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+"                      \
+        "UvAXthAntpxdAAAABHNzaDo= heidi@yubikey"
+#define SK_EC                                                                                               \
+        "sk-ecdsa-sha2-nistp256@openssh.com "                                                               \
+        "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTYAAABBBMyAhm3+FC+"               \
+        "d8cgF1ETRSesXMi/E2AjRl0WDrelP3ckusoPC7CeBpY3gMfzAwzg+jrczKDiw50O+ncLlNEABdfsAAAAEc3NoOg== "        \
+        "heidi@yubikey-2"
+#define PLAIN                                                                                               \
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+UvAXthAntpxd heidi@policies"
 
 static int certs(const char *json, struct oslogin_key_list *l)
 {
@@ -24,7 +32,9 @@ static void test_certificates(void **state)
         struct oslogin_key_list l = {};
         (void)state;
         assert_int_equal(certs("{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"},"
-                               "{\"publicKey\":\"" PLAIN "\"}]}", &l), 0);
+                               "{\"publicKey\":\"" PLAIN "\"}]}",
+                                 &l),
+                0);
         assert_int_equal(l.n_keys, 2);
         assert_string_equal(l.keys[0], CA);
         assert_string_equal(l.keys[1], PLAIN);
@@ -53,12 +63,16 @@ static void test_certificates_hostile(void **state)
         assert_int_equal(certs("{\"trustedCertificateAuthorities\":["
                                "1, \"" CA "\", {}, {\"publicKey\":7},"
                                "{\"publicKey\":\"ssh-ed25519 AAAA!!!!\"},"
-                               "{\"publicKey\":\"ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6Jq\"},"
+                               "{\"publicKey\":\"ssh-rsa "
+                               "AAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6Jq\"},"
                                "{\"publicKey\":\"" CA "\\nssh-ed25519 AAAA\"},"
                                "{\"publicKey\":\"from=\\\"*\\\" " CA "\"},"
-                               "{\"publicKey\":\"ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t\"},"
+                               "{\"publicKey\":\"ssh-ed25519-cert-v01@openssh.com "
+                               "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t\"},"
                                "{\"publicKey\":\"" CA "\"},"
-                               "{\"publicKey\":\"" CA "\"}]}", &l), 0);
+                               "{\"publicKey\":\"" CA "\"}]}",
+                                 &l),
+                0);
         assert_int_equal(l.n_keys, 1);
         assert_string_equal(l.keys[0], CA);
         assert_int_equal(l.n_rejected, 10);
@@ -79,7 +93,9 @@ static void test_security_keys(void **state)
                              "\"sshPublicKeys\":{\"fp\":{\"key\":\"" PLAIN "\"}},"
                              "\"securityKeys\":[{\"publicKey\":\"" SK_ED "\",\"deviceNickname\":\"yk\"},"
                              "{\"publicKey\":\"" SK_EC "\",\"privateKey\":\"handle\"},"
-                             "{\"publicKey\":\"" PLAIN "\"}]}]}", &l), 0);
+                             "{\"publicKey\":\"" PLAIN "\"}]}]}",
+                                 &l),
+                0);
         assert_int_equal(l.n_keys, 2);
         assert_string_equal(l.keys[0], SK_ED);
         assert_string_equal(l.keys[1], SK_EC);
@@ -94,7 +110,8 @@ static void test_security_keys(void **state)
         oslogin_key_list_done(&l);
 
         /* Only the first profile counts, as everywhere else. */
-        assert_int_equal(sks("{\"loginProfiles\":[{},{\"securityKeys\":[{\"publicKey\":\"" SK_ED "\"}]}]}", &l), 0);
+        assert_int_equal(
+                sks("{\"loginProfiles\":[{},{\"securityKeys\":[{\"publicKey\":\"" SK_ED "\"}]}]}", &l), 0);
         assert_int_equal(l.n_keys, 0);
         oslogin_key_list_done(&l);
 

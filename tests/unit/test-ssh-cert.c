@@ -49,8 +49,8 @@ struct ext {
         const char *name, *value; /* value NULL: empty data; else a nested string */
 };
 
-static void build(struct blob *b, const char *type, unsigned key_fields, uint32_t cert_type, const struct ext *ext,
-                  size_t n_ext)
+static void build(struct blob *b, const char *type, unsigned key_fields, uint32_t cert_type,
+        const struct ext *ext, size_t n_ext)
 {
         struct blob e = {}, principals = {};
         *b = (struct blob){};
@@ -76,9 +76,9 @@ static void build(struct blob *b, const char *type, unsigned key_fields, uint32_
                         put_str(&e, "");
         }
         put_mem(b, e.data, e.size);
-        put_str(b, "");                    /* reserved */
-        put_str(b, "signature-key-blob");  /* signature key */
-        put_str(b, "signature-blob");      /* signature */
+        put_str(b, "");                   /* reserved */
+        put_str(b, "signature-key-blob"); /* signature key */
+        put_str(b, "signature-blob");     /* signature */
 }
 
 static char *b64(const struct blob *b)
@@ -98,7 +98,11 @@ static int fp_of(const struct blob *b, char **ret)
 }
 
 #define ED "ssh-ed25519-cert-v01@openssh.com"
-#define PERMITS {"permit-pty", NULL}, {"permit-user-rc", NULL}
+#define PERMITS                                                                                             \
+        {"permit-pty", NULL},                                                                               \
+        {                                                                                                   \
+                "permit-user-rc", NULL                                                                      \
+        }
 
 static void test_name_and_data_forms(void **state)
 {
@@ -106,7 +110,10 @@ static void test_name_and_data_forms(void **state)
         char *fp = NULL, *line;
         (void)state;
 
-        build(&b, ED, 1, 1, (const struct ext[]){{"fingerprint@google.com=b86db4ca-09fd-429e-b121-a12799614032", NULL}, PERMITS}, 3);
+        build(&b, ED, 1, 1,
+                (const struct ext[]){
+                        {"fingerprint@google.com=b86db4ca-09fd-429e-b121-a12799614032", NULL}, PERMITS},
+                3);
         assert_int_equal(fp_of(&b, &fp), 0);
         assert_string_equal(fp, "b86db4ca-09fd-429e-b121-a12799614032");
         free(fp);
@@ -119,13 +126,18 @@ static void test_name_and_data_forms(void **state)
         free(fp), free(line), free(s);
 
         /* The name + data form, anywhere in the list. */
-        build(&b, ED, 1, 1, (const struct ext[]){{"a-first-one", NULL}, {"fingerprint@google.com", "SHA256:abc+/="}, PERMITS}, 4);
+        build(&b, ED, 1, 1,
+                (const struct ext[]){
+                        {"a-first-one", NULL}, {"fingerprint@google.com", "SHA256:abc+/="}, PERMITS},
+                4);
         assert_int_equal(fp_of(&b, &fp), 0);
         assert_string_equal(fp, "SHA256:abc+/=");
         free(fp);
 
         /* Both forms with the same value agree. */
-        build(&b, ED, 1, 1, (const struct ext[]){{"fingerprint@google.com", "f1"}, {"fingerprint@google.com=f1", NULL}}, 2);
+        build(&b, ED, 1, 1,
+                (const struct ext[]){{"fingerprint@google.com", "f1"}, {"fingerprint@google.com=f1", NULL}},
+                2);
         assert_int_equal(fp_of(&b, &fp), 0);
         assert_string_equal(fp, "f1");
         free(fp);
@@ -137,23 +149,30 @@ static void test_every_key_type(void **state)
                 const char *type;
                 unsigned fields;
         } types[] = {
-                {"ssh-ed25519-cert-v01@openssh.com", 1}, {"sk-ssh-ed25519-cert-v01@openssh.com", 2},
-                {"ecdsa-sha2-nistp256-cert-v01@openssh.com", 2}, {"ecdsa-sha2-nistp384-cert-v01@openssh.com", 2},
-                {"ecdsa-sha2-nistp521-cert-v01@openssh.com", 2}, {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", 3},
-                {"ssh-rsa-cert-v01@openssh.com", 2}, {"ssh-dss-cert-v01@openssh.com", 4},
+                {"ssh-ed25519-cert-v01@openssh.com", 1},
+                {"sk-ssh-ed25519-cert-v01@openssh.com", 2},
+                {"ecdsa-sha2-nistp256-cert-v01@openssh.com", 2},
+                {"ecdsa-sha2-nistp384-cert-v01@openssh.com", 2},
+                {"ecdsa-sha2-nistp521-cert-v01@openssh.com", 2},
+                {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", 3},
+                {"ssh-rsa-cert-v01@openssh.com", 2},
+                {"ssh-dss-cert-v01@openssh.com", 4},
         };
         struct blob b;
         char *fp = NULL;
         (void)state;
         for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-                build(&b, types[i].type, types[i].fields, 1, (const struct ext[]){{"fingerprint@google.com=x1", NULL}}, 1);
+                build(&b, types[i].type, types[i].fields, 1,
+                        (const struct ext[]){{"fingerprint@google.com=x1", NULL}}, 1);
                 assert_int_equal(fp_of(&b, &fp), 0);
                 assert_string_equal(fp, "x1");
                 free(fp);
                 /* One key field too many or too few: the walk no longer ends at the end. */
-                build(&b, types[i].type, types[i].fields + 1, 1, (const struct ext[]){{"fingerprint@google.com=x1", NULL}}, 1);
+                build(&b, types[i].type, types[i].fields + 1, 1,
+                        (const struct ext[]){{"fingerprint@google.com=x1", NULL}}, 1);
                 assert_int_equal(fp_of(&b, &fp), -EBADMSG);
-                build(&b, types[i].type, types[i].fields - 1, 1, (const struct ext[]){{"fingerprint@google.com=x1", NULL}}, 1);
+                build(&b, types[i].type, types[i].fields - 1, 1,
+                        (const struct ext[]){{"fingerprint@google.com=x1", NULL}}, 1);
                 assert_int_equal(fp_of(&b, &fp), -EBADMSG);
         }
 }
@@ -175,7 +194,9 @@ static void test_refusals(void **state)
         build(&b, "ssh-ed25519", 1, 1, (const struct ext[]){{"fingerprint@google.com=x", NULL}}, 1);
         assert_int_equal(fp_of(&b, &fp), -EBADMSG);
         /* Two different fingerprints: trust neither. */
-        build(&b, ED, 1, 1, (const struct ext[]){{"fingerprint@google.com", "f2"}, {"fingerprint@google.com=f1", NULL}}, 2);
+        build(&b, ED, 1, 1,
+                (const struct ext[]){{"fingerprint@google.com", "f2"}, {"fingerprint@google.com=f1", NULL}},
+                2);
         assert_int_equal(fp_of(&b, &fp), -EBADMSG);
         /* Empty, too long, or characters that have no place in a query or a log. */
         build(&b, ED, 1, 1, (const struct ext[]){{"fingerprint@google.com=", NULL}}, 1);
@@ -209,7 +230,7 @@ static void test_every_truncation(void **state)
         char *fp = NULL;
         (void)state;
         build(&b, "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", 3, 1,
-              (const struct ext[]){{"fingerprint@google.com=t", NULL}, PERMITS}, 3);
+                (const struct ext[]){{"fingerprint@google.com=t", NULL}, PERMITS}, 3);
         size_t full = b.size;
         for (size_t n = 0; n < full; n++) {
                 b.size = n;
@@ -231,11 +252,59 @@ static void test_real_certificates(void **state)
                 const char *line, *fp;
                 int r;
         } certs[] = {
-                {"ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIKxvhf3PYeveSEtzvG6cFRjO70zv3V2wa+BnNNzHh5XXAAAAIHgCyor8fJp9dTdlhtPCjEU7UHPzKsnPknYqEzo2KA+xAAAAAAAAAAEAAAABAAAADG9zbG9naW4tdGVzdAAAAAUAAAABdQAAAABrDMPfAAAAAGsM0isAAAAAAAAApQAAABtmaW5nZXJwcmludEBnb29nbGUuY29tPWZwLTQAAAAAAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6JqAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDmQQUBU1aE64WxUrHkA+8MBJPciyWDWakDM9IHkxXjVIs+VlyJVOktj64QLxod3HS2seGXqNGaItF0NEP19vcH oslogin-test", "fp-4", 0},
-                {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com AAAAK3NrLWVjZHNhLXNoYTItbmlzdHAyNTYtY2VydC12MDFAb3BlbnNzaC5jb20AAAAgfDHXZF6YLnj8WMgr6gUq7lOCyBsHfNZS0FL0ivwuZl0AAAAIbmlzdHAyNTYAAABBBMyAhm3+FC+d8cgF1ETRSesXMi/E2AjRl0WDrelP3ckusoPC7CeBpY3gMfzAwzg+jrczKDiw50O+ncLlNEABdfsAAAAEc3NoOgAAAAAAAAABAAAAAQAAAAxvc2xvZ2luLXRlc3QAAAAFAAAAAXUAAAAAawzD3wAAAABrDNIrAAAAAAAAAKUAAAAbZmluZ2VycHJpbnRAZ29vZ2xlLmNvbT1mcC02AAAAAAAAABVwZXJtaXQtWDExLWZvcndhcmRpbmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9ydC1mb3J3YXJkaW5nAAAAAAAAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCwKMlcuw28BCRYkQcjOGHk4TaZ/lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABA7LSYXxkt9tqtFtxFVAtXKYCaRSIscyZr/gHG4KJ85evVq6iIW3gQqACQf5s0s1BYJjq0vcAQw7KcCMGF+X+YDA== oslogin-test", "fp-6", 0},
-                {"ssh-rsa-cert-v01@openssh.com AAAAHHNzaC1yc2EtY2VydC12MDFAb3BlbnNzaC5jb20AAAAgvILzssQe2WUv9vw7dvCqPvhaTwsbiSqp6pLucsFxaf4AAAADAQABAAAAgQDWD/aGvXQxMiO2dkql3COd2CeQZTqlQuJY3QjMw2yLLu22VeI07l2fAOaPL0WJTmRRgQR+N7GEtUGfOkLQmMmNbL+/axQm9+OAnGv9aNqqZC2iH0M3nvk27Bx8goZbN7A0b35lTbr7R+l+BNCQiH7bGMCh8fnPIYpchGi+3lOGtQAAAAAAAAABAAAAAQAAAAxvc2xvZ2luLXRlc3QAAAAFAAAAAXUAAAAAawzD3wAAAABrDNIrAAAAAAAAACYAAAAWZmluZ2VycHJpbnRAZ29vZ2xlLmNvbQAAAAgAAAAEZnAtMwAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6JqAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDVRWDsfATW8ptTX1IleG9/qApLkXplB74kjfU0d4S9y2fqcEkyDm7YZ5MnDAR8sRC/iCxRJcPuH/hoK81Phc8J oslogin-test", "fp-3", 0},
-                {"sk-ssh-ed25519-cert-v01@openssh.com AAAAI3NrLXNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIFakSCadnAHF9GEECuGtKKHMJStXSA6Df87V0XKim6sWAAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+UvAXthAntpxdAAAABHNzaDoAAAAAAAAAAQAAAAEAAAAMb3Nsb2dpbi10ZXN0AAAABQAAAAF1AAAAAGsMw98AAAAAawzSKwAAAAAAAAAmAAAAFmZpbmdlcnByaW50QGdvb2dsZS5jb20AAAAIAAAABGZwLTUAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCwKMlcuw28BCRYkQcjOGHk4TaZ/lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABAZXUVrn/BlC/LdfuSh4Q2xOyFzNLMKQPOJFNLzbThRryo34FOpGYXordRyCmPmy8nmocbSraZhSPSBr2OgiHcDA== oslogin-test", "fp-5", 0},
-                {"ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIA7zRwP5W7jVGzLkX5vpVDvJhIvmi1ln7DhsVtbegHjeAAAAIHgCyor8fJp9dTdlhtPCjEU7UHPzKsnPknYqEzo2KA+xAAAAAAAAAAEAAAABAAAADG9zbG9naW4tdGVzdAAAAAUAAAABdQAAAABrDMPfAAAAAGsM0isAAAAAAAAAggAAABVwZXJtaXQtWDExLWZvcndhcmRpbmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9ydC1mb3J3YXJkaW5nAAAAAAAAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCwKMlcuw28BCRYkQcjOGHk4TaZ/lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABAhZ+oeqbL7GBvikpbosm0lBgvuqhqJP8Hvd4vS6WERbLMaYLqcmCuTYnXE1Tzi8k/uf/X4HDoD4Mb6mUuGL8fCA== oslogin-test", NULL, -ENOENT},
+                {"ssh-ed25519-cert-v01@openssh.com "
+                 "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIKxvhf3PYeveSEtzvG6cFRjO70zv3V2wa+"
+                 "BnNNzHh5XXAAAAIHgCyor8fJp9dTdlhtPCjEU7UHPzKsnPknYqEzo2KA+"
+                 "xAAAAAAAAAAEAAAABAAAADG9zbG9naW4tdGVzdAAAAAUAAAABdQAAAABrDMPfAAAAAGsM0isAAAAAAAAApQAAABtma"
+                 "W5nZXJwcmludEBnb29nbGUuY29tPWZwLTQAAAAAAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl"
+                 "0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAA"
+                 "AAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeT"
+                 "hNpn+UIf6QHfs+9J2o6JqAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDmQQUBU1aE64WxUrHkA+"
+                 "8MBJPciyWDWakDM9IHkxXjVIs+VlyJVOktj64QLxod3HS2seGXqNGaItF0NEP19vcH oslogin-test",
+                        "fp-4", 0},
+                {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com "
+                 "AAAAK3NrLWVjZHNhLXNoYTItbmlzdHAyNTYtY2VydC12MDFAb3BlbnNzaC5jb20AAAAgfDHXZF6YLnj8WMgr6gUq7l"
+                 "OCyBsHfNZS0FL0ivwuZl0AAAAIbmlzdHAyNTYAAABBBMyAhm3+FC+d8cgF1ETRSesXMi/"
+                 "E2AjRl0WDrelP3ckusoPC7CeBpY3gMfzAwzg+jrczKDiw50O+"
+                 "ncLlNEABdfsAAAAEc3NoOgAAAAAAAAABAAAAAQAAAAxvc2xvZ2luLXRlc3QAAAAFAAAAAXUAAAAAawzD3wAAAABrDN"
+                 "IrAAAAAAAAAKUAAAAbZmluZ2VycHJpbnRAZ29vZ2xlLmNvbT1mcC02AAAAAAAAABVwZXJtaXQtWDExLWZvcndhcmRp"
+                 "bmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9ydC1mb3J3YXJkaW5nAAAAAA"
+                 "AAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCw"
+                 "KMlcuw28BCRYkQcjOGHk4TaZ/"
+                 "lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABA7LSYXxkt9tqtFtxFVAtXKYCaRSIscyZr/"
+                 "gHG4KJ85evVq6iIW3gQqACQf5s0s1BYJjq0vcAQw7KcCMGF+X+YDA== oslogin-test",
+                        "fp-6", 0},
+                {"ssh-rsa-cert-v01@openssh.com "
+                 "AAAAHHNzaC1yc2EtY2VydC12MDFAb3BlbnNzaC5jb20AAAAgvILzssQe2WUv9vw7dvCqPvhaTwsbiSqp6pLucsFxaf"
+                 "4AAAADAQABAAAAgQDWD/"
+                 "aGvXQxMiO2dkql3COd2CeQZTqlQuJY3QjMw2yLLu22VeI07l2fAOaPL0WJTmRRgQR+N7GEtUGfOkLQmMmNbL+/"
+                 "axQm9+OAnGv9aNqqZC2iH0M3nvk27Bx8goZbN7A0b35lTbr7R+l+BNCQiH7bGMCh8fnPIYpchGi+"
+                 "3lOGtQAAAAAAAAABAAAAAQAAAAxvc2xvZ2luLXRlc3QAAAAFAAAAAXUAAAAAawzD3wAAAABrDNIrAAAAAAAAACYAAA"
+                 "AWZmluZ2VycHJpbnRAZ29vZ2xlLmNvbQAAAAgAAAAEZnAtMwAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7"
+                 "DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6JqAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEDVRWDsfATW8ptTX1IleG9/"
+                 "qApLkXplB74kjfU0d4S9y2fqcEkyDm7YZ5MnDAR8sRC/iCxRJcPuH/hoK81Phc8J oslogin-test",
+                        "fp-3", 0},
+                {"sk-ssh-ed25519-cert-v01@openssh.com "
+                 "AAAAI3NrLXNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIFakSCadnAHF9GEECuGtKKHMJStXSA6Df8"
+                 "7V0XKim6sWAAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+"
+                 "UvAXthAntpxdAAAABHNzaDoAAAAAAAAAAQAAAAEAAAAMb3Nsb2dpbi10ZXN0AAAABQAAAAF1AAAAAGsMw98AAAAAaw"
+                 "zSKwAAAAAAAAAmAAAAFmZpbmdlcnByaW50QGdvb2dsZS5jb20AAAAIAAAABGZwLTUAAAAAAAAAMwAAAAtzc2gtZWQy"
+                 "NTUxOQAAACCwKMlcuw28BCRYkQcjOGHk4TaZ/"
+                 "lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABAZXUVrn/BlC/"
+                 "LdfuSh4Q2xOyFzNLMKQPOJFNLzbThRryo34FOpGYXordRyCmPmy8nmocbSraZhSPSBr2OgiHcDA== "
+                 "oslogin-test",
+                        "fp-5", 0},
+                {"ssh-ed25519-cert-v01@openssh.com "
+                 "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIA7zRwP5W7jVGzLkX5vpVDvJhIvmi1ln7DhsVt"
+                 "begHjeAAAAIHgCyor8fJp9dTdlhtPCjEU7UHPzKsnPknYqEzo2KA+"
+                 "xAAAAAAAAAAEAAAABAAAADG9zbG9naW4tdGVzdAAAAAUAAAABdQAAAABrDMPfAAAAAGsM0isAAAAAAAAAggAAABVwZ"
+                 "XJtaXQtWDExLWZvcndhcmRpbmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9"
+                 "ydC1mb3J3YXJkaW5nAAAAAAAAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAAAAAAAAAAMwAAA"
+                 "Atzc2gtZWQyNTUxOQAAACCwKMlcuw28BCRYkQcjOGHk4TaZ/"
+                 "lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABAhZ+"
+                 "oeqbL7GBvikpbosm0lBgvuqhqJP8Hvd4vS6WERbLMaYLqcmCuTYnXE1Tzi8k/uf/X4HDoD4Mb6mUuGL8fCA== "
+                 "oslogin-test",
+                        NULL, -ENOENT},
         };
         (void)state;
         for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {

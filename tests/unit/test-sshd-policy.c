@@ -3,10 +3,13 @@
 
 #include "accountsd/sshd-policy.h"
 
-#define CA_LINES "TrustedUserCAKeys /run/oslogin/trusted-ca-keys.pub\n" \
-                 "AuthorizedPrincipalsCommand /usr/sbin/oslogin-authorized-principals %u %k\n" \
-                 "AuthorizedPrincipalsCommandUser _oslogin\n"
-#define KEY_LINES "AuthorizedKeysCommand /usr/sbin/oslogin-authorized-keys %u %f\nAuthorizedKeysCommandUser _oslogin\n"
+#define CA_LINES                                                                                            \
+        "TrustedUserCAKeys /run/oslogin/trusted-ca-keys.pub\n"                                              \
+        "AuthorizedPrincipalsCommand /usr/sbin/oslogin-authorized-principals %u %k\n"                       \
+        "AuthorizedPrincipalsCommandUser _oslogin\n"
+#define KEY_LINES                                                                                           \
+        "AuthorizedKeysCommand /usr/sbin/oslogin-authorized-keys %u %f\nAuthorizedKeysCommandUser "         \
+        "_oslogin\n"
 #define TFA_LINES "KbdInteractiveAuthentication yes\nAuthenticationMethods publickey,keyboard-interactive\n"
 #define GROUP_MATCH "Match Group oslogin-users\n    AuthorizedKeysFile none\n"
 #define SA_MATCH "Match User sa_*\n    AuthenticationMethods publickey\n"
@@ -14,10 +17,16 @@
 static struct sshd_policy base(bool certs, bool cert_auth, bool sk, bool tfa)
 {
         return (struct sshd_policy){
-                .certificates = certs, .cert_authentication = cert_auth, .security_keys = sk, .two_factor = tfa,
-                .keys_command = "/usr/sbin/oslogin-authorized-keys", .keys_command_user = "_oslogin",
-                .principals_command = "/usr/sbin/oslogin-authorized-principals", .principals_user = "_oslogin",
-                .trusted_ca_file = "/run/oslogin/trusted-ca-keys.pub", .users_group = "oslogin-users",
+                .certificates = certs,
+                .cert_authentication = cert_auth,
+                .security_keys = sk,
+                .two_factor = tfa,
+                .keys_command = "/usr/sbin/oslogin-authorized-keys",
+                .keys_command_user = "_oslogin",
+                .principals_command = "/usr/sbin/oslogin-authorized-principals",
+                .principals_user = "_oslogin",
+                .trusted_ca_file = "/run/oslogin/trusted-ca-keys.pub",
+                .users_group = "oslogin-users",
         };
 }
 

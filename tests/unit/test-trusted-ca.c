@@ -9,7 +9,8 @@
 #include "basic/atomic-file.h"
 
 #define CA "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6Jq oslogin-test-ca"
-#define OTHER "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+UvAXthAntpxd heidi@policies"
+#define OTHER                                                                                               \
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+UvAXthAntpxd heidi@policies"
 
 static int update(int dir, const char *json, bool *changed)
 {
@@ -34,8 +35,11 @@ static void test_update(void **state)
         int dir = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(dir >= 0);
 
-        assert_int_equal(update(dir, "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"},"
-                                     "{\"publicKey\":\"" OTHER "\"},{\"publicKey\":\"junk\"}]}", &changed), 2);
+        assert_int_equal(update(dir,
+                                 "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"},"
+                                 "{\"publicKey\":\"" OTHER "\"},{\"publicKey\":\"junk\"}]}",
+                                 &changed),
+                2);
         assert_true(changed);
         s = content(dir);
         assert_string_equal(s, CA "\n" OTHER "\n");
@@ -45,8 +49,11 @@ static void test_update(void **state)
         ino_t ino = st.st_ino;
 
         /* The same answer: nothing written (sshd reads it at every certificate). */
-        assert_int_equal(update(dir, "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"},"
-                                     "{\"publicKey\":\"" OTHER "\"}]}", &changed), 2);
+        assert_int_equal(update(dir,
+                                 "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"},"
+                                 "{\"publicKey\":\"" OTHER "\"}]}",
+                                 &changed),
+                2);
         assert_false(changed);
         assert_int_equal(fstatat(dir, "ca.pub", &st, 0), 0);
         assert_int_equal(st.st_ino, ino);
@@ -59,7 +66,9 @@ static void test_update(void **state)
         free(s);
 
         /* A CA removed, then none: the file follows, down to empty. */
-        assert_int_equal(update(dir, "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" OTHER "\"}]}", &changed), 1);
+        assert_int_equal(
+                update(dir, "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" OTHER "\"}]}", &changed),
+                1);
         assert_true(changed);
         s = content(dir);
         assert_string_equal(s, OTHER "\n");
@@ -73,7 +82,9 @@ static void test_update(void **state)
         /* Replaced, never written through: a symlink planted there is replaced, its target untouched. */
         assert_int_equal(unlinkat(dir, "ca.pub", 0), 0);
         assert_int_equal(symlinkat("/etc/passwd", dir, "ca.pub"), 0);
-        assert_int_equal(update(dir, "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"}]}", &changed), 1);
+        assert_int_equal(
+                update(dir, "{\"trustedCertificateAuthorities\":[{\"publicKey\":\"" CA "\"}]}", &changed),
+                1);
         assert_int_equal(fstatat(dir, "ca.pub", &st, AT_SYMLINK_NOFOLLOW), 0);
         assert_true(S_ISREG(st.st_mode));
 
