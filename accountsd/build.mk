@@ -6,6 +6,7 @@ ACCOUNTSD_LIB_SRCS :=
 include accountsd/etc.mk
 include accountsd/sysconf.mk
 include accountsd/directory.mk
+include accountsd/policy.mk
 include accountsd/daemon.mk
 
 ACCOUNTSD_LIB_OBJS := $(ACCOUNTSD_LIB_SRCS:%.c=$(B)/%.o)

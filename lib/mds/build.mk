@@ -7,7 +7,9 @@ MDS_SRCS := \
 	lib/mds/mds-curl.c \
 	lib/mds/models.c \
 	lib/mds/oslogin-api.c \
+	lib/mds/policies.c \
 	lib/mds/two-factor.c \
+	lib/mds/ssh-cert.c \
 	lib/mds/ssh-keys.c
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)

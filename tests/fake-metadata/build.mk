@@ -6,7 +6,8 @@ FAKE_SRCS := \
 	tests/fake-metadata/main.c \
 	tests/fake-metadata/oslogin.c \
 	tests/fake-metadata/server.c \
-	tests/fake-metadata/tree.c
+	tests/fake-metadata/tree.c \
+	tests/fake-metadata/two-factor.c
 FAKE_OBJS := $(FAKE_SRCS:%.c=$(B)/%.o)
 # Everything but main(): tests/fuzz/fuzz-fake-request links these too.
 FAKE_LIB_OBJS := $(filter-out %/main.o,$(FAKE_OBJS))

@@ -85,6 +85,10 @@ bool fake_query_flag(struct MHD_Connection *c, const char *key);
 void fake_serve_oslogin(const char *path, const char *method, const char *upload, size_t upload_size,
         struct MHD_Connection *c, struct fake_reply *ret);
 
+/* two-factor.c: oslogin/authenticate/sessions/... (PATH below oslogin/) */
+void fake_serve_two_factor(const char *path, const char *method, const char *upload, size_t upload_size,
+        struct fake_reply *ret);
+
 /* control.c: /_fake/... */
 void fake_serve_control(const char *path, const char *method, const char *upload, size_t upload_size,
         struct fake_reply *ret);
