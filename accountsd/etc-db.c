@@ -337,6 +337,17 @@ static void remove_line(struct etc_db *db, enum etc_file which, size_t i)
         f->index_valid = false;
 }
 
+/* Drops every NAME line of WHICH. A shadow or gshadow line without its
+ * passwd or group line (a userdel or groupdel that died half way, a hand
+ * edit, a leftover in an image) still holds a password hash, or a group
+ * password with its admins and members: a new entry of that name must start
+ * from a fresh line, never inherit those. */
+static void remove_entries(struct etc_db *db, enum etc_file which, const char *name)
+{
+        for (ssize_t i; (i = find(db, which, name)) >= 0;)
+                remove_line(db, which, (size_t)i);
+}
+
 /* Formats an entry with glibc's writer, without the newline. */
 static char *format_entry(int (*put)(const void *, FILE *), const void *entry)
 {
@@ -375,7 +386,8 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
         if ((r = append_line(db, ETC_PASSWD, format_entry(put_passwd, &pw))) < 0 ||
             (r = id_set_add(&db->uids, uid)) < 0)
                 return r;
-        if (find(db, ETC_SHADOW, name) < 0 && (r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
+        remove_entries(db, ETC_SHADOW, name);
+        if ((r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
                 return r;
         if (find(db, ETC_GROUP, name) < 0)
                 return etc_db_add_group(db, name, gid);
@@ -396,8 +408,9 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
             (r = id_set_add(&db->gids, gid)) < 0)
                 return r;
         /* No gshadow on this system: do not start one. */
-        if (!db->files[ETC_GSHADOW].exists || find(db, ETC_GSHADOW, name) >= 0)
+        if (!db->files[ETC_GSHADOW].exists)
                 return 0;
+        remove_entries(db, ETC_GSHADOW, name);
         return append_line(db, ETC_GSHADOW, format_entry(put_gshadow, &sg));
 }
 

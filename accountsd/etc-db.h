@@ -45,7 +45,9 @@ bool etc_db_uid_used(const struct etc_db *db, uid_t uid);
 bool etc_db_gid_used(const struct etc_db *db, gid_t gid);
 
 /* Adds NAME with a private group of the same name (GID = GID), password
- * "*" (locked for passwords, keys still work). */
+ * "*" (locked for passwords, keys still work). A shadow line of NAME left
+ * without its passwd line (and a gshadow line without its group line) is
+ * replaced, never reused: it holds someone's old password hash. */
 int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
                     const char *shell);
 /* Removes the user, its private group (if it has no other member) and its

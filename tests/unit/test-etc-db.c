@@ -267,6 +267,38 @@ static void test_waits_for_lock(void **state)
         put("gshadow", gshadow, 0640);
 }
 
+/* A shadow line left without its passwd line (a userdel that died half
+ * way, a hand edit, an image built with a leftover) holds an old password
+ * hash: the new account of that name gets a fresh "*" line, never that
+ * hash. The same for a group password (and its admins and members) left
+ * in gshadow without a group line. */
+static void test_stale_shadow_never_reused(void **state)
+{
+        struct etc_db *db = NULL;
+        (void)state;
+        put("shadow", "root:*:19000:0:99999:7:::\nghost:$6$salt$OLDHASH:18000:0:99999:7:::\n"
+                      "bob:!:19000:0:99999:7:::\nghost:$6$salt$SECONDHASH:18000::::::\n", 0640);
+        put("gshadow", "root:*::\nghost:$6$salt$GROUPHASH:mallory:mallory\nadm:*::bob\nbob:!::\n", 0640);
+        assert_int_equal(etc_db_load(root, &db), 0);
+        assert_int_equal(etc_db_add_user(db, "ghost", 1009, 1009, "", "/home/ghost", "/bin/bash"), 0);
+        assert_int_equal(etc_db_commit(db), 1);
+        etc_db_free(db);
+        char *s = get("shadow"), *gs = get("gshadow"), *line = NULL;
+        assert_null(strstr(s, "HASH"));
+        assert_null(strstr(gs, "HASH"));
+        assert_null(strstr(gs, "mallory"));
+        assert_non_null(line = strstr(s, "\nghost:*:"));
+        assert_null(strstr(line + 1, "\nghost:")); /* exactly one line */
+        assert_non_null(strstr(s, "root:*:19000:0:99999:7:::\nbob:!:19000:0:99999:7:::\n"));
+        assert_non_null(strstr(gs, "\nghost:!::\n"));
+        assert_non_null(strstr(gs, "root:*::\nadm:*::bob\nbob:!::\n"));
+        free(s), free(gs);
+        put("shadow", shadow, 0640);
+        put("gshadow", gshadow, 0640);
+        put("passwd", passwd, 0644);
+        put("group", group, 0644);
+}
+
 /* A temp left by a killed writer goes at the next load+commit, under the
  * lock, even when nothing else changes; the files themselves stay. */
 static void test_stale_temps_removed(void **state)
@@ -295,6 +327,7 @@ int main(void)
                 cmocka_unit_test(test_concurrent_change_refused),
                 cmocka_unit_test(test_waits_for_lock),
                 cmocka_unit_test(test_stale_temps_removed),
+                cmocka_unit_test(test_stale_shadow_never_reused),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
