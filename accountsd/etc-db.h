@@ -11,9 +11,10 @@
  * by glibc's putpwent/putspent/putgrent/putsgent; a membership change
  * edits only the member field of its line.
  *
- * Commit (etc-db-commit.c) takes the shadow-utils lock (lckpwdf() for the
- * real root, the same fcntl() lock on ROOT/etc/.pwd.lock otherwise),
- * returns -EAGAIN if any file changed since load (the caller starts over),
+ * Commit (etc-db-commit.c) takes the shadow-utils lock (ROOT/etc/.pwd.lock,
+ * an OFD lock that excludes lckpwdf() users both ways without lckpwdf()'s
+ * process-wide alarm(); at most 15 s, then -ETIMEDOUT, logged), returns
+ * -EAGAIN if any file changed since load (the caller starts over),
  * removes temps of a killed writer, writes a "NAME-" backup and a synced
  * temp (owner and mode of the original) for each changed file, then renames
  * them back to back, group files before passwd files. A kill -9 at any
