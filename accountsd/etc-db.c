@@ -414,6 +414,56 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
         return append_line(db, ETC_GSHADOW, format_entry(put_gshadow, &sg));
 }
 
+/* NAME's shadow line parsed by glibc (strings in *RET_BUF); its index. */
+static ssize_t parse_shadow(const struct etc_db *db, const char *name, struct spwd *ret, char **ret_buf)
+{
+        ssize_t i = find(db, ETC_SHADOW, name);
+        struct spwd *result = NULL;
+        if (i < 0)
+                return -ENOENT;
+        const char *line = db->files[ETC_SHADOW].lines[i];
+        size_t size = strlen(line) + 1;
+        _cleanup_free_ char *buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        if (sgetspent_r(line, ret, buf, size, &result) != 0 || !result)
+                return -EINVAL;
+        *ret_buf = TAKE_PTR(buf);
+        return i;
+}
+
+int etc_db_get_expire(const struct etc_db *db, const char *name, long *ret_days)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct spwd sp;
+        ssize_t i = parse_shadow(db, name, &sp, &buf);
+        if (i < 0)
+                return (int)i;
+        *ret_days = sp.sp_expire < 0 ? -1 : sp.sp_expire;
+        return 0;
+}
+
+int etc_db_set_expire(struct etc_db *db, const char *name, long days)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct spwd sp;
+        ssize_t i = parse_shadow(db, name, &sp, &buf);
+        if (i < 0)
+                return (int)i;
+        if (days < 0)
+                days = -1;
+        if (sp.sp_expire == days)
+                return 0;
+        sp.sp_expire = days;
+        char *line = format_entry(put_shadow, &sp);
+        if (!line)
+                return -ENOMEM;
+        free(db->files[ETC_SHADOW].lines[i]);
+        db->files[ETC_SHADOW].lines[i] = line; /* same name: the index stays valid */
+        db->files[ETC_SHADOW].changed = true;
+        return 1;
+}
+
 /* Whether the comma-separated MEMBERS (ending at ':' or NUL) holds USER; no allocation. */
 static bool members_hold(const char *members, const char *user)
 {

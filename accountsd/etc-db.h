@@ -55,6 +55,12 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
  * membership everywhere. */
 int etc_db_remove_user(struct etc_db *db, const char *name);
 int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid);
+/* The account expiry of NAME's shadow entry, in days since the epoch (-1:
+ * none); sshd's account check (pam_unix, or its own) refuses an account
+ * past it whatever key opens it. -ENOENT without a shadow line. Set returns
+ * 1 when the line changed (rewritten by putspent), 0 when it already was so. */
+int etc_db_get_expire(const struct etc_db *db, const char *name, long *ret_days);
+int etc_db_set_expire(struct etc_db *db, const char *name, long days);
 /* Adds or removes USER in GROUP's member list (group and gshadow). */
 int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member);
 bool etc_db_is_member(const struct etc_db *db, const char *group, const char *user);
