@@ -357,6 +357,10 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
                 if (managed_users_add(m, w->name, r > 0) < 0)
                         return -ENOMEM;
         } else {
+                /* An expiry record of an account someone deleted since:
+                 * nothing to restore on this new account. */
+                if (managed_users_expired(m, w->name, NULL) && strv_extend(forget_expired, w->name) < 0)
+                        return -ENOMEM;
                 if ((r = create_user(o, db, map, homes, w->name, &uid)) < 0)
                         return r;
                 if (managed_users_add(m, w->name, true) < 0)

@@ -257,6 +257,18 @@ static void test_return_keeps_admin_expiry(void **state)
         assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
         assert_int_equal(expiry_of("cleo"), 40000);
         assert_int_equal(expiry_of("dan"), 30000);
+
+        /* Expired, then deleted by an admin: the new account of that name
+         * owes nothing to the old one's record. */
+        assert_int_equal(apply("dan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), 1);
+        sh("for f in passwd shadow group gshadow; do grep -v '^cleo:' etc/$f >t && cat t >etc/$f; done; rm t%s", "");
+        assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(res.created, 1);
+        assert_int_equal(apply("dan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), 1);
+        assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), -1);
 }
 
 int main(void)
