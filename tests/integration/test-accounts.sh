@@ -50,6 +50,29 @@ t0=$(date +%s%N); once; ms=$((($(date +%s%N) - t0) / 1000000))
 check_eq "unchanged reconcile rewrites nothing" "$before" "$(md5sum /etc/passwd /etc/group | md5sum)"
 diag "unchanged reconcile: ${ms} ms"
 
+# The shadow-utils lock: while glibc's lckpwdf() (useradd, passwd) holds it
+# in another process, the daemon waits, then writes once it is free.
+python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None)
+if libc.lckpwdf() != 0: sys.exit(1)
+open(sys.argv[1], "w").close()
+time.sleep(1.5)
+libc.ulckpwdf()' /run/lck-held &
+LCK=$!
+wait_for 5 test -e /run/lck-held
+INSTANCE_KEYS=$(curl -sf -H 'Metadata-Flavor: Google' "$FAKE_URL/computeMetadata/v1/instance/attributes/ssh-keys")
+set_keys "$INSTANCE_KEYS
+lockwait:$(key alice)"
+t0=$(date +%s%N); once; ms=$((($(date +%s%N) - t0) / 1000000))
+wait $LCK
+check "lckpwdf() held elsewhere: the reconcile waited (${ms} ms >= 1000) and then wrote" \
+	bash -c "[ $ms -ge 1000 ] && getent passwd lockwait"
+set_keys "$INSTANCE_KEYS"
+once
+check_eq "lockwait gone again; dave, erin and grace not expired" "x dave erin grace" \
+	"x $(for u in dave erin grace; do getent shadow "$u" | grep -q '^[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*::' && printf '%s ' "$u"; done | xargs)"
+
 # A real sshd, a real key login.
 ssh-keygen -A >/dev/null 2>&1
 PORT=$(free_port)
