@@ -141,6 +141,13 @@ deb_fn=$(agent_fn "$WORK/ctl/oslogin/postrm")
 check "deb postrm defines restore_guest_agent" test -n "$deb_fn"
 check_eq "restore_guest_agent identical in the deb postrm and the rpm %postun" "$deb_fn" "$(agent_fn "$WORK/rpm-scripts")"
 check_fails "rpm scriptlets never name sshd_config, nsswitch or pam.d" grep -qE 'sshd_config|nsswitch|pam\.d' "$WORK/rpm-scripts"
+SE=$(ls "$WORK"/rpm/RPMS/*/oslogin-selinux-"$VERSION"-*.rpm 2>/dev/null)
+check_eq "rpm oslogin-selinux: the module and its interface, 0644" \
+	"-rw-r--r-- /usr/share/selinux/devel/include/contrib/oslogin.if|-rw-r--r-- /usr/share/selinux/packages/oslogin.pp" \
+	"$(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$SE" 2>/dev/null | grep -v '/licenses/' | sort | paste -sd'|')"
+check "rpm oslogin-selinux: semodule -i on install, -r on erase" bash -c \
+	"rpm -qp --scripts '$SE' 2>/dev/null | grep -q 'semodule -i /usr/share/selinux/packages/oslogin.pp' &&
+	 rpm -qp --scripts '$SE' 2>/dev/null | grep -q 'semodule -r oslogin'"
 check "rpm nss-oslogin runs ldconfig" bash -c \
 	"rpm -qp --scripts '$(ls "$WORK"/rpm/RPMS/*/nss-oslogin-*.rpm)' 2>/dev/null | grep -q '/sbin/ldconfig'"
 
