@@ -257,7 +257,7 @@ printf 'alice ALL=(ALL:ALL) NOPASSWD:ALL\n' >/var/lib/oslogin/sudoers.d/alice
 chmod 0440 /var/lib/oslogin/sudoers.d/alice
 printf '#includedir /var/lib/oslogin/sudoers.d\n' >/etc/sudoers.d/oslogin
 check "alice may sudo (OS Login admin drop-in)" bash -c "sudo -n -l -U alice | grep -q 'NOPASSWD: ALL'"
-echo 'accounts_daemon = true' >/var/lib/oslogin/guest-agent.saved
+printf 'file=existed\naccounts_daemon=true\n' >/var/lib/oslogin/guest-agent.restore
 sed -i 's/^accounts_daemon = true$/accounts_daemon = false/' /etc/default/instance_configs.cfg
 # Activation, then removal: deactivated while osloginctl is still there.
 check "osloginctl --no-reload activate" /usr/sbin/osloginctl --no-reload activate

@@ -136,31 +136,38 @@ check "…but dave's keys and sudo were revoked all the same" bash -c \
 check "…and the failure is named" grep -q 'Cannot expire the account "dave"' /run/revoke.log
 
 # Purge gives the guest agent its switch back (debian/oslogin.postrm's
-# restore_guest_agent, the same text as the rpm's %postun): the recorded
-# line returns in place, an absent key stays absent, a file that only held
-# our switch goes, other sections are kept.
+# restore_guest_agent, the same text as the rpm's %postun) from the record
+# accountsd's takeover writes (doc/guest-environment.md): the recorded value
+# returns in place, an unset key goes again, a file we created that only
+# holds our switch goes, other sections stay, the record goes.
 AGENT=/run/agent
-agent_case() { # NAME SAVED-LINE CFG-BEFORE EXPECTED-AFTER ("<none>": no file)
+agent_case() { # NAME RECORD CFG-BEFORE EXPECTED-AFTER ("<none>": no file)
 	rm -rf $AGENT && mkdir -p $AGENT/var/lib/oslogin $AGENT/etc/default
-	printf '%s' "$2" >$AGENT/var/lib/oslogin/guest-agent.saved
+	printf '%b' "$2" >$AGENT/var/lib/oslogin/guest-agent.restore
 	printf '%b' "$3" >$AGENT/etc/default/instance_configs.cfg
 	sed -n '/^restore_guest_agent() {$/,/^}$/p' "$SRC/debian/oslogin.postrm" |
 		sed "s#/var/lib/oslogin#$AGENT/var/lib/oslogin#; s#/etc/default#$AGENT/etc/default#" >$AGENT/fn.sh
 	sh -c ". $AGENT/fn.sh && restore_guest_agent" >/dev/null
-	check_eq "guest agent restore: $1" "$(printf '%b' "$4")" "$(cat $AGENT/etc/default/instance_configs.cfg 2>/dev/null || echo '<none>')"
+	check_eq "guest agent restore: $1" "$(printf '%b' "$4")|no record" \
+		"$(cat $AGENT/etc/default/instance_configs.cfg 2>/dev/null || echo '<none>')|$(test -e $AGENT/var/lib/oslogin/guest-agent.restore && echo record || echo no record)"
 }
-agent_case "value put back in place" "accounts_daemon = true" \
+agent_case "value put back in place" 'file=existed\naccounts_daemon=true\n' \
 	'[Accounts]\ngroups = adm\n\n[Daemons]\naccounts_daemon = false\nclock_skew_daemon = true\n' \
 	'[Accounts]\ngroups = adm\n\n[Daemons]\naccounts_daemon = true\nclock_skew_daemon = true'
-agent_case "absent key removed again" "" \
+agent_case "unset key removed again" 'file=existed\naccounts_daemon=unset\n' \
 	'[Accounts]\ngroups = adm\n[Daemons]\naccounts_daemon = false\n' '[Accounts]\ngroups = adm\n[Daemons]'
-agent_case "file that only held our switch removed" "" '[Daemons]\naccounts_daemon = false\n' '<none>'
-agent_case "key missing from the section: added at its end" "accounts_daemon=true" \
+agent_case "file we created with only our switch removed" 'file=created\naccounts_daemon=unset\n' \
+	'[Daemons]\naccounts_daemon = false\n' '<none>'
+agent_case "file we created, since edited: kept" 'file=created\naccounts_daemon=unset\n' \
+	'[Daemons]\naccounts_daemon = false\nclock_skew_daemon = false\n' '[Daemons]\nclock_skew_daemon = false'
+agent_case "an existing file left empty is kept" 'file=existed\naccounts_daemon=unset\n' \
+	'[Daemons]\naccounts_daemon = false\n' '[Daemons]'
+agent_case "key missing from the section: added at its end" 'file=existed\naccounts_daemon=true\n' \
 	'[Daemons]\nclock_skew_daemon = true\n[Snapshots]\nenabled = x\n' \
-	'[Daemons]\nclock_skew_daemon = true\naccounts_daemon=true\n[Snapshots]\nenabled = x'
-agent_case "no [Daemons] section: one added" "accounts_daemon = true" '[Accounts]\ngroups = adm\n' \
+	'[Daemons]\nclock_skew_daemon = true\naccounts_daemon = true\n[Snapshots]\nenabled = x'
+agent_case "no [Daemons] section: one added" 'file=existed\naccounts_daemon=true\n' '[Accounts]\ngroups = adm\n' \
 	'[Accounts]\ngroups = adm\n[Daemons]\naccounts_daemon = true'
-rm -f $AGENT/var/lib/oslogin/guest-agent.saved
+rm -f $AGENT/var/lib/oslogin/guest-agent.restore
 printf '[Daemons]\naccounts_daemon = false\n' >$AGENT/etc/default/instance_configs.cfg
 sh -c ". $AGENT/fn.sh && restore_guest_agent"
 check_eq "guest agent restore: no record, nothing touched" "$(printf '[Daemons]\naccounts_daemon = false')" \
