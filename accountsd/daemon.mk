@@ -4,6 +4,7 @@
 # libaccountsd.a, so unit tests can link it.
 ACCOUNTSD_LIB_SRCS += \
 	accountsd/control.c \
+	accountsd/journal.c \
 	accountsd/manager.c \
 	accountsd/mode.c \
 	accountsd/nss-server.c \

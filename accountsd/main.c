@@ -17,6 +17,7 @@
 
 #include "accountsd/control.h"
 #include "accountsd/directory.h"
+#include "accountsd/journal.h"
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
 #include "accountsd/nss-server.h"
@@ -215,6 +216,7 @@ int main(int argc, char *argv[])
 
         *m = (struct manager){.root = "/", .runtime_dir_fd = -EBADF};
         log_open("oslogin-accountsd", LOG_TARGET_AUTO, LOG_DAEMON);
+        journal_events_open();
         r = parse_argv(m, argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

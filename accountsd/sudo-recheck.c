@@ -27,16 +27,26 @@ struct recheck_job {
         unsigned checked, revoked, kept, undecided;
 };
 
-/* 1: still an admin, 0: definitely not (denied, or no such user), <0: cannot tell. */
-static int admin_decision(struct mds_client *c, const char *user, uint32_t uid_floor)
+/* 1: still an admin, 0: definitely not (denied, no such user, or the name
+ * now belongs to another UID than the one the drop-in grants), <0: cannot
+ * tell. */
+static int admin_decision(struct mds_client *c, const char *root, const char *user, uint32_t uid_floor)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
-        int r = oslogin_fetch_profile(c, user, uid_floor, &p);
+        uint32_t granted_uid;
+        int r = sudoers_granted_uid(root, user, &granted_uid);
 
+        if (r == -EBADMSG)
+                return 0; /* not a drop-in we wrote (or written by name before): rewrite on next login */
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        r = oslogin_fetch_profile(c, user, uid_floor, &p);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
+        if (p->account.uid != granted_uid)
+                return 0;
         return oslogin_authorize(c, p->email, "adminLogin");
 }
 
@@ -51,7 +61,7 @@ static void recheck_run(struct job *j, struct mds_client *client)
         rj->result = r;
         STRV_FOREACH (u, users) {
                 rj->checked++;
-                r = admin_decision(client, *u, rj->uid_floor);
+                r = admin_decision(client, rj->root, *u, rj->uid_floor);
                 if (r > 0)
                         rj->kept++;
                 else if (r < 0) {

@@ -208,7 +208,7 @@ static void update_sudo(struct request *q)
         }
         if (r > 0) {
                 if ((r = sudoers_ensure_include("/", NULL)) < 0 ||
-                        (r = sudoers_grant("/", NULL, q->user, q->config.sudo_rule)) < 0)
+                        (r = sudoers_grant("/", NULL, q->user, q->profile->account.uid, q->config.sudo_rule)) < 0)
                         pam_syslog(
                                 q->pamh, LOG_ERR, "cannot grant sudo to \"%s\": %s", q->user, strerror(-r));
                 else if (r > 0)

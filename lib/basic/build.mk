@@ -1,10 +1,12 @@
 # lib/basic: libc only, static, -fPIC. Everything links it, the NSS module too.
 BASIC_SRCS := \
 	lib/basic/atomic-file.c \
+	lib/basic/broker-proto.c \
 	lib/basic/cache-format.c \
 	lib/basic/cache-reader.c \
 	lib/basic/cache-record.c \
 	lib/basic/cache-writer.c \
+	lib/basic/local-db.c \
 	lib/basic/log.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \

@@ -10,8 +10,9 @@
  * is already local is left out, and a profile named like a local account
  * is refused by the key and account decisions.
  *
- * A snapshot is immutable once loaded; lookups are O(1) (hash sets), so a
- * directory build of 100 000 users checks them all against one snapshot. */
+ * A snapshot is immutable once loaded; names are hashed, ids bisected, so a
+ * directory build of 100 000 users checks them all against one snapshot.
+ * Every line with a name counts, malformed or not: when in doubt, local. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,5 +32,6 @@ bool local_db_has_user(const struct local_db *db, const char *name);
 bool local_db_has_uid(const struct local_db *db, uint32_t uid);
 bool local_db_has_group(const struct local_db *db, const char *name);
 bool local_db_has_gid(const struct local_db *db, uint32_t gid);
-/* The UID of local user NAME: 0 and *RET_UID, -ENOENT when not local. */
+/* The UID of local user NAME: 0 and *RET_UID, -ENOENT when not local,
+ * -EBADMSG when its line has no readable UID (still local). */
 int local_db_user_uid(const struct local_db *db, const char *name, uint32_t *ret_uid);

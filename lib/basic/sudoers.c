@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "basic/atomic-file.h"
+#include "basic/parse-util.h"
 #include "basic/strv.h"
 #include "basic/sudoers.h"
 #include "basic/valid.h"
@@ -146,7 +148,7 @@ static bool valid_rule(const char *rule)
         return true;
 }
 
-int sudoers_grant(const char *root, const char *visudo, const char *user, const char *rule)
+int sudoers_grant(const char *root, const char *visudo, const char *user, uint32_t uid, const char *rule)
 {
         _cleanup_free_ char *name = NULL, *content = NULL, *path = NULL;
         _cleanup_close_ int dir = -EBADF;
@@ -155,13 +157,43 @@ int sudoers_grant(const char *root, const char *visudo, const char *user, const 
         rule = rule ?: SUDOERS_DEFAULT_RULE;
         if ((r = sudoers_file_name(user, &name)) < 0)
                 return r;
-        if (!valid_rule(rule))
+        if (uid == 0 || uid == UINT32_MAX || !valid_rule(rule))
                 return -EINVAL;
-        if (asprintf(&content, "# OS Login admin, managed by oslogin: do not edit.\n%s %s\n", user, rule) < 0)
+        /* By UID, never by name: a name from the network could be a sudoers
+         * keyword or alias ("ALL") and grant every account. */
+        if (asprintf(&content, "# OS Login admin, managed by oslogin: do not edit.\n#%" PRIu32 " %s\n", uid,
+                     rule) < 0)
                 return -ENOMEM;
         if ((dir = open_dropin_dir(root, true, &path)) < 0)
                 return dir;
         return write_validated(visudo, dir, path, name, content);
+}
+
+int sudoers_granted_uid(const char *root, const char *user, uint32_t *ret_uid)
+{
+        _cleanup_free_ char *name = NULL, *content = NULL;
+        _cleanup_close_ int dir = -EBADF;
+        int r;
+
+        if ((r = sudoers_file_name(user, &name)) < 0)
+                return r;
+        if ((dir = open_dropin_dir(root, false, NULL)) < 0)
+                return dir;
+        if ((r = read_file_bounded(dir, name, 64 * 1024, &content, NULL)) < 0)
+                return r;
+        for (char *line = content, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (line[0] != '#' || line[1] < '0' || line[1] > '9')
+                        continue;
+                char *end = strchr(line, ' ');
+                if (!end)
+                        return -EBADMSG;
+                *end = '\0';
+                return safe_atou32(line + 1, ret_uid) < 0 ? -EBADMSG : 0;
+        }
+        return -EBADMSG;
 }
 
 int sudoers_revoke(const char *root, const char *user)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sudoers-tool ROOT grant USER [RULE] | revoke USER | list | include:
+/* sudoers-tool ROOT grant USER UID [RULE] | uid USER | revoke USER | list | include:
  * lib/basic/sudoers.c from the shell, for the integration tests. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/parse-util.h"
 #include "basic/strv.h"
 #include "basic/sudoers.h"
 
@@ -12,8 +14,19 @@ int main(int argc, char *argv[])
 {
         int r = -EINVAL;
 
-        if (argc >= 4 && streq(argv[2], "grant"))
-                r = sudoers_grant(argv[1], NULL, argv[3], argc > 4 ? argv[4] : NULL);
+        if (argc >= 5 && argc <= 6 && streq(argv[2], "grant")) {
+                uint32_t uid;
+                r = safe_atou32(argv[4], &uid);
+                if (r >= 0)
+                        r = sudoers_grant(argv[1], NULL, argv[3], uid, argc > 5 ? argv[5] : NULL);
+        } else if (argc == 4 && streq(argv[2], "uid")) {
+                uint32_t uid;
+                r = sudoers_granted_uid(argv[1], argv[3], &uid);
+                if (r >= 0) {
+                        printf("%" PRIu32 "\n", uid);
+                        return 0;
+                }
+        }
         else if (argc == 4 && streq(argv[2], "revoke"))
                 r = sudoers_revoke(argv[1], argv[3]);
         else if (argc == 3 && streq(argv[2], "include"))
@@ -26,7 +39,7 @@ int main(int argc, char *argv[])
                 strv_free(users);
                 return r < 0;
         } else {
-                fprintf(stderr, "usage: %s ROOT grant USER [RULE] | revoke USER | list | include\n", argv[0]);
+                fprintf(stderr, "usage: %s ROOT grant USER UID [RULE] | uid USER | revoke USER | list | include\n", argv[0]);
                 return 2;
         }
         if (r < 0) {
