@@ -28,6 +28,7 @@ DEB_PACKAGES=(oslogin libnss-oslogin libpam-oslogin oslogin-fake-metadata)
 declare -A EXPECTED
 EXPECTED[oslogin]="/etc/oslogin/oslogin.conf
 /lib/systemd/system/oslogin-accountsd.service
+/usr/lib/systemd/catalog/oslogin.catalog
 /usr/lib/sysusers.d/oslogin.conf
 /usr/lib/tmpfiles.d/oslogin.conf
 /usr/sbin/oslogin-accountsd
@@ -296,7 +297,8 @@ check_eq "purge: dave expired again, no managed key, no sudo" "1|0|" \
 	"$(getent shadow dave | cut -d: -f8)|$(grep -c 'Added by Google' /home/dave/.ssh/authorized_keys)|$(sudo -n -l -U dave 2>&1 | grep 'NOPASSWD')"
 
 # Nothing left: in the overlays' upper layers no new file, deletion
-# (whiteout) or directory but dpkg's own bookkeeping and caches, and the
+# (whiteout) or directory but dpkg's own bookkeeping and caches (journald's
+# catalog database included: systemd's trigger rebuilds it), and the
 # guest agent's list of the accounts it manages (google_users, kept in step
 # by accountsd so that the restored agent knows the accounts); /etc as
 # before (instance_configs.cfg included) except the kept accounts and the
@@ -306,7 +308,7 @@ strays() {
 	upper_listing "$d" | comm -13 "$WORK/baseline-${d#/}" - | while read -r rel; do
 		[ -d "${UPPER[$d]}/$rel" ] && [ ! -L "${UPPER[$d]}/$rel" ] && [ -d "${LOWER[$d]}/$rel" ] && continue
 		echo "$d/$rel"
-	done | grep -vE '^/var/lib/dpkg(/|$)|^/var/log/(dpkg|alternatives)\.log$|^/var/cache/(debconf|ldconfig|man)(/|$)|^/var/lib/google(/google_users)?$' || true
+	done | grep -vE '^/var/lib/dpkg(/|$)|^/var/log/(dpkg|alternatives)\.log$|^/var/cache/(debconf|ldconfig|man)(/|$)|^/var/lib/google(/google_users)?$|^/var/lib/systemd/catalog(/|$)' || true
 }
 check_eq "purged: nothing left under /usr" "" "$(strays /usr)"
 check_eq "purged: nothing left under /var" "" "$(strays /var)"
