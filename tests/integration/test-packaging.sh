@@ -291,7 +291,7 @@ check "reinstall: the daemon gives dave his key back" bash -c \
 cp -p "$WORK/oslogin.conf.installed" /etc/oslogin/oslogin.conf
 purge_out=$(dpkg --purge "${DEB_PACKAGES[@]}" 2>&1)
 check_eq "dpkg --purge the four packages" 0 "$?"
-check "purge lists the accounts it keeps" grep -q 'kept: dave' <<<"$purge_out"
+check "purge lists the accounts it keeps, expired" grep -q "kept, expired (usermod --expiredate '' NAME lifts it, e.g. for the guest agent): dave erin grace" <<<"$purge_out"
 check "purge restored the guest agent's switch" grep -q "restored the guest agent's accounts_daemon" <<<"$purge_out"
 check_eq "purge: dave expired again, no managed key, no sudo" "1|0|" \
 	"$(getent shadow dave | cut -d: -f8)|$(grep -c 'Added by Google' /home/dave/.ssh/authorized_keys)|$(sudo -n -l -U dave 2>&1 | grep 'NOPASSWD')"
