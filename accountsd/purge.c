@@ -157,7 +157,7 @@ static int run_usermod(const struct revoke_options *o, const char *user)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static int revoke_sudoers(const char *root, struct revoke_result *res)
+static int revoke_sudoers(const char *root, bool managed_accounts, struct revoke_result *res)
 {
         _cleanup_strv_free_ char **admins = NULL;
         _cleanup_free_ char *dir = NULL;
@@ -178,9 +178,10 @@ static int revoke_sudoers(const char *root, struct revoke_result *res)
                 return -ENOMEM;
         if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
                 return fd == -ENOENT ? ret : fd;
-        /* The google-sudoers group's rule, then the include of the drop-ins. */
+        /* The google-sudoers group's rule (ours once we managed accounts;
+         * before that the guest agent's), then the include of the drop-ins. */
         static const char *const files[] = {"google_sudoers", "oslogin"};
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+        for (size_t i = managed_accounts ? 0 : 1; i < ELEMENTSOF(files); i++) {
                 if (unlinkat(fd, files[i], 0) == 0) {
                         log_info("Removed %s/%s.", dir, files[i]);
                         res->sudoers_files++;
@@ -190,16 +191,29 @@ static int revoke_sudoers(const char *root, struct revoke_result *res)
         return ret;
 }
 
+static bool state_exists(const char *root, const char *name)
+{
+        _cleanup_free_ char *path = NULL;
+        return asprintf(&path, "%s" STATE_DIR "/%s", root_prefix(root), name) >= 0 &&
+               faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int oslogin_revoke(const struct revoke_options *o, struct revoke_result *ret)
 {
         _cleanup_strv_free_ char **expire = NULL, **removed = NULL, **recorded = NULL;
         struct managed_users m = {};
         struct revoke_result res = {};
-        int r, failure = 0;
+        int r = 0, failure = 0;
 
-        if ((r = managed_users_load(o->root, &m)) < 0)
+        /* No users file: the daemon never reconciled metadata keys here. A
+         * guest agent's google_users (which managed_users_load() adopts)
+         * then lists the agent's accounts, not ours: they are left alone. */
+        bool managed_accounts = state_exists(o->root, "users");
+        if (!managed_accounts)
+                log_info("No metadata-key accounts were managed here (" STATE_DIR "/users absent).");
+        if (managed_accounts && (r = managed_users_load(o->root, &m)) < 0)
                 return log_error_errno(r, "Cannot read the managed users under " STATE_DIR ": %m");
-        for (unsigned attempt = 1;; attempt++) {
+        for (unsigned attempt = 1; managed_accounts; attempt++) {
                 strv_free(expire);
                 strv_free(removed);
                 expire = calloc(1, sizeof(char *));
@@ -216,7 +230,7 @@ int oslogin_revoke(const struct revoke_options *o, struct revoke_result *ret)
                 failure = log_error_errno(r, "Cannot revoke the metadata users' accounts: %m");
         /* Recorded before usermod runs: a reinstall lifts the expiry even
          * if this run is cut short after expiring some of them. */
-        if (r == 0 && expire[0]) {
+        if (r == 0 && expire && expire[0]) {
                 if ((r = state_read_lines(o->root, STATE_DIR, REVOKE_EXPIRED_FILE, &recorded)) < 0)
                         return log_error_errno(r, "Cannot read " STATE_DIR "/" REVOKE_EXPIRED_FILE ": %m");
                 for (char **n = expire; *n; n++)
@@ -243,7 +257,7 @@ int oslogin_revoke(const struct revoke_options *o, struct revoke_result *ret)
                         failure = log_error_errno(r, "Cannot save the managed users: %m");
         }
         managed_users_done(&m);
-        if ((r = revoke_sudoers(o->root, &res)) < 0)
+        if ((r = revoke_sudoers(o->root, managed_accounts, &res)) < 0)
                 failure = r;
         if (res.failed && !failure)
                 failure = -EIO;

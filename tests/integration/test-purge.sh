@@ -135,6 +135,29 @@ check "…but dave's keys and sudo were revoked all the same" bash -c \
 	"! grep -q 'Added by Google' /home/dave/.ssh/authorized_keys && ! id -nG dave | grep -qw google-sudoers"
 check "…and the failure is named" grep -q 'Cannot expire the account "dave"' /run/revoke.log
 
+# The daemon never reconciled here (no /var/lib/oslogin/users): the guest
+# agent's google_users lists its own accounts, which revoke leaves alone,
+# with the agent's google_sudoers rule; our drop-ins still go.
+rm -rf /var/lib/oslogin/* /var/lib/google/*
+useradd --create-home --shell /bin/bash zed
+usermod -aG google-sudoers zed
+install -d -m 0700 -o zed -g zed /home/zed/.ssh
+printf '# Added by Google\n%s\n' "$(key alice)" >/home/zed/.ssh/authorized_keys
+chown zed: /home/zed/.ssh/authorized_keys
+echo zed >/var/lib/google/google_users
+printf '%%google-sudoers ALL=(ALL:ALL) NOPASSWD:ALL\n' >/etc/sudoers.d/google_sudoers
+chmod 0440 /etc/sudoers.d/google_sudoers
+install -d -m 0750 /var/lib/oslogin/sudoers.d
+printf 'alice ALL=(ALL:ALL) NOPASSWD:ALL\n' >/var/lib/oslogin/sudoers.d/alice
+printf '#includedir /var/lib/oslogin/sudoers.d\n' >/etc/sudoers.d/oslogin
+zed_before=$(grep -h '^zed:' /etc/passwd /etc/shadow; id -nG zed; cat /home/zed/.ssh/authorized_keys)
+check "revoke where the daemon never managed accounts" revoke
+check_eq "the agent's account zed untouched (key, google-sudoers, not expired)" "$zed_before" \
+	"$(grep -h '^zed:' /etc/passwd /etc/shadow; id -nG zed; cat /home/zed/.ssh/authorized_keys)"
+check "the agent's google_sudoers rule kept" test -f /etc/sudoers.d/google_sudoers
+check_fails "our OS Login drop-in and include gone all the same" bash -c \
+	"test -e /var/lib/oslogin/sudoers.d/alice || test -e /etc/sudoers.d/oslogin"
+
 # Purge gives the guest agent its switch back (debian/oslogin.postrm's
 # restore_guest_agent, the same text as the rpm's %postun) from the record
 # accountsd's takeover writes (doc/guest-environment.md): the recorded value
