@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the .debs and .rpms from a copy of the tree (scripts/build-packages.sh),
 # runs lintian, checks each package's exact file list and the rpm layout
-# against the debs', then installs the debs for real inside a namespace
+# against the debs', that rpm refuses them beside a stand-in
+# google-compute-engine-oslogin rpm (Conflicts), then installs the debs for
+# real inside a namespace
 # (overlays over /usr and /var, so dpkg's database is private too, and a
 # private /etc and /home): over a stand-in google-compute-engine-oslogin
 # built here (Conflicts/Replaces), files, modes, the _oslogin user, the
@@ -142,6 +144,43 @@ deb_fn=$(agent_fn "$WORK/ctl/oslogin/postrm")
 check "deb postrm defines restore_guest_agent" test -n "$deb_fn"
 check_eq "restore_guest_agent identical in the deb postrm and the rpm %postun" "$deb_fn" "$(agent_fn "$WORK/rpm-scripts")"
 check_fails "rpm scriptlets never name sshd_config, nsswitch or pam.d" grep -qE 'sshd_config|nsswitch|pam\.d' "$WORK/rpm-scripts"
+# rpm over a stand-in google-compute-engine-oslogin (its name and Epoch, the
+# same NSS module path) in a private root and database: rpm refuses ours
+# naming the conflict (the way over is `dnf swap`); once it is erased,
+# ours install.
+mkdir -p "$WORK/standin-rpm" "$WORK/rpmroot"
+cat >"$WORK/standin-rpm/standin.spec" <<'SPEC_END'
+Name: google-compute-engine-oslogin
+Epoch: 1
+Version: 20240101.00
+Release: g1
+Summary: stand-in for Google's OS Login package (test-packaging)
+License: ASL 2.0
+%description
+Stand-in.
+%install
+mkdir -p %{buildroot}%{_libdir}/security
+echo stand-in >%{buildroot}%{_libdir}/libnss_oslogin.so.2
+echo stand-in >%{buildroot}%{_libdir}/security/pam_oslogin_login.so
+%files
+%{_libdir}/libnss_oslogin.so.2
+%{_libdir}/security/pam_oslogin_login.so
+SPEC_END
+RPMQ=(rpm --root "$WORK/rpmroot" --dbpath /rpmdb)
+check "stand-in rpm builds" rpmbuild --define "_topdir $WORK/standin-rpm/top" --nodeps -bb "$WORK/standin-rpm/standin.spec"
+"${RPMQ[@]}" --initdb
+check "stand-in rpm installs (private root)" "${RPMQ[@]}" -i --nodeps --noscripts "$WORK"/standin-rpm/top/RPMS/*/google-compute-engine-oslogin-*.rpm
+for p in oslogin nss-oslogin pam-oslogin; do
+	f=$(ls "$WORK"/rpm/RPMS/*/"$p-$VERSION"-*.rpm)
+	check "rpm refuses $p beside the stand-in, naming the conflict" bash -c \
+		"! \"\$@\" -i --test --noscripts '$f' >'$WORK/rpm-conflict.log' 2>&1 &&
+		 grep -q 'google-compute-engine-oslogin conflicts with $p-' '$WORK/rpm-conflict.log'" _ "${RPMQ[@]}"
+done
+check "stand-in erased" "${RPMQ[@]}" -e --nodeps --noscripts google-compute-engine-oslogin
+check "then our rpms install (no file or package conflict left)" "${RPMQ[@]}" -i --test --nodeps --noscripts \
+	"$WORK"/rpm/RPMS/*/oslogin-"$VERSION"-*.rpm "$WORK"/rpm/RPMS/*/nss-oslogin-"$VERSION"-*.rpm \
+	"$WORK"/rpm/RPMS/*/pam-oslogin-"$VERSION"-*.rpm
+
 SE=$(ls "$WORK"/rpm/RPMS/*/oslogin-selinux-"$VERSION"-*.rpm 2>/dev/null)
 check_eq "rpm oslogin-selinux: the module and its interface, 0644" \
 	"-rw-r--r-- /usr/share/selinux/devel/include/contrib/oslogin.if|-rw-r--r-- /usr/share/selinux/packages/oslogin.pp" \
