@@ -617,6 +617,20 @@ void broker_server_reconfigure(struct broker_server *s)
         s->akc_checked = 0;
 }
 
+void broker_server_stop_accepting(struct broker_server *s)
+{
+        for (int i = 0; s && i < _LISTENER_MAX; i++)
+                sd_event_source_set_enabled(s->listeners[i].io, SD_EVENT_OFF);
+}
+
+unsigned broker_server_open(const struct broker_server *s)
+{
+        unsigned n = 0;
+        for (int i = 0; s && i < _LISTENER_MAX; i++)
+                n += s->listeners[i].peers.total;
+        return n;
+}
+
 void broker_server_status(const struct broker_server *s, FILE *f)
 {
         if (!s)

@@ -304,6 +304,19 @@ wait_for 10 test -s /run/during-restart-pam.out
 check_eq "a KEYS request sent during the restart is answered" "GRANTED" "$(first "$(cat /run/during-restart.out)")"
 check_eq "an ACCOUNT request sent during the restart is answered" "GRANTED" "$(first "$(cat /run/during-restart-pam.out)")"
 check "the daemon never replaced the sockets" test "$(stat -c %i $KEYS)" = "$inode"
+# A question in progress when SIGTERM comes is answered before the daemon exits.
+wait_for 10 test -s /run/daemon.pid
+DPID=$(cat /run/daemon.pid)
+rm -f /run/daemon.pid
+curl -sf -X PUT -d '{"delay_ms": 700, "path_prefix": "/computeMetadata/v1/oslogin/users"}' "$FCTL/faults" >/dev/null
+client keys $KEYS carol_example_com >/run/in-flight.out &
+CPID=$!
+sleep 0.3
+kill $DPID
+wait $CPID
+check_eq "a question in progress at SIGTERM is answered (drained)" "DENIED" "$(first "$(cat /run/in-flight.out)")"
+check "the daemon said it was draining nothing too long" bash -c "! grep -q 'still open after' $LOG"
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
 kill $ACT
 wait $ACT 2>/dev/null
 done_testing
