@@ -13,6 +13,10 @@
 #   broker-client.py nss SOCKET NAME          (GETPWNAM on nss.sock)
 #   broker-client.py hold SOCKET N SECONDS     (N idle connections; prints how
 #                                              many the daemon closed at once)
+#   broker-client.py flood SOCKET N CONCURRENCY PREFIX
+#                                             (N GETPWNAM misses PREFIX0.. from
+#                                              CONCURRENCY threads; prints how many
+#                                              were answered and how many closed)
 # Prints "STATUS message", then the kind's fields one per line. Exit 0 with
 # a reply, 3 when the daemon closed without one, 4 when connect() failed.
 import errno, os, socket, struct, sys, time
@@ -111,9 +115,33 @@ def hold(path, n, seconds):
     print("held=%d closed=%d" % (n - closed, closed), flush=True)
     time.sleep(seconds)
 
+def flood(path, n, conc, prefix):
+    import threading
+    counts = {"replied": 0, "closed": 0}
+    lock = threading.Lock()
+    def worker(k):
+        for i in range(k, n, conc):
+            b = ("%s%d" % (prefix, i)).encode()
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                c.connect(path)
+                c.sendall(struct.pack("<IHHI", NSS_MAGIC, 1, 1, len(b)) + b)
+                got = len(recv_all(c, 5)) >= 12
+            except OSError:
+                got = False
+            c.close()
+            with lock:
+                counts["replied" if got else "closed"] += 1
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(conc)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print("replied=%d closed=%d" % (counts["replied"], counts["closed"]))
+
 if __name__ == "__main__":
     if sys.argv[1] == "nss":
         nss(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "flood":
+        flood(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "hold":
         hold(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     else:

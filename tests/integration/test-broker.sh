@@ -190,6 +190,20 @@ check_eq "keys.sock: the key helper's lookup is still answered" "GRANTED" "$(fir
 status=$("$CTL" status)
 check "osloginctl status counts the per-UID refusals" grep -q '^broker-keys.sock: .*per-uid [1-9]' <<<"$status"
 
+# A flood of misses from one UID, with OS Login on (the directory asks the
+# server for each): the breaker stays closed and others' lookups go on.
+curl -sf -X PUT -d TRUE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
+wait_for 15 test -s /run/oslogin/directory.cache
+flood=$(as_client $MALLORY_UID flood $NSS 400 12 ghost)
+diag "flood of 400 misses from one UID, 12 at once: $flood"
+status=$("$CTL" status)
+check "after a flood of misses from one UID the breaker is closed" grep -q '^breaker: closed' <<<"$status"
+check_eq "... and another UID's miss is answered" "status=" "$(as_client $AKC_UID nss $NSS ghost_other | cut -c1-7)"
+check "the flooding UID was held to its share (connections past per_uid_connections closed)" \
+	grep -Eq '^replied=[1-9][0-9]* closed=[1-9]' <<<"$flood"
+curl -sf -X PUT -d FALSE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
+wait_for 15 test ! -e /run/oslogin/directory.cache
+
 # --- requests per login -----------------------------------------------------
 # sshd runs the key helper twice (query, then signature), then PAM account.
 login_requests() { # USER
