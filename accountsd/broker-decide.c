@@ -135,7 +135,7 @@ static int prologue(const struct broker_context *c, struct broker_facts *f, cons
         if (r == -ENOENT)
                 reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user");
         else if (r == -EBADMSG)
-                reply_set(ret, BROKER_DENIED, "invalid profile (or one for another user) from the metadata server");
+                reply_set(ret, BROKER_UNAVAILABLE, "invalid profile (or one for another user) from the metadata server");
         else if (r < 0)
                 reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
         if (r < 0)
@@ -254,6 +254,7 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
                 return r;
         if (r == 0 && need_login(c, f, p->email, ret) == 0) {
                 ret->account_flags = update_sudo(c, f, q, p);
+                ret->uid = p->account.uid;
                 reply_set(ret, BROKER_GRANTED, "login granted%s",
                           ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
         }

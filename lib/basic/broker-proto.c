@@ -192,9 +192,13 @@ static int put_reply_payload(enum broker_kind kind, const struct broker_reply *r
                                 return k;
                 return 0;
         }
-        if (r->status == BROKER_GRANTED && kind == BROKER_ACCOUNT)
-                return (r->account_flags & ~(uint32_t)BROKER_ACCOUNT_ADMIN) ? -EINVAL
-                                                                            : byte_buffer_put_u32(b, r->account_flags);
+        if (r->status == BROKER_GRANTED && kind == BROKER_ACCOUNT) {
+                if ((r->account_flags & ~(uint32_t)BROKER_ACCOUNT_ADMIN) || r->uid == 0)
+                        return -EINVAL;
+                if ((k = byte_buffer_put_u32(b, r->account_flags)) < 0)
+                        return k;
+                return byte_buffer_put_u32(b, r->uid);
+        }
         if (r->status == BROKER_CHALLENGE) {
                 if (r->n_challenges < 1 || r->n_challenges > BROKER_CHALLENGES_MAX)
                         return -EINVAL;
@@ -385,7 +389,8 @@ static int get_reply_payload(enum broker_kind kind, struct byte_reader *r, struc
                 return get_lines(r, kind == BROKER_KEYS ? BROKER_KEY_LINE_MAX : BROKER_MESSAGE_MAX, &p->lines);
         if (p->status == BROKER_GRANTED && kind == BROKER_ACCOUNT)
                 return byte_reader_get_u32(r, &p->account_flags) < 0 ||
-                                       (p->account_flags & ~(uint32_t)BROKER_ACCOUNT_ADMIN)
+                                       (p->account_flags & ~(uint32_t)BROKER_ACCOUNT_ADMIN) ||
+                                       byte_reader_get_u32(r, &p->uid) < 0 || p->uid == 0
                                ? -EBADMSG
                                : 0;
         if (p->status == BROKER_CHALLENGE)

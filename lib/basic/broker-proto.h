@@ -45,7 +45,9 @@
  * be ""), then:
  *   KEYS, GRANTED:        u32 n, n x string authorized_keys line
  *   PRINCIPALS, GRANTED:  u32 n, n x string principal
- *   ACCOUNT, GRANTED:     u32 flags (enum broker_account_flag)
+ *   ACCOUNT, GRANTED:     u32 flags (enum broker_account_flag), u32 uid
+ *                         (the profile's UID: the module refuses when
+ *                         NSS resolves the user to another one; never 0)
  *   AUTH_START, CHALLENGE and AUTH_CONTINUE, CHALLENGE:
  *                         string session (opaque token made by the
  *                         daemon; the metadata server's session id never
@@ -55,8 +57,9 @@
  * Which statuses answer which kind:
  *   KEYS, PRINCIPALS, ACCOUNT: GRANTED DENIED NOT_OURS UNKNOWN_USER
  *                              UNAVAILABLE REFUSED
- *   AUTH_START:    CHALLENGE NO_FACTOR DENIED NOT_OURS UNKNOWN_USER
- *                  UNAVAILABLE REFUSED
+ *   AUTH_START:    GRANTED CHALLENGE NO_FACTOR DENIED NOT_OURS
+ *                  UNKNOWN_USER UNAVAILABLE REFUSED
+ *                  (GRANTED: the server authenticated without a challenge)
  *   AUTH_CONTINUE: GRANTED CHALLENGE DENIED UNAVAILABLE REFUSED
  * (CHALLENGE after AUTH_CONTINUE: START_ALTERNATE was done, or the code
  * was wrong and another try is allowed; the message says which.)
@@ -138,6 +141,7 @@ struct broker_reply {
         char message[BROKER_MESSAGE_MAX + 1];
         char **lines; /* KEYS/PRINCIPALS GRANTED: NULL-terminated, malloc'd */
         uint32_t account_flags;
+        uint32_t uid; /* ACCOUNT GRANTED: the OS Login profile's UID (not 0) */
         char session[BROKER_SESSION_MAX + 1];
         struct broker_challenge challenges[BROKER_CHALLENGES_MAX];
         size_t n_challenges;

@@ -186,22 +186,26 @@ static void test_reply_round_trip(void **state)
         assert_int_equal(broker_reply_decode(BROKER_PRINCIPALS, b.data, b.size, &back), -EBADMSG);
         assert_int_equal(broker_reply_decode(BROKER_ACCOUNT, b.data, b.size, &back), -EBADMSG);
 
-        /* KEYS GRANTED with no line and ACCOUNT GRANTED with flags 0 have the
-         * same shape: only the echoed kind tells them apart. */
+        /* KEYS GRANTED and PRINCIPALS GRANTED have the same shape: only the
+         * echoed kind tells them apart. */
         b.size = 0;
         r = (struct broker_reply){.status = BROKER_GRANTED, .lines = (char *[]){NULL}};
         assert_int_equal(broker_reply_encode(BROKER_KEYS, &r, &b), 0);
-        assert_int_equal(broker_reply_decode(BROKER_ACCOUNT, b.data, b.size, &back), -EBADMSG);
+        assert_int_equal(broker_reply_decode(BROKER_PRINCIPALS, b.data, b.size, &back), -EBADMSG);
         assert_int_equal(broker_reply_decode(BROKER_KEYS, b.data, b.size, &back), 0);
         assert_null(back.lines[0]);
         broker_reply_done(&back);
 
         b.size = 0;
-        r = (struct broker_reply){.status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN};
+        r = (struct broker_reply){.status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001};
         strcpy(r.message, "admin");
         assert_int_equal(broker_reply_encode(BROKER_ACCOUNT, &r, &b), 0);
         assert_int_equal(broker_reply_decode(BROKER_ACCOUNT, b.data, b.size, &back), 0);
         assert_int_equal(back.account_flags, BROKER_ACCOUNT_ADMIN);
+        assert_int_equal(back.uid, 2000001001);
+        /* UID 0 is never an OS Login profile's. */
+        byte_buffer_set_u32(&b, b.size - 4, 0);
+        assert_int_equal(broker_reply_decode(BROKER_ACCOUNT, b.data, b.size, &back), -EBADMSG);
         assert_string_equal(back.message, "admin");
         assert_null(back.lines);
 
@@ -230,6 +234,7 @@ static void test_reply_round_trip(void **state)
         assert_int_equal(broker_reply_encode(BROKER_AUTH_START, &r, &b), 0);
         assert_false(broker_status_answers(BROKER_AUTH_CONTINUE, BROKER_NOT_OURS));
         assert_true(broker_status_answers(BROKER_ACCOUNT, BROKER_NOT_OURS));
+        assert_true(broker_status_answers(BROKER_AUTH_START, BROKER_GRANTED));
 }
 
 static void test_reply_refused_by_encoder(void **state)
@@ -243,8 +248,10 @@ static void test_reply_refused_by_encoder(void **state)
         assert_int_equal(broker_reply_encode(BROKER_KEYS, &r, &b), -EINVAL);
         r.lines = empty_line;
         assert_int_equal(broker_reply_encode(BROKER_KEYS, &r, &b), -EINVAL);
-        r = (struct broker_reply){.status = BROKER_GRANTED, .account_flags = 2};
+        r = (struct broker_reply){.status = BROKER_GRANTED, .account_flags = 2, .uid = 5000};
         assert_int_equal(broker_reply_encode(BROKER_ACCOUNT, &r, &b), -EINVAL);
+        r = (struct broker_reply){.status = BROKER_GRANTED};
+        assert_int_equal(broker_reply_encode(BROKER_ACCOUNT, &r, &b), -EINVAL); /* no UID */
         r = (struct broker_reply){.status = BROKER_CHALLENGE};
         strcpy(r.session, "tok");
         assert_int_equal(broker_reply_encode(BROKER_AUTH_START, &r, &b), -EINVAL); /* no challenge */
