@@ -42,6 +42,7 @@ def clone(name, username, uid):
     u["name"] = name
     u["posixAccounts"][0].update(username=username, uid=str(uid), gid=str(uid), homeDirectory="/home/" + username)
     users.append(u)
+users[1]["twoFactor"]["challenges"].append({"type": "IDV_PREREGISTERED_PHONE", "status": "PROPOSED"})
 clone("deploy@example.com", "deploy", 2000001600)   # named like a local account
 clone("uidclash@example.com", "uidclash", 2000001500) # UID of a local account
 print(json.dumps(d))
@@ -256,12 +257,13 @@ curl -sf -X PUT -d TRUE "$FCTL/attributes/instance/enable-oslogin-2fa" >/dev/nul
 out=$(client auth-start $PAM bob_example_com)
 check_eq "AUTH_START: the challenges" "CHALLENGE
 challenge=1 TOTP READY
-challenge=2 AUTHZEN READY" "$(grep -v '^session=' <<<"$out" | sed '1s/ .*//')"
+challenge=2 AUTHZEN READY
+challenge=3 IDV_PREREGISTERED_PHONE PROPOSED" "$(grep -v '^session=' <<<"$out" | sed '1s/ .*//')"
 TOKEN=$(sed -n 's/^session=//p' <<<"$out")
 check "the client gets an opaque 128-bit token, not the server's session id" grep -Eqx '[0-9a-f]{32}' <<<"$TOKEN"
 check_eq "AUTH_CONTINUE for another user: no such session" "DENIED no such two-factor session" \
 	"$(client auth-continue $PAM alice_example_com "$TOKEN" 1 1 123456)"
-check_eq "AUTH_CONTINUE with a wrong code: denied" "DENIED two-factor authentication failed" \
+check_eq "AUTH_CONTINUE with a wrong code: denied, with the server's reason" "DENIED The code you entered is incorrect." \
 	"$(client auth-continue $PAM bob_example_com "$TOKEN" 1 1 654321)"
 check_eq "the session is over after a denial" "DENIED no such two-factor session" \
 	"$(client auth-continue $PAM bob_example_com "$TOKEN" 1 1 123456)"
@@ -270,6 +272,14 @@ check_eq "AUTH_CONTINUE with the right code: granted" "GRANTED two-factor authen
 	"$(client auth-continue $PAM bob_example_com "$TOKEN" 1 1 123456)"
 check_eq "a token works once" "DENIED no such two-factor session" \
 	"$(client auth-continue $PAM bob_example_com "$TOKEN" 1 1 123456)"
+# A factor the server only proposes (a text message): START_ALTERNATE, then the code.
+TOKEN=$(client auth-start $PAM bob_example_com | sed -n 's/^session=//p')
+out=$(client auth-continue $PAM bob_example_com "$TOKEN" 3 2)
+check_eq "START_ALTERNATE: the session goes on, the factor is now ready" "CHALLENGE
+session=$TOKEN
+challenge=3 IDV_PREREGISTERED_PHONE READY" "$(sed '1s/ .*//' <<<"$out" | grep -v 'challenge=[12] ')"
+check_eq "... and its code is accepted" "GRANTED two-factor authentication succeeded" \
+	"$(client auth-continue $PAM bob_example_com "$TOKEN" 3 1 123456)"
 check_eq "AUTH_START of a user without two-factor: refused by the server" "DENIED" \
 	"$(first "$(client auth-start $PAM alice_example_com)")"
 check "codes never reach the log" bash -c "! grep -q -e 123456 -e 654321 $LOG"

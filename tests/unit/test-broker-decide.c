@@ -192,14 +192,14 @@ static void test_keys_profile_checks(void **state)
         assert_null(f->reply.lines);
         assert_int_equal(f->script.authorize_calls, 0);
         broker_facts_done(&f->facts);
-        /* A profile of another user: denied, and never shared. */
+        /* A profile of another user: a broken server, not a "no" (unavailable), and never shared. */
         f->script.profile = profile_of("mallory", "2000001002");
-        assert_int_equal(keys(f, "alice", ""), BROKER_DENIED);
+        assert_int_equal(keys(f, "alice", ""), BROKER_UNAVAILABLE);
         assert_false(f->facts.profile_learned);
         assert_null(f->facts.profile);
         /* Garbage. */
         f->script.profile = "{\"loginProfiles\": 7}";
-        assert_int_equal(keys(f, "alice", ""), BROKER_DENIED);
+        assert_int_equal(keys(f, "alice", ""), BROKER_UNAVAILABLE);
         assert_false(f->facts.profile_learned);
         f->script.profile = NULL;
         assert_int_equal(keys(f, "alice", ""), BROKER_UNKNOWN_USER);
