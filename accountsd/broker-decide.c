@@ -213,11 +213,30 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
         return 0;
 }
 
+/* A remembered adminLogin answer is used only while the drop-in on disk
+ * agrees with it: the periodic re-check (or an administrator) may have
+ * revoked the grant since, and a stale "yes" must not bring it back. */
+static void check_remembered_admin(const struct broker_context *c, struct broker_facts *f,
+                                   const struct broker_request *q, const struct oslogin_profile *p)
+{
+        uint32_t uid;
+        bool granted;
+
+        if (f->policy[BROKER_POLICY_ADMIN] < 0 || f->policy_learned[BROKER_POLICY_ADMIN])
+                return;
+        granted = sudoers_granted_uid(c->root, q->user, &uid) >= 0 && uid == p->account.uid;
+        if (granted != (f->policy[BROKER_POLICY_ADMIN] > 0))
+                f->policy[BROKER_POLICY_ADMIN] = -1;
+}
+
 /* Makes the sudo drop-in follow adminLogin; the flags for the reply. */
 static uint32_t update_sudo(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
                             const struct oslogin_profile *p)
 {
-        int r = facts_policy(c, f, p->email, BROKER_POLICY_ADMIN);
+        int r;
+
+        check_remembered_admin(c, f, q, p);
+        r = facts_policy(c, f, p->email, BROKER_POLICY_ADMIN);
 
         if (r < 0 && r != -ENOENT) {
                 /* Unchanged: the periodic re-check settles it on a definite answer. */

@@ -260,6 +260,37 @@ static void test_account(void **state)
         assert_non_null(strstr(d, "\n#2000001001 ALL=(ALL) ALL\n"));
         assert_null(strstr(d, "alice"));
         free(d);
+        /* A remembered "yes" is used while the drop-in agrees... */
+        broker_facts_done(&f->facts);
+        f->facts.policy[BROKER_POLICY_LOGIN] = f->facts.policy[BROKER_POLICY_ADMIN] = 1;
+        f->script.admin = 0; /* would revoke if asked */
+        unsigned asked = f->script.authorize_calls;
+        assert_int_equal(account(f, "alice"), BROKER_GRANTED);
+        assert_int_equal(f->reply.account_flags, BROKER_ACCOUNT_ADMIN);
+        assert_int_equal(f->script.authorize_calls, asked);
+        /* ...but not once the drop-in is gone (the re-check revoked it): asked again. */
+        char path[160];
+        snprintf(path, sizeof(path), "%s/var/lib/oslogin/sudoers.d/alice", f->root);
+        assert_int_equal(unlink(path), 0);
+        broker_facts_done(&f->facts);
+        f->facts.policy[BROKER_POLICY_LOGIN] = f->facts.policy[BROKER_POLICY_ADMIN] = 1;
+        assert_int_equal(account(f, "alice"), BROKER_GRANTED);
+        assert_int_equal(f->reply.account_flags, 0);
+        assert_int_equal(f->script.authorize_calls, asked + 1);
+        assert_null(dropin(f));
+        /* A remembered "no" with a drop-in present: asked again too. */
+        f->script.admin = 1;
+        broker_facts_done(&f->facts);
+        assert_int_equal(account(f, "alice"), BROKER_GRANTED);
+        assert_non_null(d = dropin(f));
+        free(d);
+        broker_facts_done(&f->facts);
+        f->facts.policy[BROKER_POLICY_LOGIN] = 1;
+        f->facts.policy[BROKER_POLICY_ADMIN] = 0;
+        asked = f->script.authorize_calls;
+        assert_int_equal(account(f, "alice"), BROKER_GRANTED);
+        assert_int_equal(f->script.authorize_calls, asked + 1);
+        assert_int_equal(f->reply.account_flags, BROKER_ACCOUNT_ADMIN);
         /* adminLogin cannot be asked: the grant stays as it is. */
         broker_facts_done(&f->facts);
         f->script.admin = -ETIMEDOUT;
