@@ -348,6 +348,12 @@ static void job_done(struct job *job)
         share_facts(s, j, now);
         if (j->result >= 0 && keep_session(s, j, now) < 0)
                 j->result = -ESTALE;
+        else if (j->result < 0 && j->q.kind == BROKER_AUTH_CONTINUE) {
+                /* Undecided: the flow is over (a busy session would never expire). */
+                struct broker_session *sess = broker_sessions_find(&s->sessions, j->q.session, j->q.user, now);
+                if (sess)
+                        broker_sessions_remove(&s->sessions, sess);
+        }
         if (c) {
                 c->job = NULL;
                 if (j->result < 0) {
