@@ -150,7 +150,7 @@ done
 check_eq "osloginctl lookup user alice_example_com still answers" "alice_example_com" \
 	"$("$CTL" lookup user alice_example_com | cut -d: -f1)"
 status=$("$CTL" status)
-check "build summary counts the left-out names" grep -Eq '^directory-last-build: .*, 5 local' <<<"$status"
+check "build summary counts the left-out names" grep -Eq '^directory-last-build: .*, 5 local, [0-9]+ skipped$' <<<"$status"
 for what in 'group "sudo"' 'group "ci"' 'group "docker"' 'user "deploy"' 'user "mallory_example_com"' \
 	'group "sudoers2"'; do
 	n=$(grep -c "Directory $what .*left out" $LOG)
@@ -163,9 +163,11 @@ for what in 'group "sudo"' 'group "ci"' 'group "docker"' 'user "deploy"' 'user "
 done
 check "log gives the reason (a local group has that name)" grep -q 'group "sudo" (GID 2000100005) left out: a local group has that name' $LOG
 check "log gives the reason (a local user has that UID)" grep -q 'user "mallory_example_com" (UID 2000001500) left out: a local user has that UID' $LOG
-before=$(grep -c 'left out' $LOG)
+before=$(grep -c 'left out:' $LOG)
 "$CTL" refresh >/dev/null
-check_eq "a second build logs each left-out name once more (5 lines)" $((before + 5)) "$(grep -c 'left out' $LOG)"
+n=$(grep -c 'left out:' $LOG)
+check_eq "a second build logs each left-out name once more (5 lines)" $((before + 5)) "$n"
+[ "$n" = $((before + 5)) ] || grep 'left out:' $LOG | sed 's/^/# /' 
 
 # --- the miss path: a group named like a local one, and users, added after the build
 fixture late >/run/fixture.json
