@@ -11,6 +11,7 @@
 #include <pwd.h>
 
 #include "basic/macro.h"
+#include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
 #include "nss_oslogin/nss-oslogin.h"
 #include "nss_oslogin/pack.h"
@@ -85,6 +86,14 @@ static enum nss_status next_locked(struct enumeration *e, bool users, void *resu
                 if (k < 0)
                         return nss_status_from_error(k, errnop);
                 if (!valid_network_uid(users ? pw.uid : gr.gid, floor)) {
+                        e->cursor = next;
+                        continue;
+                }
+                /* The host's own names and ids are never listed as ours (local.h). */
+                k = users ? local_check_user(pw.name, pw.uid) : local_check_group(gr.name, gr.gid);
+                if (k < 0)
+                        return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
+                if (k > 0) {
                         e->cursor = next;
                         continue;
                 }

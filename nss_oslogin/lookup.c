@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
 
 /* Variables, not macros, so the unit test can point them at a temp dir. */
@@ -23,7 +24,7 @@ struct saved_reply {
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t saved_key;
 static bool saved_key_ok, bypass;
-static pthread_mutex_t *extra_locks[2];
+static pthread_mutex_t *extra_locks[4];
 static size_t n_extra_locks;
 
 static void saved_reply_free(void *p)
@@ -69,7 +70,7 @@ static void init_once(void)
 
 void lookup_register_lock(pthread_mutex_t *lock)
 {
-        /* Called from the enumeration code's own once-init, before use. */
+        /* Called from the enumeration and local code's own once-init, before use. */
         if (n_extra_locks < ELEMENTSOF(extra_locks))
                 extra_locks[n_extra_locks++] = lock;
 }
@@ -219,6 +220,26 @@ static bool above_floor(const struct nss_proto_request *q, const struct nss_prot
         }
 }
 
+/* The second layer (local.h): a name or id the host has is not ours. */
+static int is_local(const struct nss_proto_request *q, const struct nss_proto_reply *r)
+{
+        int k;
+
+        switch (q->type) {
+        case NSS_PROTO_GETPWNAM:
+        case NSS_PROTO_GETPWUID:
+                k = local_check_user(r->passwd.name, r->passwd.uid);
+                break;
+        case NSS_PROTO_GETGRNAM:
+        case NSS_PROTO_GETGRGID:
+                k = local_check_group(r->group.name, r->group.gid);
+                break;
+        default:
+                return 0; /* initgroups filters each GID */
+        }
+        return k > 0 ? -ENOENT : k;
+}
+
 int lookup(const struct nss_proto_request *q, struct answer *ret)
 {
         struct answer a = {};
@@ -243,6 +264,8 @@ int lookup(const struct nss_proto_request *q, struct answer *ret)
         }
         if (k == 0 && !above_floor(q, &a.reply, floor))
                 k = -ENOENT;
+        if (k == 0)
+                k = is_local(q, &a.reply);
         if (k < 0) {
                 answer_done(&a);
                 return k;

@@ -24,8 +24,9 @@ void answer_done(struct answer *a);
 #define _cleanup_answer_ _cleanup_(answer_done)
 
 /* 0 and *ret (release with answer_done()), -ENOENT (NOTFOUND), or another
- * negative errno (UNAVAIL). By-id questions below the floor, and records
- * below it, are -ENOENT. */
+ * negative errno (UNAVAIL). By-id questions below the floor, records below
+ * it, and users and groups whose name or id the host has (local.h) are
+ * -ENOENT; a gid list is returned whole (the caller filters it). */
 int lookup(const struct nss_proto_request *q, struct answer *ret);
 
 /* The caller's buffer was too small for *A: keep the reply for this

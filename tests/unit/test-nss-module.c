@@ -14,13 +14,38 @@
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
 #include "nss_oslogin/enumerate.c"
+#include "nss_oslogin/local.c"
 #include "nss_oslogin/lookup.c"
 #include "nss_oslogin/nss-oslogin.c"
 #include "nss_oslogin/pack.c"
 
 static char dir[] = "/tmp/test-nss-module.XXXXXX";
-static char cache_file[64], sock_file[64];
+static char cache_file[64], sock_file[64], etc_dir[64];
 static int dir_fd = -EBADF;
+
+/* The host's own accounts: DIR/etc/passwd and DIR/etc/group. IN_PLACE
+ * rewrites the same inode (only size and mtime change), otherwise a new
+ * file is renamed over the old one. */
+static void write_local_file(const char *name, const char *content, bool in_place)
+{
+        _cleanup_close_ int etc = open(etc_dir, O_DIRECTORY | O_CLOEXEC);
+        assert_true(etc >= 0);
+        if (in_place) {
+                _cleanup_close_ int fd = openat(etc, name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+        } else
+                assert_int_equal(write_file_atomic(etc, name, content, strlen(content), 0644, -1, -1), 0);
+}
+
+static void write_local(const char *passwd, const char *group, bool in_place)
+{
+        write_local_file("passwd", passwd, in_place);
+        write_local_file("group", group, in_place);
+}
+
+#define LOCAL_PASSWD_DEFAULT "root:x:0:0:root:/root:/bin/sh\n"
+#define LOCAL_GROUP_DEFAULT "root:x:0:\n"
 
 static void write_cache(unsigned generation, bool with_carol)
 {
@@ -51,6 +76,10 @@ static int setup(void **state)
         dir_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
         snprintf(cache_file, sizeof(cache_file), "%s/directory.cache", dir);
         snprintf(sock_file, sizeof(sock_file), "%s/nss.sock", dir);
+        snprintf(etc_dir, sizeof(etc_dir), "%s/etc", dir);
+        assert_int_equal(mkdir(etc_dir, 0755), 0);
+        local_root = dir;
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
         reader.path = cache_file;
         if (geteuid() != 0)
                 reader.flags = 0;
@@ -63,6 +92,10 @@ static int teardown(void **state)
 {
         (void)state;
         cache_reader_close(&reader);
+        local_db_watch_done(&watch);
+        unlinkat(dir_fd, "etc/passwd", 0);
+        unlinkat(dir_fd, "etc/group", 0);
+        unlinkat(dir_fd, "etc", AT_REMOVEDIR);
         unlinkat(dir_fd, "directory.cache", 0);
         close(dir_fd);
         rmdir(dir);
@@ -357,6 +390,88 @@ static void test_miss(void **state)
         stub_stop(&s);
 }
 
+/* The second layer: a name or id the host has is never answered, from the
+ * cache or from accountsd, and the host's files are followed as they change. */
+static void test_local_names(void **state)
+{
+        struct passwd pwd;
+        struct group grp;
+        char buf[512];
+        int err = 0;
+        long start = 0, size = 4;
+        gid_t *groups = calloc(4, sizeof(gid_t));
+        struct stub s;
+
+        (void)state;
+        /* Everything answers while the host has none of these names or ids. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+
+        /* A local user holds alice's UID, another is named bob; a local group
+         * holds eng's GID, another is named empty. */
+        write_local(LOCAL_PASSWD_DEFAULT "svc:x:1000001:100::/:/bin/sh\nbob:x:1500:1500::/home/bob:/bin/sh\n",
+                    LOCAL_GROUP_DEFAULT "builders:x:1000042:\nempty:x:1501:\n", false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000001, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwnam_r("bob", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000002, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrnam_r("empty", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000050, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        /* What does not clash still answers. */
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000001, &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(grp.gr_name, "alice");
+        /* initgroups never hands out a local group's GID. */
+        groups[0] = 4242;
+        start = 1;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 1);
+        /* Enumeration skips them: no user left, one group. */
+        assert_int_equal(_nss_oslogin_setpwent(0), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_endpwent(), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_setgrent(0), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(grp.gr_name, "alice");
+        assert_int_equal(_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_endgrent(), NSS_STATUS_SUCCESS);
+
+        /* Answers from accountsd are checked too: dave's UID is local, eng's GID is. */
+        write_local(LOCAL_PASSWD_DEFAULT "dave-local:x:1000004:100::/:/bin/sh\n",
+                    LOCAL_GROUP_DEFAULT "builders:x:1000042:\n", true);
+        stub_start(&s, 2, false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("dave", 1000004, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 0); /* primary skipped, 1000042 local, 7 below the floor */
+        stub_stop(&s);
+        assert_int_equal(s.served, 2);
+        /* In place (same inode): the change in size and mtime is seen. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, true);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+
+        /* A host file that cannot be read: the module cannot vouch for anything. */
+        assert_int_equal(unlinkat(dir_fd, "etc/group", 0), 0);
+        assert_int_equal(mkdirat(dir_fd, "etc/group", 0755), 0);
+        err = 0;
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        assert_int_equal(err, EAGAIN);
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 1000001, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_UNAVAIL);
+        assert_int_equal(unlinkat(dir_fd, "etc/group", AT_REMOVEDIR), 0);
+        /* A missing file is an empty one (as for glibc's files source). */
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        free(groups);
+}
+
 static volatile bool stop_threads;
 
 static void *reader_thread(void *p)
@@ -466,6 +581,7 @@ int main(void)
                 cmocka_unit_test(test_enumeration),
                 cmocka_unit_test(test_replaced_and_corrupt),
                 cmocka_unit_test(test_miss),
+                cmocka_unit_test(test_local_names),
                 cmocka_unit_test(test_threads_while_replaced),
                 cmocka_unit_test(test_fork),
         };

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "basic/local-db-watch.h"
+#include "nss_oslogin/local.h"
+#include "nss_oslogin/lookup.h"
+
+/* A variable, not a macro, so the unit test can point it at a temp dir. */
+static const char *local_root = "/";
+static struct local_db_watch watch;
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t local_once = PTHREAD_ONCE_INIT;
+
+/* Our writers refuse names longer than USER_NAME_MAX; a longer one in a
+ * record is not ours to vouch for. */
+#define LOCAL_NAME_MAX 256u
+
+static void local_init_once(void)
+{
+        watch.root = local_root;
+        lookup_register_lock(&watch_lock);
+}
+
+/* Locks the snapshot: 0 and *ret, valid until unlock_local(); -errno (unlocked). */
+static int lock_local(const struct local_db **ret)
+{
+        int r;
+
+        pthread_once(&local_once, local_init_once);
+        pthread_mutex_lock(&watch_lock);
+        r = local_db_watch_get(&watch, ret);
+        if (r < 0) {
+                pthread_mutex_unlock(&watch_lock);
+                return r;
+        }
+        return 0;
+}
+
+static void unlock_local(void)
+{
+        pthread_mutex_unlock(&watch_lock);
+}
+
+/* NAME as a C string in BUF; false when it does not fit (then: local). */
+static bool span_to_name(struct span name, char buf[static LOCAL_NAME_MAX + 1])
+{
+        if (name.len > LOCAL_NAME_MAX)
+                return false;
+        memcpy(buf, name.ptr, name.len);
+        buf[name.len] = '\0';
+        return true;
+}
+
+static bool user_is_local(const struct local_db *db, struct span name, uint32_t uid)
+{
+        char buf[LOCAL_NAME_MAX + 1];
+        return !span_to_name(name, buf) || local_db_has_user(db, buf) || local_db_has_uid(db, uid);
+}
+
+static bool group_is_local(const struct local_db *db, struct span name, uint32_t gid)
+{
+        char buf[LOCAL_NAME_MAX + 1];
+        return !span_to_name(name, buf) || local_db_has_group(db, buf) || local_db_has_gid(db, gid);
+}
+
+static int check(bool group, struct span name, uint32_t id)
+{
+        const struct local_db *db;
+        int k = lock_local(&db);
+
+        if (k < 0)
+                return k;
+        k = group ? group_is_local(db, name, id) : user_is_local(db, name, id);
+        unlock_local();
+        return k;
+}
+
+int local_check_user(struct span name, uint32_t uid)
+{
+        return check(false, name, uid);
+}
+
+int local_check_group(struct span name, uint32_t gid)
+{
+        return check(true, name, gid);
+}
+
+int local_filter_gids(const struct cache_map *map, uint32_t *gids, size_t n)
+{
+        const struct local_db *db;
+        struct group_record gr;
+        size_t kept = 0;
+        int k;
+
+        if (n == 0)
+                return 0;
+        k = lock_local(&db);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < n; i++) {
+                /* A GID the cache does not name was checked by accountsd; getgrgid() checks its name again. */
+                bool named = map && cache_map_find_group_by_gid(map, gids[i], &gr) == 0;
+                if (named ? group_is_local(db, gr.name, gids[i]) : local_db_has_gid(db, gids[i]))
+                        continue;
+                gids[kept++] = gids[i];
+        }
+        unlock_local();
+        return (int)kept;
+}

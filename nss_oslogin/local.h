@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The module's second layer: never answer a name or id the host already
+ * has. accountsd leaves such directory entries out of the cache and of its
+ * answers (accountsd/directory-local.h); the module checks again, so a
+ * stale cache, one written behind the daemon's back or a daemon bug never
+ * makes getgrgid() answer "sudo" for a directory GID, nor gives a local
+ * UID a second name.
+ *
+ * The host's accounts are ROOT/etc/passwd and ROOT/etc/group read as files
+ * (basic/local-db-watch.h: loaded on first use, then one stat() per file
+ * per entry point, reloaded when either changed), never through NSS.
+ * Thread-safe: one mutex, held across fork() (lookup_register_lock()). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basic/cache-reader.h"
+#include "basic/nss-proto.h"
+
+/* Whether a user (NAME or UID) or group (NAME or GID) found in the cache or
+ * answered by accountsd is the host's own: 1 local (answer NOTFOUND), 0
+ * not, -errno when the host's files cannot be read (answer UNAVAIL: the
+ * module cannot vouch for it). */
+int local_check_user(struct span name, uint32_t uid);
+int local_check_group(struct span name, uint32_t gid);
+
+/* Removes from GIDS (N entries) every GID that is a local group's, or
+ * whose group in MAP (may be NULL) has a local group's name. The new
+ * count, or -errno. */
+int local_filter_gids(const struct cache_map *map, uint32_t *gids, size_t n);
