@@ -575,7 +575,7 @@ int directory_new(struct manager *m, struct directory **ret)
         if (!d)
                 return -ENOMEM;
         d->manager = m;
-        d->local = (struct local_db_watch)LOCAL_DB_WATCH_INIT(m->root);
+        d->local = (struct local_db_watch)LOCAL_DB_WATCH_INIT(m->root, 0);
         r = sd_event_add_time(m->event, &d->refresh_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_refresh_timer,
                               d);
         if (r >= 0)

@@ -8,9 +8,13 @@
  * makes getgrgid() answer "sudo" for a directory GID, nor gives a local
  * UID a second name.
  *
- * The host's accounts are ROOT/etc/passwd and ROOT/etc/group read as files
- * (basic/local-db-watch.h: loaded on first use, then one stat() per file
- * per entry point, reloaded when either changed), never through NSS.
+ * The host's accounts are ROOT/etc/passwd and ROOT/etc/group read as files,
+ * never through NSS (basic/local-db-watch.h): loaded on the first answer a
+ * process gives; then, as for the cache file, at most every
+ * CACHE_CHECK_INTERVAL_MS one stat() per file, and a reload when either
+ * changed. So a name made local less than that long ago may still be
+ * answered once by a process that looked just before (the cache file has
+ * the same delay).
  * Thread-safe: one mutex, held across fork() (lookup_register_lock()). */
 
 #include <stdbool.h>

@@ -41,16 +41,34 @@ static int make_paths(struct local_db_watch *w)
         return 0;
 }
 
+static uint64_t now_coarse_msec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 int local_db_watch_get(struct local_db_watch *w, const struct local_db **ret)
 {
         struct file_stamp passwd, group;
+        uint64_t now = 0;
         int r;
 
+        if (w->db && w->interval_msec) {
+                now = now_coarse_msec();
+                if (now < w->next_check_msec) {
+                        *ret = w->db;
+                        return 0;
+                }
+        }
         r = make_paths(w);
         if (r < 0)
                 return r;
         passwd = stamp_of(w->passwd_path);
         group = stamp_of(w->group_path);
+        if (w->interval_msec)
+                w->next_check_msec = (now ?: now_coarse_msec()) + w->interval_msec;
         if (w->db && stamp_eq(&passwd, &w->passwd) && stamp_eq(&group, &w->group)) {
                 *ret = w->db;
                 return 0;

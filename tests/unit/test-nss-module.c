@@ -79,6 +79,7 @@ static int setup(void **state)
         snprintf(etc_dir, sizeof(etc_dir), "%s/etc", dir);
         assert_int_equal(mkdir(etc_dir, 0755), 0);
         local_root = dir;
+        local_check_interval_msec = 0; /* every change is seen at once; test_local_interval sets it */
         write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
         reader.path = cache_file;
         if (geteuid() != 0)
@@ -472,6 +473,28 @@ static void test_local_names(void **state)
         free(groups);
 }
 
+/* In production the host's files are looked at every CACHE_CHECK_INTERVAL_MS. */
+static void test_local_interval(void **state)
+{
+        struct group grp;
+        char buf[512];
+        int err = 0;
+
+        (void)state;
+        watch.interval_msec = 100;
+        watch.next_check_msec = 0;
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT "eng:x:5000:\n", false);
+        /* Within the interval the old snapshot may still answer; after it, never. */
+        (void)_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err);
+        usleep(150 * 1000);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
+        watch.interval_msec = 0;
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+}
+
 static volatile bool stop_threads;
 
 static void *reader_thread(void *p)
@@ -582,6 +605,7 @@ int main(void)
                 cmocka_unit_test(test_replaced_and_corrupt),
                 cmocka_unit_test(test_miss),
                 cmocka_unit_test(test_local_names),
+                cmocka_unit_test(test_local_interval),
                 cmocka_unit_test(test_threads_while_replaced),
                 cmocka_unit_test(test_fork),
         };
