@@ -273,6 +273,12 @@ static bool profile_local(const struct local *local, const struct oslogin_profil
         return directory_local_refuse_user(local->db, local->left_out, p->account.username, p->account.uid);
 }
 
+/* Nor a group (a self group included) whose name or GID is a local group's. */
+static bool group_local(const struct local *local, const char *name, uint32_t gid)
+{
+        return directory_local_refuse_group(local->db, local->left_out, name, gid);
+}
+
 static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct local *local,
                        const struct nss_proto_request *q, struct byte_buffer *b)
 {
@@ -296,9 +302,9 @@ static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const str
         const char *name = q->type == NSS_PROTO_GETGRNAM ? q->name : NULL;
         int r = fetch_profile(c, uid_floor, name, q->id, &p);
 
-        if (r == -ENOENT ||
-            (r >= 0 && (!profile_answers(p, name, q->id) || p->account.uid != p->account.gid || profile_local(local, p) ||
-                        directory_local_refuse_group(local->db, local->left_out, p->account.username, p->account.gid))))
+        bool refused = r >= 0 && (!profile_answers(p, name, q->id) || p->account.uid != p->account.gid ||
+                                  profile_local(local, p) || group_local(local, p->account.username, p->account.gid));
+        if (r == -ENOENT || refused)
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         if (r < 0)
                 return r;
@@ -334,7 +340,7 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct l
                 oslogin_groups_page_done(&p);
                 return answer_self_group(c, uid_floor, local, q, b);
         }
-        if (directory_local_refuse_group(local->db, local->left_out, g->name, g->gid)) {
+        if (group_local(local, g->name, g->gid)) {
                 oslogin_groups_page_done(&p);
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
@@ -374,7 +380,7 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
                         for (size_t i = 0; i < g.n_groups; i++)
                                 /* The primary group is the caller's; a local group's name or GID is never granted. */
                                 if (g.groups[i].gid != p->account.gid &&
-                                    !directory_local_refuse_group(local->db, local->left_out, g.groups[i].name, g.groups[i].gid))
+                                    !group_local(local, g.groups[i].name, g.groups[i].gid))
                                         gids[n++] = g.groups[i].gid;
                 }
                 free(token);

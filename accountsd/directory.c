@@ -155,43 +155,14 @@ static void inflight_unlink(struct directory *d, struct inflight *f)
                 }
 }
 
-/* A miss answered FOUND must not give a second name to a UID/GID the cache
- * holds, nor a second ID to a name: with duplicates in the directory the
- * build keeps the first of each, and a miss must not hand out the other one
- * (a user with someone else's UID owns their files). */
-static bool answer_collides(const struct directory *d, const struct inflight *f)
-{
-        struct nss_proto_reply rep;
-        struct passwd_record pw;
-        struct group_record gr;
-        _cleanup_free_ char *name = NULL;
-
-        if (f->result != NSS_PROTO_FOUND || !d->map || f->q.type == NSS_PROTO_INITGROUPS ||
-            nss_proto_reply_decode(&f->q, f->reply.data, f->reply.size, &rep) < 0)
-                return false;
-        switch (f->q.type) {
-        case NSS_PROTO_GETPWNAM: /* the name was a miss: any cached owner of the UID is someone else */
-                return cache_map_find_user_by_uid(d->map, rep.passwd.uid, &pw) == 0;
-        case NSS_PROTO_GETPWUID:
-                name = strndup(rep.passwd.name.ptr, rep.passwd.name.len);
-                return name && cache_map_find_user_by_name(d->map, name, &pw) == 0;
-        case NSS_PROTO_GETGRNAM:
-                return cache_map_find_group_by_gid(d->map, rep.group.gid, &gr) == 0;
-        case NSS_PROTO_GETGRGID:
-                name = strndup(rep.group.name.ptr, rep.group.name.len);
-                return name && cache_map_find_group_by_name(d->map, name, &gr) == 0;
-        default:
-                return false;
-        }
-}
-
 static void inflight_done(struct job *j)
 {
         struct inflight *f = (struct inflight *)j;
         struct directory *d = f->directory;
         struct directory_waiter *w;
 
-        if (d && answer_collides(d, f)) {
+        if (d && f->result == NSS_PROTO_FOUND &&
+            directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
                 log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID in the "
                             "directory); answering not found.",
                             f->key);

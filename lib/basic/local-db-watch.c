@@ -75,7 +75,8 @@ int local_db_watch_get(struct local_db_watch *w, const struct local_db **ret)
         }
         local_db_free(w->db);
         w->db = NULL;
-        /* A file that is missing counts as empty (local_db_load() agrees); any other failure is an answer we cannot give. */
+        /* A missing file counts as empty (as in local_db_load()); any other
+         * failure is an answer we cannot give. */
         if (passwd.error < 0 && passwd.error != -ENOENT)
                 return passwd.error;
         if (group.error < 0 && group.error != -ENOENT)

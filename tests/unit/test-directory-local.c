@@ -185,7 +185,8 @@ static void test_check_reply(void **state)
         assert_int_equal(cache_map_from_memory(image, size, &map), 0);
         q = (struct nss_proto_request){.type = NSS_PROTO_INITGROUPS, .name = "alice"};
         b.size = 0;
-        assert_int_equal(nss_proto_reply_gid_list(&b, "alice", (const uint32_t[]){2000100001, 2000100007, 2000100005}, 3), 0);
+        const uint32_t gids[] = {2000100001, 2000100007, 2000100005};
+        assert_int_equal(nss_proto_reply_gid_list(&b, "alice", gids, 3), 0);
         assert_int_equal(directory_local_check_reply(db, map, &q, &b), 1);
         assert_int_equal(nss_proto_reply_decode(&q, b.data, b.size, &rep), 0);
         assert_int_equal(rep.status, NSS_PROTO_FOUND);
