@@ -23,7 +23,7 @@ static pthread_once_t local_once = PTHREAD_ONCE_INIT;
 static void local_init_once(void)
 {
         watch = (struct local_db_watch)LOCAL_DB_WATCH_INIT(local_root, local_check_interval_msec);
-        lookup_register_lock(&watch_lock);
+        lookup_register_inner_lock(&watch_lock);
 }
 
 /* Locks the snapshot: 0 and *ret, valid until unlock_local(); -errno (unlocked). */

@@ -15,7 +15,8 @@
  * changed. So a name made local less than that long ago may still be
  * answered once by a process that looked just before (the cache file has
  * the same delay).
- * Thread-safe: one mutex, held across fork() (lookup_register_lock()). */
+ * Thread-safe: one mutex, taken inside an enumeration's and never around
+ * another lock; fork() takes it last (lookup_register_inner_lock()). */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -24,7 +24,8 @@ struct saved_reply {
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t saved_key;
 static bool saved_key_ok, bypass;
-static pthread_mutex_t *extra_locks[4];
+static pthread_mutex_t *extra_locks[2];
+static pthread_mutex_t *inner_lock;
 static size_t n_extra_locks;
 
 static void saved_reply_free(void *p)
@@ -43,10 +44,14 @@ static void atfork_prepare(void)
         for (size_t i = 0; i < n_extra_locks; i++)
                 pthread_mutex_lock(extra_locks[i]);
         pthread_mutex_lock(&reader.lock);
+        if (inner_lock)
+                pthread_mutex_lock(inner_lock);
 }
 
 static void atfork_parent(void)
 {
+        if (inner_lock)
+                pthread_mutex_unlock(inner_lock);
         pthread_mutex_unlock(&reader.lock);
         for (size_t i = n_extra_locks; i > 0; i--)
                 pthread_mutex_unlock(extra_locks[i - 1]);
@@ -57,6 +62,8 @@ static void atfork_child(void)
         cache_reader_atfork_child(&reader);
         for (size_t i = 0; i < n_extra_locks; i++)
                 pthread_mutex_init(extra_locks[i], NULL);
+        if (inner_lock)
+                pthread_mutex_init(inner_lock, NULL);
 }
 
 static void init_once(void)
@@ -68,9 +75,14 @@ static void init_once(void)
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+void lookup_register_inner_lock(pthread_mutex_t *lock)
+{
+        inner_lock = lock;
+}
+
 void lookup_register_lock(pthread_mutex_t *lock)
 {
-        /* Called from the enumeration and local code's own once-init, before use. */
+        /* Called from the enumeration code's own once-init, before use. */
         if (n_extra_locks < ELEMENTSOF(extra_locks))
                 extra_locks[n_extra_locks++] = lock;
 }

@@ -44,3 +44,7 @@ enum nss_status nss_status_from_error(int error, int *errnop);
 /* Adds LOCK (enumeration state) to the locks held across fork(), so a
  * child never inherits one held by a thread that does not exist there. */
 void lookup_register_lock(pthread_mutex_t *lock);
+/* The one lock taken while an enumeration lock is held and never around
+ * another (local.c's): fork() takes it last, whenever it was registered,
+ * so the order across fork() is always enumeration, then it. */
+void lookup_register_inner_lock(pthread_mutex_t *lock);

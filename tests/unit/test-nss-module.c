@@ -546,20 +546,40 @@ static void test_threads_while_replaced(void **state)
         write_cache(1, false);
 }
 
-/* fork() while other threads look up and replace mappings: the child's
- * locks are usable and its lookups answer (alarm() turns a deadlock into a
- * failure). */
+/* Enumerates users until told to stop: holds the enumeration lock while
+ * the second layer takes its own (local.c), the order fork() must keep. */
+static void *enumerator_thread(void *p)
+{
+        unsigned *bad = p;
+        struct passwd pwd;
+        char buf[256];
+        int err;
+
+        while (!stop_threads) {
+                if (_nss_oslogin_setpwent(0) != NSS_STATUS_SUCCESS)
+                        (*bad)++;
+                while (_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
+                        ;
+                _nss_oslogin_endpwent();
+        }
+        return NULL;
+}
+
+/* fork() while other threads look up, enumerate and replace mappings: the
+ * child's locks are usable and its lookups answer (alarm() turns a deadlock
+ * into a failure). */
 static void test_fork(void **state)
 {
-        pthread_t threads[2];
-        unsigned bad[2] = {};
+        pthread_t threads[3];
+        unsigned bad[3] = {};
 
         (void)state;
         stop_threads = false;
         for (size_t i = 0; i < ELEMENTSOF(threads); i++)
-                assert_int_equal(pthread_create(&threads[i], NULL, reader_thread, &bad[i]), 0);
-        for (unsigned round = 0; round < 20; round++) {
-                if (round % 5 == 0)
+                assert_int_equal(pthread_create(&threads[i], NULL, i == 2 ? enumerator_thread : reader_thread,
+                                                &bad[i]), 0);
+        for (unsigned round = 0; round < 60; round++) {
+                if (round % 15 == 0)
                         write_cache(100 + round, false);
                 int fds[2];
                 assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
