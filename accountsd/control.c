@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accountsd/broker-server.h"
 #include "accountsd/control.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
@@ -91,6 +92,7 @@ static char *status_text(struct manager *m)
         mode_status(m->mode, f);
         watch_status(m->watch, f);
         directory_status(m->directory, f);
+        broker_server_status(m->broker, f);
         sudo_recheck_status(m->sudo, f);
         if (fclose(f) != 0) {
                 free(text);

@@ -3,7 +3,13 @@
 # directory.mk. Everything but main() and osloginctl's main() goes into
 # libaccountsd.a, so unit tests can link it.
 ACCOUNTSD_LIB_SRCS += \
+	accountsd/broker-answers.c \
+	accountsd/broker-decide.c \
+	accountsd/broker-peers.c \
+	accountsd/broker-server.c \
+	accountsd/broker-sessions.c \
 	accountsd/control.c \
+	accountsd/journal.c \
 	accountsd/manager.c \
 	accountsd/mode.c \
 	accountsd/nss-server.c \

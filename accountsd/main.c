@@ -15,8 +15,11 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "accountsd/broker-peers.h"
+#include "accountsd/broker-server.h"
 #include "accountsd/control.h"
 #include "accountsd/directory.h"
+#include "accountsd/journal.h"
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
 #include "accountsd/nss-server.h"
@@ -29,8 +32,9 @@
 #include "mds/mds-client.h"
 
 #define DEFAULT_RUNTIME_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
-/* sshd waits for READY=1; local users must still get in when the metadata
- * server is down at boot, so readiness is declared after this long anyway. */
+/* sshd waits for READY=1. It comes after the first reconcile, at once when
+ * there is no metadata server at all (mode.c), and after this long when the
+ * server is slow or failing: local users must still get in. */
 #define READY_TIMEOUT_USEC (30ull * 1000000u)
 #define WORKER_THREADS 3u
 
@@ -41,9 +45,10 @@ static struct manager manager;
 static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         (void)s, (void)usec;
-        log_warning("No reconcile after %llu s; declaring readiness so sshd can start (accounts unchanged).",
+        log_warning("The metadata server has not answered in %llu s (slow or failing); declaring readiness so "
+                    "sshd can start (accounts unchanged, retrying).",
                     READY_TIMEOUT_USEC / 1000000u);
-        manager_notify_ready(userdata, "metadata server unreachable; accounts unchanged, retrying");
+        manager_notify_ready(userdata, "metadata server slow or failing: no answer yet; accounts unchanged, retrying");
         return 0;
 }
 
@@ -80,6 +85,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                     (r = watch_reconfigure(m->watch, &m->config)) < 0)
                         log_error_errno(r, "Cannot apply the new configuration: %m");
                 directory_reconfigure(m->directory);
+                nss_server_reconfigure(m->nss_server);
+                broker_server_reconfigure(m->broker);
                 sudo_recheck_reconfigure(m->sudo);
                 log_info("Configuration reloaded.");
         }
@@ -137,8 +144,13 @@ static int setup(struct manager *m)
             (r = sudo_recheck_new(m, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
         if (!m->once) {
-                if ((r = nss_server_new(m, &m->nss_server)) < 0 || (r = control_server_new(m, &m->control)) < 0)
+                /* The sockets systemd holds for us (oslogin-accountsd.socket), if any. */
+                if ((r = listen_fds_collect()) < 0)
                         return r;
+                if ((r = nss_server_new(m, &m->nss_server)) < 0 || (r = broker_server_new(m, &m->broker)) < 0 ||
+                    (r = control_server_new(m, &m->control)) < 0)
+                        return r;
+                listen_fds_close_unused();
                 r = sd_event_add_time_relative(m->event, &m->ready_timeout, CLOCK_MONOTONIC, READY_TIMEOUT_USEC,
                                                1000000, on_ready_timeout, m);
                 if (r < 0)
@@ -155,6 +167,7 @@ static void teardown(struct manager *m)
         worker_pool_stop(m->pool, 200000);
         control_server_free(m->control);
         nss_server_free(m->nss_server);
+        broker_server_free(m->broker);
         sudo_recheck_free(m->sudo);
         directory_free(m->directory);
         mode_free(m->mode);
@@ -215,6 +228,7 @@ int main(int argc, char *argv[])
 
         *m = (struct manager){.root = "/", .runtime_dir_fd = -EBADF};
         log_open("oslogin-accountsd", LOG_TARGET_AUTO, LOG_DAEMON);
+        journal_events_open();
         r = parse_argv(m, argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

@@ -6,6 +6,8 @@
  *   mode.c          enable-oslogin switch and the metadata-keys reconcile
  *   directory.c     OS Login directory → cache file, misses, negative cache
  *   nss-server.c    the NSS miss socket (nss.sock, 0666)
+ *   broker-server.c the trust broker's sockets (keys.sock 0666, pam.sock
+ *                   0600): key, account and two-factor decisions
  *   control.c       the root-only control socket for osloginctl
  *   sudo-recheck.c  periodic adminLogin re-check of sudoers drop-ins
  * Everything but the worker threads runs in the sd-event loop. */
@@ -18,12 +20,15 @@
 
 #define CONTROL_SOCKET_NAME "control.sock"
 #define NSS_SOCKET_NAME "nss.sock"
+#define KEYS_SOCKET_NAME "keys.sock"
+#define PAM_SOCKET_NAME "pam.sock"
 
 struct worker_pool;
 struct watch;
 struct mode;
 struct directory;
 struct nss_server;
+struct broker_server;
 struct control_server;
 struct sudo_recheck;
 struct metadata_document;
@@ -42,6 +47,7 @@ struct manager {
         struct mode *mode;
         struct directory *directory;
         struct nss_server *nss_server;
+        struct broker_server *broker;
         struct control_server *control;
         struct sudo_recheck *sudo;
 

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "accountsd/broker-peers.h"
 #include "accountsd/directory.h"
 #include "accountsd/nss-server.h"
 #include "basic/log.h"
@@ -21,6 +22,7 @@ struct connection {
         uint8_t *out;
         size_t out_size, out_done;
         struct directory_waiter *waiter;
+        uint32_t uid;
         struct connection *prev, *next;
 };
 
@@ -29,7 +31,7 @@ struct nss_server {
         int fd;
         sd_event_source *io;
         struct connection *connections;
-        unsigned n_connections;
+        struct peer_table peers;
         uint64_t accepted, refused, malformed;
 };
 
@@ -62,13 +64,13 @@ static void connection_free(struct connection *c)
         sd_event_source_disable_unref(c->deadline);
         safe_close(c->fd);
         free(c->out);
+        peer_table_release(&s->peers, c->uid);
         if (c->prev)
                 c->prev->next = c->next;
         else
                 s->connections = c->next;
         if (c->next)
                 c->next->prev = c->prev;
-        s->n_connections--;
         free(c);
 }
 
@@ -179,6 +181,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 {
         struct nss_server *s = userdata;
         struct connection *c;
+        uint32_t uid;
         int cfd, r;
 
         (void)src, (void)revents;
@@ -187,17 +190,23 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
                 cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0)
                         return 0;
-                if (s->n_connections >= NSS_SERVER_CONNECTIONS_MAX || !(c = calloc(1, sizeof(*c)))) {
+                /* Per peer UID: a flood of misses from one user fills its own slots only. */
+                if (peer_uid(cfd, &uid) < 0 || peer_table_acquire(&s->peers, uid) < 0) {
                         s->refused++;
                         safe_close(cfd);
                         continue;
                 }
-                *c = (struct connection){.server = s, .fd = cfd, .in_need = NSS_PROTO_HEADER_SIZE,
+                if (!(c = calloc(1, sizeof(*c)))) {
+                        peer_table_release(&s->peers, uid);
+                        s->refused++;
+                        safe_close(cfd);
+                        continue;
+                }
+                *c = (struct connection){.server = s, .fd = cfd, .uid = uid, .in_need = NSS_PROTO_HEADER_SIZE,
                                          .next = s->connections};
                 if (s->connections)
                         s->connections->prev = c;
                 s->connections = c;
-                s->n_connections++;
                 s->accepted++;
                 r = sd_event_add_io(s->manager->event, &c->io, cfd, EPOLLIN, on_connection_io, c);
                 if (r >= 0)
@@ -219,7 +228,8 @@ int nss_server_new(struct manager *m, struct nss_server **ret)
                 return -ENOMEM;
         s->manager = m;
         s->fd = -EBADF;
-        r = unix_listen(m->runtime_dir, NSS_SOCKET_NAME, 0666, &s->fd);
+        nss_server_reconfigure(s);
+        r = listen_socket(m->runtime_dir, NSS_SOCKET_NAME, 0666, &s->fd);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &s->io, s->fd, EPOLLIN, on_accept, s);
         if (r < 0) {
@@ -238,5 +248,14 @@ void nss_server_free(struct nss_server *s)
                 connection_free(s->connections);
         sd_event_source_disable_unref(s->io);
         safe_close(s->fd);
+        peer_table_done(&s->peers);
         free(s);
+}
+
+void nss_server_reconfigure(struct nss_server *s)
+{
+        if (!s)
+                return;
+        s->peers.max_total = s->manager->config.max_connections;
+        s->peers.max_per_uid = s->manager->config.per_uid_connections;
 }

@@ -8,17 +8,21 @@
  * holds its own slot), gets its answer from directory.c (now, or when the
  * metadata server has answered), and is closed after the reply. A
  * malformed request closes the connection without an answer. At most
- * NSS_SERVER_CONNECTIONS_MAX connections at once; more are closed at
- * accept (the module then answers UNAVAIL). */
+ * [broker] max_connections at once, and [broker] per_uid_connections per
+ * peer UID (broker-peers.h): one local user flooding misses only fills
+ * its own slots, never another user's; more are closed at accept (the
+ * module then answers UNAVAIL). The socket is systemd's when the daemon
+ * is socket-activated. */
 
 #include "accountsd/manager.h"
 
 #define NSS_SERVER_READ_TIMEOUT_MS 1000u
 #define NSS_SERVER_CONNECTION_TIMEOUT_MS 10000u
-#define NSS_SERVER_CONNECTIONS_MAX 256u
 
 int nss_server_new(struct manager *m, struct nss_server **ret);
 void nss_server_free(struct nss_server *s);
+/* After SIGHUP: the connection limits follow the configuration. */
+void nss_server_reconfigure(struct nss_server *s);
 
 /* Shared with control.c: a listening Unix stream socket at DIR/NAME with MODE. */
 int unix_listen(const char *dir, const char *name, mode_t mode, int *ret_fd);

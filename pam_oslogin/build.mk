@@ -1,5 +1,6 @@
-# pam_oslogin.so: links lib/mds (json-c, its own HTTP client) statically into the module;
-# a version script exports only pam_sm_*.
+# pam_oslogin.so: a thin client of accountsd's pam.sock. libc and libpam
+# only (lib/basic linked in statically, hidden); a version script exports
+# only pam_sm_*. tests/integration/test-pam.sh checks the NEEDED entries.
 PAM_MODULE := $(B)/pam_oslogin/pam_oslogin.so
 PAM_MODULE_SRCS := \
 	pam_oslogin/pam-oslogin.c \
@@ -7,10 +8,9 @@ PAM_MODULE_SRCS := \
 PAM_MODULE_OBJS := $(PAM_MODULE_SRCS:%.c=$(B)/%.o)
 PAM_LIBS := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
 
-$(PAM_MODULE): $(PAM_MODULE_OBJS) $(B)/libmds.a $(B)/libbasic.a pam_oslogin/pam_oslogin.map
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $(PAM_MODULE_OBJS) $(B)/libmds.a $(B)/libbasic.a $(ALL_LDFLAGS) \
-		-Wl,--version-script=pam_oslogin/pam_oslogin.map -Wl,-z,defs \
-		$(MDS_DEP_LIBS) $(PAM_LIBS) -lpthread
+$(PAM_MODULE): $(PAM_MODULE_OBJS) $(B)/libbasic.a pam_oslogin/pam_oslogin.map
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(PAM_MODULE_OBJS) $(B)/libbasic.a $(ALL_LDFLAGS) \
+		-Wl,--version-script=pam_oslogin/pam_oslogin.map -Wl,-z,defs $(PAM_LIBS)
 
 MODULES += $(PAM_MODULE)
 

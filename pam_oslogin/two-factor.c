@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The two-factor conversation: start a session, let the user pick one of
+/* The two-factor conversation over accountsd: let the user pick one of
  * the challenges we can drive (a numbered menu when there are several),
- * ask for its code, continue the session. Every answer typed is wiped
- * before it is freed. */
+ * have accountsd start it when it is not READY (START_ALTERNATE: a text
+ * message, a phone prompt), ask for its code, send it (AUTH_CONTINUE).
+ * Every answer typed is wiped before it is freed, and so is the copy in
+ * the request. */
 
-#include <errno.h>
 #include <security/pam_ext.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,28 @@
 #include <syslog.h>
 
 #include "basic/parse-util.h"
-#include "mds/two-factor.h"
 #include "pam_oslogin/pam-oslogin.h"
 
 #define MAX_CODE_LENGTH 64
+
+static const struct {
+        const char *type, *label, *prompt;
+} challenge_types[] = {
+        {"INTERNAL_TWO_FACTOR", "Security code", "Enter your security code: "},
+        {"AUTHZEN", "Google phone prompt", ""},
+        {"TOTP", "Google Authenticator", "Enter your one-time password: "},
+        {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
+         "Enter the verification code sent to your phone: "},
+};
+
+/* The table entry for TYPE, or -1 for a type we cannot drive (SECURITY_KEY). */
+static int challenge_type(const char *type)
+{
+        for (size_t i = 0; i < ELEMENTSOF(challenge_types); i++)
+                if (streq(type, challenge_types[i].type))
+                        return (int)i;
+        return -1;
+}
 
 static void tell(pam_handle_t *pamh, int flags, int style, const char *text)
 {
@@ -23,28 +42,27 @@ static void tell(pam_handle_t *pamh, int flags, int style, const char *text)
                 pam_prompt(pamh, style, NULL, "%s", text);
 }
 
-/* The index of the chosen challenge, or -1. */
-static int choose(pam_handle_t *pamh, const struct two_factor_session *s)
+/* The chosen entry of USABLE (N of them), or -1. */
+static int choose(pam_handle_t *pamh, const struct broker_challenge *const *usable, size_t n)
 {
         _cleanup_erase_ char *answer = NULL;
         char menu[2048];
         size_t used = 0;
-        uint32_t n;
+        uint32_t k;
 
-        if (s->n_challenges == 1)
+        if (n == 1)
                 return 0;
         used = snprintf(menu, sizeof(menu), "Please choose from the available authentication methods:\n");
-        for (size_t i = 0; i < s->n_challenges && used < sizeof(menu); i++)
+        for (size_t i = 0; i < n && used < sizeof(menu); i++)
                 used += snprintf(menu + used, sizeof(menu) - used, "%zu: %s\n", i + 1,
-                        two_factor_label(s->challenges[i].type));
+                                 challenge_types[challenge_type(usable[i]->type)].label);
         if (used < sizeof(menu))
-                snprintf(menu + used, sizeof(menu) - used,
-                        "Enter the number for the authentication method to use: ");
+                snprintf(menu + used, sizeof(menu) - used, "Enter the number for the authentication method to use: ");
         if (pam_prompt(pamh, PAM_PROMPT_ECHO_ON, &answer, "%s", menu) != PAM_SUCCESS || !answer)
                 return -1;
-        if (safe_atou32(answer, &n) < 0 || n < 1 || n > s->n_challenges)
+        if (safe_atou32(answer, &k) < 0 || k < 1 || k > n)
                 return -1;
-        return (int)n - 1;
+        return (int)k - 1;
 }
 
 static bool valid_code(const char *code)
@@ -58,79 +76,102 @@ static bool valid_code(const char *code)
         return true;
 }
 
-static int post(pam_handle_t *pamh, struct mds_client *client, const char *path, const char *body,
-        struct mds_response *ret)
+/* AUTH_CONTINUE for challenge ID; the request (and its credential) is
+ * wiped whatever happens. */
+static int send_continue(pam_handle_t *pamh, const struct pam_oslogin_args *args, const struct broker_request *start,
+                         const char *session, uint32_t id, uint32_t action, const char *code,
+                         struct broker_reply *ret)
 {
-        int r = mds_post_json(client, path, body, ret);
-        if (r == -ENOENT || r == -EACCES || r == -EBADMSG) {
-                pam_syslog(pamh, LOG_NOTICE, "two-factor %s refused by the metadata server: %s", path,
-                        strerror(-r));
+        struct broker_request q = {.kind = BROKER_AUTH_CONTINUE, .challenge_id = id, .action = action};
+        int r;
+
+        strcpy(q.user, start->user);
+        strcpy(q.session, session);
+        if (code)
+                strcpy(q.credential, code); /* valid_code(): at most MAX_CODE_LENGTH */
+        r = pam_oslogin_ask(pamh, args, &q, ret);
+        broker_request_done(&q);
+        return r;
+}
+
+/* Asks what challenge C needs: the code typed (NULL for a phone prompt,
+ * which is only confirmed), or a PAM code. */
+static int ask_code(pam_handle_t *pamh, const struct broker_challenge *c, char **ret)
+{
+        const char *prompt = challenge_types[challenge_type(c->type)].prompt;
+        _cleanup_erase_ char *code = NULL;
+
+        if (isempty(prompt)) {
+                if (pam_prompt(pamh, PAM_PROMPT_ECHO_ON, &code, "%s",
+                               "Approve the sign-in on your phone, then press Enter: ") != PAM_SUCCESS)
+                        return PAM_CONV_ERR;
+                *ret = NULL;
+                return PAM_SUCCESS;
+        }
+        if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &code, "%s", prompt) != PAM_SUCCESS || !code)
+                return PAM_CONV_ERR;
+        if (!valid_code(code))
                 return PAM_AUTH_ERR;
-        }
-        if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "two-factor %s failed: %s", path, strerror(-r));
-                return PAM_AUTHINFO_UNAVAIL;
-        }
+        *ret = TAKE_PTR(code);
         return PAM_SUCCESS;
 }
 
-int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslogin_args *args,
-        struct mds_client *client, const char *email)
+static int finish(pam_handle_t *pamh, int flags, const struct broker_reply *reply)
 {
-        _cleanup_free_ char *start = NULL, *path = NULL;
-        _cleanup_erase_ char *code = NULL, *body = NULL;
-        _cleanup_mds_response_ struct mds_response started = {}, answer = {};
-        _cleanup_(two_factor_session_done) struct two_factor_session s = {};
+        if (reply->status == BROKER_GRANTED)
+                return PAM_SUCCESS;
+        /* DENIED, or CHALLENGE (another try): the server's reason, then a
+         * failure; sshd asks again if it allows more attempts. */
+        tell(pamh, flags, PAM_ERROR_MSG, isempty(reply->message) ? "Two-factor authentication failed." : reply->message);
+        return PAM_AUTH_ERR;
+}
+
+int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslogin_args *args,
+                           const struct broker_request *start, const struct broker_reply *challenge)
+{
+        const struct broker_challenge *usable[BROKER_CHALLENGES_MAX];
+        struct broker_reply alternate = {}, answer = {};
+        _cleanup_erase_ char *code = NULL;
+        const char *session = challenge->session;
+        size_t n = 0;
         int r;
 
-        if (two_factor_start_request(email, &start) < 0)
-                return PAM_BUF_ERR;
-        if ((r = post(pamh, client, "oslogin/authenticate/sessions/start", start, &started)) != PAM_SUCCESS)
-                return r;
-        if (two_factor_start_parse(started.body, started.size, &s) < 0) {
-                pam_syslog(pamh, LOG_ERR, "invalid two-factor session from the metadata server");
-                return PAM_AUTHINFO_UNAVAIL;
-        }
-        if (s.status == TWO_FACTOR_AUTHENTICATED)
-                return PAM_SUCCESS;
-        if (s.status != TWO_FACTOR_CHALLENGE_REQUIRED)
-                return PAM_AUTH_ERR;
-        if (s.n_challenges == 0) {
-                pam_syslog(pamh, LOG_NOTICE, "no second factor of %s can be used over ssh", email);
+        for (size_t i = 0; i < challenge->n_challenges; i++)
+                if (challenge_type(challenge->challenges[i].type) >= 0)
+                        usable[n++] = &challenge->challenges[i];
+        if (n == 0) {
+                pam_syslog(pamh, LOG_NOTICE, "no second factor of \"%s\" can be used over ssh", start->user);
                 tell(pamh, flags, PAM_ERROR_MSG, "None of your second factors can be used here.");
                 return PAM_AUTH_ERR;
         }
-        int i = choose(pamh, &s);
+        int i = choose(pamh, usable, n);
         if (i < 0)
                 return PAM_AUTH_ERR;
-        const struct two_factor_challenge *ch = &s.challenges[i];
-        const char *prompt = two_factor_prompt(ch->type);
+        const struct broker_challenge *c = usable[i];
         if (args->debug)
-                pam_syslog(pamh, LOG_DEBUG, "two-factor challenge %d (%s) for %s", ch->id, ch->type, email);
-
-        if (isempty(prompt)) {
-                /* Approved elsewhere (a phone prompt): wait for the user. */
-                _cleanup_erase_ char *ignored = NULL;
-                if (pam_prompt(pamh, PAM_PROMPT_ECHO_ON, &ignored, "%s",
-                            "Approve the sign-in on your phone, then press Enter: ") != PAM_SUCCESS)
-                        return PAM_CONV_ERR;
-        } else {
-                if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &code, "%s", prompt) != PAM_SUCCESS || !code)
-                        return PAM_CONV_ERR;
-                if (!valid_code(code))
-                        return PAM_AUTH_ERR;
+                pam_syslog(pamh, LOG_DEBUG, "two-factor challenge %u (%s, %s) for \"%s\"", (unsigned)c->id,
+                           c->type, c->status, start->user);
+        if (!streq(c->status, "READY")) {
+                r = send_continue(pamh, args, start, session, c->id, BROKER_AUTH_START_ALTERNATE, NULL, &alternate);
+                if (r != 0)
+                        return r;
+                if (alternate.status != BROKER_CHALLENGE) {
+                        r = finish(pamh, flags, &alternate);
+                        broker_reply_done(&alternate);
+                        return r == PAM_SUCCESS ? PAM_AUTH_ERR : r; /* nothing was answered yet */
+                }
+                session = alternate.session;
         }
-        if (two_factor_continue_request(email, ch->id, code, &body) < 0 ||
-                asprintf(&path, "oslogin/authenticate/sessions/%s/continue", s.session_id) < 0)
-                return PAM_BUF_ERR;
-        if ((r = post(pamh, client, path, body, &answer)) != PAM_SUCCESS)
+        r = ask_code(pamh, c, &code);
+        if (r != PAM_SUCCESS) {
+                broker_reply_done(&alternate);
                 return r;
-        r = two_factor_continue_parse(answer.body, answer.size);
-        if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "invalid two-factor answer from the metadata server");
-                return PAM_AUTHINFO_UNAVAIL;
         }
-        if (r == 0)
-                tell(pamh, flags, PAM_ERROR_MSG, "Two-factor authentication failed.");
-        return r ? PAM_SUCCESS : PAM_AUTH_ERR;
+        r = send_continue(pamh, args, start, session, c->id, BROKER_AUTH_RESPOND, code, &answer);
+        broker_reply_done(&alternate);
+        if (r != 0)
+                return r;
+        r = finish(pamh, flags, &answer);
+        broker_reply_done(&answer);
+        return r;
 }

@@ -23,7 +23,10 @@
  *   u16 kind    request: enum broker_kind; reply: enum broker_status
  *   u32 payload_size
  * Payload fields use the reader and writer of basic/cache-record.h (u32;
- * string = u32 length + bytes, no NUL inside). Requests are at most
+ * string = u32 length + bytes, no NUL inside). No string carries a control
+ * character (< 0x20, 0x7f): a key line with a newline would be two lines
+ * in sshd's eyes, and a message goes to a terminal; the daemon drops or
+ * cleans such values before it answers. Requests are at most
  * BROKER_REQUEST_MAX bytes, replies at most BROKER_REPLY_MAX.
  *
  * Request payloads:
@@ -36,17 +39,30 @@
  *                  u32 action (enum broker_auth_action),
  *                  string credential (a secret: wiped on both sides)
  *
- * Reply payloads: always first a string message (why, for the log and,
- * for AUTH_*, the server's reason to show the user; may be ""), then:
+ * Reply payloads: always first u32 kind (the request kind answered: a reply
+ * meant for another question is malformed), then a string message (why,
+ * for the log and, for AUTH_*, the server's reason to show the user; may
+ * be ""), then:
  *   KEYS, GRANTED:        u32 n, n x string authorized_keys line
  *   PRINCIPALS, GRANTED:  u32 n, n x string principal
- *   ACCOUNT, GRANTED:     u32 flags (enum broker_account_flag)
+ *   ACCOUNT, GRANTED:     u32 flags (enum broker_account_flag), u32 uid
+ *                         (the profile's UID: the module refuses when
+ *                         NSS resolves the user to another one; never 0)
  *   AUTH_START, CHALLENGE and AUTH_CONTINUE, CHALLENGE:
  *                         string session (opaque token made by the
  *                         daemon; the metadata server's session id never
  *                         leaves it), u32 n, n x (u32 id, string type,
- *                         string status)
+ *                         string status), 1 <= n <= BROKER_CHALLENGES_MAX
  *   anything else:        nothing more.
+ * Which statuses answer which kind:
+ *   KEYS, PRINCIPALS, ACCOUNT: GRANTED DENIED NOT_OURS UNKNOWN_USER
+ *                              UNAVAILABLE REFUSED
+ *   AUTH_START:    GRANTED CHALLENGE NO_FACTOR DENIED NOT_OURS
+ *                  UNKNOWN_USER UNAVAILABLE REFUSED
+ *                  (GRANTED: the server authenticated without a challenge)
+ *   AUTH_CONTINUE: GRANTED CHALLENGE DENIED UNAVAILABLE REFUSED
+ * (CHALLENGE after AUTH_CONTINUE: START_ALTERNATE was done, or the code
+ * was wrong and another try is allowed; the message says which.)
  *
  * Decoders fail with -EBADMSG on short input, oversize lengths, embedded
  * NUL, a bad magic/version/kind and trailing bytes; a client treats any
@@ -125,6 +141,7 @@ struct broker_reply {
         char message[BROKER_MESSAGE_MAX + 1];
         char **lines; /* KEYS/PRINCIPALS GRANTED: NULL-terminated, malloc'd */
         uint32_t account_flags;
+        uint32_t uid; /* ACCOUNT GRANTED: the OS Login profile's UID (not 0) */
         char session[BROKER_SESSION_MAX + 1];
         struct broker_challenge challenges[BROKER_CHALLENGES_MAX];
         size_t n_challenges;
@@ -145,6 +162,11 @@ int broker_request_encode(const struct broker_request *q, struct byte_buffer *b)
 int broker_request_decode(const uint8_t *msg, size_t size, struct broker_request *ret);
 int broker_reply_encode(enum broker_kind kind, const struct broker_reply *r, struct byte_buffer *b);
 int broker_reply_decode(enum broker_kind kind, const uint8_t *msg, size_t size, struct broker_reply *ret);
+/* True when STATUS is an answer to KIND (the table above). */
+bool broker_status_answers(enum broker_kind kind, enum broker_status status);
+/* Parses a message header; IS_REPLY selects the size limit and the kind
+ * check. 0 with the kind (or status) and payload size, or -EBADMSG. */
+int broker_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size);
 
 /* Client: connect (SOCK_CLOEXEC|SOCK_NONBLOCK) to SOCKET_PATH, send Q
  * (MSG_NOSIGNAL), wait for the whole reply with poll() until TIMEOUT_MS
@@ -152,3 +174,16 @@ int broker_reply_decode(enum broker_kind kind, const uint8_t *msg, size_t size, 
  * no daemon listens, -ETIMEDOUT, -EBADMSG, -errno; never retries. */
 int broker_query(const char *socket_path, const struct broker_request *q, unsigned timeout_ms,
                  struct broker_reply *ret);
+
+/* Server side, per accepted connection:
+ *   r = broker_read_request(fd, 1000, &q);       // < 0: just close
+ *   ... decide, fill a struct broker_reply ...
+ *   r = broker_write_reply(fd, q.kind, &reply, 1000);
+ *   broker_request_done(&q); broker_reply_done(&reply);
+ * broker_read_request() reads one whole request within TIMEOUT_MS (the
+ * raw bytes, credential included, are wiped before it returns): -EBADMSG
+ * on anything malformed, -ETIMEDOUT, -ECONNRESET when the peer closed
+ * early. broker_write_reply() encodes and sends within TIMEOUT_MS
+ * (MSG_NOSIGNAL); -EINVAL when R cannot be encoded for KIND. */
+int broker_read_request(int fd, unsigned timeout_ms, struct broker_request *ret);
+int broker_write_reply(int fd, enum broker_kind kind, const struct broker_reply *r, unsigned timeout_ms);

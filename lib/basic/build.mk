@@ -1,6 +1,7 @@
 # lib/basic: libc only, static, -fPIC. Everything links it, the NSS module too.
 BASIC_SRCS := \
 	lib/basic/atomic-file.c \
+	lib/basic/broker-proto.c \
 	lib/basic/cache-format.c \
 	lib/basic/cache-reader.c \
 	lib/basic/cache-record.c \

@@ -2,7 +2,7 @@
 /* Writes the seed inputs of the binary-format fuzzers into CORPUS_DIR
  * (tests/fuzz/corpus): valid cache files built by the real writer and
  * writer scripts for fuzz-cache-reader, valid requests each followed by a
- * valid reply for fuzz-nss-proto. Deterministic (fixed generation and
+ * valid reply for fuzz-nss-proto and fuzz-broker-proto. Deterministic (fixed generation and
  * creation time), so `make fuzz-seeds` rewrites the same bytes until a
  * format changes; then the checked-in seeds are regenerated with it. */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/broker-proto.h"
 #include "basic/cache-writer.h"
 #include "basic/nss-proto.h"
 
@@ -212,6 +213,75 @@ static int proto_seeds(const char *dir)
         return 0;
 }
 
+/* --- fuzz-broker-proto: one request, then its reply --- */
+
+static int write_broker_exchange(const char *dir, const char *name, const struct broker_request *q,
+                                 const struct broker_reply *r)
+{
+        _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(BROKER_REQUEST_MAX + BROKER_REPLY_MAX);
+        int k;
+
+        if ((k = broker_request_encode(q, &b)) < 0 || (k = broker_reply_encode(q->kind, r, &b)) < 0) {
+                fprintf(stderr, "%s: cannot encode: %s\n", name, strerror(-k));
+                return k;
+        }
+        return write_seed(dir, name, b.data, b.size);
+}
+
+static int broker_seeds(const char *dir)
+{
+        char *keys[] = {(char *)"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice",
+                        (char *)"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 alice@laptop", NULL};
+        char *principals[] = {(char *)"alice_example_com", NULL};
+        struct broker_request keys_q = {.kind = BROKER_KEYS, .user = "alice_example_com"},
+                              keys_fp = {.kind = BROKER_KEYS, .user = "alice_example_com",
+                                         .fingerprint = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
+                              principals_q = {.kind = BROKER_PRINCIPALS, .user = "alice_example_com",
+                                              .certificate = (char *)"AAAAHHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t"},
+                              account = {.kind = BROKER_ACCOUNT, .user = "alice_example_com", .service = "sshd",
+                                         .rhost = "192.0.2.7"},
+                              start = {.kind = BROKER_AUTH_START, .user = "bob_example_com", .service = "sshd"},
+                              respond = {.kind = BROKER_AUTH_CONTINUE, .user = "bob_example_com", .session = "s1",
+                                         .challenge_id = 1, .action = BROKER_AUTH_RESPOND, .credential = "123456"},
+                              alternate = {.kind = BROKER_AUTH_CONTINUE, .user = "bob_example_com", .session = "s1",
+                                           .challenge_id = 2, .action = BROKER_AUTH_START_ALTERNATE};
+        struct broker_reply challenge = {.status = BROKER_CHALLENGE, .session = "s1", .n_challenges = 2,
+                                         .challenges = {{1, "TOTP", "READY"}, {2, "AUTHZEN", "PROPOSED"}}},
+                            alternate_started = {.status = BROKER_CHALLENGE, .session = "s2", .n_challenges = 1,
+                                                 .challenges = {{2, "AUTHZEN", "READY"}}};
+        const struct {
+                const char *name;
+                const struct broker_request *q;
+                struct broker_reply r;
+        } seeds[] = {
+                {"seed-keys-granted", &keys_q, {.status = BROKER_GRANTED, .lines = keys}},
+                {"seed-keys-granted-none", &keys_fp, {.status = BROKER_GRANTED, .lines = (char *[]){NULL}}},
+                {"seed-keys-denied", &keys_q, {.status = BROKER_DENIED, .message = "login policy denies"}},
+                {"seed-keys-unknown", &keys_q, {.status = BROKER_UNKNOWN_USER}},
+                {"seed-keys-not-ours", &keys_q, {.status = BROKER_NOT_OURS, .message = "local account"}},
+                {"seed-keys-unavailable", &keys_fp, {.status = BROKER_UNAVAILABLE, .message = "metadata server down"}},
+                {"seed-keys-refused", &keys_q, {.status = BROKER_REFUSED, .message = "peer uid 1000"}},
+                {"seed-principals-granted", &principals_q, {.status = BROKER_GRANTED, .lines = principals}},
+                {"seed-account-granted-admin", &account,
+                 {.status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001}},
+                {"seed-account-granted", &account, {.status = BROKER_GRANTED, .uid = 2000001002}},
+                {"seed-account-denied", &account, {.status = BROKER_DENIED, .message = "lacks the login policy"}},
+                {"seed-auth-start-challenge", &start, challenge},
+                {"seed-auth-start-no-factor", &start, {.status = BROKER_NO_FACTOR}},
+                {"seed-auth-continue-granted", &respond, {.status = BROKER_GRANTED}},
+                {"seed-auth-continue-denied", &respond, {.status = BROKER_DENIED, .message = "Wrong code."}},
+                {"seed-auth-continue-alternate", &alternate, alternate_started},
+        };
+        int k;
+
+        for (size_t i = 0; i < ELEMENTSOF(seeds); i++) {
+                k = write_broker_exchange(dir, seeds[i].name, seeds[i].q, &seeds[i].r);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
 static int in_dir(const char *corpus, const char *fuzzer, int (*gen)(const char *dir))
 {
         _cleanup_free_ char *dir = NULL;
@@ -233,7 +303,8 @@ int main(int argc, char *argv[])
         }
         if ((k = in_dir(argv[1], "fuzz-cache-reader", cache_seeds)) < 0 ||
                 (k = in_dir(argv[1], "fuzz-cache-reader", script_seeds)) < 0 ||
-                (k = in_dir(argv[1], "fuzz-nss-proto", proto_seeds)) < 0) {
+                (k = in_dir(argv[1], "fuzz-nss-proto", proto_seeds)) < 0 ||
+                (k = in_dir(argv[1], "fuzz-broker-proto", broker_seeds)) < 0) {
                 fprintf(stderr, "gen-seeds: %s\n", strerror(-k));
                 return 1;
         }

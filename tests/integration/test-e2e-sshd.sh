@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # OS Login end to end, as a host runs it: in a private mount+network
-# namespace the NSS module, the PAM module and the key helper are overlaid
+# namespace the NSS module, the PAM module and the key helper (thin clients
+# of accountsd's sockets under /run/oslogin) are overlaid
 # where glibc, libpam and sshd find them; oslogin-accountsd, started against
 # the fake metadata server with enable-oslogin on, writes the sshd drop-in,
 # nsswitch and the PAM block itself; a real sshd (the system's
@@ -8,8 +9,9 @@
 # in. Checked: key login and id, refusals (no login policy, expired key,
 # root, passwords), sudo for admins only, revocation by the re-check without
 # a new login, a local user unaffected, an MDS outage refusing OS Login
-# users while sshd keeps running and nothing is written, and the two-factor
-# flow through keyboard-interactive.
+# users while sshd keeps running and nothing is written, accountsd killed
+# (OS Login refused at once, local users not), and the two-factor flow
+# through keyboard-interactive.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
@@ -56,6 +58,10 @@ timeout = 2s
 recheck_interval = 2s
 [authorized_keys]
 deadline = 2s
+[broker]
+# Answers shared within one login; the checks of a changed profile or a
+# server gone wait this long (share_window) so they see the server again.
+answer_ttl = 1s
 EOF
 chmod 0644 /etc/oslogin/oslogin.conf
 
@@ -70,6 +76,7 @@ DPID=$!
 _cleanup_pids+=($DPID)
 check "accountsd activated OS Login: nsswitch, sshd drop-in, PAM block" wait_for 15 bash -c \
 	"grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf && test -f /etc/ssh/sshd_config.d/00-oslogin.conf && grep -q '^account required pam_oslogin.so' /etc/pam.d/sshd"
+check "accountsd serves its broker sockets" wait_for 10 test -S /run/oslogin/keys.sock -a -S /run/oslogin/pam.sock
 check_eq "NSS resolves the OS Login user" 2000001001 "$(getent passwd alice_example_com | cut -d: -f3)"
 sleep 0.5 # sshd re-executes itself on SIGHUP
 wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
@@ -86,6 +93,9 @@ login() {
 	OUT=$(timeout 30 ssh "${SSH_OPTS[@]}" -i "$W/$key" "$user@127.0.0.1" "$@" 2>&1)
 	RC=$?
 }
+# share_window: waits until accountsd's shared answers ([broker] answer_ttl)
+# have expired.
+share_window() { sleep 1.2; }
 # sums: everything a refused or failed login must not change.
 sums() { md5sum /etc/passwd /etc/group /etc/shadow /etc/sudoers.d/* /var/lib/oslogin/sudoers.d/* 2>/dev/null | md5sum; }
 
@@ -98,6 +108,22 @@ login alice alice_example_com sudo -n true
 check_eq "alice (adminLogin) runs sudo -n true" "0" "$RC"
 login alice alice_example_com sudo -n id -u
 check_eq "… as root" "0" "$OUT"
+# One login's metadata requests (profile, authorize), the key helper's two
+# runs and the PAM account step together: at most two, admin or not.
+decision_requests() {
+	curl -sf "$CTL/stats" | python3 -c '
+import json, sys
+paths = json.load(sys.stdin)["paths"]
+print(sum(n for p, n in paths.items() if p.rstrip("/").endswith(("/oslogin/users", "/oslogin/authorize"))))'
+}
+share_window
+curl -sf -X DELETE "$CTL/stats" >/dev/null
+login bob bob_example_com id -un
+diag "bob's login: $(decision_requests) metadata requests (issue 13 target: at most 2)"
+share_window
+curl -sf -X DELETE "$CTL/stats" >/dev/null
+login alice alice_example_com true
+diag "alice's login (admin): $(decision_requests) metadata requests (issue 13 target: at most 2)"
 login bob bob_example_com id -un
 check_eq "bob (login, no adminLogin) logs in" "0:bob_example_com" "$RC:$OUT"
 login bob bob_example_com sudo -n true
@@ -132,6 +158,7 @@ for k in d["oslogin"]["users"][1]["sshPublicKeys"].values():
 print(json.dumps(d))
 PY
 curl -sf -X PUT --data-binary @/run/expired.json "$CTL/data" >/dev/null
+share_window
 login bob bob_example_com true
 check "bob's expired key is refused" test "$RC" -eq 255
 curl -sf -X PUT --data-binary @/run/fixture.json "$CTL/data" >/dev/null
@@ -160,6 +187,7 @@ check_eq "adminLogin granted again: sudo back at the next login" "0" "$RC"
 # sshd and accountsd keep running, nothing written.
 before=$(sums)
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+share_window
 t0=$(date +%s%N)
 login alice alice_example_com true
 ms=$((($(date +%s%N) - t0) / 1000000))
@@ -171,10 +199,32 @@ check "MDS down: sshd still running" kill -0 "$SSHD_PID"
 check "MDS down: accountsd still running" kill -0 "$DPID"
 check_eq "MDS down: nothing written" "$before" "$(sums)"
 check "audit: the helper logged the outage as 'unavailable'" \
-	grep -q 'oslogin-authorized-keys.*user=alice_example_com.*decision=unavailable' "$SYSLOG"
+	grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd cannot decide now (unavailable)' "$SYSLOG"
 start_fake /run/fixture.json "$FAKE_ADDR" || not_ok "fake server restarts"
 login alice alice_example_com true
 check_eq "MDS back: alice logs in again" 0 "$RC"
+
+# accountsd gone (killed: its sockets stay, nobody answers): OS Login users
+# refused at once, local users not; back when it is.
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null
+before=$(sums)
+t0=$(date +%s%N)
+login alice alice_example_com true
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "accountsd killed: alice refused" test "$RC" -eq 255
+check "accountsd killed: the refusal did not wait for any deadline (${ms} ms)" test "$ms" -lt 3000
+login carol localuser true
+check_eq "accountsd killed: the local user still logs in" 0 "$RC"
+check_eq "accountsd killed: nothing written" "$before" "$(sums)"
+check "accountsd killed: the helper logged it" \
+	grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd unreachable at /run/oslogin/keys.sock' "$SYSLOG"
+"$ACCOUNTSD" >>/run/accountsd.log 2>&1 &
+DPID=$!
+_cleanup_pids+=($DPID)
+wait_for 15 test -S /run/oslogin/pam.sock
+sleep 0.5
+login alice alice_example_com true
+check_eq "accountsd restarted: alice logs in again" 0 "$RC"
 
 # Two-factor: enable-oslogin-2fa makes accountsd ask for keyboard-interactive
 # after the key; pam_oslogin runs the challenge (askpass answers the prompts).

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accountsd/broker-decide.h"
+#include "basic/local-db.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "basic/sudoers.h"
+#include "basic/time-util.h"
+#include "basic/valid.h"
+#include "mds/models.h"
+#include "mds/ssh-keys.h"
+#include "mds/two-factor.h"
+
+#define AUDIT_KEYS_MAX 1024
+
+void broker_facts_init(struct broker_facts *f)
+{
+        *f = (struct broker_facts){.policy = {-1, -1}};
+}
+
+void broker_facts_done(struct broker_facts *f)
+{
+        free(f->profile);
+        broker_facts_init(f);
+}
+
+_printf_(3, 4) static void reply_set(struct broker_reply *r, enum broker_status status, const char *format, ...)
+{
+        va_list ap;
+
+        r->status = status;
+        va_start(ap, format);
+        vsnprintf(r->message, sizeof(r->message), format, ap);
+        va_end(ap);
+}
+
+/* One line per decision, LOG_AUTHPRIV's audit trail. */
+static void audit(const struct broker_request *q, const char *email, const struct broker_reply *r, const char *keys)
+{
+        log_full(r->status == BROKER_GRANTED || r->status == BROKER_CHALLENGE ? LOG_INFO : LOG_NOTICE,
+                 "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind),
+                 valid_user_name(q->user) ? q->user : "(invalid)", email ?: "-",
+                 broker_status_to_string(r->status), r->message, keys ? " keys=[" : "", keys ?: "",
+                 keys ? "]" : "");
+}
+
+/* The profile of USER, from F or from the server. -ENOENT: no such user;
+ * -EBADMSG: invalid, or a profile of someone else (never shared). */
+static int facts_profile(const struct broker_context *c, struct broker_facts *f, const char *user,
+                         struct oslogin_profile **ret)
+{
+        struct oslogin_profile *p = NULL;
+        int r;
+
+        if (!f->profile) {
+                f->requests++;
+                r = c->source->get_profile(c->source->userdata, user, &f->profile, &f->profile_size);
+                if (r < 0)
+                        return r;
+                f->profile_learned = true;
+        }
+        r = oslogin_profile_parse(f->profile, f->profile_size, c->uid_floor, &p);
+        /* The answer decides who gets in as USER: a profile for anyone else
+         * is a broken (or hostile) server, never a near match. */
+        if (r >= 0 && (!streq(p->account.username, user) || !p->email))
+                r = -EBADMSG;
+        if (r < 0) {
+                oslogin_profile_free(p);
+                free(f->profile);
+                f->profile = NULL;
+                f->profile_learned = false;
+                return r == -ENOMEM ? r : -EBADMSG;
+        }
+        *ret = p;
+        return 0;
+}
+
+static int facts_policy(const struct broker_context *c, struct broker_facts *f, const char *email,
+                        enum broker_policy p)
+{
+        int r;
+
+        if (f->policy[p] >= 0)
+                return f->policy[p];
+        f->requests++;
+        r = c->source->authorize(c->source->userdata, email, broker_policy_name(p));
+        if (r == 0 || r == 1) {
+                f->policy[p] = r;
+                f->policy_learned[p] = true;
+        }
+        return r;
+}
+
+/* 1 when the name is the host's (or no name at all): *REASON says why. */
+static int host_owns(const struct broker_context *c, const char *user, const char **reason)
+{
+        if (!valid_user_name(user))
+                *reason = "not a valid user name";
+        else if (streq(user, "root"))
+                *reason = "root is never an OS Login user";
+        else if (!c->local)
+                return -EIO;
+        else if (local_db_has_user(c->local, user))
+                *reason = "a local account (in /etc/passwd): the host decides";
+        else
+                return 0;
+        return 1;
+}
+
+/* What every decision does first. 1: *RET is decided; 0: *RET_PROFILE is
+ * an OS Login user's, not clashing with a local account. */
+static int prologue(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
+                    struct broker_reply *ret, struct oslogin_profile **ret_profile)
+{
+        const char *reason = NULL;
+        int r = host_owns(c, q->user, &reason);
+
+        if (r < 0) {
+                reply_set(ret, BROKER_UNAVAILABLE, "cannot read the host's accounts");
+                return 1;
+        }
+        if (r > 0) {
+                reply_set(ret, BROKER_NOT_OURS, "%s", reason);
+                return 1;
+        }
+        r = facts_profile(c, f, q->user, ret_profile);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user");
+        else if (r == -EBADMSG)
+                reply_set(ret, BROKER_UNAVAILABLE, "invalid profile (or one for another user) from the metadata server");
+        else if (r < 0)
+                reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
+        if (r < 0)
+                return 1;
+        if (local_db_has_uid(c->local, (*ret_profile)->account.uid)) {
+                log_warning("OS Login profile \"%s\" (%s) has UID %" PRIu32 ", a local account's: refused.",
+                            q->user, (*ret_profile)->email, (*ret_profile)->account.uid);
+                reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is a local account's",
+                          (*ret_profile)->account.uid);
+                oslogin_profile_free(TAKE_PTR(*ret_profile));
+                return 1;
+        }
+        return 0;
+}
+
+/* The login policy; 1 when *RET is decided (not granted). */
+static int need_login(const struct broker_context *c, struct broker_facts *f, const char *email,
+                      struct broker_reply *ret)
+{
+        int r = facts_policy(c, f, email, BROKER_POLICY_LOGIN);
+
+        if (r > 0)
+                return 0;
+        if (r == 0 || r == -ENOENT)
+                reply_set(ret, BROKER_DENIED, "the login policy is not granted");
+        else
+                reply_set(ret, BROKER_UNAVAILABLE, "cannot check the login policy (%s)", strerror(-r));
+        return 1;
+}
+
+static int usable_keys(const struct oslogin_profile *p, const char *want_fp, char ***ret_lines,
+                       char *audit_fps, size_t audit_size)
+{
+        _cleanup_strv_free_ char **lines = NULL;
+        uint64_t now = now_realtime_usec();
+        size_t n = 0, used = 0;
+
+        for (size_t i = 0; i < p->n_keys && n < BROKER_KEYS_MAX; i++) {
+                _cleanup_free_ char *fp = NULL;
+                if (!oslogin_key_usable(&p->keys[i], now) || strlen(p->keys[i].key) > BROKER_KEY_LINE_MAX ||
+                    ssh_key_fingerprint(p->keys[i].key, &fp) < 0)
+                        continue;
+                if (!isempty(want_fp) && !streq(want_fp, fp))
+                        continue;
+                if (strv_extend(&lines, p->keys[i].key) < 0)
+                        return -ENOMEM;
+                n++;
+                if (used < audit_size)
+                        used += snprintf(audit_fps + used, audit_size - used, "%s%s", used ? " " : "", fp);
+        }
+        *ret_lines = TAKE_PTR(lines);
+        return (int)n;
+}
+
+int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
+                       struct broker_reply *ret)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        char fps[AUDIT_KEYS_MAX] = "";
+        int r;
+
+        *ret = (struct broker_reply){};
+        r = prologue(c, f, q, ret, &p);
+        if (r < 0)
+                return r;
+        if (r > 0 || need_login(c, f, p->email, ret) > 0) {
+                audit(q, p ? p->email : NULL, ret, NULL);
+                return 0;
+        }
+        r = usable_keys(p, q->fingerprint, &ret->lines, fps, sizeof(fps));
+        if (r < 0)
+                return r;
+        reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted" : !isempty(q->fingerprint) ? "no usable key with that fingerprint" : "no usable key");
+        audit(q, p->email, ret, fps);
+        return 0;
+}
+
+/* Makes the sudo drop-in follow adminLogin; the flags for the reply. */
+static uint32_t update_sudo(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
+                            const struct oslogin_profile *p)
+{
+        int r = facts_policy(c, f, p->email, BROKER_POLICY_ADMIN);
+
+        if (r < 0 && r != -ENOENT) {
+                /* Unchanged: the periodic re-check settles it on a definite answer. */
+                log_warning("Cannot check adminLogin for \"%s\" (%s): %s; sudo rights unchanged.", q->user, p->email,
+                            strerror(-r));
+                return 0;
+        }
+        if (r > 0) {
+                if ((r = sudoers_ensure_include(c->root, c->visudo)) < 0 ||
+                    (r = sudoers_grant(c->root, c->visudo, q->user, p->account.uid, c->sudo_rule)) < 0)
+                        log_error("Cannot grant sudo to \"%s\" (UID %" PRIu32 "): %s", q->user, p->account.uid,
+                                  strerror(-r));
+                else if (r > 0)
+                        log_notice("Sudo granted to \"%s\" (%s, UID %" PRIu32 "): adminLogin.", q->user, p->email,
+                                   p->account.uid);
+                return BROKER_ACCOUNT_ADMIN;
+        }
+        if ((r = sudoers_revoke(c->root, q->user)) < 0)
+                log_error("Cannot revoke sudo of \"%s\": %s", q->user, strerror(-r));
+        else if (r > 0)
+                log_notice("Sudo revoked for \"%s\" (%s): no adminLogin.", q->user, p->email);
+        return 0;
+}
+
+int broker_decide_account(const struct broker_context *c, struct broker_facts *f,
+                          const struct broker_request *q, struct broker_reply *ret)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        int r;
+
+        *ret = (struct broker_reply){};
+        r = prologue(c, f, q, ret, &p);
+        if (r < 0)
+                return r;
+        if (r == 0 && need_login(c, f, p->email, ret) == 0) {
+                ret->account_flags = update_sudo(c, f, q, p);
+                ret->uid = p->account.uid;
+                reply_set(ret, BROKER_GRANTED, "login granted%s",
+                          ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
+        }
+        audit(q, p ? p->email : NULL, ret, NULL);
+        return 0;
+}
+
+bool broker_valid_credential(const char *code)
+{
+        size_t n = strlen(code);
+
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)code[i] < ' ' || code[i] == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Frees a server answer of the two-factor flow after wiping it. */
+static void wipe_free(char *body, size_t size)
+{
+        if (body)
+                explicit_bzero(body, size);
+        free(body);
+}
+
+/* POST BODY to PATH; the answer parsed into *RET. Decides *REPLY (1) when
+ * the server refuses or cannot be asked. */
+static int post_session(const struct broker_context *c, const char *path, const char *body,
+                        struct two_factor_session *ret, struct broker_reply *reply)
+{
+        char *answer = NULL;
+        size_t size = 0;
+        int r = c->source->post(c->source->userdata, path, body, &answer, &size);
+
+        if (r == -ENOENT || r == -EACCES || r == -EBADMSG) {
+                reply_set(reply, BROKER_DENIED, "two-factor refused by the metadata server");
+                return 1;
+        }
+        if (r < 0) {
+                reply_set(reply, BROKER_UNAVAILABLE, "two-factor: metadata server unavailable (%s)", strerror(-r));
+                return 1;
+        }
+        r = two_factor_start_parse(answer, size, ret);
+        wipe_free(answer, size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                reply_set(reply, BROKER_UNAVAILABLE, "invalid two-factor answer from the metadata server");
+                return 1;
+        }
+        return 0;
+}
+
+/* The reply for a session the server answered with. 1 when a challenge is
+ * pending (the daemon keeps the session), 0 when it is over. */
+static int session_reply(const struct two_factor_session *s, struct broker_reply *ret)
+{
+        if (s->status == TWO_FACTOR_AUTHENTICATED) {
+                reply_set(ret, BROKER_GRANTED, "two-factor authentication succeeded");
+                return 0;
+        }
+        if (s->status != TWO_FACTOR_CHALLENGE_REQUIRED) {
+                reply_set(ret, BROKER_DENIED, "two-factor authentication failed");
+                return 0;
+        }
+        if (s->n_challenges == 0) {
+                reply_set(ret, BROKER_DENIED, "none of your second factors can be used here");
+                return 0;
+        }
+        reply_set(ret, BROKER_CHALLENGE, "a second factor is needed");
+        for (size_t i = 0; i < s->n_challenges && i < BROKER_CHALLENGES_MAX; i++) {
+                struct broker_challenge *ch = &ret->challenges[ret->n_challenges++];
+                ch->id = (uint32_t)s->challenges[i].id;
+                snprintf(ch->type, sizeof(ch->type), "%s", s->challenges[i].type);
+                snprintf(ch->status, sizeof(ch->status), "READY");
+        }
+        return 1;
+}
+
+int broker_decide_auth_start(const struct broker_context *c, struct broker_facts *f,
+                             const struct broker_request *q, struct broker_reply *ret, char **ret_email,
+                             char **ret_mds_session)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        _cleanup_(two_factor_session_done) struct two_factor_session s = {};
+        _cleanup_free_ char *body = NULL;
+        int r;
+
+        *ret = (struct broker_reply){};
+        r = prologue(c, f, q, ret, &p);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                goto out;
+        f->requests++;
+        r = c->source->metadata_bool(c->source->userdata, "enable-oslogin-2fa", false);
+        if (r <= 0) {
+                if (r < 0)
+                        reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-2fa (%s)", strerror(-r));
+                else
+                        reply_set(ret, BROKER_NO_FACTOR, "two-factor is not enabled");
+                goto out;
+        }
+        if (two_factor_start_request(p->email, &body) < 0)
+                return -ENOMEM;
+        f->requests++;
+        r = post_session(c, "oslogin/authenticate/sessions/start", body, &s, ret);
+        if (r < 0)
+                return r;
+        if (r == 0 && session_reply(&s, ret) > 0) {
+                char *email = strdup(p->email), *session = strdup(s.session_id);
+                if (!email || !session) {
+                        free(email);
+                        free(session);
+                        return -ENOMEM;
+                }
+                *ret_email = email;
+                *ret_mds_session = session;
+        }
+out:
+        audit(q, p ? p->email : NULL, ret, NULL);
+        return 0;
+}
+
+int broker_decide_auth_continue(const struct broker_context *c, const struct broker_request *q,
+                                const char *email, const char *mds_session, struct broker_reply *ret,
+                                char **ret_mds_session)
+{
+        _cleanup_(two_factor_session_done) struct two_factor_session s = {};
+        _cleanup_free_ char *path = NULL;
+        char *body = NULL;
+        int r;
+
+        *ret = (struct broker_reply){};
+        if (q->challenge_id == 0 || q->challenge_id > INT32_MAX) {
+                reply_set(ret, BROKER_DENIED, "no such challenge");
+                goto out;
+        }
+        if (q->action == BROKER_AUTH_RESPOND) {
+                if (!broker_valid_credential(q->credential)) {
+                        reply_set(ret, BROKER_DENIED, "not a valid code");
+                        goto out;
+                }
+                r = two_factor_continue_request(email, (int)q->challenge_id, q->credential, &body);
+        } else if (q->action == BROKER_AUTH_START_ALTERNATE)
+                r = two_factor_alternate_request(email, (int)q->challenge_id, &body);
+        else {
+                reply_set(ret, BROKER_DENIED, "unknown two-factor action");
+                goto out;
+        }
+        if (r < 0 || asprintf(&path, "oslogin/authenticate/sessions/%s/continue", mds_session) < 0) {
+                if (body)
+                        explicit_bzero(body, strlen(body));
+                free(body);
+                return -ENOMEM;
+        }
+        r = post_session(c, path, body, &s, ret);
+        explicit_bzero(body, strlen(body));
+        free(body);
+        if (r < 0)
+                return r;
+        if (r == 0 && session_reply(&s, ret) > 0) {
+                /* The server may go on under a new session id. */
+                char *session = strdup(s.session_id ?: mds_session);
+                if (!session)
+                        return -ENOMEM;
+                *ret_mds_session = session;
+        }
+out:
+        audit(q, email, ret, NULL);
+        return 0;
+}
