@@ -401,6 +401,19 @@ static bool group_local(const struct local *local, const char *name, uint32_t gi
         return directory_local_refuse_group(local->db, local->left_out, name, gid);
 }
 
+/* A local user's name in a member list is no member here. */
+static void drop_local_members(const struct local *local, char **members)
+{
+        size_t n = 0;
+
+        for (char **m = members; *m; m++)
+                if (directory_local_refuse_member(local->db, local->left_out, *m))
+                        free(*m);
+                else
+                        members[n++] = *m;
+        members[n] = NULL;
+}
+
 static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct local *local,
                        const struct nss_proto_request *q, struct byte_buffer *b)
 {
@@ -467,8 +480,10 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct l
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
         r = directory_fetch_members(c, g->name, &members);
-        if (r >= 0)
+        if (r >= 0) {
+                drop_local_members(local, members);
                 r = nss_proto_reply_group(b, g->gid, g->name, (const char *const *)members) ?: NSS_PROTO_FOUND;
+        }
         oslogin_groups_page_done(&p);
         return r;
 }

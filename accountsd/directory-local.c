@@ -35,13 +35,26 @@ void left_out_list_done(struct left_out_list *l)
 
 static void log_left_out(const struct left_out *e)
 {
-        log_notice("Directory %s \"%s\" (%s %u) left out: %s.", e->group ? "group" : "user", e->name,
-                   e->group ? "GID" : "UID", e->id, e->why);
+        if (e->kind == LEFT_OUT_MEMBER)
+                log_notice("Directory group member \"%s\" left out of every group: %s.", e->name, e->why);
+        else
+                log_notice("Directory %s \"%s\" (%s %u) left out: %s.", e->kind == LEFT_OUT_GROUP ? "group" : "user",
+                           e->name, e->kind == LEFT_OUT_GROUP ? "GID" : "UID", e->id, e->why);
 }
 
-static void left_out_add(struct left_out_list *l, bool group, const char *name, uint32_t id, const char *why)
+size_t left_out_list_entries(const struct left_out_list *l)
 {
-        struct left_out e = {.name = (char *)name, .id = id, .group = group, .why = why};
+        size_t n = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                n += l->items[i].kind != LEFT_OUT_MEMBER;
+        return n;
+}
+
+static void left_out_add(struct left_out_list *l, enum left_out_kind kind, const char *name, uint32_t id,
+                         const char *why)
+{
+        struct left_out e = {.name = (char *)name, .id = id, .kind = kind, .why = why};
         struct left_out *items = reallocarray(l->items, l->n + 1, sizeof(*items));
         char *copy = strdup(name);
 
@@ -62,7 +75,7 @@ bool directory_local_refuse_user(const struct local_db *db, struct left_out_list
         const char *why = directory_local_user_clash(db, name, uid);
 
         if (why)
-                left_out_add(out, false, name, uid, why);
+                left_out_add(out, LEFT_OUT_USER, name, uid, why);
         return why;
 }
 
@@ -72,15 +85,37 @@ bool directory_local_refuse_group(const struct local_db *db, struct left_out_lis
         const char *why = directory_local_group_clash(db, name, gid);
 
         if (why)
-                left_out_add(out, true, name, gid, why);
+                left_out_add(out, LEFT_OUT_GROUP, name, gid, why);
         return why;
+}
+
+bool directory_local_refuse_member(const struct local_db *db, struct left_out_list *out, const char *name)
+{
+        if (!local_db_has_user(db, name))
+                return false;
+        /* One entry per name and build: a name in many groups is logged once. */
+        for (size_t i = 0; i < out->n; i++)
+                if (out->items[i].kind == LEFT_OUT_MEMBER && streq(out->items[i].name, name))
+                        return true;
+        left_out_add(out, LEFT_OUT_MEMBER, name, 0, "a local user has that name");
+        return true;
 }
 
 int directory_local_writer_filter(void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id)
 {
         struct directory_local_filter *f = userdata;
-        bool out = kind == CACHE_WRITER_USER ? directory_local_refuse_user(f->db, &f->left_out, name, id)
-                                             : directory_local_refuse_group(f->db, &f->left_out, name, id);
+        bool out;
+
+        switch (kind) {
+        case CACHE_WRITER_USER:
+                out = directory_local_refuse_user(f->db, &f->left_out, name, id);
+                break;
+        case CACHE_WRITER_GROUP:
+                out = directory_local_refuse_group(f->db, &f->left_out, name, id);
+                break;
+        default:
+                out = directory_local_refuse_member(f->db, &f->left_out, name);
+        }
 
         return out ? -EPERM : 0;
 }
@@ -93,7 +128,7 @@ void directory_local_report(struct strmap *reported, const struct left_out_list 
         for (size_t i = 0; i < l->n; i++) {
                 const struct left_out *e = &l->items[i];
                 _cleanup_free_ char *key = NULL;
-                if (asprintf(&key, "%c:%s", e->group ? 'g' : 'u', e->name) < 0) {
+                if (asprintf(&key, "%c:%s", "ugm"[e->kind], e->name) < 0) {
                         log_left_out(e);
                         continue;
                 }
@@ -173,6 +208,9 @@ int directory_local_check_reply(const struct local_db *db, const struct cache_ma
                 why = directory_local_group_clash(db, name, rep.group.gid);
                 return why ? reply_not_found(b, rep.group.name, why) : 0;
         case NSS_PROTO_INITGROUPS:
+                /* Memberships of a local user's name come from member lists meant for a directory user. */
+                if (local_db_has_user(db, q->name))
+                        return reply_not_found(b, rep.gid_list.name, "a local user has that name");
                 return check_gid_list(db, map, q, &rep.gid_list, b);
         }
         return 0;

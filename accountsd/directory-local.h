@@ -31,10 +31,16 @@ const char *directory_local_group_clash(const struct local_db *db, const char *n
 /* What was left out, collected in a worker and logged by the loop: once
  * per build, and by a miss only when the build has not named it already
  * (directory_local_report()). */
+enum left_out_kind {
+        LEFT_OUT_USER,
+        LEFT_OUT_GROUP,
+        LEFT_OUT_MEMBER, /* a name in a group's member list (ID 0) */
+};
+
 struct left_out {
         char *name;
         uint32_t id;
-        bool group;
+        enum left_out_kind kind;
         const char *why; /* static */
 };
 struct left_out_list {
@@ -43,15 +49,21 @@ struct left_out_list {
 };
 void left_out_list_done(struct left_out_list *l);
 
-/* True when the user or group must stay out; it is then added to OUT (on
- * ENOMEM it is logged at once instead). */
+/* True when the user, group or member name must stay out; it is then
+ * added to OUT (on ENOMEM it is logged at once instead). A member name is
+ * refused when it is a local user's: a directory membership must not give
+ * a local account the group (initgroups), nor match sudo's %group rules
+ * through the group's member list. */
 bool directory_local_refuse_user(const struct local_db *db, struct left_out_list *out, const char *name,
                                  uint32_t uid);
 bool directory_local_refuse_group(const struct local_db *db, struct left_out_list *out, const char *name,
                                   uint32_t gid);
+bool directory_local_refuse_member(const struct local_db *db, struct left_out_list *out, const char *name);
+/* How many entries of L are users or groups (not member names). */
+size_t left_out_list_entries(const struct left_out_list *l);
 
 /* cache_writer_set_filter() for a build or rewrite: refuses with -EPERM
- * and collects what clashes with DB. */
+ * and collects what clashes with DB (users, groups, member names). */
 struct directory_local_filter {
         const struct local_db *db;
         struct left_out_list left_out;
@@ -66,7 +78,8 @@ void directory_local_report(struct strmap *reported, const struct left_out_list 
 
 /* Checks the reply to Q in B once more: a FOUND user or group that clashes
  * becomes NOTFOUND; GIDs that clash (by GID, or by the name MAP gives the
- * group; MAP may be NULL) leave a gid list. 1 when B was rewritten, 0 when
+ * group; MAP may be NULL) leave a gid list, and the gid list of a local
+ * user's name is NOTFOUND. 1 when B was rewritten, 0 when
  * it stands, -ENOMEM. Logs at debug only: the build logged them. */
 int directory_local_check_reply(const struct local_db *db, const struct cache_map *map,
                                 const struct nss_proto_request *q, struct byte_buffer *b);

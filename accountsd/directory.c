@@ -335,7 +335,7 @@ static void file_job_run(struct job *j, struct mds_client *client)
         if (r >= 0)
                 r = cache_writer_commit(w, f->dir_fd, CACHE_FILE_NAME);
         f->filter.db = NULL; /* freed on return */
-        f->stats.n_local = (uint32_t)f->filter.left_out.n;
+        f->stats.n_local = (uint32_t)left_out_list_entries(&f->filter.left_out);
         f->result = r;
         f->took_usec = now_usec() - start;
 }

@@ -97,7 +97,9 @@ static enum nss_status next_locked(struct enumeration *e, bool users, void *resu
                         e->cursor = next;
                         continue;
                 }
-                k = users ? pack_passwd(&pw, result, buf, buflen) : pack_group(&gr, result, buf, buflen);
+                k = users ? pack_passwd(&pw, result, buf, buflen) : local_pack_group(&gr, result, buf, buflen);
+                if (k < 0 && k != -ERANGE)
+                        return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
                 if (k < 0) {
                         *errnop = ERANGE;
                         return NSS_STATUS_TRYAGAIN;

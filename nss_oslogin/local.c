@@ -6,6 +6,7 @@
 #include "basic/local-db-watch.h"
 #include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
+#include "nss_oslogin/pack.h"
 
 /* Variables, not macros, so the unit test can point them elsewhere. The
  * files are looked at as often as the cache file (cache-reader.h): a stat()
@@ -88,6 +89,36 @@ int local_check_user(struct span name, uint32_t uid)
 int local_check_group(struct span name, uint32_t gid)
 {
         return check(true, name, gid);
+}
+
+int local_check_user_name(const char *name)
+{
+        const struct local_db *db;
+        int k = lock_local(&db);
+
+        if (k < 0)
+                return k;
+        k = local_db_has_user(db, name);
+        unlock_local();
+        return k;
+}
+
+static bool member_is_local(struct span member, void *userdata)
+{
+        char buf[LOCAL_NAME_MAX + 1];
+        return !span_to_name(member, buf) || local_db_has_user(userdata, buf);
+}
+
+int local_pack_group(const struct group_record *rec, struct group *grp, char *buf, size_t buflen)
+{
+        const struct local_db *db;
+        int k = lock_local(&db);
+
+        if (k < 0)
+                return k;
+        k = pack_group_filtered(rec, grp, buf, buflen, member_is_local, (void *)db);
+        unlock_local();
+        return k;
 }
 
 int local_filter_gids(const struct cache_map *map, uint32_t *gids, size_t n)

@@ -18,6 +18,7 @@
  * Thread-safe: one mutex, taken inside an enumeration's and never around
  * another lock; fork() takes it last (lookup_register_inner_lock()). */
 
+#include <grp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,6 +31,14 @@
  * module cannot vouch for it). */
 int local_check_user(struct span name, uint32_t uid);
 int local_check_group(struct span name, uint32_t gid);
+/* Whether NAME is a local user's (the same answers): its directory
+ * memberships are not answered, they were meant for a directory user. */
+int local_check_user_name(const char *name);
+
+/* pack_group() without the members that are local users' names (a
+ * directory membership must not match sudo's %group rules for a local
+ * account): 0, -ERANGE, or -errno when the host's files cannot be read. */
+int local_pack_group(const struct group_record *rec, struct group *grp, char *buf, size_t buflen);
 
 /* Removes from GIDS (N entries) every GID that is a local group's, or
  * whose group in MAP (may be NULL) has a local group's name. The new

@@ -56,7 +56,10 @@ static enum nss_status getgr_core(const struct nss_proto_request *q, struct grou
 
         if (k < 0)
                 return nss_status_from_error(k, errnop);
-        if (pack_group(&a.reply.group, grp, buf, buflen) < 0) {
+        k = local_pack_group(&a.reply.group, grp, buf, buflen);
+        if (k < 0 && k != -ERANGE)
+                return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
+        if (k < 0) {
                 lookup_save_for_retry(q, &a);
                 *errnop = ERANGE;
                 return NSS_STATUS_TRYAGAIN;
@@ -171,7 +174,12 @@ static enum nss_status initgroups_core(const char *user, gid_t skip, long *start
 
         if (nss_proto_request_by_name(NSS_PROTO_INITGROUPS, user, &q) < 0)
                 return NSS_STATUS_NOTFOUND;
-        k = lookup(&q, &a);
+        /* A local user's name in a directory member list was meant for a directory user. */
+        k = local_check_user_name(user);
+        if (k > 0)
+                return NSS_STATUS_NOTFOUND;
+        if (k == 0)
+                k = lookup(&q, &a);
         if (k >= 0)
                 k = answer_gids(&a, &gids, &n);
         if (k == -ENOMEM) {

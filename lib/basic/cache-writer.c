@@ -203,6 +203,25 @@ static int unique_members(const char *const *members, const char ***ret)
         return 0;
 }
 
+/* Drops the members the filter refuses (-EPERM), in place. */
+static int filter_members(struct cache_writer *w, const char **members)
+{
+        size_t n = 0;
+
+        if (!w->filter)
+                return 0;
+        for (const char **p = members; *p; p++) {
+                int k = w->filter(w->filter_userdata, CACHE_WRITER_MEMBER, *p, 0);
+                if (k == -EPERM)
+                        continue;
+                if (k < 0)
+                        return k;
+                members[n++] = *p;
+        }
+        members[n] = NULL;
+        return 0;
+}
+
 int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gid, const char *const *members)
 {
         size_t start = w->groups.arena.size;
@@ -217,6 +236,9 @@ int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gi
         if (k < 0)
                 return k;
         k = unique_members(members, &unique);
+        if (k < 0)
+                return k;
+        k = filter_members(w, unique);
         if (k < 0)
                 return k;
         k = group_record_encode(&w->groups.arena, gid, name, unique);

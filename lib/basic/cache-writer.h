@@ -48,6 +48,7 @@ void cache_writer_set_creation_time(struct cache_writer *w, uint64_t realtime_us
 enum cache_writer_kind {
         CACHE_WRITER_USER,
         CACHE_WRITER_GROUP,
+        CACHE_WRITER_MEMBER, /* a name in the member list of a group let in (ID 0): -EPERM drops it */
 };
 typedef int (*cache_writer_filter_t)(void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id);
 void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filter, void *userdata);
@@ -58,7 +59,8 @@ void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filte
 int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid, uint32_t gid, const char *gecos,
                           const char *home, const char *shell);
 /* MEMBERS: NULL-terminated user names (need not be users of this cache;
- * local users may be members), may be NULL; duplicates are dropped.
+ * local users may be members, unless the filter drops them), may be NULL;
+ * duplicates are dropped.
  * -EINVAL: invalid name or member, GID fails valid_network_uid(). -EEXIST:
  * name or GID already present. The filter's error. */
 int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gid, const char *const *members);

@@ -39,6 +39,7 @@ cat >/etc/sudoers.d/names-test <<'EOF'
 %builders ALL=(root) NOPASSWD: /bin/echo builders-rule
 %docker ALL=(root) NOPASSWD: /bin/echo docker-rule
 %ops ALL=(root) NOPASSWD: /bin/echo ops-rule
+%devs ALL=(root) NOPASSWD: /bin/echo devs-rule
 EOF
 chmod 0440 /etc/sudoers.d/names-test
 # A host whose sudoers has no includedir would never read the file.
@@ -66,9 +67,11 @@ groups += [
     {"name": "sudo", "gid": "2000100005", "members": ["alice_example_com", "bob_example_com"]},
     {"name": "ci", "gid": "2000100007", "members": ["alice_example_com"]},  # the local builders' GID
     {"name": "sudoers2", "gid": sudo_gid, "members": ["alice_example_com"]},  # local sudo's GID
+    {"name": "devs", "gid": "2000100010", "members": ["alice_example_com", "deploy"]},  # a local user's name as a member
 ]
 if late:
     groups.append({"name": "builders", "gid": "2000100009", "members": ["alice_example_com", "erin_example_com"]})
+    groups.append({"name": "late-devs", "gid": "2000100011", "members": ["erin_example_com", "svc"]})
     user("erin_example_com", 2000001700)
     user("svc", 2000001800)
 print(json.dumps(d))
@@ -141,6 +144,14 @@ check_eq "getent passwd mallory_example_com (a local UID): nothing" "" "$(getent
 check_eq "getent passwd 2000001500 is the local svc" "svc" "$(getent passwd 2000001500 | cut -d: -f1)"
 check_eq "the module alone does not answer svc's UID" "" "$(getent -s oslogin passwd 2000001500)"
 
+# --- a local user's name in a directory member list (meant for the directory deploy)
+check_eq "getent group devs lists alice, not the local deploy" "devs:*:2000100010:alice_example_com" "$(getent group devs)"
+check_fails "id deploy: not in the directory group devs" grep -Eq 'devs|2000100010' <<<"$(id deploy)"
+out=$(sudo -n -l -U deploy 2>&1)
+check_fails "sudo -l -U deploy: %devs grants nothing" grep -q 'devs-rule' <<<"$out"
+check "sudo -l -U alice: %devs applies to the directory user (control)" grep -q 'devs-rule' <<<"$(sudo -n -l -U alice_example_com 2>&1)"
+check_eq "log names the member once" 1 "$(grep -c 'Directory group member "deploy" left out of every group: a local user has that name' $LOG)"
+
 # --- the daemon's own answers (nss.sock), and its log
 for q in "user deploy" "user 2000001200" "user mallory_example_com" "group sudo" "group 2000100005" \
 	"group ci" "group 2000100007" "group 2000001300"; do
@@ -185,6 +196,8 @@ check_eq "miss: the daemon answers not found for a directory user named svc" 3 $
 check_eq "miss: the module alone does not answer svc" "" "$(getent -s oslogin passwd svc)"
 check_eq "miss: getent passwd 2000001800 (directory svc): nothing" "" "$(getent passwd 2000001800)"
 check "miss: the log names the directory group builders" grep -q 'group "builders" (GID 2000100009) left out: a local group has that name' $LOG
+check_eq "miss: a group's member list loses the local svc" "late-devs:*:2000100011:erin_example_com" \
+	"$(getent group late-devs)"
 check "miss: the log names the directory user svc" grep -q 'user "svc" (UID 2000001800) left out: a local user has that name' $LOG
 kill -TERM $DPID
 wait $DPID

@@ -91,19 +91,30 @@ static void test_writer_filter(void **state)
         assert_int_equal(cache_writer_add_group(w, "eng", 2000100001, members), 0);
         assert_int_equal(f.left_out.n, 4);
         assert_string_equal(f.left_out.items[0].name, "deploy");
-        assert_false(f.left_out.items[0].group);
+        assert_int_equal(f.left_out.items[0].kind, LEFT_OUT_USER);
         assert_int_equal(f.left_out.items[1].id, 2000001500);
         assert_string_equal(f.left_out.items[1].why, "a local user has that UID");
         assert_string_equal(f.left_out.items[3].name, "ci");
-        assert_true(f.left_out.items[3].group);
+        assert_int_equal(f.left_out.items[3].kind, LEFT_OUT_GROUP);
+        /* A local user's name leaves every member list (noted once), the group stays. */
+        const char *const with_local[] = {"deploy", "alice", NULL};
+        assert_int_equal(cache_writer_add_group(w, "ops", 2000100002, with_local), 0);
+        assert_int_equal(cache_writer_add_group(w, "qa", 2000100003, with_local), 0);
+        assert_int_equal(f.left_out.n, 5);
+        assert_int_equal(f.left_out.items[4].kind, LEFT_OUT_MEMBER);
+        assert_string_equal(f.left_out.items[4].name, "deploy");
+        assert_int_equal(left_out_list_entries(&f.left_out), 4);
 
-        /* alice's gid-list holds eng only. */
+        /* alice's gid-list holds eng, ops and qa, never sudo or ci; the local deploy is in no group. */
         assert_int_equal(cache_writer_build(w, &image, &size), 0);
         assert_int_equal(cache_map_from_memory(image, size, &map), 0);
         assert_int_equal(cache_map_find_memberships(map, "alice", &gl), 0);
-        assert_int_equal(gl.n_gids, 1);
+        assert_int_equal(gl.n_gids, 3);
         assert_int_equal(gid_list_record_get(&gl, 0), 2000100001);
         assert_int_equal(cache_map_find_group_by_gid(map, 2000100005, &gr), -ENOENT);
+        assert_int_equal(cache_map_find_memberships(map, "deploy", &gl), -ENOENT);
+        assert_int_equal(cache_map_find_group_by_name(map, "ops", &gr), 0);
+        assert_int_equal(gr.n_members, 1);
         map = cache_map_unref(map);
 
         /* An older file written without the check: the import leaves the clashes out. */
@@ -130,15 +141,15 @@ static void test_writer_filter(void **state)
         /* Reported once: a second report of the same names logs nothing new. */
         struct strmap reported = {};
         directory_local_report(&reported, &f.left_out);
-        assert_int_equal(reported.used, 4);
+        assert_int_equal(reported.used, 5);
         directory_local_report(&reported, &f2.left_out); /* deploy and sudo again: nothing new */
-        assert_int_equal(reported.used, 4);
+        assert_int_equal(reported.used, 5);
         left_out_list_done(&f2.left_out);
         f2 = (struct directory_local_filter){.db = db};
         assert_int_equal(directory_local_writer_filter(&f2, CACHE_WRITER_GROUP, "wheel2", 27), -EPERM);
         assert_int_equal(directory_local_writer_filter(&f2, CACHE_WRITER_USER, "sudo", 2000001002), 0);
         directory_local_report(&reported, &f2.left_out);
-        assert_int_equal(reported.used, 5);
+        assert_int_equal(reported.used, 6);
         strmap_done(&reported);
         left_out_list_done(&f.left_out);
         left_out_list_done(&f2.left_out);
@@ -194,6 +205,13 @@ static void test_check_reply(void **state)
         assert_int_equal(gid_list_record_get(&rep.gid_list, 0), 2000100001);
         /* Nothing to drop: unchanged. */
         assert_int_equal(directory_local_check_reply(db, map, &q, &b), 0);
+        /* The memberships of a local user's name are not answered. */
+        q = (struct nss_proto_request){.type = NSS_PROTO_INITGROUPS, .name = "deploy"};
+        b.size = 0;
+        assert_int_equal(nss_proto_reply_gid_list(&b, "deploy", gids, 1), 0);
+        assert_int_equal(directory_local_check_reply(db, map, &q, &b), 1);
+        assert_int_equal(nss_proto_reply_decode(&q, b.data, b.size, &rep), 0);
+        assert_int_equal(rep.status, NSS_PROTO_NOTFOUND);
         cache_map_unref(map);
 }
 

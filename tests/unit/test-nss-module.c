@@ -206,7 +206,8 @@ static void test_initgroups(void **state)
                          NSS_STATUS_SUCCESS);
         assert_int_equal(start, 2);
         assert_int_equal(groups[1], 1000042);
-        /* A local user listed as a member gets the group too. */
+        /* A member name that is no user of the cache (nor a local one: see
+         * test_local_names) gets the group too. */
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
                          NSS_STATUS_SUCCESS);
@@ -455,6 +456,30 @@ static void test_local_names(void **state)
         assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, true);
         assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+
+        /* A local user's name in a member list was meant for a directory user:
+         * not listed in gr_mem, no memberships. */
+        write_local(LOCAL_PASSWD_DEFAULT "localuser:x:1600:1600::/:/bin/sh\n", LOCAL_GROUP_DEFAULT, false);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(grp.gr_mem[0], "alice");
+        assert_string_equal(grp.gr_mem[1], "bob");
+        assert_null(grp.gr_mem[2]);
+        /* The size asked for is the filtered one: one byte less is ERANGE. */
+        size_t need = strlen("eng") + 1 + 2 + 3 * sizeof(char *) + strlen("alice") + 1 + strlen("bob") + 1;
+        alignas(16) char exact[256];
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, exact, need, &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, exact, need - 1, &err), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(err, ERANGE);
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 1600, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_NOTFOUND);
+        assert_int_equal(start, 0);
+        assert_int_equal(_nss_oslogin_setgrent(0), NSS_STATUS_SUCCESS);
+        while (_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
+                for (char **m = grp.gr_mem; *m; m++)
+                        assert_string_not_equal(*m, "localuser");
+        assert_int_equal(_nss_oslogin_endgrent(), NSS_STATUS_SUCCESS);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
 
         /* A host file that cannot be read: the module cannot vouch for anything. */
         assert_int_equal(unlinkat(dir_fd, "etc/group", 0), 0);
