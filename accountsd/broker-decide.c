@@ -342,8 +342,9 @@ static int session_reply(const struct two_factor_session *s, const char *reason,
                 reply_set(ret, BROKER_GRANTED, "two-factor authentication succeeded");
                 return 0;
         }
+        /* AUTH_* messages are shown to the user (PAM_ERROR_MSG). */
         if (s->status == TWO_FACTOR_NO_AVAILABLE_CHALLENGES) {
-                reply_set(ret, BROKER_DENIED, "no second factor is set up for this account");
+                reply_set(ret, BROKER_DENIED, "No second factor is set up for your account.");
                 return 0;
         }
         if (s->status != TWO_FACTOR_CHALLENGE_REQUIRED) {
@@ -352,7 +353,7 @@ static int session_reply(const struct two_factor_session *s, const char *reason,
                 return 0;
         }
         if (s->n_challenges == 0) {
-                reply_set(ret, BROKER_DENIED, "none of your second factors can be used here");
+                reply_set(ret, BROKER_DENIED, "None of your second factors can be used here.");
                 return 0;
         }
         reply_set(ret, BROKER_CHALLENGE, "a second factor is needed");
@@ -388,6 +389,13 @@ int broker_decide_auth_start(const struct broker_context *c, struct broker_facts
                         reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-2fa (%s)", strerror(-r));
                 else
                         reply_set(ret, BROKER_NO_FACTOR, "two-factor is not enabled");
+                goto out;
+        }
+        if (two_factor_exempt_user(q->user)) {
+                /* sshd's `Match User sa_*` asks them for the key alone; a
+                 * keyboard-interactive attempt has no factor to check, and
+                 * GRANTED would make it a login without one. */
+                reply_set(ret, BROKER_DENIED, "Service accounts log in with their key alone: no second factor.");
                 goto out;
         }
         if (two_factor_start_request(p->email, &body) < 0)

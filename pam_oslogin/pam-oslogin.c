@@ -270,7 +270,16 @@ static int auth_start(const struct call *c, int flags)
         case BROKER_UNKNOWN_USER:
                 pam_syslog(c->pamh, LOG_NOTICE, "\"%s\" is not an OS Login user; refused", c->user);
                 return PAM_USER_UNKNOWN;
-        default: /* DENIED; NOT_OURS for a name /etc/passwd does not hold */
+        case BROKER_DENIED:
+                /* No second factor at all, a service account (its key
+                 * alone logs it in: never a success here), the server's
+                 * refusal: the daemon's message says which, for the user. */
+                pam_syslog(c->pamh, LOG_NOTICE, "two-factor authentication of \"%s\" refused: %s", c->user,
+                           reply.message);
+                pam_oslogin_tell(c->pamh, flags, PAM_ERROR_MSG,
+                                 isempty(reply.message) ? "Two-factor authentication failed." : reply.message);
+                return PAM_AUTH_ERR;
+        default: /* NOT_OURS for a name /etc/passwd does not hold */
                 pam_syslog(c->pamh, LOG_NOTICE, "two-factor authentication of \"%s\" refused (%s): %s", c->user,
                            broker_status_to_string(reply.status), reply.message);
                 return PAM_AUTH_ERR;

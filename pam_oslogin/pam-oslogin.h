@@ -27,3 +27,7 @@ int pam_oslogin_ask(pam_handle_t *pamh, const struct pam_oslogin_args *args, con
  * reply: a PAM return code (PAM_SUCCESS only when accountsd says GRANTED). */
 int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslogin_args *args,
                            const struct broker_request *start, const struct broker_reply *challenge);
+
+/* TEXT shown to the user in STYLE (PAM_ERROR_MSG, PAM_TEXT_INFO), unless
+ * FLAGS hold PAM_SILENT. Server text: passed as "%s", never a format. */
+void pam_oslogin_tell(pam_handle_t *pamh, int flags, int style, const char *text);

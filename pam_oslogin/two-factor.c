@@ -17,10 +17,16 @@
 
 #define MAX_CODE_LENGTH 64
 
+/* The types lib/mds/two-factor.c asks the server for (accountsd passes on
+ * only those), with the reference's prompts. */
 static const struct {
         const char *type, *label, *prompt;
 } challenge_types[] = {
         {"INTERNAL_TWO_FACTOR", "Security code", "Enter your security code: "},
+        /* A code the user reads at g.co/sc after touching the key: a
+         * terminal can carry it, unlike SECURITY_KEY itself. */
+        {"SECURITY_KEY_OTP", "Security code from a security key",
+         "Enter your security code by visiting https://g.co/sc: "},
         {"AUTHZEN", "Google phone prompt", ""},
         {"TOTP", "Google Authenticator", "Enter your one-time password: "},
         {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
@@ -36,7 +42,7 @@ static int challenge_type(const char *type)
         return -1;
 }
 
-static void tell(pam_handle_t *pamh, int flags, int style, const char *text)
+void pam_oslogin_tell(pam_handle_t *pamh, int flags, int style, const char *text)
 {
         if (!(flags & PAM_SILENT))
                 pam_prompt(pamh, style, NULL, "%s", text);
@@ -122,7 +128,7 @@ static int finish(pam_handle_t *pamh, int flags, const struct broker_reply *repl
                 return PAM_SUCCESS;
         /* DENIED, or CHALLENGE (another try): the server's reason, then a
          * failure; sshd asks again if it allows more attempts. */
-        tell(pamh, flags, PAM_ERROR_MSG, isempty(reply->message) ? "Two-factor authentication failed." : reply->message);
+        pam_oslogin_tell(pamh, flags, PAM_ERROR_MSG, isempty(reply->message) ? "Two-factor authentication failed." : reply->message);
         return PAM_AUTH_ERR;
 }
 
@@ -141,7 +147,7 @@ int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslog
                         usable[n++] = &challenge->challenges[i];
         if (n == 0) {
                 pam_syslog(pamh, LOG_NOTICE, "no second factor of \"%s\" can be used over ssh", start->user);
-                tell(pamh, flags, PAM_ERROR_MSG, "None of your second factors can be used here.");
+                pam_oslogin_tell(pamh, flags, PAM_ERROR_MSG, "None of your second factors can be used here.");
                 return PAM_AUTH_ERR;
         }
         int i = choose(pamh, usable, n);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "basic/macro.h"
 
@@ -70,6 +71,14 @@ int two_factor_continue_parse_reason(const char *json, size_t size, char **ret_r
 static inline bool two_factor_needs_start(const struct two_factor_challenge *c)
 {
         return !c->ready;
+}
+
+/* Service accounts (POSIX names beginning "sa_", as the reference and the
+ * guest agent's `Match User sa_*` block have it) skip two-factor: they log
+ * in with their key alone and have no second factor to give. */
+static inline bool two_factor_exempt_user(const char *user)
+{
+        return user && strneq(user, "sa_", 3);
 }
 
 /* What to ask for TYPE: a prompt for a code, "" when the user only confirms

@@ -211,6 +211,72 @@ print(json.dumps(d))' >/run/one-challenge.json
 	clear_faults
 	check_eq "two-factor: server failing: PAM_AUTHINFO_UNAVAIL" "$UNAVAIL" "$OUT"
 
+	# Parity with the reference (doc/oslogin-policies.md), with judy of
+	# tests/fixtures/policies.json (code 424242): 1 TOTP, 2 text message
+	# (PROPOSED: the fake accepts its code only after START_ALTERNATE),
+	# 3 SECURITY_KEY_OTP, 4 phone prompt (PROPOSED). kim has no second
+	# factor at all; the service account sa_… has one in the fixture, and
+	# still never gets a challenge.
+	curl -sf "$CTL/data" | python3 -c '
+import copy, json, sys
+d = json.load(sys.stdin)
+p = json.load(open(sys.argv[1]))
+users = {u["name"]: u for u in p["oslogin"]["users"]}
+robot = users["robot@acme-prod.iam.gserviceaccount.com"]
+robot["twoFactor"] = {"challenges": ["TOTP"], "code": "424242"}
+kim = copy.deepcopy(users["judy@example.com"])
+kim["name"] = "kim@example.com"
+kim["posixAccounts"][0].update(username="kim_example_com", uid="2000002006", gid="2000002006",
+                               homeDirectory="/home/kim_example_com")
+kim["twoFactor"] = {"challenges": []}
+d["oslogin"]["users"] += [users["judy@example.com"], robot, kim]
+print(json.dumps(d))' "$FIXTURES/policies.json" >/run/parity.json
+	curl -sf -X PUT --data-binary @/run/parity.json "$CTL/data" >/dev/null
+	attr enable-oslogin-2fa true
+	printf '%s\n' \
+		judy_example_com:*:2000002004:2000002004::/home/judy_example_com:/bin/bash \
+		sa_100000000000000000001:*:2000002002:2000002002::/home/sa_100000000000000000001:/bin/bash \
+		kim_example_com:*:2000002006:2000002006::/home/kim_example_com:/bin/bash >>/run/nssw-passwd
+	continues() { # the continue requests the fake saw since reset_stats
+		curl -sf "$CTL/stats" | python3 -c '
+import json, sys
+print(sum(n for p, n in json.load(sys.stdin)["paths"].items() if p.endswith(sys.argv[1])))' "$1"
+	}
+	forget_answers
+	conv=$(ptall oslogin-2fa judy_example_com authenticate $'1\n424242\n')
+	check_eq "judy's menu: TOTP, text message, security key code, phone prompt" \
+		"1: Google Authenticator|2: Voice or text message verification code|3: Security code from a security key|4: Google phone prompt" \
+		"$(grep -oE '^[0-9]: .*' <<<"$conv" | paste -sd'|')"
+	reset_stats
+	conv=$(ptall oslogin-2fa judy_example_com authenticate $'2\n424242\n')
+	check "judy: the text message (PROPOSED) is started, then its code logs her in" \
+		grep -q "successfully authenticated" <<<"$conv"
+	check "… the code was asked with the text message's prompt" \
+		grep -q "Enter the verification code sent to your phone" <<<"$conv"
+	check_eq "… one START_ALTERNATE and one RESPOND" 2 "$(continues /continue)"
+	conv=$(ptall oslogin-2fa judy_example_com authenticate $'1\n000000\n')
+	check "judy, wrong code: the server's reason is shown" grep -q 'Wrong code. Try again.' <<<"$conv"
+	check "… and she is refused" grep -q "$AUTHERR" <<<"$conv"
+	conv=$(printf '1\n000000\n' | nssw pamtester -v oslogin-2fa judy_example_com 'authenticate(PAM_SILENT)' 2>&1)
+	check_fails "judy, wrong code, PAM_SILENT: the reason is not shown" grep -q 'Wrong code' <<<"$conv"
+	conv=$(ptall oslogin-2fa judy_example_com authenticate $'3\n424242\n')
+	check "judy: SECURITY_KEY_OTP asks for the code shown at g.co/sc" \
+		grep -q "Enter your security code by visiting https://g.co/sc: " <<<"$conv"
+	check "judy: SECURITY_KEY_OTP with the right code logs her in" grep -q "successfully authenticated" <<<"$conv"
+	conv=$(ptall oslogin-2fa kim_example_com authenticate $'1\n424242\n')
+	check "NO_AVAILABLE_CHALLENGES: refused" grep -q "$AUTHERR" <<<"$conv"
+	check "NO_AVAILABLE_CHALLENGES: told there is no second factor" \
+		grep -q "No second factor is set up for your account" <<<"$conv"
+	pt oslogin sa_100000000000000000001 acct_mgmt
+	check_eq "service account: the account step grants it (its key logs it in)" "$SUCCESS" "$OUT"
+	reset_stats
+	conv=$(ptall oslogin-2fa sa_100000000000000000001 authenticate $'424242\n')
+	check "service account, keyboard-interactive: refused, not a success" grep -q "$AUTHERR" <<<"$conv"
+	check_fails "service account: never asked for a code" grep -q "one-time password" <<<"$conv"
+	check_eq "service account: no two-factor session started at the server" 0 "$(continues /start)"
+	check "service account: told it logs in with its key alone" \
+		grep -q "Service accounts log in with their key alone" <<<"$conv"
+
 	# --- logs ---
 	sleep 0.2
 	check "syslog: login granted to alice" grep -q 'pam_oslogin.*"alice_example_com" granted login (adminLogin: sudo)' "$SYSLOG"
@@ -245,8 +311,9 @@ world() { # MODE [START]
   "ghost_example_com": {"status": "not-ours"}},
  "twofactor": {
   "bob_example_com": {"start": "${2:-challenge}", "code": "123456", "reject": "That code was wrong.",
+                      "message": "No second factor is set up for your account.",
                       "challenges": [[1, "TOTP", "READY"], [2, "AUTHZEN", "PROPOSED"], [3, "SECURITY_KEY", "READY"],
-                                     [4, "IDV_PREREGISTERED_PHONE", "PROPOSED"]]}}}
+                                     [4, "IDV_PREREGISTERED_PHONE", "PROPOSED"], [5, "SECURITY_KEY_OTP", "READY"]]}}}
 EOF
 	mv "$WORLD.tmp" "$WORLD"
 }
@@ -328,8 +395,8 @@ check_eq "auth without twofactor: no password for OS Login users" "$AUTHERR" "$O
 pt fb bob_example_com authenticate
 check_eq "… and nothing asked" 0 "$(wc -l <"$QLOG")"
 conv=$(ptall fb-2fa bob_example_com authenticate $'1\n123456\n')
-check_eq "menu: TOTP, phone prompt, text message; no security key" \
-	"1: Google Authenticator|2: Google phone prompt|3: Voice or text message verification code" \
+check_eq "menu: TOTP, phone prompt, text message, security key code; no security key" \
+	"1: Google Authenticator|2: Google phone prompt|3: Voice or text message verification code|4: Security code from a security key" \
 	"$(grep -oE '^[0-9]: .*' <<<"$conv" | paste -sd'|')"
 check "TOTP (READY) with the right code: authenticated" grep -q "successfully authenticated" <<<"$conv"
 check "the code travelled as the credential of AUTH_CONTINUE RESPOND" grep -q \
@@ -348,6 +415,18 @@ conv=$(printf '1\n000000\n' | nssw pamtester -v fb-2fa-silent bob_example_com 'a
 check_fails "PAM_SILENT: the message is not shown" grep -q 'That code was wrong.' <<<"$conv"
 pt fb-2fa bob_example_com authenticate $'2\n\n'
 check_eq "phone prompt: confirmed with Enter, no code: refused by the server" "$AUTHERR" "$OUT"
+: >"$QLOG"
+conv=$(ptall fb-2fa bob_example_com authenticate $'4\n123456\n')
+check "SECURITY_KEY_OTP (READY): its own prompt" grep -q 'Enter your security code by visiting https://g.co/sc: ' <<<"$conv"
+check "SECURITY_KEY_OTP with the right code: authenticated" grep -q 'successfully authenticated' <<<"$conv"
+check "… sent as RESPOND to challenge 5, no START_ALTERNATE" sh -c \
+	"grep -q '\"challenge_id\": 5, \"action\": 1, \"credential\": \"123456\"' $QLOG && ! grep -q '\"action\": 2' $QLOG"
+world answer denied
+conv=$(ptall fb-2fa bob_example_com authenticate $'1\n123456\n')
+check "AUTH_START DENIED: the daemon's reason shown" grep -q 'No second factor is set up for your account.' <<<"$conv"
+check "AUTH_START DENIED: refused" grep -q "$AUTHERR" <<<"$conv"
+conv=$(printf '1\n123456\n' | nssw pamtester -v fb-2fa-silent bob_example_com 'authenticate(PAM_SILENT)' 2>&1)
+check_fails "AUTH_START DENIED, PAM_SILENT: not shown" grep -q 'No second factor' <<<"$conv"
 world answer no-factor
 pt fb-2fa bob_example_com authenticate $'1\n123456\n'
 check_eq "AUTH_START NO_FACTOR: PAM_AUTH_ERR" "$AUTHERR" "$OUT"
