@@ -11,7 +11,9 @@
 # a new login, a local user unaffected, an MDS outage refusing OS Login
 # users while sshd keeps running and nothing is written, accountsd killed
 # (OS Login refused at once, local users not), and the two-factor flow
-# through keyboard-interactive.
+# through keyboard-interactive: a factor the server only proposes
+# (START_ALTERNATE), SECURITY_KEY_OTP, the server's reason for a wrong code
+# shown, and a service account (sa_…) logging in with its key alone.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
@@ -235,18 +237,24 @@ sleep 0.5
 wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
 cat >$W/askpass <<'EOF'
 #!/bin/sh
+echo "$1" >>/run/e2e-keys/prompts
 case "$1" in
-*number*) echo 1 ;;
-*one-time*) cat /run/e2e-keys/code ;;
+*number*) cat /run/e2e-keys/choice ;;
+*one-time*|*code*) cat /run/e2e-keys/code ;;
 *) echo ;;
 esac
 EOF
 chmod 0755 $W/askpass
+# tfa CODE [USER KEY MENU-CHOICE LOGLEVEL]: an ssh login whose prompts
+# askpass answers (and writes to $W/prompts); sets OUT and RC. LogLevel
+# INFO shows what sshd sends as keyboard-interactive instructions.
 tfa() {
 	echo "$1" >$W/code
+	echo "${4:-1}" >$W/choice
+	: >$W/prompts
 	OUT=$(SSH_ASKPASS=$W/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=:0 timeout 30 setsid -w ssh -F /dev/null -p "$PORT" \
-		-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-		-i $W/bob bob_example_com@127.0.0.1 id -un </dev/null 2>&1)
+		-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=${5:-ERROR} \
+		-i $W/${3:-bob} ${2:-bob_example_com}@127.0.0.1 id -un </dev/null 2>&1)
 	RC=$?
 }
 tfa 123456
@@ -255,6 +263,47 @@ tfa 000000
 check "two-factor: a wrong code is refused" test "$RC" -eq 255
 login bob bob_example_com true
 check "two-factor: the key alone is no longer enough" test "$RC" -eq 255
+
+# Parity with the reference, through sshd's keyboard-interactive: judy of
+# tests/fixtures/policies.json (code 424242; 1 TOTP, 2 text message that
+# is only PROPOSED, 3 SECURITY_KEY_OTP) and its service account, which has
+# a second factor in this fixture and still logs in with its key alone.
+python3 - /run/fixture.json "$FIXTURES/policies.json" >/run/parity.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+users = {u["name"]: u for u in json.load(open(sys.argv[2]))["oslogin"]["users"]}
+robot = users["robot@acme-prod.iam.gserviceaccount.com"]
+robot["twoFactor"] = {"challenges": ["TOTP"], "code": "424242"}
+d["oslogin"]["users"] += [users["judy@example.com"], robot]
+d["instance"]["attributes"]["enable-oslogin-2fa"] = "TRUE"
+print(json.dumps(d))
+PY
+curl -sf -X PUT --data-binary @/run/parity.json "$CTL/data" >/dev/null
+for u in judy sa_robot; do cp "$FIXTURES/keys/$u" $W/$u && chmod 0600 $W/$u; done
+SA=sa_100000000000000000001
+check "the drop-in exempts service accounts from keyboard-interactive" \
+	grep -Pzq 'Match User sa_\*\n\s+AuthenticationMethods publickey\n' /etc/ssh/sshd_config.d/00-oslogin.conf
+check_eq "sshd -T: a service account needs the key alone" "publickey" \
+	"$(/usr/sbin/sshd -T -C user=$SA,host=x,addr=127.0.0.1 | awk '$1 == "authenticationmethods" {print $2}')"
+check_eq "sshd -T: everyone else the key and keyboard-interactive" "publickey,keyboard-interactive" \
+	"$(/usr/sbin/sshd -T -C user=judy_example_com,host=x,addr=127.0.0.1 | awk '$1 == "authenticationmethods" {print $2}')"
+wait_for 10 bash -c "getent passwd $SA >/dev/null"
+tfa 424242 judy_example_com judy 2
+check_eq "two-factor: judy's text message (PROPOSED) is started (START_ALTERNATE), its code logs her in" \
+	"0:judy_example_com" "$RC:$OUT"
+check "… askpass was asked for the text message's code" grep -q "verification code sent to your phone" $W/prompts
+tfa 424242 judy_example_com judy 3
+check_eq "two-factor: SECURITY_KEY_OTP, the code from g.co/sc logs judy in" "0:judy_example_com" "$RC:$OUT"
+check "… askpass was asked with the security key prompt" grep -q "https://g.co/sc" $W/prompts
+tfa 000000 judy_example_com judy 1 INFO
+check "two-factor: a wrong code is refused" test "$RC" -eq 255
+check "two-factor: the server's reason reaches the ssh client" grep -q "Wrong code. Try again." <<<"$OUT"
+login sa_robot $SA id -un
+check_eq "a service account logs in with its key alone while 2FA is on" "0:$SA" "$RC:$OUT"
+tfa 424242 $SA sa_robot 1
+check_fails "… and it is never asked for a second factor" grep -q . $W/prompts
+login judy judy_example_com true
+check "judy's key alone is not enough" test "$RC" -eq 255
 curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin-2fa" >/dev/null
 check "enable-oslogin-2fa removed: back to key only" wait_for 15 bash -c "! grep -q 'twofactor' /etc/pam.d/sshd"
 
