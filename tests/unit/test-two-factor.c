@@ -172,6 +172,20 @@ static void test_rejection_reason(void **state)
         assert_int_equal(two_factor_continue_parse(failed, strlen(failed)), 0);
 }
 
+static void test_exempt_user(void **state)
+{
+        (void)state;
+        /* The POSIX name, as sshd's `Match User sa_*` sees it. */
+        assert_true(two_factor_exempt_user("sa_100000000000000000001"));
+        assert_true(two_factor_exempt_user("sa_"));
+        assert_false(two_factor_exempt_user("sa"));
+        assert_false(two_factor_exempt_user("SA_robot"));
+        assert_false(two_factor_exempt_user("alice_sa_example_com"));
+        assert_false(two_factor_exempt_user("judy_example_com"));
+        assert_false(two_factor_exempt_user(""));
+        assert_false(two_factor_exempt_user(NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -181,6 +195,7 @@ int main(void)
                 cmocka_unit_test(test_requests),
                 cmocka_unit_test(test_alternate_and_sk_otp),
                 cmocka_unit_test(test_rejection_reason),
+                cmocka_unit_test(test_exempt_user),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
