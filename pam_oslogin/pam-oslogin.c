@@ -10,7 +10,9 @@
  *   unreachable, busy or answering nonsense: PAM_AUTHINFO_UNAVAIL at once.
  * auth: OS Login users have no password (PAM_AUTH_ERR), except through the
  *   two-factor flow with the `twofactor` argument (AUTH_START, then
- *   AUTH_CONTINUE with what the user typed).
+ *   AUTH_CONTINUE with what the user typed). Service accounts (sa_) have
+ *   no second factor: sshd asks them for the key alone, and accountsd
+ *   answers their AUTH_START with DENIED, so this step never passes them.
  *
  * No state outside the call, so sshd, su or a threaded PAM user can call
  * in concurrently. */
