@@ -362,7 +362,8 @@ static int session_reply(const struct two_factor_session *s, const char *reason,
                 ch->id = (uint32_t)s->challenges[i].id;
                 snprintf(ch->type, sizeof(ch->type), "%s", s->challenges[i].type);
                 /* PROPOSED: START_ALTERNATE first (an SMS, a call, a phone prompt). */
-                snprintf(ch->status, sizeof(ch->status), "%s", s->challenges[i].ready ? "READY" : "PROPOSED");
+                snprintf(ch->status, sizeof(ch->status), "%s",
+                         two_factor_needs_start(&s->challenges[i]) ? "PROPOSED" : "READY");
         }
         return 1;
 }
