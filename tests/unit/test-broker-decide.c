@@ -385,6 +385,17 @@ static void test_two_factor(void **state)
         snprintf(f->q.user, sizeof(f->q.user), "deploy");
         assert_int_equal(broker_decide_auth_start(&f->ctx, &f->facts, &f->q, &f->reply, &email, &session), 0);
         assert_int_equal(f->reply.status, BROKER_NOT_OURS);
+        /* A service account: refused, not granted, and no session started
+         * (sshd's Match User sa_* asks it for the key alone). */
+        broker_facts_done(&f->facts);
+        f->script.profile = profile_of("sa_robot", "2000002002");
+        snprintf(f->q.user, sizeof(f->q.user), "sa_robot");
+        unsigned posts = f->script.post_calls;
+        assert_int_equal(broker_decide_auth_start(&f->ctx, &f->facts, &f->q, &f->reply, &email, &session), 0);
+        assert_int_equal(f->reply.status, BROKER_DENIED);
+        assert_non_null(strstr(f->reply.message, "key alone"));
+        assert_int_equal(f->script.post_calls, posts);
+        assert_int_equal(f->reply.n_challenges, 0);
 }
 
 int main(void)
