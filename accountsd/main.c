@@ -29,6 +29,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/nss-proto.h"
+#include "basic/version.h"
 #include "mds/mds-client.h"
 
 #define DEFAULT_RUNTIME_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
@@ -187,7 +188,8 @@ static void help(void)
                "  --once              one reconcile (and directory build in OS Login mode), then exit\n"
                "  --foreground        accepted for compatibility: the daemon never forks\n"
                "  --debug             log debug messages\n"
-               "  --help              this text\n");
+               "  --help              this text\n"
+               "  --version           the version\n");
 }
 
 static int parse_argv(struct manager *m, int argc, char *argv[])
@@ -196,7 +198,8 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
                 {"config", required_argument, NULL, 'c'},      {"root", required_argument, NULL, 'r'},
                 {"runtime-dir", required_argument, NULL, 'R'}, {"once", no_argument, NULL, 'o'},
                 {"foreground", no_argument, NULL, 'f'},        {"debug", no_argument, NULL, 'd'},
-                {"help", no_argument, NULL, 'h'},              {},
+                {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+                {},
         };
         const char *runtime_dir = DEFAULT_RUNTIME_DIR;
         int c;
@@ -210,6 +213,7 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
                 case 'f': break;
                 case 'd': log_set_max_level(LOG_DEBUG); break;
                 case 'h': help(); return 0;
+                case 'V': return version_print("oslogin-accountsd"), 0;
                 default: return -EINVAL;
                 }
         }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/version.h"
 #include "fake.h"
 
 static int parse_listen(const char *s, struct sockaddr_in *ret)
@@ -61,6 +62,7 @@ int main(int argc, char *argv[])
                 {"tls-key", required_argument, NULL, 'K'},
                 {"tls-client-ca", required_argument, NULL, 'A'},
                 {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
                 {},
         };
         const char *listen_at = "127.0.0.1:8080", *log_path = NULL;
@@ -96,6 +98,9 @@ int main(int argc, char *argv[])
                         break;
                 case 'h':
                         usage(stdout);
+                        return 0;
+                case 'V':
+                        version_print("oslogin-fake-metadata");
                         return 0;
                 default:
                         usage(stderr);
