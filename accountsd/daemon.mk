@@ -3,6 +3,7 @@
 # directory.mk. Everything but main() and osloginctl's main() goes into
 # libaccountsd.a, so unit tests can link it.
 ACCOUNTSD_LIB_SRCS += \
+	accountsd/audit.c \
 	accountsd/broker-answers.c \
 	accountsd/broker-decide.c \
 	accountsd/broker-peers.c \
