@@ -83,7 +83,7 @@ static const char *verdict_string(const struct audit_record *r, enum verdict_slo
  * refuses too), a pending challenge is not a verdict yet. */
 static bool slot_refused(const struct audit_record *r, enum verdict_slot s)
 {
-        if (r->verdict[s] < 0 || r->verdict[s] == BROKER_CHALLENGE)
+        if (r->verdict[s] < 0 || r->verdict[s] == BROKER_CHALLENGE || r->verdict[s] == BROKER_NO_FACTOR)
                 return false;
         if (s == SLOT_KEY && r->verdict[s] == BROKER_GRANTED)
                 return r->n_keys == 0;
@@ -153,8 +153,19 @@ static int write_record(struct audit_log *a, const struct audit_record *r)
             asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0 ||
             asprintf(&path, "%s/" AUDIT_FILE_NAME, a->dir) < 0 || asprintf(&old, "%s.1", path) < 0)
                 return -ENOMEM;
-        if (mkdir(a->dir, 0750) < 0 && errno != EEXIST)
-                return -errno;
+        /* DIR and its parents (a test root may lack /var/log). */
+        for (char *p = a->dir + 1;; p++) {
+                if (*p != '/' && *p)
+                        continue;
+                char c = *p;
+                *p = '\0';
+                int k = mkdir(a->dir, 0750) < 0 && errno != EEXIST ? -errno : 0;
+                *p = c;
+                if (k < 0)
+                        return k;
+                if (!c)
+                        break;
+        }
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size + strlen(line) > AUDIT_FILE_MAX) {
                 fd = safe_close(fd);

@@ -27,6 +27,7 @@
 #define AUDIT_JOIN_USEC (120ull * 1000000u)
 #define AUDIT_FILE_MAX (4u * 1024u * 1024u)
 #define AUDIT_FILE_NAME "audit.log"
+#define AUDIT_DIR OSLOGIN_LOCALSTATEDIR "/log/oslogin"
 
 struct audit_log;
 

@@ -31,8 +31,9 @@ INSTALL_RULES += install-accountsd
 .PHONY: install-accountsd
 
 OSLOGINCTL_BIN := $(B)/accountsd/osloginctl
-$(OSLOGINCTL_BIN): $(B)/accountsd/osloginctl.o $(B)/libaccountsd.a $(B)/libmds.a $(B)/libbasic.a
+$(OSLOGINCTL_BIN): $(B)/accountsd/osloginctl.o $(B)/accountsd/osloginctl-audit.o $(B)/libaccountsd.a $(B)/libmds.a $(B)/libbasic.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(MDS_DEP_LIBS) $(SYSTEMD_LIBS) -lpthread
+$(B)/accountsd/osloginctl.o $(B)/accountsd/osloginctl-audit.o: ALL_CFLAGS += $(JSONC_CFLAGS)
 PROGRAMS += $(OSLOGINCTL_BIN)
 
 install-osloginctl: $(OSLOGINCTL_BIN)

@@ -116,6 +116,21 @@ struct self_group {
         uint32_t gid;
 };
 
+static struct directory_progress progress;
+
+static void progress_page(uint32_t *counter, uint32_t value)
+{
+        __atomic_store_n(counter, value, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&progress.pages, 1, __ATOMIC_RELAXED);
+}
+
+void directory_progress_get(struct directory_progress *ret)
+{
+        ret->users = __atomic_load_n(&progress.users, __ATOMIC_RELAXED);
+        ret->groups = __atomic_load_n(&progress.groups, __ATOMIC_RELAXED);
+        ret->pages = __atomic_load_n(&progress.pages, __ATOMIC_RELAXED);
+}
+
 static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
                        struct self_group **self, size_t *n_self, struct directory_build_stats *st)
 {
@@ -153,6 +168,7 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                                 }
                         }
                 }
+                progress_page(&progress.users, st->n_users);
                 free(token);
                 token = TAKE_PTR(p.next_page_token);
                 oslogin_users_page_done(&p);
@@ -229,6 +245,7 @@ static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_
                         if (r >= 0)
                                 r = group_set_add(set, p.groups[i].name, p.groups[i].gid, &members);
                 }
+                progress_page(&progress.groups, __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
                 free(token);
                 token = TAKE_PTR(p.next_page_token);
                 oslogin_groups_page_done(&p);
@@ -272,6 +289,9 @@ int directory_fetch_all(struct mds_client *c, uint32_t uid_floor, uint32_t page_
         uint32_t skipped = 0;
         int r;
 
+        __atomic_store_n(&progress.users, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&progress.groups, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&progress.pages, 0, __ATOMIC_RELAXED);
         r = fetch_users(c, uid_floor, page_size, w, &self, &n_self, &st);
         if (r >= 0) {
                 /* The groups listing alone failing must not cost the users their cache. */

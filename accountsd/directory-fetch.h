@@ -23,6 +23,14 @@ struct directory_build_stats {
         bool groups_from_last_good; /* ... and the last good groups were used instead */
 };
 
+/* How far the running build is (`osloginctl refresh` shows it on a
+ * terminal): written by the build's worker after each page, read by the
+ * loop; relaxed atomics, counts only. */
+struct directory_progress {
+        uint32_t users, groups, pages;
+};
+void directory_progress_get(struct directory_progress *ret);
+
 /* The groups of one successful listing, members included: what a build
  * falls back on when the next listing fails. */
 struct directory_group {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "accountsd/audit.h"
 #include "accountsd/broker-peers.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/control.h"
@@ -141,6 +142,9 @@ static int setup(struct manager *m)
                 return r;
         if ((r = worker_pool_new(m->event, &m->config, WORKER_THREADS, &m->pool)) < 0)
                 return log_error_errno(r, "Cannot start the worker threads: %m");
+        _cleanup_free_ char *audit_dir = NULL;
+        if ((r = manager_host_path(m, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->audit)) < 0)
+                return log_error_errno(r, "Cannot set up the audit log: %m");
         if ((r = mode_new(m, &m->mode)) < 0 || (r = directory_new(m, &m->directory)) < 0 ||
             (r = sudo_recheck_new(m, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
@@ -172,6 +176,7 @@ static void teardown(struct manager *m)
         sudo_recheck_free(m->sudo);
         directory_free(m->directory);
         mode_free(m->mode);
+        audit_log_free(m->audit);
         sd_event_source_disable_unref(m->ready_timeout);
         m->event = sd_event_unref(m->event);
         safe_close(m->runtime_dir_fd);

@@ -2,7 +2,17 @@
 # The daemon's event records: every MESSAGE_ID in lib/basic/message-ids.h
 # has an entry in units/oslogin.catalog that journalctl accepts (so the two
 # cannot drift), doc/journal.md lists each, and the catalog installs.
+# Then the real daemon against the fake server, events on stderr
+# (OSLOGIN_JOURNAL=0): a login (the key helper, then PAM's account step
+# from the same process, as sshd does), a refusal, a sudo grant, a mode
+# switch, a directory build, an ignored and an expired ssh-keys line, each
+# with its MESSAGE_ID and fields; and through journald when one runs.
 . "$(dirname "$0")/../lib.sh"
+# The host's journal, looked at before the namespace hides /run.
+JOURNAL_HOST=0
+if command -v journalctl >/dev/null && [ -w /run/systemd/journal/socket ]; then JOURNAL_HOST=1; fi
+export JOURNAL_HOST=${OSLOGIN_TEST_JOURNAL_HOST:-$JOURNAL_HOST}
+enter_namespace "$@"
 IDS=$(sed -n 's/^#define MESSAGE_ID_[A-Z_]* *"\([0-9a-f]\{32\}\)"$/\1/p' "$SRC/lib/basic/message-ids.h" | sort)
 check_eq "twelve event kinds defined" 12 "$(echo "$IDS" | grep -c .)"
 check_eq "no MESSAGE_ID defined twice" "" "$(echo "$IDS" | uniq -d)"
@@ -17,4 +27,108 @@ listed=$(journalctl --root="$root" --list-catalog 2>/dev/null | awk '$2 == "oslo
 check_eq "every MESSAGE_ID has a catalog entry, and no other" "$IDS" "$listed"
 missing=$(for id in $IDS; do grep -q "$id" "$SRC/doc/journal.md" || echo "$id"; done)
 check_eq "doc/journal.md lists every MESSAGE_ID" "" "$missing"
+
+# --- the daemon's events ----------------------------------------------------
+AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
+ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
+MODULE=$MODULES_BUILD/pam_oslogin/pam_oslogin.so
+NSSW=$(ls /usr/lib/*/libnss_wrapper.so 2>/dev/null | head -1)
+command -v pamtester >/dev/null || { skip "daemon events" "pamtester not installed"; done_testing; }
+[ -n "$NSSW" ] || { skip "daemon events" "libnss-wrapper not installed"; done_testing; }
+. "$SRC/tests/integration/broker-daemon.sh"
+private_etc
+private_dir /var/lib/oslogin /home /var/log
+# With one invalid line (a key of a user named with a quote) and frank's
+# expired key in the instance ssh-keys.
+python3 - "$FIXTURES/basic.json" >/run/journal-fixture.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["instance"]["attributes"]
+a["ssh-keys"] += "\nbad\"name:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINcwZwUxBCXrlxgXIQsv4TIcqZHPPJlnOS4YOkWO7y8d secret-comment"
+print(json.dumps(d))
+PY
+export OSLOGIN_JOURNAL=0
+start_broker_daemon /run/journal-fixture.json || { not_ok "the daemon starts"; done_testing; }
+export OSLOGIN_KEYS_SOCKET=$BROKER_KEYS_SOCKET
+cp /etc/passwd /run/nssw-passwd
+cp /etc/group /run/nssw-group
+cat >>/run/nssw-passwd <<'PW'
+alice_example_com:*:2000001001:2000001001::/home/alice_example_com:/bin/bash
+carol_example_com:*:2000001003:2000001003::/home/carol_example_com:/bin/bash
+PW
+printf 'account required %s\naccount required pam_permit.so\n' "$MODULE" >/etc/pam.d/oslogin
+ALICE_FP=$(ssh-keygen -lf "$FIXTURES/keys/alice.pub" | cut -d' ' -f2)
+# login USER FP: the key question from a child, then the account question
+# from the parent itself (exec keeps the PID), as sshd asks them.
+login() {
+	LD_PRELOAD=$NSSW NSS_WRAPPER_PASSWD=/run/nssw-passwd NSS_WRAPPER_GROUP=/run/nssw-group \
+		bash -c '"$1" "$2" "$3" >/dev/null; exec pamtester -I rhost=192.0.2.7 oslogin "$2" acct_mgmt' \
+		login "$AKC" "$1" "$2" >/dev/null 2>&1
+}
+login alice_example_com "$ALICE_FP"
+login carol_example_com "$ALICE_FP"
+LOG=$ACCOUNTSD_LOG
+# event ID FIELD=VALUE...: a line with MESSAGE_ID=ID and every field.
+event() {
+	local id=$1 line
+	shift
+	while IFS= read -r line; do
+		local all=1 f
+		for f in "$@"; do [[ "$line" == *" $f"* ]] || { all=0; break; }; done
+		[ $all = 1 ] && return 0
+	done < <(grep -F "MESSAGE_ID=$id" "$LOG")
+	return 1
+}
+id_of() { sed -n "s/^#define MESSAGE_ID_$1 *\"\([0-9a-f]*\)\"$/\1/p" "$SRC/lib/basic/message-ids.h"; }
+check "login: key decision with user, email, fingerprint, decision, sshd PID, latency" \
+	event "$(id_of KEY_DECISION)" OSLOGIN_USER=alice_example_com OSLOGIN_EMAIL=alice@example.com \
+	"OSLOGIN_FINGERPRINT=$ALICE_FP" OSLOGIN_DECISION=granted OSLOGIN_SSHD_PID= OSLOGIN_LATENCY_USEC=
+check "login: account decision with the remote address and the sshd PID" \
+	event "$(id_of ACCOUNT_DECISION)" OSLOGIN_USER=alice_example_com OSLOGIN_DECISION=granted \
+	OSLOGIN_REMOTE=192.0.2.7 OSLOGIN_SSHD_PID= OSLOGIN_LATENCY_USEC=
+key_pid=$(grep -F "MESSAGE_ID=$(id_of KEY_DECISION)" "$LOG" | grep -m1 OSLOGIN_USER=alice_example_com | sed -n 's/.*OSLOGIN_SSHD_PID=\([0-9]*\).*/\1/p')
+acct_pid=$(grep -F "MESSAGE_ID=$(id_of ACCOUNT_DECISION)" "$LOG" | grep -m1 OSLOGIN_USER=alice_example_com | sed -n 's/.*OSLOGIN_SSHD_PID=\([0-9]*\).*/\1/p')
+check_eq "the key helper's parent is the account question's peer: one sshd PID" "$key_pid" "$acct_pid"
+check "refusal: the account decision names the user and the reason" \
+	event "$(id_of ACCOUNT_DECISION)" OSLOGIN_USER=carol_example_com OSLOGIN_DECISION=denied \
+	'OSLOGIN_REASON="the login policy is not granted"'
+check "sudo grant: user, email, UID" \
+	event "$(id_of SUDO_GRANTED)" OSLOGIN_USER=alice_example_com OSLOGIN_EMAIL=alice@example.com OSLOGIN_UID=2000001001
+check "mode switch: the mode" event "$(id_of MODE_SWITCH)" OSLOGIN_MODE=oslogin
+check "directory build: counts and latency" wait_for 10 event "$(id_of DIRECTORY_BUILD)" OSLOGIN_USERS= OSLOGIN_GROUPS= OSLOGIN_SKIPPED= OSLOGIN_LATENCY_USEC=
+# ssh-keys count with OS Login off: its rejections are logged then.
+attr enable-oslogin FALSE
+check "mode switch back: metadata-keys" wait_for 15 event "$(id_of MODE_SWITCH)" OSLOGIN_MODE=metadata-keys
+check "sudo revoked when OS Login goes off, with the reason" \
+	event "$(id_of SUDO_REVOKED)" OSLOGIN_USER=alice_example_com 'OSLOGIN_REASON="OS Login switched off"'
+check "user created from ssh-keys: name and UID" event "$(id_of USER_CREATED)" OSLOGIN_USER=dave OSLOGIN_UID=
+check "an ignored ssh-keys line is named by source, line and key start" \
+	grep -qF 'Ignoring the instance ssh-keys line 4 for "(invalid name)" (ssh-ed25519 AAAAC3Nz' "$LOG"
+check "… never with the rest of the line" bash -c "! grep -q secret-comment '$LOG'"
+check "an expired key is logged, not dropped silently" \
+	grep -qF 'Ignoring the instance ssh-keys line 3 for "frank" (ssh-ed25519 AAAAC3Nz' "$LOG"
+check "… with its reason" grep -q 'line 3 for "frank".*expired' "$LOG"
+
+# --- through journald, when one runs ---------------------------------------
+if [ "$JOURNAL_HOST" != 1 ] || ! { mkdir -p /run/systemd/journal &&
+	mount --bind /proc/1/root/run/systemd/journal /run/systemd/journal 2>/dev/null; }; then
+	skip "journalctl -o verbose shows the fields" "no systemd-journald here (no writable /run/systemd/journal/socket)"
+else
+	stop_broker_daemon
+	attr enable-oslogin TRUE
+	unset OSLOGIN_JOURNAL
+	mark="oslogin-test-$$-$RANDOM"
+	"$ACCOUNTSD" --runtime-dir /run/oslogin >>"$ACCOUNTSD_LOG" 2>&1 &
+	_cleanup_pids+=($!)
+	wait_for 15 test -S /run/oslogin/pam.sock
+	login alice_example_com "$ALICE_FP"
+	login carol_example_com "$ALICE_FP"
+	sleep 1
+	verbose=$(journalctl -o verbose --since=-2min SYSLOG_IDENTIFIER=oslogin-accountsd 2>/dev/null)
+	for f in "MESSAGE_ID=$(id_of ACCOUNT_DECISION)" OSLOGIN_REMOTE=192.0.2.7 OSLOGIN_SSHD_PID= \
+		"MESSAGE_ID=$(id_of SUDO_GRANTED)" OSLOGIN_USER=carol_example_com OSLOGIN_DECISION=denied; do
+		check "journalctl -o verbose: $f" grep -q "^ *$f" <<<"$verbose"
+	done
+	: "$mark"
+fi
 done_testing
