@@ -36,7 +36,9 @@ $(OSLOGINCTL_BIN): $(B)/accountsd/osloginctl.o $(B)/accountsd/osloginctl-audit.o
 $(B)/accountsd/osloginctl.o $(B)/accountsd/osloginctl-audit.o: ALL_CFLAGS += $(JSONC_CFLAGS)
 PROGRAMS += $(OSLOGINCTL_BIN)
 
+BASHCOMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 install-osloginctl: $(OSLOGINCTL_BIN)
 	install -D -m 0755 $(OSLOGINCTL_BIN) $(DESTDIR)$(SBINDIR)/osloginctl
+	install -D -m 0644 shell-completion/bash/osloginctl $(DESTDIR)$(BASHCOMPLETIONDIR)/osloginctl
 INSTALL_RULES += install-osloginctl
 .PHONY: install-osloginctl

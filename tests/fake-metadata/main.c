@@ -48,7 +48,8 @@ static void usage(FILE *f)
                    "  --tls-cert PEM      HTTPS: the server certificate (chain)\n"
                    "  --tls-key PEM       HTTPS: its private key\n"
                    "  --tls-client-ca PEM HTTPS: the CA every client certificate must chain to;\n"
-                   "                      a connection without one is refused\n");
+                   "                      a connection without one is refused\n"
+                   "  --version           the version\n");
 }
 
 int main(int argc, char *argv[])
