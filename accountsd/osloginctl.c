@@ -16,6 +16,7 @@
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
 #include "accountsd/osloginctl.h"
+#include "accountsd/purge.h"
 #include "accountsd/sysconf.h"
 #include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
@@ -49,6 +50,7 @@ static int usage(void)
                "  check-config [--host]    validate oslogin.conf; --host: what activate would change\n"
                "  activate                 configure sshd, nsswitch and PAM for OS Login\n"
                "  deactivate               undo exactly what activate did\n"
+               "  revoke                   take back every key, sudo right and group the daemon granted\n"
                "Options:\n"
                "  --json, -o json          status, lookup, audit: JSON (schema in osloginctl(8))\n"
                "  --since=TIME             audit: records from TIME (2026-11-30, today, 2h...)\n"
@@ -338,6 +340,34 @@ static int cmd_switch(const struct options *o, bool activate)
         return 0;
 }
 
+static int cmd_revoke(const struct options *o)
+{
+        _cleanup_free_ char *path = NULL;
+        struct oslogin_config c;
+        struct revoke_result res;
+        int r;
+
+        /* A damaged config still revokes, with the defaults (accounts expired, not deleted). */
+        if (asprintf(&path, "%s" OSLOGIN_CONFIG_PATH, streq(o->sysconf.root, "/") ? "" : o->sysconf.root) < 0)
+                return EXIT_FAILURE;
+        if (config_load(path, 0, &c) < 0 && config_defaults(&c) < 0)
+                return EXIT_FAILURE;
+        struct revoke_options ro = {
+                .root = o->sysconf.root,
+                .groups = c.groups,
+                .deprovision_remove = c.deprovision_remove,
+                .uid_min = c.uid_min,
+                .uid_max = c.uid_max,
+        };
+        r = oslogin_revoke(&ro, &res);
+        config_free(&c);
+        printf("Revoked: %u authorized_keys, %u group memberships, %u sudoers files; %u accounts expired, "
+               "%u removed.\n", res.keys, res.memberships, res.sudoers_files, res.expired, res.removed);
+        return r < 0 ? EXIT_FAILURE : 0;
+}
+
+int main(int argc, char *argv[])
+
 /* oslogin.conf as the daemon would load it (config_load() names the file
  * and line of each error); with --host, what activate would change. */
 static int cmd_check_config(const struct options *o)
@@ -432,6 +462,8 @@ int main(int argc, char *argv[])
                 return cmd_switch(&o, streq(cmd, "activate"));
         if (streq(cmd, "status") && n == 1)
                 return cmd_status(&o);
+        if (streq(cmd, "revoke") && n == 1)
+                return cmd_revoke(&o);
         if (streq(cmd, "refresh") && n == 1)
                 return cmd_refresh(&o);
         if (streq(cmd, "lookup") && n == 3)
@@ -443,7 +475,7 @@ int main(int argc, char *argv[])
         if (streq(cmd, "check-config") && n == 1)
                 return cmd_check_config(&o);
         static const char *const known[] = {"activate", "deactivate", "status", "refresh", "lookup", "audit", "why",
-                                            "check-config"};
+                                            "check-config", "revoke"};
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
                 if (streq(cmd, known[i]))
                         return ctl_usage_error("wrong arguments for \"%s\"", cmd);
