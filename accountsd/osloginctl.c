@@ -366,8 +366,6 @@ static int cmd_revoke(const struct options *o)
         return r < 0 ? EXIT_FAILURE : 0;
 }
 
-int main(int argc, char *argv[])
-
 /* oslogin.conf as the daemon would load it (config_load() names the file
  * and line of each error); with --host, what activate would change. */
 static int cmd_check_config(const struct options *o)
