@@ -131,6 +131,16 @@ void directory_progress_get(struct directory_progress *ret)
         ret->pages = __atomic_load_n(&progress.pages, __ATOMIC_RELAXED);
 }
 
+/* Adds "WHO (WHY)" to the build's list of skipped users while it fits. */
+static void note_skipped(struct directory_build_stats *st, const char *who, const char *why)
+{
+        size_t used = strlen(st->skipped_detail), room = sizeof(st->skipped_detail) - used;
+        int n = snprintf(st->skipped_detail + used, room, "%s%s (%s)", used ? "; " : "", who, why);
+
+        if (n < 0 || (size_t)n >= room) /* cut at the last whole entry */
+                st->skipped_detail[used] = '\0';
+}
+
 static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
                        struct self_group **self, size_t *n_self, struct directory_build_stats *st)
 {
@@ -146,13 +156,18 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                 if ((r = oslogin_users_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
                         return r;
                 st->n_skipped += (uint32_t)p.n_rejected;
+                for (size_t i = 0; i < p.n_rejections; i++)
+                        note_skipped(st, p.rejections[i].who, p.rejections[i].reason);
                 for (size_t i = 0; i < p.n_profiles && r >= 0; i++) {
                         const struct oslogin_posix_account *a = &p.profiles[i]->account;
                         int k = cache_writer_add_user(w, a->username, a->uid, a->gid, a->gecos, a->home, a->shell);
                         if (k == -ENOMEM)
                                 r = k;
-                        else if (k < 0)
+                        else if (k < 0) {
                                 st->n_skipped++;
+                                note_skipped(st, a->username,
+                                             k == -EEXIST ? "name or UID already in the directory" : "invalid entry");
+                        }
                         else {
                                 st->n_users++;
                                 if (a->uid == a->gid) {

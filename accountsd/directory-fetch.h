@@ -21,6 +21,9 @@ struct directory_build_stats {
         uint32_t n_skipped; /* entries the writer refused (invalid, duplicate) or the parser dropped */
         int groups_error;   /* 0, or why the groups listing failed (the build went on without it) */
         bool groups_from_last_good; /* ... and the last good groups were used instead */
+        /* The users skipped, "who (why); ...", as many as fit: the build's
+         * event names them (once per build). */
+        char skipped_detail[768];
 };
 
 /* How far the running build is (`osloginctl refresh` shows it on a

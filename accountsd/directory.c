@@ -89,12 +89,14 @@ static void directory_log_built(uint64_t took_usec, const struct directory_build
         snprintf(groups, sizeof(groups), "%u", st->n_groups);
         snprintf(skipped, sizeof(skipped), "%u", st->n_skipped);
         snprintf(latency, sizeof(latency), "%llu", (unsigned long long)took_usec);
-        log_event(LOG_INFO, MESSAGE_ID_DIRECTORY_BUILD,
+        /* The skipped users by name, once per build: in the event itself. */
+        log_event(st->n_skipped ? LOG_WARNING : LOG_INFO, MESSAGE_ID_DIRECTORY_BUILD,
                   LOG_FIELDS({"OSLOGIN_USERS", users}, {"OSLOGIN_GROUPS", groups}, {"OSLOGIN_SKIPPED", skipped},
-                             {"OSLOGIN_LATENCY_USEC", latency}),
-                  "Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped.",
+                             {"OSLOGIN_REASON", st->skipped_detail}, {"OSLOGIN_LATENCY_USEC", latency}),
+                  "Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped%s%s%s.",
                   (unsigned long long)(took_usec / 1000), st->n_users, st->n_groups, st->n_self_groups,
-                  st->n_skipped);
+                  st->n_skipped, st->skipped_detail[0] ? ": " : "", st->skipped_detail,
+                  st->n_skipped && !st->skipped_detail[0] ? " (groups)" : "");
 }
 
 static uint64_t now_usec(void)

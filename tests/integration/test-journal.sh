@@ -41,10 +41,15 @@ private_dir /var/lib/oslogin /home /var/log
 # With one invalid line (a key of a user named with a quote) and frank's
 # expired key in the instance ssh-keys.
 python3 - "$FIXTURES/basic.json" >/run/journal-fixture.json <<'PY'
-import json, sys
+import copy, json, sys
 d = json.load(open(sys.argv[1]))
 a = d["instance"]["attributes"]
 a["ssh-keys"] += "\nbad\"name:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINcwZwUxBCXrlxgXIQsv4TIcqZHPPJlnOS4YOkWO7y8d secret-comment"
+# and a profile the directory build must skip (its UID is a system one).
+low = copy.deepcopy(d["oslogin"]["users"][0])
+low["name"] = "low@example.com"
+low["posixAccounts"][0].update(username="low_example_com", uid="10", gid="10")
+d["oslogin"]["users"].append(low)
 print(json.dumps(d))
 PY
 export OSLOGIN_JOURNAL=0
@@ -96,6 +101,10 @@ check "sudo grant: user, email, UID" \
 	event "$(id_of SUDO_GRANTED)" OSLOGIN_USER=alice_example_com OSLOGIN_EMAIL=alice@example.com OSLOGIN_UID=2000001001
 check "mode switch: the mode" event "$(id_of MODE_SWITCH)" OSLOGIN_MODE=oslogin
 check "directory build: counts and latency" wait_for 10 event "$(id_of DIRECTORY_BUILD)" OSLOGIN_USERS= OSLOGIN_GROUPS= OSLOGIN_SKIPPED= OSLOGIN_LATENCY_USEC=
+check "directory build: the skipped user named, with why" \
+	event "$(id_of DIRECTORY_BUILD)" 'OSLOGIN_REASON="low@example.com (UID or GID missing, invalid or below the floor)"'
+check_eq "… once per build: one line per build names it, no other line" \
+	"$(grep -cF "MESSAGE_ID=$(id_of DIRECTORY_BUILD)" "$LOG")" "$(grep -c 'low@example.com' "$LOG")"
 # ssh-keys count with OS Login off: its rejections are logged then.
 attr enable-oslogin FALSE
 check "mode switch back: metadata-keys" wait_for 15 event "$(id_of MODE_SWITCH)" OSLOGIN_MODE=metadata-keys
