@@ -223,7 +223,7 @@ static struct audit_record *find_open(struct audit_log *a, const struct audit_no
                 if (!r->used || !r->open || !streq(r->user, n->user))
                         continue;
                 if (r->sshd_pid && n->sshd_pid) {
-                        if (r->sshd_pid == n->sshd_pid)
+                        if (r->sshd_pid == n->sshd_pid || r->sshd_pid == n->parent_pid)
                                 return r;
                 } else if (n->now_usec <= r->last_usec + 10ull * 1000000u)
                         return r;

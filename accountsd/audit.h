@@ -6,13 +6,14 @@
  * process), maybe AUTH_START/AUTH_CONTINUE (two-factor, from PAM in the
  * session process) and ACCOUNT (PAM's account step, same process). Each
  * decision is a note; notes of one login are joined into one record by
- * the sshd session's PID (the key helper's parent, the PAM peer itself)
- * and user, or, when a PID is unknown, by user within AUDIT_JOIN_USEC.
+ * the sshd session's PID (the key helper's parent; the PAM peer itself, or
+ * its parent: keyboard-interactive PAM runs in a child of the session) and
+ * user, or, when a PID is unknown, by user within seconds.
  *
  * A record closes at the ACCOUNT decision (sshd's last question), or when
  * no question came for AUDIT_JOIN_USEC (a refused key: sshd never asks
  * the account). Closed records are appended, one JSON object per line, to
- * DIR/audit.log (0600, rotated to audit.log.1 past AUDIT_FILE_MAX), and
+ * DIR/audit.log (/var/lib/oslogin, 0600, rotated to audit.log.1 past AUDIT_FILE_MAX), and
  * the last AUDIT_RING_SIZE records, open or closed, stay in memory for
  * `osloginctl audit` and `osloginctl why`. The schema of a record is in
  * osloginctl(8) (AUDIT RECORDS); fields are only ever added. */
@@ -27,7 +28,8 @@
 #define AUDIT_JOIN_USEC (120ull * 1000000u)
 #define AUDIT_FILE_MAX (4u * 1024u * 1024u)
 #define AUDIT_FILE_NAME "audit.log"
-#define AUDIT_DIR OSLOGIN_LOCALSTATEDIR "/log/oslogin"
+/* Beside the daemon's other state: tests that run it keep /var/lib/oslogin private. */
+#define AUDIT_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
 
 struct audit_log;
 
@@ -41,6 +43,8 @@ struct audit_note {
         const char *message;     /* the reply's reason */
         const char *two_factor;  /* AUTH_START: the first challenge's type */
         uint32_t sshd_pid;       /* 0: unknown */
+        uint32_t parent_pid;     /* PAM questions: SSHD_PID's parent (sshd runs keyboard-interactive
+                                  * PAM in a child of the session process); 0: unknown */
         size_t n_keys;           /* KEYS granted: how many keys */
         bool admin;              /* ACCOUNT granted: adminLogin */
         int sudo;                /* ACCOUNT: 1 granted now, -1 revoked now, 0 unchanged */

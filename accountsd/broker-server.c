@@ -55,6 +55,7 @@ struct broker_job {
         char *email, *mds_session; /* AUTH_*: the session behind the token */
         int result;
         uint32_t sshd_pid;      /* the sshd session the question is for; 0: unknown */
+        uint32_t parent_pid;    /* PAM: the peer's parent (keyboard-interactive runs in a child) */
         uint64_t received_usec; /* CLOCK_MONOTONIC */
         struct broker_outcome outcome;
 };
@@ -345,7 +346,8 @@ static void audit_job(struct broker_server *s, const struct broker_job *j, uint6
         struct audit_note n = {
                 .kind = j->q.kind, .status = j->reply.status, .user = j->q.user, .email = o->email,
                 .fingerprint = o->fingerprint, .remote = j->q.rhost, .message = j->reply.message,
-                .two_factor = o->two_factor, .sshd_pid = j->sshd_pid, .n_keys = o->n_keys, .admin = o->admin,
+                .two_factor = o->two_factor, .sshd_pid = j->sshd_pid, .parent_pid = j->parent_pid,
+                .n_keys = o->n_keys, .admin = o->admin,
                 .sudo = o->sudo, .now_usec = now_realtime_usec(), .latency_usec = now - j->received_usec,
         };
 
@@ -404,7 +406,8 @@ static int submit(struct conn *c, struct broker_request *q)
         *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
                                  .uid_floor = cfg->uid_floor, .received_usec = now,
                                  /* The key helper is sshd's child; PAM runs in sshd itself. */
-                                 .sshd_pid = c->listener->kind == LISTENER_KEYS ? peer_parent_pid(c->pid) : c->pid};
+                                 .sshd_pid = c->listener->kind == LISTENER_KEYS ? peer_parent_pid(c->pid) : c->pid,
+                                 .parent_pid = c->listener->kind == LISTENER_PAM ? peer_parent_pid(c->pid) : 0};
         *q = (struct broker_request){}; /* the job owns the certificate and the code now */
         broker_facts_init(&j->facts);
         j->root = strdup(s->manager->root);

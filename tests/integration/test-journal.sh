@@ -37,7 +37,7 @@ command -v pamtester >/dev/null || { skip "daemon events" "pamtester not install
 [ -n "$NSSW" ] || { skip "daemon events" "libnss-wrapper not installed"; done_testing; }
 . "$SRC/tests/integration/broker-daemon.sh"
 private_etc
-private_dir /var/lib/oslogin /home /var/log
+private_dir /var/lib/oslogin /home
 # With one invalid line (a key of a user named with a quote) and frank's
 # expired key in the instance ssh-keys.
 python3 - "$FIXTURES/basic.json" >/run/journal-fixture.json <<'PY'

@@ -51,7 +51,7 @@ command -v pamtester >/dev/null || { skip "daemon tests" "pamtester not installe
 [ -n "$NSSW" ] || { skip "daemon tests" "libnss-wrapper not installed"; done_testing; }
 . "$SRC/tests/integration/broker-daemon.sh"
 private_etc
-private_dir /var/lib/oslogin /home /var/log
+private_dir /var/lib/oslogin /home
 
 # --- no daemon ----------------------------------------------------------------
 "$OCTL" status >/dev/null 2>&1
@@ -136,9 +136,9 @@ check_eq "alice: the IAM email" '"alice@example.com"' "$(field alice_example_com
 check_eq "carol: refused by the account decision, with the reason" \
 	'true "account" "the login policy is not granted"' \
 	"$(field carol_example_com refused) $(field carol_example_com refused_by) $(field carol_example_com reason)"
-check "the records are in /var/log/oslogin/audit.log, one JSON line each" \
-	bash -c 'python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" /var/log/oslogin/audit.log && grep -q alice_example_com /var/log/oslogin/audit.log'
-check_eq "audit.log is root's alone" 600 "$(stat -c %a /var/log/oslogin/audit.log)"
+check "the records are in /var/lib/oslogin/audit.log, one JSON line each" \
+	bash -c 'python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" /var/lib/oslogin/audit.log && grep -q alice_example_com /var/lib/oslogin/audit.log'
+check_eq "audit.log is root's alone" 600 "$(stat -c %a /var/lib/oslogin/audit.log)"
 check "audit USER (text): alice's line" bash -c "'$OCTL' audit alice_example_com | grep -q '^[0-9T:-]*Z alice_example_com <alice@example.com> from 192.0.2.7 key $ALICE_FP: login granted, admin, sudo granted'"
 check_eq "audit USER shows only that user" 0 "$("$OCTL" audit alice_example_com | grep -c carol)"
 check_eq "audit --since=today: both" 2 "$("$OCTL" audit --since=today --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"

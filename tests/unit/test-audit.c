@@ -110,6 +110,35 @@ static void test_join_by_sshd_pid(void **state)
         rmdir(dir);
 }
 
+/* Keyboard-interactive PAM runs in a child of the sshd session: its
+ * questions join the key's record through the parent. */
+static void test_join_by_parent(void **state)
+{
+        struct audit_log *a = NULL;
+        json_object *o[4];
+        (void)state;
+
+        assert_int_equal(audit_log_new(NULL, &a), 0);
+        note(a, BROKER_KEYS, BROKER_GRANTED, "bob", 500, T0, "login granted");
+        struct audit_note n = {.kind = BROKER_AUTH_START, .status = BROKER_CHALLENGE, .user = "bob", .sshd_pid = 504,
+                               .parent_pid = 500, .two_factor = "TOTP", .now_usec = T0 + 10};
+        audit_log_note(a, &n);
+        n = (struct audit_note){.kind = BROKER_AUTH_CONTINUE, .status = BROKER_GRANTED, .user = "bob", .sshd_pid = 504,
+                                .parent_pid = 500, .now_usec = T0 + 20};
+        audit_log_note(a, &n);
+        n = (struct audit_note){.kind = BROKER_ACCOUNT, .status = BROKER_GRANTED, .user = "bob", .sshd_pid = 504,
+                                .parent_pid = 500, .now_usec = T0 + 30, .sudo = 0};
+        audit_log_note(a, &n);
+        assert_int_equal(dump(a, o, 4), 1);
+        assert_string_equal(str(o[0], "key"), "granted");
+        assert_string_equal(str(o[0], "two_factor"), "TOTP");
+        assert_string_equal(str(o[0], "two_factor_result"), "granted");
+        assert_string_equal(str(o[0], "login"), "granted");
+        assert_string_equal(str(o[0], "refused"), "false");
+        put_all(o, 1);
+        audit_log_free(a);
+}
+
 /* A key refused before another is granted does not refuse the login; an
  * account refusal does, with its reason; local accounts leave no record. */
 static void test_verdicts(void **state)
@@ -161,6 +190,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_join_by_sshd_pid),
+                cmocka_unit_test(test_join_by_parent),
                 cmocka_unit_test(test_verdicts),
                 cmocka_unit_test(test_ring_bounded),
         };
