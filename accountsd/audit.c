@@ -26,11 +26,11 @@ struct audit_record {
         char fingerprint[128];
         char remote[256 + 1];
         char two_factor[32];
-        int verdict[_SLOT_MAX];         /* enum broker_status, -1: not asked */
+        int verdict[_SLOT_MAX]; /* enum broker_status, -1: not asked */
         char reason[_SLOT_MAX][REASON_MAX];
         size_t n_keys;
-        int admin;                      /* -1 unknown */
-        int sudo;                       /* 1 granted, -1 revoked, 0 unchanged; 2: not asked */
+        int admin; /* -1 unknown */
+        int sudo;  /* 1 granted, -1 revoked, 0 unchanged; 2: not asked */
 };
 
 struct audit_log {
@@ -110,7 +110,8 @@ static json_object *record_json(const struct audit_record *r, bool with_open)
         if (!o)
                 return NULL;
         enum verdict_slot d = decisive(r);
-        bool refused = slot_refused(r, SLOT_KEY) || slot_refused(r, SLOT_TWO_FACTOR) || slot_refused(r, SLOT_LOGIN);
+        bool refused =
+                slot_refused(r, SLOT_KEY) || slot_refused(r, SLOT_TWO_FACTOR) || slot_refused(r, SLOT_LOGIN);
         /* A key refused before another was granted did not refuse the login. */
         if (r->verdict[SLOT_KEY] == BROKER_GRANTED && r->n_keys > 0)
                 refused = slot_refused(r, SLOT_TWO_FACTOR) || slot_refused(r, SLOT_LOGIN);
@@ -124,14 +125,18 @@ static json_object *record_json(const struct audit_record *r, bool with_open)
         add_string(o, "key", verdict_string(r, SLOT_KEY));
         add_string(o, "login", verdict_string(r, SLOT_LOGIN));
         json_object_object_add(o, "admin", r->admin < 0 ? NULL : json_object_new_boolean(r->admin));
-        add_string(o, "sudo", r->sudo == 1 ? "granted" : r->sudo == -1 ? "revoked" : r->sudo == 0 ? "unchanged" : NULL);
+        add_string(o, "sudo",
+                r->sudo == 1    ? "granted"
+                : r->sudo == -1 ? "revoked"
+                : r->sudo == 0  ? "unchanged"
+                                : NULL);
         add_string(o, "two_factor", r->two_factor);
         add_string(o, "two_factor_result", verdict_string(r, SLOT_TWO_FACTOR));
         json_object_object_add(o, "refused", json_object_new_boolean(refused));
         add_string(o, "refused_by", refused ? slot_names[d] : NULL);
         add_string(o, "reason", refused ? r->reason[d] : NULL);
-        json_object_object_add(o, "duration_usec",
-                               json_object_new_int64((int64_t)(r->last_usec - r->first_usec)));
+        json_object_object_add(
+                o, "duration_usec", json_object_new_int64((int64_t)(r->last_usec - r->first_usec)));
         json_object_object_add(o, "latency_usec", json_object_new_int64((int64_t)r->latency_usec));
         if (with_open)
                 json_object_object_add(o, "open", json_object_new_boolean(r->open));
@@ -150,8 +155,8 @@ static int write_record(struct audit_log *a, const struct audit_record *r)
         if (!a->dir)
                 return 0;
         if (!(o = record_json(r, false)) ||
-            asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0 ||
-            asprintf(&path, "%s/" AUDIT_FILE_NAME, a->dir) < 0 || asprintf(&old, "%s.1", path) < 0)
+                asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0 ||
+                asprintf(&path, "%s/" AUDIT_FILE_NAME, a->dir) < 0 || asprintf(&old, "%s.1", path) < 0)
                 return -ENOMEM;
         /* DIR and its parents (a test root may lack /var/log). */
         for (char *p = a->dir + 1;; p++) {
@@ -188,8 +193,8 @@ static void close_record(struct audit_log *a, struct audit_record *r)
         r->open = false;
         int k = write_record(a, r);
         if (k < 0)
-                log_warning_errno(k, "Cannot append to %s/" AUDIT_FILE_NAME " (the record stays in memory): %m",
-                                  a->dir);
+                log_warning_errno(k,
+                        "Cannot append to %s/" AUDIT_FILE_NAME " (the record stays in memory): %m", a->dir);
 }
 
 void audit_log_expire(struct audit_log *a, uint64_t now_usec)
@@ -238,7 +243,8 @@ static struct audit_record *new_record(struct audit_log *a, const struct audit_n
         if (r->used)
                 close_record(a, r); /* never lost: written before it is reused */
         a->next = (a->next + 1) % AUDIT_RING_SIZE;
-        *r = (struct audit_record){.used = true, .open = true, .first_usec = n->now_usec, .admin = -1, .sudo = 2};
+        *r = (struct audit_record){
+                .used = true, .open = true, .first_usec = n->now_usec, .admin = -1, .sudo = 2};
         for (size_t s = 0; s < _SLOT_MAX; s++)
                 r->verdict[s] = -1;
         copy(r->user, sizeof(r->user), n->user);
@@ -255,11 +261,18 @@ void audit_log_note(struct audit_log *a, const struct audit_note *n)
                 return;
         switch (n->kind) {
         case BROKER_KEYS:
-        case BROKER_PRINCIPALS: slot = SLOT_KEY; break;
+        case BROKER_PRINCIPALS:
+                slot = SLOT_KEY;
+                break;
         case BROKER_AUTH_START:
-        case BROKER_AUTH_CONTINUE: slot = SLOT_TWO_FACTOR; break;
-        case BROKER_ACCOUNT: slot = SLOT_LOGIN; break;
-        default: return;
+        case BROKER_AUTH_CONTINUE:
+                slot = SLOT_TWO_FACTOR;
+                break;
+        case BROKER_ACCOUNT:
+                slot = SLOT_LOGIN;
+                break;
+        default:
+                return;
         }
         audit_log_expire(a, n->now_usec);
         r = find_open(a, n);

@@ -68,7 +68,8 @@ static void audit(const struct broker_context *c, const struct broker_request *q
         if (c->sshd_pid)
                 snprintf(pid, sizeof(pid), "%" PRIu32, c->sshd_pid);
         if (c->received_usec)
-                snprintf(latency, sizeof(latency), "%llu", (unsigned long long)(now_monotonic_usec() - c->received_usec));
+                snprintf(latency, sizeof(latency), "%llu",
+                         (unsigned long long)(now_monotonic_usec() - c->received_usec));
         log_event(level, id,
                   LOG_FIELDS({"OSLOGIN_USER", user}, {"OSLOGIN_EMAIL", email},
                              {"OSLOGIN_FINGERPRINT", q->kind == BROKER_KEYS ? fp : NULL},
@@ -415,7 +416,8 @@ int broker_decide_auth_start(const struct broker_context *c, struct broker_facts
                 return r;
         if (r == 0 && session_reply(&s, ret) > 0) {
                 if (c->outcome && ret->n_challenges > 0)
-                        snprintf(c->outcome->two_factor, sizeof(c->outcome->two_factor), "%.31s", ret->challenges[0].type);
+                        snprintf(c->outcome->two_factor, sizeof(c->outcome->two_factor), "%.31s",
+                                 ret->challenges[0].type);
                 char *email = strdup(p->email), *session = strdup(s.session_id);
                 if (!email || !session) {
                         free(email);

@@ -554,8 +554,8 @@ static void conn_new(struct listener *l, int cfd)
                 safe_close(cfd);
                 return;
         }
-        *c = (struct conn){.listener = l, .fd = cfd, .uid = uid, .pid = peer_pid(cfd), .in_need = BROKER_PROTO_HEADER_SIZE,
-                           .next = s->conns};
+        *c = (struct conn){.listener = l, .fd = cfd, .uid = uid, .pid = peer_pid(cfd),
+                           .in_need = BROKER_PROTO_HEADER_SIZE, .next = s->conns};
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;

@@ -260,7 +260,8 @@ static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_
                         if (r >= 0)
                                 r = group_set_add(set, p.groups[i].name, p.groups[i].gid, &members);
                 }
-                progress_page(&progress.groups, __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
+                progress_page(&progress.groups,
+                              __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
                 free(token);
                 token = TAKE_PTR(p.next_page_token);
                 oslogin_groups_page_done(&p);

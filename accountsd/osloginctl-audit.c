@@ -51,8 +51,8 @@ static void add_lines(json_object *array, char *text, json_object *seen)
                         continue;
                 }
                 /* The same record in the file and in the ring: once. */
-                snprintf(key, sizeof(key), "%lld/%s/%lld", (long long)get_int(o, "time_usec"), get(o, "user") ?: "",
-                         (long long)get_int(o, "sshd_pid"));
+                snprintf(key, sizeof(key), "%lld/%s/%lld", (long long)get_int(o, "time_usec"),
+                        get(o, "user") ?: "", (long long)get_int(o, "sshd_pid"));
                 if (json_object_object_get_ex(seen, key, NULL)) {
                         json_object_put(o);
                         continue;
@@ -81,7 +81,8 @@ static int load_records(const struct ctl *c, json_object **ret)
                 file_error = fd;
         for (int i = 0; fd >= 0 && i < 2; i++) {
                 _cleanup_free_ char *data = NULL;
-                r = read_file_bounded(fd, i == 0 ? AUDIT_FILE_NAME ".1" : AUDIT_FILE_NAME, AUDIT_READ_MAX, &data, NULL);
+                r = read_file_bounded(
+                        fd, i == 0 ? AUDIT_FILE_NAME ".1" : AUDIT_FILE_NAME, AUDIT_READ_MAX, &data, NULL);
                 if (r == 0)
                         add_lines(array, data, seen);
                 else if (r != -ENOENT)
@@ -96,15 +97,17 @@ static int load_records(const struct ctl *c, json_object **ret)
                 return -EACCES;
         }
         if (r < 0)
-                log_warning("oslogin-accountsd is not reachable (%s): logins still in progress are not shown.",
-                            strerror(-r));
+                log_warning(
+                        "oslogin-accountsd is not reachable (%s): logins still in progress are not shown.",
+                        strerror(-r));
         *ret = array;
         return 0;
 }
 
 static int by_time(const void *a, const void *b)
 {
-        int64_t x = get_int(*(json_object *const *)a, "time_usec"), y = get_int(*(json_object *const *)b, "time_usec");
+        int64_t x = get_int(*(json_object *const *)a, "time_usec"),
+                y = get_int(*(json_object *const *)b, "time_usec");
         return x < y ? -1 : x > y;
 }
 
@@ -126,7 +129,8 @@ static void print_record(json_object *o)
                 printf(": REFUSED by %s: %s", get(o, "refused_by") ?: "?", get(o, "reason") ?: "?");
         else if (get(o, "login"))
                 printf(": login %s%s%s%s", get(o, "login"), get_bool(o, "admin") ? ", admin" : "",
-                       sudo && !streq(sudo, "unchanged") ? ", sudo " : "", sudo && !streq(sudo, "unchanged") ? sudo : "");
+                        sudo && !streq(sudo, "unchanged") ? ", sudo " : "",
+                        sudo && !streq(sudo, "unchanged") ? sudo : "");
         else
                 printf(": key %s, no account decision yet", get(o, "key") ?: "not asked");
         printf(" (%lld ms)\n", (long long)(get_int(o, "duration_usec") / 1000));
@@ -139,15 +143,17 @@ int cmd_audit(const struct ctl *c, const char *user, const char *since)
         int r;
 
         if (since && parse_since(since, now_realtime_usec(), &since_usec) < 0)
-                return ctl_usage_error("--since=\"%s\": not a time (YYYY-MM-DD[THH:MM[:SS]], today, yesterday, 2h...)",
-                                       since);
+                return ctl_usage_error(
+                        "--since=\"%s\": not a time (YYYY-MM-DD[THH:MM[:SS]], today, yesterday, 2h...)",
+                        since);
         r = load_records(c, &all);
         if (r < 0)
                 return ctl_socket_error(c, CONTROL_SOCKET_NAME, r);
         out = json_object_new_array();
         for (size_t i = 0; out && i < json_object_array_length(all); i++) {
                 json_object *o = json_object_array_get_idx(all, i);
-                if ((user && !streq(get(o, "user") ?: "", user)) || (uint64_t)get_int(o, "time_usec") < since_usec)
+                if ((user && !streq(get(o, "user") ?: "", user)) ||
+                        (uint64_t)get_int(o, "time_usec") < since_usec)
                         continue;
                 json_object_array_add(out, json_object_get(o));
         }
@@ -193,8 +199,9 @@ int cmd_why(const struct ctl *c, const char *user)
         }
         const char *remote = get(refused, "remote");
         printf("%s was refused at %s%s%s by the %s decision: %s.%s%s%s\n", user, get(refused, "time") ?: "?",
-               remote ? " from " : "", remote ?: "", get(refused, "refused_by") ?: "?", get(refused, "reason") ?: "?",
-               later ? " (A later login, at " : "", later ? get(later, "time") : "", later ? ", was granted.)" : "");
+                remote ? " from " : "", remote ?: "", get(refused, "refused_by") ?: "?",
+                get(refused, "reason") ?: "?", later ? " (A later login, at " : "",
+                later ? get(later, "time") : "", later ? ", was granted.)" : "");
         json_object_put(all);
         return 0;
 }
@@ -212,8 +219,14 @@ int parse_since(const char *s, uint64_t now_usec, uint64_t *ret_usec)
         }
         if (s[0] == '@')
                 return safe_atou64(s + 1, &n) < 0 ? -EINVAL : (*ret_usec = n * 1000000u, 0);
-        static const struct { const char *suffix; uint64_t usec; } units[] = {
-                {"s", 1000000ull}, {"min", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull},
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                {"s", 1000000ull},
+                {"min", 60000000ull},
+                {"h", 3600000000ull},
+                {"d", 86400000000ull},
         };
         for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
                 size_t len = strlen(s), sl = strlen(units[i].suffix);
@@ -227,8 +240,8 @@ int parse_since(const char *s, uint64_t now_usec, uint64_t *ret_usec)
                 *ret_usec = now_usec - n * units[i].usec;
                 return 0;
         }
-        static const char *const formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
-                                              "%Y-%m-%d %H:%M", "%Y-%m-%d"};
+        static const char *const formats[] = {
+                "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"};
         for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
                 tm = (struct tm){};
                 end = strptime(s, formats[i], &tm);

@@ -54,7 +54,8 @@ static int usage(void)
                "Options:\n"
                "  --json, -o json          status, lookup, audit: JSON (schema in osloginctl(8))\n"
                "  --since=TIME             audit: records from TIME (2026-11-30, today, 2h...)\n"
-               "  --config FILE            check-config: the file to check (default " OSLOGIN_CONFIG_PATH ")\n"
+               "  --config FILE            check-config: the file to check (default " OSLOGIN_CONFIG_PATH
+               ")\n"
                "  --root DIR               activate/deactivate/status on DIR/etc, DIR/var (tests)\n"
                "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNSTATEDIR "/oslogin)\n"
                "  --no-reload              do not signal sshd after activate/deactivate\n"
@@ -81,21 +82,24 @@ int ctl_usage_error(const char *fmt, ...)
 int ctl_socket_error(const struct ctl *c, const char *socket_name, int r)
 {
         if (r == -EACCES || r == -EPERM) {
-                log_error("Permission denied on %s/%s: osloginctl needs root for this.", c->runtime_dir, socket_name);
+                log_error("Permission denied on %s/%s: osloginctl needs root for this.", c->runtime_dir,
+                        socket_name);
                 return EXIT_NEEDS_ROOT;
         }
         if (r == -ENOENT || r == -ECONNREFUSED) {
-                log_error("oslogin-accountsd is not running (%s/%s: %s).", c->runtime_dir, socket_name, strerror(-r));
+                log_error("oslogin-accountsd is not running (%s/%s: %s).", c->runtime_dir, socket_name,
+                        strerror(-r));
                 return EXIT_NOT_RUNNING;
         }
-        log_error("No answer from oslogin-accountsd at %s/%s: %s", c->runtime_dir, socket_name, strerror(-r));
+        log_error(
+                "No answer from oslogin-accountsd at %s/%s: %s", c->runtime_dir, socket_name, strerror(-r));
         return EXIT_FAILURE;
 }
 
 void ctl_print_json(json_object *o)
 {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+        puts(json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
 }
 
@@ -152,11 +156,13 @@ static int cmd_status(const struct options *o)
                 return EXIT_FAILURE;
         }
         const char *mode = host_mode_to_string(host_mode_load(o->sysconf.root));
-        size_t users = count_state_lines(o->sysconf.root, "users"), uids = count_state_lines(o->sysconf.root, "uidmap");
+        size_t users = count_state_lines(o->sysconf.root, "users"),
+               uids = count_state_lines(o->sysconf.root, "uidmap");
         r = control_query(o->runtime_dir, "status", CONTROL_TIMEOUT_MS * 2, &reply);
         if (r < 0)
-                ret = r == -EACCES || r == -EPERM ? EXIT_NEEDS_ROOT
-                      : r == -ENOENT || r == -ECONNREFUSED ? EXIT_NOT_RUNNING : EXIT_FAILURE;
+                ret = r == -EACCES || r == -EPERM          ? EXIT_NEEDS_ROOT
+                      : r == -ENOENT || r == -ECONNREFUSED ? EXIT_NOT_RUNNING
+                                                           : EXIT_FAILURE;
         if (o->ctl.json) {
                 json_object *j = json_object_new_object(), *host = json_object_new_object(),
                             *d = json_object_new_object();
@@ -171,9 +177,13 @@ static int cmd_status(const struct options *o)
                 json_object_object_add(j, "host", host);
                 json_object_object_add(j, "metadata_users", json_object_new_int64((int64_t)users));
                 json_object_object_add(j, "uids_remembered", json_object_new_int64((int64_t)uids));
-                json_object_object_add(d, "running", json_object_new_boolean(r >= 0 || ret == EXIT_NEEDS_ROOT));
-                json_object_object_add(d, "state", json_object_new_string(
-                        r >= 0 ? "running" : ret == EXIT_NEEDS_ROOT ? "needs-root" : ret == EXIT_NOT_RUNNING ? "not-running" : "no-answer"));
+                json_object_object_add(
+                        d, "running", json_object_new_boolean(r >= 0 || ret == EXIT_NEEDS_ROOT));
+                json_object_object_add(d, "state",
+                        json_object_new_string(r >= 0                    ? "running"
+                                               : ret == EXIT_NEEDS_ROOT  ? "needs-root"
+                                               : ret == EXIT_NOT_RUNNING ? "not-running"
+                                                                         : "no-answer"));
                 json_object_object_add(d, "error", r < 0 ? json_object_new_string(strerror(-r)) : NULL);
                 json_object_object_add(d, "status", r >= 0 ? status_lines_json(reply) : NULL);
                 json_object_object_add(j, "daemon", d);
@@ -214,7 +224,7 @@ static int cmd_refresh(const struct options *o)
         _cleanup_free_ char *reply = NULL;
         bool tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO), shown = false;
         int r = tty ? control_query_progress(o->runtime_dir, "refresh progress", CONTROL_REFRESH_TIMEOUT_MS,
-                                             show_progress, &shown, &reply)
+                              show_progress, &shown, &reply)
                     : control_query(o->runtime_dir, "refresh", CONTROL_REFRESH_TIMEOUT_MS, &reply);
 
         if (shown)
@@ -348,7 +358,8 @@ static int cmd_revoke(const struct options *o)
         int r;
 
         /* A damaged config still revokes, with the defaults (accounts expired, not deleted). */
-        if (asprintf(&path, "%s" OSLOGIN_CONFIG_PATH, streq(o->sysconf.root, "/") ? "" : o->sysconf.root) < 0)
+        if (asprintf(&path, "%s" OSLOGIN_CONFIG_PATH, streq(o->sysconf.root, "/") ? "" : o->sysconf.root) <
+                0)
                 return EXIT_FAILURE;
         if (config_load(path, 0, &c) < 0 && config_defaults(&c) < 0)
                 return EXIT_FAILURE;
@@ -362,7 +373,8 @@ static int cmd_revoke(const struct options *o)
         r = oslogin_revoke(&ro, &res);
         config_free(&c);
         printf("Revoked: %u authorized_keys, %u group memberships, %u sudoers files; %u accounts expired, "
-               "%u removed.\n", res.keys, res.memberships, res.sudoers_files, res.expired, res.removed);
+               "%u removed.\n",
+                res.keys, res.memberships, res.sudoers_files, res.expired, res.removed);
         return r < 0 ? EXIT_FAILURE : 0;
 }
 
@@ -430,24 +442,47 @@ int main(int argc, char *argv[])
         opterr = 0; /* our own one-line message */
         while ((c = getopt_long(argc, argv, "r:R:nho:", options, NULL)) >= 0) {
                 switch (c) {
-                case 'r': o.sysconf.root = optarg; break;
-                case 'R': o.runtime_dir = optarg; break;
-                case 'n': o.sysconf.reload_sshd = false; break;
-                case '2': o.sysconf.two_factor = true; break;
-                case 'p': o.sysconf.pam_module = optarg; break;
-                case 'j': o.ctl.json = true; break;
+                case 'r':
+                        o.sysconf.root = optarg;
+                        break;
+                case 'R':
+                        o.runtime_dir = optarg;
+                        break;
+                case 'n':
+                        o.sysconf.reload_sshd = false;
+                        break;
+                case '2':
+                        o.sysconf.two_factor = true;
+                        break;
+                case 'p':
+                        o.sysconf.pam_module = optarg;
+                        break;
+                case 'j':
+                        o.ctl.json = true;
+                        break;
                 case 'o':
                         if (!want_json(optarg) && !streq(optarg, "text"))
                                 return ctl_usage_error("-o \"%s\": only \"json\" and \"text\"", optarg);
                         o.ctl.json = want_json(optarg);
                         break;
-                case ARG_SINCE: o.since = optarg; break;
-                case ARG_HOST: o.host = true; break;
-                case ARG_CONFIG: o.config_path = optarg; break;
-                case 'h': return usage();
-                case ARG_VERSION: version_print("osloginctl"); return 0;
-                case ':': return ctl_usage_error("option %s needs a value", argv[optind - 1]);
-                default: return ctl_usage_error("unknown option %s", argv[optind - 1]);
+                case ARG_SINCE:
+                        o.since = optarg;
+                        break;
+                case ARG_HOST:
+                        o.host = true;
+                        break;
+                case ARG_CONFIG:
+                        o.config_path = optarg;
+                        break;
+                case 'h':
+                        return usage();
+                case ARG_VERSION:
+                        version_print("osloginctl");
+                        return 0;
+                case ':':
+                        return ctl_usage_error("option %s needs a value", argv[optind - 1]);
+                default:
+                        return ctl_usage_error("unknown option %s", argv[optind - 1]);
                 }
         }
         o.ctl.runtime_dir = o.runtime_dir;
@@ -472,8 +507,8 @@ int main(int argc, char *argv[])
                 return cmd_why(&o.ctl, arg1);
         if (streq(cmd, "check-config") && n == 1)
                 return cmd_check_config(&o);
-        static const char *const known[] = {"activate", "deactivate", "status", "refresh", "lookup", "audit", "why",
-                                            "check-config", "revoke"};
+        static const char *const known[] = {"activate", "deactivate", "status", "refresh", "lookup", "audit",
+                "why", "check-config", "revoke"};
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
                 if (streq(cmd, known[i]))
                         return ctl_usage_error("wrong arguments for \"%s\"", cmd);

@@ -12,7 +12,7 @@
  * "not running" from "no such user". */
 enum {
         EXIT_USAGE = 2,
-        EXIT_NOTFOUND = 3,  /* lookup: no such user or group; why: no refusal on record */
+        EXIT_NOTFOUND = 3,    /* lookup: no such user or group; why: no refusal on record */
         EXIT_NOT_RUNNING = 4, /* the daemon's socket is missing or refuses connections */
         EXIT_NEEDS_ROOT = 5,  /* the daemon's socket is root's (EACCES/EPERM) */
 };

@@ -314,7 +314,8 @@ int sysconf_preview(const struct sysconf_options *o, bool activate, FILE *f)
                 if (!edit_changes(e))
                         continue;
                 changed++;
-                fprintf(f, "%s %s:\n", e->path, !e->new ? "would be removed" : !e->old ? "would be created" : "would change");
+                fprintf(f, "%s %s:\n", e->path,
+                        !e->new ? "would be removed" : !e->old ? "would be created" : "would change");
                 (void)print_missing(f, '-', e->old, e->new);
                 (void)print_missing(f, '+', e->new, e->old);
         }

@@ -288,7 +288,8 @@ int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, 
                         /* Named by what identifies it safely: the email, the username, or its place. */
                         const char *email = member_string(lp, "name");
                         json_object *accounts = member(lp, "posixAccounts", json_type_array), *a;
-                        const char *user = accounts && (a = pick_account(accounts)) ? member_string(a, "username") : NULL;
+                        const char *user =
+                                accounts && (a = pick_account(accounts)) ? member_string(a, "username") : NULL;
                         struct oslogin_rejection *x = &p.rejections[p.n_rejections];
                         if (email && valid_email(email))
                                 x->who = strdup(email);

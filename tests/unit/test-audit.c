@@ -36,13 +36,21 @@ static const char *str(json_object *o, const char *key)
 }
 
 static void note(struct audit_log *a, enum broker_kind kind, enum broker_status status, const char *user,
-                 uint32_t pid, uint64_t t, const char *message)
+        uint32_t pid, uint64_t t, const char *message)
 {
         struct audit_note n = {
-                .kind = kind, .status = status, .user = user, .email = "alice@example.com",
+                .kind = kind,
+                .status = status,
+                .user = user,
+                .email = "alice@example.com",
                 .fingerprint = kind == BROKER_KEYS ? "SHA256:abc" : NULL,
-                .remote = kind == BROKER_ACCOUNT ? "192.0.2.7" : NULL, .message = message, .sshd_pid = pid,
-                .n_keys = status == BROKER_GRANTED && !strstr(message, "no usable") ? 1 : 0, .admin = true, .sudo = 1, .now_usec = t,
+                .remote = kind == BROKER_ACCOUNT ? "192.0.2.7" : NULL,
+                .message = message,
+                .sshd_pid = pid,
+                .n_keys = status == BROKER_GRANTED && !strstr(message, "no usable") ? 1 : 0,
+                .admin = true,
+                .sudo = 1,
+                .now_usec = t,
                 .latency_usec = 100,
         };
         audit_log_note(a, &n);
@@ -69,7 +77,8 @@ static void test_join_by_sshd_pid(void **state)
         assert_int_equal(audit_log_new(dir, &a), 0);
         note(a, BROKER_KEYS, BROKER_GRANTED, "alice", 100, T0, "login granted");
         note(a, BROKER_KEYS, BROKER_DENIED, "alice", 200, T0 + 1000, "the login policy is not granted");
-        note(a, BROKER_ACCOUNT, BROKER_GRANTED, "alice", 100, T0 + 5000, "login granted, sudo by adminLogin");
+        note(a, BROKER_ACCOUNT, BROKER_GRANTED, "alice", 100, T0 + 5000,
+                "login granted, sudo by adminLogin");
         assert_int_equal(dump(a, o, 4), 2);
         assert_string_equal(str(o[0], "user"), "alice");
         assert_string_equal(str(o[0], "key"), "granted");
@@ -120,14 +129,28 @@ static void test_join_by_parent(void **state)
 
         assert_int_equal(audit_log_new(NULL, &a), 0);
         note(a, BROKER_KEYS, BROKER_GRANTED, "bob", 500, T0, "login granted");
-        struct audit_note n = {.kind = BROKER_AUTH_START, .status = BROKER_CHALLENGE, .user = "bob", .sshd_pid = 504,
-                               .parent_pid = 500, .two_factor = "TOTP", .now_usec = T0 + 10};
+        struct audit_note n = {.kind = BROKER_AUTH_START,
+                .status = BROKER_CHALLENGE,
+                .user = "bob",
+                .sshd_pid = 504,
+                .parent_pid = 500,
+                .two_factor = "TOTP",
+                .now_usec = T0 + 10};
         audit_log_note(a, &n);
-        n = (struct audit_note){.kind = BROKER_AUTH_CONTINUE, .status = BROKER_GRANTED, .user = "bob", .sshd_pid = 504,
-                                .parent_pid = 500, .now_usec = T0 + 20};
+        n = (struct audit_note){.kind = BROKER_AUTH_CONTINUE,
+                .status = BROKER_GRANTED,
+                .user = "bob",
+                .sshd_pid = 504,
+                .parent_pid = 500,
+                .now_usec = T0 + 20};
         audit_log_note(a, &n);
-        n = (struct audit_note){.kind = BROKER_ACCOUNT, .status = BROKER_GRANTED, .user = "bob", .sshd_pid = 504,
-                                .parent_pid = 500, .now_usec = T0 + 30, .sudo = 0};
+        n = (struct audit_note){.kind = BROKER_ACCOUNT,
+                .status = BROKER_GRANTED,
+                .user = "bob",
+                .sshd_pid = 504,
+                .parent_pid = 500,
+                .now_usec = T0 + 30,
+                .sudo = 0};
         audit_log_note(a, &n);
         assert_int_equal(dump(a, o, 4), 1);
         assert_string_equal(str(o[0], "key"), "granted");
@@ -149,8 +172,12 @@ static void test_verdicts(void **state)
 
         assert_int_equal(audit_log_new(NULL, &a), 0);
         note(a, BROKER_KEYS, BROKER_GRANTED, "bob", 0, T0, "no usable key with that fingerprint");
-        struct audit_note n = {.kind = BROKER_KEYS, .status = BROKER_GRANTED, .user = "bob", .n_keys = 1,
-                               .fingerprint = "SHA256:good", .now_usec = T0 + 10};
+        struct audit_note n = {.kind = BROKER_KEYS,
+                .status = BROKER_GRANTED,
+                .user = "bob",
+                .n_keys = 1,
+                .fingerprint = "SHA256:good",
+                .now_usec = T0 + 10};
         audit_log_note(a, &n);
         note(a, BROKER_KEYS, BROKER_GRANTED, "bob", 0, T0 + 20, "no usable key with that fingerprint");
         note(a, BROKER_ACCOUNT, BROKER_DENIED, "bob", 0, T0 + 30, "the login policy is not granted");
