@@ -112,10 +112,11 @@ printf 'account required %s\naccount required pam_permit.so\n' "$MODULE" >/etc/p
 ALICE_FP=$(ssh-keygen -lf "$FIXTURES/keys/alice.pub" | cut -d' ' -f2)
 # login USER FP: the key question from a child, then the account question
 # from the parent itself (exec keeps the PID), as sshd asks them.
+# (nss_wrapper for pamtester only: an ASan helper must not get it preloaded.)
 login() {
-	LD_PRELOAD=$NSSW NSS_WRAPPER_PASSWD=/run/nssw-passwd NSS_WRAPPER_GROUP=/run/nssw-group \
-		bash -c '"$1" "$2" "$3" >/dev/null; exec pamtester -I rhost=192.0.2.7 oslogin "$2" acct_mgmt' \
-		login "$AKC" "$1" "$2" >/dev/null 2>&1
+	bash -c '"$1" "$2" "$3" >/dev/null; exec env LD_PRELOAD="$4" NSS_WRAPPER_PASSWD=/run/nssw-passwd \
+		NSS_WRAPPER_GROUP=/run/nssw-group pamtester -I rhost=192.0.2.7 oslogin "$2" acct_mgmt' \
+		login "$AKC" "$1" "$2" "$NSSW" >/dev/null 2>&1
 }
 login alice_example_com "$ALICE_FP"
 login carol_example_com "$ALICE_FP"
