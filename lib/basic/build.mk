@@ -7,6 +7,7 @@ BASIC_SRCS := \
 	lib/basic/cache-record.c \
 	lib/basic/cache-writer.c \
 	lib/basic/local-db.c \
+	lib/basic/local-db-watch.c \
 	lib/basic/log.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \
