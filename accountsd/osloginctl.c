@@ -177,8 +177,7 @@ static int cmd_status(const struct options *o)
                 json_object_object_add(j, "host", host);
                 json_object_object_add(j, "metadata_users", json_object_new_int64((int64_t)users));
                 json_object_object_add(j, "uids_remembered", json_object_new_int64((int64_t)uids));
-                json_object_object_add(
-                        d, "running", json_object_new_boolean(r >= 0 || ret == EXIT_NEEDS_ROOT));
+                json_object_object_add(d, "running", json_object_new_boolean(ret != EXIT_NOT_RUNNING));
                 json_object_object_add(d, "state",
                         json_object_new_string(r >= 0                    ? "running"
                                                : ret == EXIT_NEEDS_ROOT  ? "needs-root"

@@ -58,8 +58,8 @@ private_dir /var/lib/oslogin /home
 check_eq "status, daemon not running: exit 4" 4 $?
 out=$("$OCTL" status --json 2>/dev/null)
 check "status --json without a daemon parses" python3 -m json.tool <<<"$out"
-check_eq "… daemon.state not-running" "not-running" \
-	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)["daemon"]["state"])' <<<"$out")"
+check_eq "… daemon.state not-running, running false" "not-running False" \
+	"$(python3 -c 'import json,sys; d=json.load(sys.stdin)["daemon"]; print(d["state"], d["running"])' <<<"$out")"
 "$OCTL" lookup user alice_example_com >/dev/null 2>&1
 check_eq "lookup, daemon not running: exit 4" 4 $?
 
