@@ -163,6 +163,9 @@ static char *audit_text(struct manager *m)
                 return NULL;
         audit_log_expire(m->audit, now_realtime_usec());
         int r = audit_log_dump(m->audit, f);
+        /* An empty ring is an empty line, not an empty reply (a closed connection). */
+        if (r >= 0 && ftell(f) == 0)
+                fputc('\n', f);
         if (fclose(f) != 0 || r < 0) {
                 free(text);
                 return NULL;

@@ -67,6 +67,9 @@ start_broker_daemon "$FIXTURES/basic.json" || { not_ok "the daemon starts"; done
 export OSLOGIN_KEYS_SOCKET=$BROKER_KEYS_SOCKET
 wait_for 15 test -s /run/oslogin/directory.cache
 
+out=$("$OCTL" audit 2>&1)
+check_eq "audit before any login: no records, exit 0" "0:No login records." "$?:$out"
+
 # --- as a user who is not root --------------------------------------------------
 asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 out=$(asnobody "$OCTL" status 2>&1)
@@ -143,6 +146,7 @@ check_eq "audit.log is root's alone" 600 "$(stat -c %a /var/lib/oslogin/audit.lo
 check "audit USER (text): alice's line" bash -c "'$OCTL' audit alice_example_com | grep -q '^[0-9T:-]*Z alice_example_com <alice@example.com> from 192.0.2.7 key $ALICE_FP: login granted, admin, sudo granted'"
 check_eq "audit USER shows only that user" 0 "$("$OCTL" audit alice_example_com | grep -c carol)"
 check_eq "audit --since=today: both" 2 "$("$OCTL" audit --since=today --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+check_eq "audit --since=1h: both" 2 "$("$OCTL" audit --since=1h --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 check_eq "audit --since in the future: none" 0 "$("$OCTL" audit --since=2100-01-01 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 "$OCTL" audit --since=whenever >/dev/null 2>&1
 check_eq "audit --since=garbage: exit 2" 2 $?
