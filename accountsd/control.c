@@ -14,10 +14,10 @@
 #include "accountsd/directory-fetch.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
-#include "accountsd/nss-server.h"
 #include "accountsd/sudo-recheck.h"
 #include "accountsd/watch.h"
 #include "basic/log.h"
+#include "basic/socket-util.h"
 #include "mds/mds-client.h"
 
 #define CONTROL_REPLY_MAX (1024u * 1024u) /* the audit ring: AUDIT_RING_SIZE JSON lines */

@@ -9,6 +9,7 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/broker-peers.c \
 	accountsd/broker-server.c \
 	accountsd/broker-sessions.c \
+	accountsd/broker-source.c \
 	accountsd/control.c \
 	accountsd/journal.c \
 	accountsd/manager.c \
