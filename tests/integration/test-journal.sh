@@ -6,7 +6,9 @@
 # (OSLOGIN_JOURNAL=0): a login (the key helper, then PAM's account step
 # from the same process, as sshd does), a refusal, a sudo grant, a mode
 # switch, a directory build, an ignored and an expired ssh-keys line, each
-# with its MESSAGE_ID and fields; and through journald when one runs.
+# with its MESSAGE_ID and fields; the same events as native journal records
+# on a stand-in journal socket (accountsd/journal.c); and through journald
+# itself when one runs (skipped otherwise).
 . "$(dirname "$0")/../lib.sh"
 # The host's journal, looked at before the namespace hides /run.
 JOURNAL_HOST=0
@@ -119,14 +121,80 @@ check "an expired key is logged, not dropped silently" \
 	grep -qF 'Ignoring the instance ssh-keys line 3 for "frank" (ssh-ed25519 AAAAC3Nz' "$LOG"
 check "… with its reason" grep -q 'line 3 for "frank".*expired' "$LOG"
 
+# --- the native journal protocol (a stand-in socket) -----------------------
+# accountsd/journal.c: with a writable /run/systemd/journal/socket the
+# events go there as native records (MESSAGE_ID and OSLOGIN_* as fields),
+# not to stderr. A datagram socket stands in for journald and decodes them.
+stop_broker_daemon
+attr enable-oslogin TRUE
+mkdir -p /run/systemd/journal
+JCAP=/run/journal-capture.txt
+python3 - "$JCAP" <<'PY' &
+import array, os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/run/systemd/journal/socket")
+out = open(sys.argv[1], "a", buffering=1)
+while True:
+    data, anc, _, _ = s.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4))
+    for level, kind, payload in anc:  # large records come as a memfd
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fd = array.array("i", payload[:4])[0]
+            os.lseek(fd, 0, 0)
+            data = os.read(fd, 1 << 24)
+    fields, i = [], 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        line = data[i:nl]
+        if b"=" in line:
+            fields.append(line.decode(errors="replace")); i = nl + 1
+        else:  # NAME\n<le64 size><bytes>\n
+            (n,) = struct.unpack("<Q", data[nl + 1:nl + 9])
+            fields.append(line.decode() + "=" + data[nl + 9:nl + 9 + n].decode(errors="replace")); i = nl + 10 + n
+    out.write("\t".join(fields) + "\n")
+PY
+CAPTURE_PID=$!
+_cleanup_pids+=($CAPTURE_PID)
+wait_for 5 test -S /run/systemd/journal/socket
+unset OSLOGIN_JOURNAL
+: >"$ACCOUNTSD_LOG"
+rm -f /run/oslogin/*.sock # the killed daemon's: wait for the new ones
+"$ACCOUNTSD" --runtime-dir /run/oslogin >>"$ACCOUNTSD_LOG" 2>&1 &
+DAEMON_PID=$!
+_cleanup_pids+=($DAEMON_PID)
+wait_for 15 test -S /run/oslogin/pam.sock
+login alice_example_com "$ALICE_FP"
+login carol_example_com "$ALICE_FP"
+record() { # FIELD=VALUE...: one captured record with all of them (tab-separated fields)
+	local line f all
+	while IFS= read -r line; do
+		all=1
+		for f in "$@"; do [[ $'\t'"$line"$'\t' == *$'\t'"$f"* ]] || { all=0; break; }; done
+		[ $all = 1 ] && return 0
+	done <"$JCAP"
+	return 1
+}
+check "native record: the account decision with its fields" wait_for 5 record \
+	"MESSAGE_ID=$(id_of ACCOUNT_DECISION)" OSLOGIN_USER=alice_example_com OSLOGIN_DECISION=granted \
+	OSLOGIN_REMOTE=192.0.2.7 OSLOGIN_SSHD_PID= OSLOGIN_LATENCY_USEC= SYSLOG_IDENTIFIER=oslogin-accountsd PRIORITY=6
+check "native record: the refusal, its reason a field of its own" record \
+	"MESSAGE_ID=$(id_of ACCOUNT_DECISION)" OSLOGIN_USER=carol_example_com OSLOGIN_DECISION=denied \
+	"OSLOGIN_REASON=the login policy is not granted" PRIORITY=5
+check "native record: the key decision with the fingerprint" record \
+	"MESSAGE_ID=$(id_of KEY_DECISION)" OSLOGIN_USER=alice_example_com "OSLOGIN_FINGERPRINT=$ALICE_FP"
+check "native record: the message itself" record "MESSAGE=account user=carol_example_com"
+check_eq "with the journal there, events leave stderr" 0 "$(grep -c 'MESSAGE_ID=' "$ACCOUNTSD_LOG")"
+kill "$DAEMON_PID" "$CAPTURE_PID" 2>/dev/null
+wait "$DAEMON_PID" "$CAPTURE_PID" 2>/dev/null
+rm -f /run/systemd/journal/socket
+export OSLOGIN_JOURNAL=0
+
 # --- through journald, when one runs ---------------------------------------
 if [ "$JOURNAL_HOST" != 1 ] || ! { mkdir -p /run/systemd/journal &&
 	mount --bind /proc/1/root/run/systemd/journal /run/systemd/journal 2>/dev/null; }; then
 	skip "journalctl -o verbose shows the fields" "no systemd-journald here (no writable /run/systemd/journal/socket)"
 else
-	stop_broker_daemon
-	attr enable-oslogin TRUE
 	unset OSLOGIN_JOURNAL
+	rm -f /run/oslogin/*.sock
 	mark="oslogin-test-$$-$RANDOM"
 	"$ACCOUNTSD" --runtime-dir /run/oslogin >>"$ACCOUNTSD_LOG" 2>&1 &
 	_cleanup_pids+=($!)
