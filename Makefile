@@ -18,6 +18,7 @@ DOCDIR        ?= $(PREFIX)/share/doc/oslogin
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR   ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+CATALOGDIR    ?= $(PREFIX)/lib/systemd/catalog
 SYSCONFDIR    ?= /etc
 RUNSTATEDIR   ?= /run
 LOCALSTATEDIR ?= /var
@@ -54,13 +55,20 @@ ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
 
 PKG_CONFIG ?= pkg-config
-JSONC_CFLAGS   := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
-JSONC_LIBS     := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
-MHD_LIBS       := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-INIH_LIBS      := $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
-SYSTEMD_LIBS   := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
-CMOCKA_LIBS    := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
-CRYPTO_LIBS    := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+# A missing development package stops the build here, with its name,
+# instead of a late link error (`make deps` installs them all).
+pkg_libs = $(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(error $(1) not found by $(PKG_CONFIG): run `make deps` (or see scripts/install-deps.sh)))
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+# (check and demo install the packages first, then build in a sub-make.)
+ifeq ($(filter clean deps format check demo,$(MAKECMDGOALS)),)
+JSONC_CFLAGS   := $(call pkg_cflags,json-c)
+JSONC_LIBS     := $(call pkg_libs,json-c)
+MHD_LIBS       := $(call pkg_libs,libmicrohttpd)
+INIH_LIBS      := $(call pkg_libs,inih)
+SYSTEMD_LIBS   := $(call pkg_libs,libsystemd)
+CMOCKA_LIBS    := $(call pkg_libs,cmocka)
+CRYPTO_LIBS    := $(call pkg_libs,libcrypto)
+endif
 MDS_DEP_LIBS    = $(JSONC_LIBS) $(INIH_LIBS) $(CRYPTO_LIBS)
 
 # Filled in by the fragments.
@@ -74,21 +82,22 @@ BENCH_PROGRAMS :=
 # (e.g. $(B)/libaccountsd.a); fragments append to it.
 UNIT_TEST_LIBS :=
 
-.PHONY: all check check-quick demo install clean deps fuzz bench format robustness
+.PHONY: all tests check check-quick demo install clean deps fuzz bench format robustness
 all:
 
 include lib/basic/build.mk
 include lib/mds/build.mk
--include nss_oslogin/build.mk
--include pam_oslogin/build.mk
--include authorized-keys-cmd/build.mk
--include accountsd/build.mk
--include tests/fake-metadata/build.mk
--include tests/fuzz/build.mk
--include $(sort $(wildcard tests/tools/*.mk))
--include $(sort $(wildcard bench/*.mk))
--include units/build.mk
--include man/build.mk
+# Every fragment must exist: a missing one is an error, not a smaller build.
+include nss_oslogin/build.mk
+include pam_oslogin/build.mk
+include authorized-keys-cmd/build.mk
+include accountsd/build.mk
+include tests/fake-metadata/build.mk
+include tests/fuzz/build.mk
+include $(sort $(wildcard tests/tools/*.mk))
+include $(sort $(wildcard bench/*.mk))
+include units/build.mk
+include man/build.mk
 
 # Unit tests: every tests/unit/test-*.c is one cmocka program linked with
 # both internal libraries; the fragments need not list them.

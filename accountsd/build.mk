@@ -3,10 +3,11 @@
 # shared by the daemon, osloginctl and unit tests) and its programs to PROGRAMS.
 ACCOUNTSD_LIB_SRCS :=
 
--include accountsd/etc.mk
--include accountsd/sysconf.mk
--include accountsd/directory.mk
--include accountsd/daemon.mk
+include accountsd/etc.mk
+include accountsd/sysconf.mk
+include accountsd/directory.mk
+include accountsd/policy.mk
+include accountsd/daemon.mk
 
 ACCOUNTSD_LIB_OBJS := $(ACCOUNTSD_LIB_SRCS:%.c=$(B)/%.o)
 $(ACCOUNTSD_LIB_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)

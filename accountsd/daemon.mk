@@ -9,6 +9,7 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/broker-server.c \
 	accountsd/broker-sessions.c \
 	accountsd/control.c \
+	accountsd/journal.c \
 	accountsd/manager.c \
 	accountsd/mode.c \
 	accountsd/nss-server.c \

@@ -7,6 +7,7 @@
 #include "accountsd/directory-fetch.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "basic/time-util.h"
 #include "mds/models.h"
 
 /* GET "oslogin/WHAT?KEY=VALUE[&pagesize=N][&pagetoken=T]" */
@@ -165,60 +166,127 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
         return -E2BIG;
 }
 
-static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
-                        struct directory_build_stats *st)
+struct directory_group_set *directory_group_set_ref(struct directory_group_set *s)
+{
+        if (s)
+                s->n_ref++;
+        return s;
+}
+
+void directory_group_set_unref(struct directory_group_set *s)
+{
+        if (!s || --s->n_ref > 0)
+                return;
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->groups[i].name);
+                strv_free(s->groups[i].members);
+        }
+        free(s->groups);
+        free(s);
+}
+
+static int group_set_add(struct directory_group_set *s, const char *name, uint32_t gid, char ***members)
+{
+        struct directory_group *n = reallocarray(s->groups, s->n + 1, sizeof(*s->groups));
+        char *copy;
+
+        if (!n)
+                return -ENOMEM;
+        s->groups = n;
+        if (!(copy = strdup(name)))
+                return -ENOMEM;
+        n[s->n++] = (struct directory_group){.name = copy, .gid = gid, .members = TAKE_PTR(*members)};
+        return 0;
+}
+
+/* Every groups page and each group's members into *RET: all or nothing. */
+static int fetch_groups(struct mds_client *c, uint32_t uid_floor, uint32_t page_size,
+                        struct directory_group_set **ret, uint32_t *ret_skipped)
 {
         _cleanup_free_ char *token = NULL;
         _cleanup_(page_guard_done) struct page_guard guard = {};
+        struct directory_group_set *set = calloc(1, sizeof(*set));
+        uint32_t skipped = 0;
 
-        for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
+        if (set)
+                set->n_ref = 1;
+        int r = -ENOMEM;
+        for (unsigned page = 0; set; page++) {
                 _cleanup_mds_response_ struct mds_response resp = {};
                 struct oslogin_groups_page p = {};
-                int r = get_oslogin(c, "groups", NULL, NULL, page_size, token, &resp);
-                if (r < 0)
-                        return r;
-                if ((r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
-                        return r;
-                st->n_skipped += (uint32_t)p.n_rejected;
+                if (page == DIRECTORY_MAX_PAGES) {
+                        r = -E2BIG;
+                        break;
+                }
+                r = get_oslogin(c, "groups", NULL, NULL, page_size, token, &resp);
+                if (r < 0 || (r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
+                        break;
+                skipped += (uint32_t)p.n_rejected;
                 /* Unlike users, the "0" page of groups may still hold groups. */
                 for (size_t i = 0; i < p.n_groups && r >= 0; i++) {
                         _cleanup_strv_free_ char **members = NULL;
                         r = directory_fetch_members(c, p.groups[i].name, &members);
-                        if (r < 0)
-                                break;
-                        int k = cache_writer_add_group(w, p.groups[i].name, p.groups[i].gid,
-                                                       (const char *const *)members);
-                        if (k == -ENOMEM)
-                                r = k;
-                        else if (k < 0)
-                                st->n_skipped++;
-                        else
-                                st->n_groups++;
+                        if (r >= 0)
+                                r = group_set_add(set, p.groups[i].name, p.groups[i].gid, &members);
                 }
                 free(token);
                 token = TAKE_PTR(p.next_page_token);
                 oslogin_groups_page_done(&p);
-                if (r < 0)
-                        return r;
-                if (oslogin_last_page(token))
-                        return 0;
+                if (r < 0 || oslogin_last_page(token))
+                        break;
                 if ((r = page_guard_check(&guard, token)) < 0)
-                        return r;
+                        break;
         }
-        return -E2BIG;
+        if (r < 0) {
+                directory_group_set_unref(set);
+                return r;
+        }
+        *ret = set;
+        *ret_skipped = skipped;
+        return 0;
+}
+
+static int add_groups(struct cache_writer *w, const struct directory_group_set *s, struct directory_build_stats *st)
+{
+        for (size_t i = 0; s && i < s->n; i++) {
+                const struct directory_group *g = &s->groups[i];
+                int k = cache_writer_add_group(w, g->name, g->gid, (const char *const *)g->members);
+                if (k == -ENOMEM)
+                        return k;
+                if (k < 0)
+                        st->n_skipped++;
+                else
+                        st->n_groups++;
+        }
+        return 0;
 }
 
 int directory_fetch_all(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
+                        const struct directory_group_set *last_good, struct directory_group_set **ret_groups,
                         struct directory_build_stats *ret)
 {
         struct directory_build_stats st = {};
+        struct directory_group_set *groups = NULL;
         struct self_group *self = NULL;
         size_t n_self = 0;
+        uint32_t skipped = 0;
         int r;
 
         r = fetch_users(c, uid_floor, page_size, w, &self, &n_self, &st);
-        if (r >= 0)
-                r = fetch_groups(c, uid_floor, page_size, w, &st);
+        if (r >= 0) {
+                /* The groups listing alone failing must not cost the users their cache. */
+                int k = fetch_groups(c, uid_floor, page_size, &groups, &skipped);
+                if (k == -ENOMEM)
+                        r = k;
+                else if (k < 0) {
+                        st.groups_error = k;
+                        st.groups_from_last_good = last_good != NULL;
+                        r = add_groups(w, last_good, &st);
+                } else {
+                        st.n_skipped += skipped;
+                        r = add_groups(w, groups, &st);
+                }
+        }
         /* Self groups last: a real group with the same name or GID wins. */
         for (size_t i = 0; i < n_self; i++) {
                 if (r >= 0) {
@@ -232,10 +300,64 @@ int directory_fetch_all(struct mds_client *c, uint32_t uid_floor, uint32_t page_
                 free(self[i].name);
         }
         free(self);
-        if (r < 0)
+        if (r < 0) {
+                directory_group_set_unref(groups);
                 return r;
+        }
+        *ret_groups = groups;
         *ret = st;
         return 0;
+}
+
+void directory_groups_state_update(struct directory_groups_state *s, const struct directory_build_stats *st,
+                                   struct directory_group_set *new_set)
+{
+        if (st->groups_error >= 0) {
+                if (s->error < 0)
+                        log_info("OS Login groups listing works again: %u groups.", st->n_groups);
+                directory_group_set_unref(s->last_good);
+                s->last_good = new_set;
+                s->error = 0;
+                s->failing_since_realtime = 0;
+                s->failed_builds = 0;
+                return;
+        }
+        directory_group_set_unref(new_set); /* a failed listing has none; for symmetry */
+        s->failed_builds++;
+        if (s->error >= 0) {
+                s->failing_since_realtime = now_realtime_usec();
+                if (s->last_good)
+                        log_warning_errno(st->groups_error,
+                                          "OS Login groups listing failed (%m); directory built with the last good "
+                                          "%zu groups, retrying at every refresh.",
+                                          s->last_good->n);
+                else
+                        log_warning_errno(st->groups_error,
+                                          "OS Login groups listing failed (%m); directory built without groups, "
+                                          "retrying at every refresh.");
+        }
+        s->error = st->groups_error;
+}
+
+void directory_groups_state_done(struct directory_groups_state *s)
+{
+        directory_group_set_unref(s->last_good);
+        *s = (struct directory_groups_state){};
+}
+
+void directory_groups_state_status(const struct directory_groups_state *s, FILE *f)
+{
+        if (s->error >= 0) {
+                fprintf(f, "directory-groups: ok\n");
+                return;
+        }
+        fprintf(f, "directory-groups: failing (%s) for %llus, %llu build(s); ", strerror(-s->error),
+                (unsigned long long)((now_realtime_usec() - s->failing_since_realtime) / 1000000u),
+                (unsigned long long)s->failed_builds);
+        if (s->last_good)
+                fprintf(f, "serving the last good %zu groups\n", s->last_good->n);
+        else
+                fprintf(f, "serving no groups\n");
 }
 
 /* users?username= or users?uid=: -ENOENT when there is no such user. */

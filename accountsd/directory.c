@@ -53,6 +53,8 @@ struct file_job {
         int result;
         struct directory_build_stats stats;
         uint64_t took_usec;
+        struct directory_group_set *last_groups; /* full: a reference, the fallback of a failed groups listing */
+        struct directory_group_set *new_groups;  /* full: what the groups listing returned */
 };
 
 struct directory {
@@ -74,6 +76,7 @@ struct directory {
         int last_build_error;
         uint64_t misses, mds_lookups, answered_from_memory, unavail;
         struct directory_build_stats last_stats;
+        struct directory_groups_state groups;
 };
 
 static uint64_t now_usec(void)
@@ -300,7 +303,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
                 cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
                 cache_writer_set_generation(w, f->generation);
                 if (f->full)
-                        r = directory_fetch_all(client, f->uid_floor, f->page_size, w, &f->stats);
+                        r = directory_fetch_all(client, f->uid_floor, f->page_size, w, f->last_groups,
+                                                &f->new_groups, &f->stats);
                 else {
                         for (size_t i = 0; i < f->n_adds && r >= 0; i++)
                                 r = directory_writer_add_reply(w, &f->adds[i].q, f->adds[i].msg, f->adds[i].size);
@@ -317,6 +321,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
 static void file_job_free(struct file_job *f)
 {
         cache_map_unref(f->base);
+        directory_group_set_unref(f->last_groups);
+        directory_group_set_unref(f->new_groups);
         for (size_t i = 0; i < f->n_adds; i++)
                 answer_done(&f->adds[i]);
         free(f->adds);
@@ -367,6 +373,7 @@ static void file_job_done(struct job *j)
                         d->last_build_usec = f->took_usec;
                         d->last_build_realtime = now_realtime_usec();
                         d->last_stats = f->stats;
+                        directory_groups_state_update(&d->groups, &f->stats, TAKE_PTR(f->new_groups));
                         /* The build knows better than answers older than it; the rest
                          * go into the next rewrite. */
                         answer_store_forget_found_before(&d->answers, f->started_usec);
@@ -425,7 +432,9 @@ static void start_file_job(struct directory *d)
                 .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
                 .generation = ++d->generation, .started_usec = now_usec(), .dir_fd = m->runtime_dir_fd,
         };
-        if (!f->full) {
+        if (f->full)
+                f->last_groups = directory_group_set_ref(d->groups.last_good);
+        else {
                 f->base = d->map ? cache_map_ref(d->map) : NULL;
                 if (copy_found_answers(d, f) < 0) {
                         file_job_free(f);
@@ -554,6 +563,7 @@ void directory_free(struct directory *d)
         sd_event_source_disable_unref(d->rewrite_timer);
         answer_store_clear(&d->answers);
         cache_map_unref(d->map);
+        directory_groups_state_done(&d->groups);
         free(d);
 }
 
@@ -576,6 +586,8 @@ void directory_status(const struct directory *d, FILE *f)
                         d->last_stats.n_self_groups, d->last_stats.n_skipped);
         if (d->last_build_error < 0)
                 fprintf(f, "directory-last-error: %s\n", strerror(-d->last_build_error));
+        if (d->builds)
+                directory_groups_state_status(&d->groups, f);
         fprintf(f, "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu unavailable)\n",
                 (unsigned long long)d->misses, (unsigned long long)d->answered_from_memory,
                 (unsigned long long)d->mds_lookups, (unsigned long long)d->unavail);

@@ -8,8 +8,9 @@
  * each group once (users?groupname=), self groups for users whose GID
  * equals their UID; at enable, every [directory] refresh_interval and on
  * directory_refresh(). It runs in a worker thread and commits a new file
- * only when every request succeeded: a failed or partial fetch keeps the
- * previous cache.
+ * only when the users listing succeeded: a failed or partial fetch keeps the
+ * previous cache. A failed groups listing alone builds the users with the
+ * last good groups (directory-fetch.h).
  *
  * Misses (nss-server.c): answered from the current cache file, then from
  * the answers of earlier misses, then from the negative cache ([directory]

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,51 +13,84 @@
 
 #include "accountsd/etc-db-internal.h"
 #include "basic/atomic-file.h"
+#include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/time-util.h"
 
-/* The lock shadow-utils and lckpwdf() take. For the real root it is
- * lckpwdf() itself; under another root the same fcntl() lock on
- * ROOT/etc/.pwd.lock, as shadow-utils does with --prefix. */
-struct etc_lock {
-        int fd;
-        bool libc;
-};
-
-static void etc_lock_release(struct etc_lock *l)
-{
-        if (l->libc)
-                (void)ulckpwdf();
-        l->libc = false;
-        l->fd = safe_close(l->fd);
-}
-
-static int etc_lock_take(struct etc_db *db, struct etc_lock *ret)
+/* Names who holds the lock when we give up: F_OFD_GETLK reports the PID of
+ * a classic (lckpwdf) holder, -1 for an OFD holder (another thread of ours,
+ * systemd-sysusers). */
+static void log_lock_holder(int fd, uint64_t timeout_usec)
 {
         struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-        int fd;
+        char comm[64] = "", path[64];
+        unsigned ms = (unsigned)(timeout_usec / 1000);
 
-        if (streq(db->root, "/")) {
-                if (lckpwdf() < 0)
-                        return errno == EAGAIN || errno == EINTR || errno == EACCES ? -EBUSY : -errno;
-                *ret = (struct etc_lock){.fd = -EBADF, .libc = true};
-                return 0;
+        if (fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK || fl.l_pid <= 0) {
+                log_error("Gave up waiting for the account files' lock (etc/.pwd.lock) after %u ms; "
+                          "nothing was written, the next pass tries again.", ms);
+                return;
         }
-        fd = openat(db->etc_fd, ".pwd.lock", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)fl.l_pid);
+        FILE *f = fopen(path, "re");
+        if (f) {
+                if (fgets(comm, sizeof(comm), f))
+                        comm[strcspn(comm, "\n")] = '\0';
+                fclose(f);
+        }
+        log_error("Gave up waiting for the account files' lock (etc/.pwd.lock) after %u ms: held by PID %d \"%s\"; "
+                  "nothing was written, the next pass tries again.", ms, (int)fl.l_pid, comm);
+}
+
+/* The lock every /etc account writer takes: a write lock on
+ * ROOT/etc/.pwd.lock, the file lckpwdf() locks (useradd, usermod, passwd,
+ * chpasswd, vipw take it that way; shadow-utils with --prefix on
+ * PREFIX/etc/.pwd.lock).
+ *
+ * Not lckpwdf() itself: it bounds its F_SETLKW with alarm(15) and a SIGALRM
+ * handler, both process-wide. In this threaded daemon that replaces
+ * whatever SIGALRM handler is installed, cancels a pending alarm of the
+ * process, and the signal may be delivered to another thread, leaving the
+ * wait unbounded. It also holds one lock per process (a second thread
+ * fails at once) and is not usable under another root.
+ *
+ * An open file description (OFD) lock, as systemd's take_etc_passwd_lock()
+ * does: it conflicts with the classic POSIX lock lckpwdf() takes, in both
+ * directions, so those tools still exclude us and we them. Unlike a POSIX
+ * lock it belongs to this descriptor, not the process: two threads exclude
+ * each other, and a close() of the same file elsewhere in the process does
+ * not drop it.
+ *
+ * Bounded by polling F_OFD_SETLK with a short back-off against a monotonic
+ * deadline: F_OFD_SETLKW has no timeout of its own and interrupting it
+ * needs a signal again. Writers hold the lock for milliseconds, so the
+ * back-off (1 ms doubling to 50 ms) costs little. */
+int etc_lock_take(int etc_fd, uint64_t timeout_usec, int *ret_fd)
+{
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        _cleanup_close_ int fd = -EBADF;
+        uint64_t deadline = now_monotonic_usec() + timeout_usec, pause = 1000;
+
+        fd = openat(etc_fd, ".pwd.lock", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        for (int i = 0; i < LOCK_TIMEOUT_SEC * 10; i++) {
-                if (fcntl(fd, F_SETLK, &fl) == 0) {
-                        *ret = (struct etc_lock){.fd = fd};
+        for (;;) {
+                if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+                        *ret_fd = TAKE_FD(fd);
                         return 0;
                 }
-                if (errno != EAGAIN && errno != EACCES)
+                if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+                        return -errno;
+                uint64_t now = now_monotonic_usec();
+                if (now >= deadline)
                         break;
-                struct timespec ts = {.tv_nsec = 100000000};
-                nanosleep(&ts, NULL);
+                pause = MIN(pause, deadline - now);
+                struct timespec ts = {.tv_sec = (time_t)(pause / 1000000), .tv_nsec = (long)(pause % 1000000) * 1000};
+                (void)nanosleep(&ts, NULL);
+                pause = MIN(pause * 2, 50000u);
         }
-        int r = errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
-        close(fd);
-        return r;
+        log_lock_holder(fd, timeout_usec);
+        return -ETIMEDOUT;
 }
 
 /* Under the lock: is each file still what we loaded? Someone (useradd,
@@ -171,12 +203,12 @@ int etc_db_commit(struct etc_db *db)
          * user whose primary group is missing for long. */
         static const enum etc_file order[] = {ETC_GSHADOW, ETC_GROUP, ETC_SHADOW, ETC_PASSWD};
         _cleanup_(abort_all) struct atomic_file temps[_ETC_FILE_MAX] = {};
-        _cleanup_(etc_lock_release) struct etc_lock lock = {.fd = -EBADF};
+        _cleanup_close_ int lock_fd = -EBADF;
         int r;
 
         if (!etc_db_changed(db) && !db->stale_temps)
                 return 0;
-        if ((r = etc_lock_take(db, &lock)) < 0)
+        if ((r = etc_lock_take(db->etc_fd, ETC_LOCK_TIMEOUT_USEC, &lock_fd)) < 0)
                 return r;
         if (db->stale_temps) {
                 (void)etc_db_find_stale_temps(db->etc_fd, true);

@@ -12,7 +12,8 @@
 #include "basic/strmap.h"
 
 #define ETC_FILE_MAX_SIZE (64u * 1024 * 1024)
-#define LOCK_TIMEOUT_SEC 15
+/* As lckpwdf(): how long a commit waits for useradd, passwd and the like. */
+#define ETC_LOCK_TIMEOUT_USEC (15u * 1000 * 1000)
 
 extern const char *const etc_file_names[_ETC_FILE_MAX];
 
@@ -59,3 +60,9 @@ struct etc_db {
 /* In etc-db-commit.c: whether ETC_FD holds temps of a killed writer
  * (REMOVE: and unlink them; only under the lock). */
 bool etc_db_find_stale_temps(int etc_fd, bool remove);
+
+/* In etc-db-commit.c: takes the shadow-utils lock on ETC_FD/.pwd.lock (an
+ * OFD lock, see there), waiting at most TIMEOUT_USEC. 0 and the descriptor
+ * holding it (close() releases it); -ETIMEDOUT (logged, naming the holder)
+ * or another -errno. */
+int etc_lock_take(int etc_fd, uint64_t timeout_usec, int *ret_fd);

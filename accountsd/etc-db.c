@@ -337,6 +337,17 @@ static void remove_line(struct etc_db *db, enum etc_file which, size_t i)
         f->index_valid = false;
 }
 
+/* Drops every NAME line of WHICH. A shadow or gshadow line without its
+ * passwd or group line (a userdel or groupdel that died half way, a hand
+ * edit, a leftover in an image) still holds a password hash, or a group
+ * password with its admins and members: a new entry of that name must start
+ * from a fresh line, never inherit those. */
+static void remove_entries(struct etc_db *db, enum etc_file which, const char *name)
+{
+        for (ssize_t i; (i = find(db, which, name)) >= 0;)
+                remove_line(db, which, (size_t)i);
+}
+
 /* Formats an entry with glibc's writer, without the newline. */
 static char *format_entry(int (*put)(const void *, FILE *), const void *entry)
 {
@@ -375,7 +386,8 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
         if ((r = append_line(db, ETC_PASSWD, format_entry(put_passwd, &pw))) < 0 ||
             (r = id_set_add(&db->uids, uid)) < 0)
                 return r;
-        if (find(db, ETC_SHADOW, name) < 0 && (r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
+        remove_entries(db, ETC_SHADOW, name);
+        if ((r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
                 return r;
         if (find(db, ETC_GROUP, name) < 0)
                 return etc_db_add_group(db, name, gid);
@@ -396,9 +408,60 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
             (r = id_set_add(&db->gids, gid)) < 0)
                 return r;
         /* No gshadow on this system: do not start one. */
-        if (!db->files[ETC_GSHADOW].exists || find(db, ETC_GSHADOW, name) >= 0)
+        if (!db->files[ETC_GSHADOW].exists)
                 return 0;
+        remove_entries(db, ETC_GSHADOW, name);
         return append_line(db, ETC_GSHADOW, format_entry(put_gshadow, &sg));
+}
+
+/* NAME's shadow line parsed by glibc (strings in *RET_BUF); its index. */
+static ssize_t parse_shadow(const struct etc_db *db, const char *name, struct spwd *ret, char **ret_buf)
+{
+        ssize_t i = find(db, ETC_SHADOW, name);
+        struct spwd *result = NULL;
+        if (i < 0)
+                return -ENOENT;
+        const char *line = db->files[ETC_SHADOW].lines[i];
+        size_t size = strlen(line) + 1;
+        _cleanup_free_ char *buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        if (sgetspent_r(line, ret, buf, size, &result) != 0 || !result)
+                return -EINVAL;
+        *ret_buf = TAKE_PTR(buf);
+        return i;
+}
+
+int etc_db_get_expire(const struct etc_db *db, const char *name, long *ret_days)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct spwd sp;
+        ssize_t i = parse_shadow(db, name, &sp, &buf);
+        if (i < 0)
+                return (int)i;
+        *ret_days = sp.sp_expire < 0 ? -1 : sp.sp_expire;
+        return 0;
+}
+
+int etc_db_set_expire(struct etc_db *db, const char *name, long days)
+{
+        _cleanup_free_ char *buf = NULL;
+        struct spwd sp;
+        ssize_t i = parse_shadow(db, name, &sp, &buf);
+        if (i < 0)
+                return (int)i;
+        if (days < 0)
+                days = -1;
+        if (sp.sp_expire == days)
+                return 0;
+        sp.sp_expire = days;
+        char *line = format_entry(put_shadow, &sp);
+        if (!line)
+                return -ENOMEM;
+        free(db->files[ETC_SHADOW].lines[i]);
+        db->files[ETC_SHADOW].lines[i] = line; /* same name: the index stays valid */
+        db->files[ETC_SHADOW].changed = true;
+        return 1;
 }
 
 /* Whether the comma-separated MEMBERS (ending at ':' or NUL) holds USER; no allocation. */

@@ -11,9 +11,10 @@
  * by glibc's putpwent/putspent/putgrent/putsgent; a membership change
  * edits only the member field of its line.
  *
- * Commit (etc-db-commit.c) takes the shadow-utils lock (lckpwdf() for the
- * real root, the same fcntl() lock on ROOT/etc/.pwd.lock otherwise),
- * returns -EAGAIN if any file changed since load (the caller starts over),
+ * Commit (etc-db-commit.c) takes the shadow-utils lock (ROOT/etc/.pwd.lock,
+ * an OFD lock that excludes lckpwdf() users both ways without lckpwdf()'s
+ * process-wide alarm(); at most 15 s, then -ETIMEDOUT, logged), returns
+ * -EAGAIN if any file changed since load (the caller starts over),
  * removes temps of a killed writer, writes a "NAME-" backup and a synced
  * temp (owner and mode of the original) for each changed file, then renames
  * them back to back, group files before passwd files. A kill -9 at any
@@ -45,13 +46,21 @@ bool etc_db_uid_used(const struct etc_db *db, uid_t uid);
 bool etc_db_gid_used(const struct etc_db *db, gid_t gid);
 
 /* Adds NAME with a private group of the same name (GID = GID), password
- * "*" (locked for passwords, keys still work). */
+ * "*" (locked for passwords, keys still work). A shadow line of NAME left
+ * without its passwd line (and a gshadow line without its group line) is
+ * replaced, never reused: it holds someone's old password hash. */
 int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
                     const char *shell);
 /* Removes the user, its private group (if it has no other member) and its
  * membership everywhere. */
 int etc_db_remove_user(struct etc_db *db, const char *name);
 int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid);
+/* The account expiry of NAME's shadow entry, in days since the epoch (-1:
+ * none); sshd's account check (pam_unix, or its own) refuses an account
+ * past it whatever key opens it. -ENOENT without a shadow line. Set returns
+ * 1 when the line changed (rewritten by putspent), 0 when it already was so. */
+int etc_db_get_expire(const struct etc_db *db, const char *name, long *ret_days);
+int etc_db_set_expire(struct etc_db *db, const char *name, long days);
 /* Adds or removes USER in GROUP's member list (group and gshadow). */
 int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member);
 bool etc_db_is_member(const struct etc_db *db, const char *group, const char *user);

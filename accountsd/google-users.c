@@ -143,6 +143,195 @@ void managed_users_remove(struct managed_users *m, const char *name)
         }
 }
 
+static const char *records_get(const struct state_records *r, const char *key)
+{
+        size_t pos;
+        return strmap_get(&r->index, key, &pos) && pos ? r->lines[pos - 1] : NULL;
+}
+
+/* Sets the line of KEY (replacing it, or appending). */
+static int records_set(struct state_records *r, const char *key, const char *line)
+{
+        size_t pos;
+        char *copy = strdup(line);
+        if (!copy)
+                return -ENOMEM;
+        if (strmap_get(&r->index, key, &pos) && pos) {
+                free(r->lines[pos - 1]);
+                r->lines[pos - 1] = copy;
+                return 0;
+        }
+        char **grown = realloc(r->lines, (r->n + 2) * sizeof(char *));
+        if (!grown) {
+                free(copy);
+                return -ENOMEM;
+        }
+        r->lines = grown;
+        r->lines[r->n++] = copy;
+        r->lines[r->n] = NULL;
+        return strmap_put(&r->index, key, r->n);
+}
+
+static void records_forget(struct state_records *r, const char *key)
+{
+        size_t pos;
+        char *empty;
+        if (!strmap_get(&r->index, key, &pos) || !pos || !(empty = strdup("")))
+                return;
+        free(r->lines[pos - 1]);
+        r->lines[pos - 1] = empty;
+        (void)strmap_put(&r->index, key, 0); /* present already: cannot fail */
+}
+
+static void records_done(struct state_records *r)
+{
+        strv_free(r->lines);
+        strmap_done(&r->index);
+        *r = (struct state_records){};
+}
+
+/* "NAME GROUP": both valid names, or the line is skipped (never trusted). */
+static bool parse_given(const char *line)
+{
+        _cleanup_free_ char *name = strndup(line, strcspn(line, " "));
+        const char *group = strchr(line, ' ');
+        return name && group && valid_user_name(name) && valid_user_name(group + 1);
+}
+
+/* "NAME DAYS": DAYS -1 or a day count. */
+static bool parse_expired(const char *line, char **ret_name, long *ret_days)
+{
+        _cleanup_free_ char *name = strndup(line, strcspn(line, " "));
+        const char *days = strchr(line, ' ');
+        char *end;
+        if (!name || !days || !valid_user_name(name))
+                return false;
+        errno = 0;
+        long v = strtol(days + 1, &end, 10);
+        if (errno || end == days + 1 || *end || v < -1)
+                return false;
+        if (ret_days)
+                *ret_days = v;
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        return true;
+}
+
+static int load_records(struct managed_users *m, const char *root)
+{
+        _cleanup_strv_free_ char **given = NULL, **expired = NULL;
+        int r;
+
+        if ((r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "groups", &given)) < 0 ||
+            (r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", &expired)) < 0)
+                return r;
+        for (char **l = given; *l; l++)
+                if (parse_given(*l) && !records_get(&m->given, *l) && (r = records_set(&m->given, *l, *l)) < 0)
+                        return r;
+        for (char **l = expired; *l; l++) {
+                _cleanup_free_ char *name = NULL;
+                if (parse_expired(*l, &name, NULL) && (r = records_set(&m->expired, name, *l)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+bool managed_users_gave(const struct managed_users *m, const char *name, const char *group)
+{
+        _cleanup_free_ char *key = NULL;
+        return asprintf(&key, "%s %s", name, group) >= 0 && records_get(&m->given, key);
+}
+
+int managed_users_give(struct managed_users *m, const char *name, const char *group)
+{
+        _cleanup_free_ char *key = NULL;
+        if (asprintf(&key, "%s %s", name, group) < 0)
+                return -ENOMEM;
+        if (records_get(&m->given, key))
+                return 0;
+        m->changed = true;
+        return records_set(&m->given, key, key);
+}
+
+static bool given_to(const char *line, const char *name, size_t n)
+{
+        return strncmp(line, name, n) == 0 && line[n] == ' ';
+}
+
+int managed_users_list_given(const struct managed_users *m, const char *name, char ***ret)
+{
+        _cleanup_strv_free_ char **groups = calloc(1, sizeof(char *));
+        size_t n = strlen(name);
+        if (!groups)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->given.n; i++)
+                if (given_to(m->given.lines[i], name, n) && strv_extend(&groups, m->given.lines[i] + n + 1) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(groups);
+        return 0;
+}
+
+void managed_users_forget_given(struct managed_users *m, const char *name)
+{
+        size_t n = strlen(name);
+        for (size_t i = 0; i < m->given.n; i++)
+                if (given_to(m->given.lines[i], name, n)) {
+                        _cleanup_free_ char *key = strdup(m->given.lines[i]);
+                        if (key)
+                                records_forget(&m->given, key);
+                        m->changed = true;
+                }
+}
+
+bool managed_users_expired(const struct managed_users *m, const char *name, long *ret_previous)
+{
+        const char *line = records_get(&m->expired, name);
+        return line && parse_expired(line, NULL, ret_previous);
+}
+
+int managed_users_set_expired(struct managed_users *m, const char *name, long previous)
+{
+        _cleanup_free_ char *line = NULL;
+        if (asprintf(&line, "%s %ld", name, previous < 0 ? -1L : previous) < 0)
+                return -ENOMEM;
+        m->changed = true;
+        return records_set(&m->expired, name, line);
+}
+
+void managed_users_forget_expired(struct managed_users *m, const char *name)
+{
+        if (!records_get(&m->expired, name))
+                return;
+        records_forget(&m->expired, name);
+        m->changed = true;
+}
+
+int managed_users_list_expired(const struct managed_users *m, char ***ret)
+{
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->expired.n; i++) {
+                _cleanup_free_ char *name = NULL;
+                if (parse_expired(m->expired.lines[i], &name, NULL) && strv_extend(&names, name) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+/* Only the live lines of R (a new strv). */
+static char **records_lines(const struct state_records *r)
+{
+        char **lines = calloc(1, sizeof(char *));
+        for (size_t i = 0; lines && i < r->n; i++)
+                if (!isempty(r->lines[i]) && strv_extend(&lines, r->lines[i]) < 0) {
+                        strv_free(lines);
+                        return NULL;
+                }
+        return lines;
+}
+
 int managed_users_load(const char *root, struct managed_users *ret)
 {
         _cleanup_strv_free_ char **ours = NULL, **reference = NULL;
@@ -169,6 +358,10 @@ int managed_users_load(const char *root, struct managed_users *ret)
         for (char **l = reference; *l; l++)
                 if (valid_user_name(*l) && !managed_users_has(&m, *l) && managed_users_add(&m, *l, true) < 0)
                         goto oom;
+        if ((r = load_records(&m, root)) < 0) {
+                managed_users_done(&m);
+                return r;
+        }
         /* Only a difference between the two files needs a write. */
         m.changed = strv_length(reference) != strv_length(m.names) || strv_length(ours) != strv_length(m.names);
         *ret = m;
@@ -184,6 +377,8 @@ void managed_users_done(struct managed_users *m)
         strv_free(m->created);
         strmap_done(&m->names_index);
         strmap_done(&m->created_index);
+        records_done(&m->given);
+        records_done(&m->expired);
         *m = (struct managed_users){};
 }
 
@@ -202,7 +397,14 @@ int managed_users_save(const char *root, struct managed_users *m)
                     strv_extend(&lines, line) < 0)
                         return -ENOMEM;
         }
-        if ((r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", lines)) < 0 ||
+        _cleanup_strv_free_ char **given = records_lines(&m->given), **expired = records_lines(&m->expired);
+        if (!given || !expired)
+                return -ENOMEM;
+        /* The undo records first: a crash before the users file still
+         * finds what to take back. */
+        if ((r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "groups", given)) < 0 ||
+            (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", expired)) < 0 ||
+            (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", lines)) < 0 ||
             (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", m->names)) < 0)
                 return r;
         m->changed = false;

@@ -9,17 +9,35 @@
  *                                     losslessly and written back so it can
  *                                     migrate back.
  * A name only in google_users was created by the reference agent (it only
- * lists users it added with useradd), so it counts as created. */
+ * lists users it added with useradd), so it counts as created.
+ *
+ * What deprovisioning must undo, kept after the name leaves the lists above:
+ *   ROOT/var/lib/oslogin/groups       "NAME GROUP": a membership we gave
+ *                                     (google-sudoers is not listed: every
+ *                                     membership of it is ours)
+ *   ROOT/var/lib/oslogin/expired      "NAME DAYS": an account we expired at
+ *                                     deprovisioning and the expiry it had
+ *                                     before (-1: none), put back when the
+ *                                     user returns */
 
 #include <stdbool.h>
 
 #include "basic/strmap.h"
+
+/* Lines of a small state file by key: index value = position + 1. A
+ * forgotten line becomes "" (strmap has no removal) and is not saved. */
+struct state_records {
+        char **lines;
+        size_t n;
+        struct strmap index;
+};
 
 struct managed_users {
         char **names;   /* in file order, then in order of adding */
         char **created; /* the subset of names we (or the reference agent) created */
         size_t n_names, n_created; /* lengths, so adding is not a scan */
         struct strmap names_index, created_index;
+        struct state_records given, expired;
         bool changed;
 };
 
@@ -29,7 +47,20 @@ bool managed_users_has(const struct managed_users *m, const char *name);
 bool managed_users_created(const struct managed_users *m, const char *name);
 int managed_users_add(struct managed_users *m, const char *name, bool created);
 void managed_users_remove(struct managed_users *m, const char *name);
-/* Writes both files when something changed since load or the last save. */
+/* Memberships we gave (removed again at deprovisioning). */
+bool managed_users_gave(const struct managed_users *m, const char *name, const char *group);
+int managed_users_give(struct managed_users *m, const char *name, const char *group);
+/* The groups we gave NAME (a new strv). Forgotten only once the account
+ * files no longer hold them (after the commit): a failed commit retries. */
+int managed_users_list_given(const struct managed_users *m, const char *name, char ***ret);
+void managed_users_forget_given(struct managed_users *m, const char *name);
+/* Accounts we expired: true and the expiry they had before (-1: none). */
+bool managed_users_expired(const struct managed_users *m, const char *name, long *ret_previous);
+int managed_users_set_expired(struct managed_users *m, const char *name, long previous);
+void managed_users_forget_expired(struct managed_users *m, const char *name);
+/* The names of the accounts we expired (a new strv). */
+int managed_users_list_expired(const struct managed_users *m, char ***ret);
+/* Writes the files when something changed since load or the last save. */
 int managed_users_save(const char *root, struct managed_users *m);
 
 /* Small state files under ROOT+DIR (created with parents, no symlink

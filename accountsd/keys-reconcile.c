@@ -7,9 +7,13 @@
  * - root, invalid names, existing accounts outside [uid_min, uid_max]
  *   (system accounts, nobody) and names of groups we did not create are
  *   refused, logged once per name;
- * - a managed user whose keys left metadata loses its managed keys and
- *   sudo; its account is deleted only with deprovision_remove and only if
- *   we (or the reference agent) created it;
+ * - a managed user whose keys left metadata is deprovisioned: it loses its
+ *   managed keys, google-sudoers and every configured group we joined it
+ *   to; an account we (or the reference agent) created is expired
+ *   (shadow expiry day 1, so keys it added itself stop working too), or
+ *   deleted with deprovision_remove; a local account we only managed keys
+ *   for is never expired or deleted. A returning user gets its groups back
+ *   and its old expiry;
  * - state: ROOT/var/lib/oslogin/users ("NAME created|existing") and the
  *   reference's ROOT/var/lib/google/google_users, read and kept in sync. */
 
@@ -175,7 +179,7 @@ static int allocate_uid(const struct reconcile_options *o, struct etc_db *db, st
                 *ret = uid;
                 return 0;
         }
-        if (owner_of_home(o->root, home, &uid) == 0 && uid >= o->uid_min && uid <= o->uid_max &&
+        if (!o->ignore_home_owner && owner_of_home(o->root, home, &uid) == 0 && uid >= o->uid_min && uid <= o->uid_max &&
             !etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid) && !uid_map_taken(map, uid, name)) {
                 *ret = uid;
                 return 0;
@@ -289,9 +293,54 @@ static int create_user(const struct reconcile_options *o, struct etc_db *db, str
         return 0;
 }
 
+/* The expiry day a deprovisioned account gets: 1970-01-02, what
+ * "usermod --expiredate 1" writes; in the past on any clock. */
+#define DEPROVISIONED_EXPIRY 1L
+
+/* A returning user whose account we expired when it left: the expiry it
+ * had goes back, unless someone changed it since (theirs to keep). The
+ * record is forgotten only after the commit (FORGET), so a failed commit
+ * tries again. Returns whether the account was ours. */
+static int unexpire(struct etc_db *db, struct managed_users *m, const char *name, char ***forget)
+{
+        long previous, now;
+        int r;
+
+        if (!managed_users_expired(m, name, &previous))
+                return 0;
+        if (strv_extend(forget, name) < 0)
+                return -ENOMEM;
+        if (etc_db_get_expire(db, name, &now) < 0 || now == previous)
+                return 1;
+        if (now != DEPROVISIONED_EXPIRY) {
+                log_notice("Leaving the expiry of \"%s\" as it is: it was changed since its keys left metadata.", name);
+                return 1;
+        }
+        log_info("Un-expiring user \"%s\" (its keys are back in metadata).", name);
+        r = etc_db_set_expire(db, name, previous);
+        return r < 0 ? r : 1;
+}
+
+/* Joins a configured group, and records what deprovisioning takes back: a
+ * membership we add, and for an account we created every membership of a
+ * configured group (it had none before us, and the record may have started
+ * after we joined it). A local account keeps the memberships it had. */
+static int join_group(struct etc_db *db, struct managed_users *m, const char *name, const char *group, bool created)
+{
+        bool member;
+        int r;
+
+        if (etc_db_get_group(db, group, NULL) < 0)
+                return 0;
+        member = etc_db_is_member(db, group, name);
+        if (!member && (r = etc_db_set_member(db, group, name, true)) < 0)
+                return r;
+        return !member || created ? managed_users_give(m, name, group) : 0;
+}
+
 static int provision(const struct reconcile_options *o, struct etc_db *db, struct uid_map *map,
                      struct home_owner **homes, struct managed_users *m, const struct wanted_user *w,
-                     struct reconcile_result *res)
+                     char ***forget_expired, struct reconcile_result *res)
 {
         uid_t uid;
         int r;
@@ -301,10 +350,17 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
                 return 0;
         }
         if (etc_db_get_user(db, w->name, &uid, NULL, NULL) == 0) {
-                /* Local before we saw it (and not ours): managed, never deleted. */
-                if (managed_users_add(m, w->name, false) < 0)
+                /* Ours if we expired it when it left; else local before we
+                 * saw it: managed, never deleted. */
+                if ((r = unexpire(db, m, w->name, forget_expired)) < 0)
+                        return r;
+                if (managed_users_add(m, w->name, r > 0) < 0)
                         return -ENOMEM;
         } else {
+                /* An expiry record of an account someone deleted since:
+                 * nothing to restore on this new account. */
+                if (managed_users_expired(m, w->name, NULL) && strv_extend(forget_expired, w->name) < 0)
+                        return -ENOMEM;
                 if ((r = create_user(o, db, map, homes, w->name, &uid)) < 0)
                         return r;
                 if (managed_users_add(m, w->name, true) < 0)
@@ -316,23 +372,57 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
         if ((r = ensure_sudo_group(db)) < 0 || (r = etc_db_set_member(db, GOOGLE_SUDOERS_GROUP, w->name, true)) < 0)
                 return r;
         for (char **g = o->extra_groups; g && *g; g++)
-                if (etc_db_get_group(db, *g, NULL) == 0 && (r = etc_db_set_member(db, *g, w->name, true)) < 0)
+                if ((r = join_group(db, m, w->name, *g, managed_users_created(m, w->name))) < 0)
                         return r;
         return 0;
+}
+
+static int remove_account(struct etc_db *db, const char *name, struct reconcile_result *res)
+{
+        log_info("Removing user \"%s\" (its keys left metadata).", name);
+        res->removed++;
+        return etc_db_remove_user(db, name);
+}
+
+/* Expired, not deleted: the account and its home stay, but sshd's account
+ * check refuses it whatever key opens it (keys the user added itself
+ * included). The expiry it had is recorded once, for its return. */
+static int expire_account(struct etc_db *db, struct managed_users *m, const char *name)
+{
+        long now;
+        int r = etc_db_get_expire(db, name, &now);
+
+        if (r < 0)
+                return log_warning_errno(r, "Cannot expire user \"%s\" (no readable shadow entry): %m", name);
+        if (!managed_users_expired(m, name, NULL) && (r = managed_users_set_expired(m, name, now)) < 0)
+                return r;
+        if (now == DEPROVISIONED_EXPIRY)
+                return 0;
+        log_info("Expiring user \"%s\" (its keys left metadata): no key opens it any more.", name);
+        r = etc_db_set_expire(db, name, DEPROVISIONED_EXPIRY);
+        return r < 0 ? r : 0;
 }
 
 static int deprovision(const struct reconcile_options *o, struct etc_db *db, struct managed_users *m,
                        const char *name, struct reconcile_result *res)
 {
-        int r = etc_db_set_member(db, GOOGLE_SUDOERS_GROUP, name, false);
+        _cleanup_strv_free_ char **given = NULL;
+        int r;
+
+        /* Every membership we gave: google-sudoers (all of it is ours) and
+         * the configured groups we joined it to. */
+        if ((r = managed_users_list_given(m, name, &given)) < 0)
+                return r;
+        r = etc_db_set_member(db, GOOGLE_SUDOERS_GROUP, name, false);
+        for (char **g = given; *g && (r >= 0 || r == -ENOENT); g++)
+                r = etc_db_set_member(db, *g, name, false);
         if (r < 0 && r != -ENOENT)
                 return r;
-        if (o->deprovision_remove && managed_users_created(m, name) && etc_db_get_user(db, name, NULL, NULL, NULL) == 0) {
-                log_info("Removing user \"%s\" (its keys left metadata).", name);
-                etc_db_remove_user(db, name);
-                res->removed++;
-        }
-        return 0;
+        if (!managed_users_created(m, name) || etc_db_get_user(db, name, NULL, NULL, NULL) < 0)
+                return 0;
+        if (o->deprovision_remove)
+                return remove_account(db, name, res);
+        return expire_account(db, m, name);
 }
 
 static void write_keys(const struct reconcile_options *o, struct etc_db *db, struct keys_cache *kc, const char *name,
@@ -376,6 +466,7 @@ struct pass {
         struct managed_users managed;
         struct home_owner *homes;
         char **gone; /* managed names without keys in metadata */
+        char **forget_expired; /* expiry records done with once committed */
 };
 
 static void pass_done(struct pass *p)
@@ -385,7 +476,32 @@ static void pass_done(struct pass *p)
         managed_users_done(&p->managed);
         free_homes(p->homes);
         strv_free(p->gone);
+        strv_free(p->forget_expired);
         *p = (struct pass){};
+}
+
+/* Accounts expired at an earlier deprovisioning, now that
+ * deprovision_remove is set: deleted like the others (the records go
+ * after the commit). */
+static int remove_expired(const struct reconcile_options *o, struct pass *p, const struct strmap *wanted,
+                          struct reconcile_result *res)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        if (!o->deprovision_remove)
+                return 0;
+        if ((r = managed_users_list_expired(&p->managed, &names)) < 0)
+                return r;
+        for (char **n = names; *n; n++) {
+                if (strmap_get(wanted, *n, NULL) || managed_users_has(&p->managed, *n))
+                        continue;
+                if (etc_db_get_user(p->db, *n, NULL, NULL, NULL) == 0 && (r = remove_account(p->db, *n, res)) < 0)
+                        return r;
+                if (strv_extend(&p->forget_expired, *n) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 /* Loads, decides and commits the account files. The state under
@@ -403,10 +519,12 @@ static int reconcile_accounts(const struct reconcile_options *o, const struct wa
             (r = managed_users_load(o->root, &p->managed)) < 0)
                 return r;
         p->gone = calloc(1, sizeof(char *));
-        if (!p->gone)
+        p->forget_expired = calloc(1, sizeof(char *));
+        if (!p->gone || !p->forget_expired)
                 return -ENOMEM;
         for (size_t i = 0; i < n_wanted; i++)
-                if ((r = provision(o, p->db, p->map, &p->homes, &p->managed, &wanted[i], res)) < 0) {
+                if ((r = provision(o, p->db, p->map, &p->homes, &p->managed, &wanted[i], &p->forget_expired,
+                                   res)) < 0) {
                         log_error_errno(r, "Cannot provision \"%s\": %m", wanted[i].name);
                         res->failed++;
                 }
@@ -416,7 +534,10 @@ static int reconcile_accounts(const struct reconcile_options *o, const struct wa
         for (char **n = p->managed.names; *n; n++)
                 if (!strmap_get(&wanted_index, *n, NULL) && strv_extend(&p->gone, *n) < 0)
                         goto oom;
+        r = remove_expired(o, p, &wanted_index, res);
         strmap_done(&wanted_index);
+        if (r < 0)
+                return r;
         /* Their managed keys go first, while the account (and so its home
          * and owner) is still known: a key left in a home of a removed
          * account would open it again if the name came back. */
@@ -463,8 +584,13 @@ int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *
         for (size_t i = 0; i < n_wanted; i++)
                 if (managed_users_has(&p.managed, wanted[i].name))
                         write_keys(o, p.db, &kc, wanted[i].name, wanted[i].keylines, &res);
-        for (char **n = p.gone; *n; n++)
+        /* The account files are written: what was undone is forgotten. */
+        for (char **n = p.gone; *n; n++) {
                 managed_users_remove(&p.managed, *n);
+                managed_users_forget_given(&p.managed, *n);
+        }
+        for (char **n = p.forget_expired; *n; n++)
+                managed_users_forget_expired(&p.managed, *n);
         if ((res.keys_written || res.created) && (r = authorized_keys_sync(o->root, o->home_base)) < 0)
                 log_error_errno(r, "Cannot sync the home directories: %m");
         if (n_wanted && (r = ensure_sudoers_file(o->root)) < 0)

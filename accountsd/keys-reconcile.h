@@ -15,6 +15,7 @@ struct reconcile_options {
         const char *root;        /* "/" in production */
         char **extra_groups;     /* joined when they exist */
         bool deprovision_remove; /* delete accounts we created when their keys go */
+        bool ignore_home_owner;  /* reuse_homedir = false: a surviving home's owner is not reused */
         uint32_t uid_min, uid_max;
         const char *home_base;
         const char *shell;

@@ -19,6 +19,7 @@
 #include "accountsd/broker-server.h"
 #include "accountsd/control.h"
 #include "accountsd/directory.h"
+#include "accountsd/journal.h"
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
 #include "accountsd/nss-server.h"
@@ -31,8 +32,9 @@
 #include "mds/mds-client.h"
 
 #define DEFAULT_RUNTIME_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
-/* sshd waits for READY=1; local users must still get in when the metadata
- * server is down at boot, so readiness is declared after this long anyway. */
+/* sshd waits for READY=1. It comes after the first reconcile, at once when
+ * there is no metadata server at all (mode.c), and after this long when the
+ * server is slow or failing: local users must still get in. */
 #define READY_TIMEOUT_USEC (30ull * 1000000u)
 #define WORKER_THREADS 3u
 
@@ -43,9 +45,10 @@ static struct manager manager;
 static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         (void)s, (void)usec;
-        log_warning("No reconcile after %llu s; declaring readiness so sshd can start (accounts unchanged).",
+        log_warning("The metadata server has not answered in %llu s (slow or failing); declaring readiness so "
+                    "sshd can start (accounts unchanged, retrying).",
                     READY_TIMEOUT_USEC / 1000000u);
-        manager_notify_ready(userdata, "metadata server unreachable; accounts unchanged, retrying");
+        manager_notify_ready(userdata, "metadata server slow or failing: no answer yet; accounts unchanged, retrying");
         return 0;
 }
 
@@ -225,6 +228,7 @@ int main(int argc, char *argv[])
 
         *m = (struct manager){.root = "/", .runtime_dir_fd = -EBADF};
         log_open("oslogin-accountsd", LOG_TARGET_AUTO, LOG_DAEMON);
+        journal_events_open();
         r = parse_argv(m, argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;

@@ -18,7 +18,7 @@ void manager_notify_ready(struct manager *m, const char *status)
         m->ready = true;
         m->ready_timeout = sd_event_source_disable_unref(m->ready_timeout);
         sd_notifyf(0, "READY=1\nSTATUS=%s", status);
-        log_debug("Ready: %s.", status);
+        log_info("Ready: %s.", status);
 }
 
 void manager_once_finished(struct manager *m, int r)

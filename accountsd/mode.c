@@ -10,6 +10,7 @@
 #include "accountsd/keys-reconcile.h"
 #include "accountsd/mode.h"
 #include "accountsd/sysconf.h"
+#include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/time-util.h"
@@ -33,7 +34,10 @@ struct mode {
         struct metadata_document *doc; /* the last document that parsed */
         sd_event_source *retry_timer;  /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
         sd_event_source *expiry_timer; /* CLOCK_REALTIME: the earliest key expiry */
+        sd_event_source *takeover_timer; /* CLOCK_MONOTONIC: a look for the agent's rewrite */
         char **logged_rejections;      /* "user\nreason" of the last document, logged already */
+        bool logged_unmanaged, logged_no_metadata_accounts, logged_agent_accounts;
+        char host_failed_step[160];    /* the step of the last failed host configuration, "" */
 
         /* For `osloginctl status`. */
         unsigned reconciles;
@@ -123,24 +127,57 @@ static int revoke_all_sudoers(const char *root)
         return 0;
 }
 
-/* Switches the host configuration to WANT; 0 when done (or nothing to do). */
-static int switch_mode(struct mode *mo, enum host_mode want, bool two_factor)
+/* What the guest environment left behind goes, in either mode; its
+ * blocks in sshd/PAM/nsswitch go with ours, in sysconf's transaction. */
+static void take_over(struct mode *mo)
+{
+        struct manager *m = mo->manager;
+        int r = takeover_files(m->root, m->config.manage_host_config);
+        if (r < 0)
+                log_warning_errno(r, "Some of the guest environment's files could not be removed: %m");
+        r = takeover_agent_switch_off(m->root);
+        if (r < 0)
+                log_warning_errno(r, "Cannot switch off the guest agent's account manager: %m");
+}
+
+static int apply_host_config(struct mode *mo, enum host_mode want, bool two_factor)
 {
         struct manager *m = mo->manager;
         struct sysconf_options so;
-        int r;
+        struct sysconf_report rep;
 
-        if (mo->configured && mo->applied == want &&
-                (want != HOST_MODE_OSLOGIN || mo->two_factor == two_factor))
+        if (!m->config.manage_host_config) {
+                if (!mo->logged_unmanaged)
+                        log_notice("manage_host_config = false: sshd, nsswitch and PAM are left to the "
+                                   "administrator (osloginctl status lists what OS Login needs).");
+                mo->logged_unmanaged = true;
                 return 0;
+        }
         sysconf_options_default(&so);
         so.root = m->root;
         so.akc_user = m->config.akc_user ?: so.akc_user;
         so.two_factor = two_factor;
-        r = want == HOST_MODE_OSLOGIN ? sysconf_activate(&so) : sysconf_deactivate(&so);
+        int r = sysconf_apply(&so, want == HOST_MODE_OSLOGIN, &rep);
+        snprintf(mo->host_failed_step, sizeof(mo->host_failed_step), "%s", rep.failed_step);
+        return r;
+}
+
+/* Switches the host configuration to WANT; 0 when done (or nothing to do). */
+static int switch_mode(struct mode *mo, enum host_mode want, bool two_factor)
+{
+        struct manager *m = mo->manager;
+        int r;
+
+        /* The agent writes its blocks again on metadata changes: a pass that
+         * finds them applies the (idempotent) configuration again. */
+        if (mo->configured && mo->applied == want &&
+                (want != HOST_MODE_OSLOGIN || mo->two_factor == two_factor) &&
+                !takeover_pending(m->root, m->config.manage_host_config))
+                return 0;
+        take_over(mo);
+        r = apply_host_config(mo, want, two_factor);
         if (r < 0)
-                return log_error_errno(r, "Cannot %s the OS Login configuration: %m",
-                        want == HOST_MODE_OSLOGIN ? "activate" : "deactivate");
+                return r; /* sysconf logged the step; nothing was changed */
         if (want == HOST_MODE_METADATA_KEYS)
                 (void)revoke_all_sudoers(m->root); /* OS Login grants end with OS Login */
         if (!mo->configured || mo->applied != want || mo->two_factor != two_factor)
@@ -166,14 +203,40 @@ static void arm_timer(sd_event_source *s, uint64_t usec)
         sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* [Accounts] of the guest agent's instance_configs.cfg for what
+ * oslogin.conf leaves unset, so a host keeps the agent's behaviour. */
+static void import_agent_accounts(struct mode *mo, struct reconcile_options *o, struct agent_accounts *a)
+{
+        const struct oslogin_config *c = &mo->manager->config;
+
+        if ((c->groups_set && c->deprovision_remove_set && c->reuse_homedir_set) ||
+            takeover_agent_accounts(mo->manager->root, a) < 0)
+                return;
+        if (!c->groups_set && a->has_groups)
+                o->extra_groups = a->groups;
+        if (!c->deprovision_remove_set && a->has_deprovision_remove)
+                o->deprovision_remove = a->deprovision_remove;
+        if (!c->reuse_homedir_set && a->has_reuse_homedir)
+                o->ignore_home_owner = !a->reuse_homedir;
+        if (!mo->logged_agent_accounts && (a->has_groups || a->has_deprovision_remove || a->has_reuse_homedir))
+                log_info("Using the guest agent's [Accounts] settings from /etc/default/instance_configs.cfg "
+                         "where oslogin.conf sets none: groups=%s, deprovision_remove=%s, reuse_homedir=%s.",
+                        !c->groups_set && a->has_groups ? "imported" : "ours",
+                        !c->deprovision_remove_set && a->has_deprovision_remove ? "imported" : "ours",
+                        !c->reuse_homedir_set && a->has_reuse_homedir ? "imported" : "ours");
+        mo->logged_agent_accounts = true;
+}
+
 static int reconcile_keys(struct mode *mo, bool oslogin, struct reconcile_result *ret)
 {
         struct manager *m = mo->manager;
         _cleanup_(ssh_key_set_done) struct ssh_key_set keys = {};
+        _cleanup_(agent_accounts_done) struct agent_accounts agent = {};
         struct reconcile_options o = {
                 .root = m->root,
                 .extra_groups = m->config.groups,
                 .deprovision_remove = m->config.deprovision_remove,
+                .ignore_home_owner = !m->config.reuse_homedir,
                 .uid_min = m->config.uid_min,
                 .uid_max = m->config.uid_max,
                 .home_base = m->config.home_base,
@@ -181,8 +244,14 @@ static int reconcile_keys(struct mode *mo, bool oslogin, struct reconcile_result
         };
         int r;
 
-        /* In OS Login mode no metadata key grants access: the empty set deprovisions them all. */
-        if (!oslogin) {
+        import_agent_accounts(mo, &o, &agent);
+        if (!m->config.metadata_accounts && !oslogin && !mo->logged_no_metadata_accounts)
+                log_notice("metadata_accounts = false: ssh-keys in the metadata make no account; the ones "
+                           "made earlier are deprovisioned.");
+        mo->logged_no_metadata_accounts = !m->config.metadata_accounts;
+        /* In OS Login mode, or with metadata_accounts = false, no metadata
+         * key grants access: the empty set deprovisions them all. */
+        if (!oslogin && m->config.metadata_accounts) {
                 r = ssh_keys_effective(mo->doc, now_realtime_usec(), &keys);
                 if (r < 0)
                         return log_error_errno(r, "Cannot evaluate the metadata ssh-keys: %m");
@@ -239,8 +308,18 @@ static void apply_and_report(struct mode *mo)
         struct manager *m = mo->manager;
         int r = apply(mo);
 
-        if (!m->ready && r >= 0)
-                manager_notify_ready(m, "first reconcile done");
+        /* The first pass is done whatever came of it: sshd must not wait
+         * for a host configuration that cannot be applied. */
+        if (!m->ready) {
+                char status[256] = "first reconcile done";
+                if (mo->host_failed_step[0])
+                        snprintf(status, sizeof(status), "host configuration cannot be applied (%s)%s",
+                                mo->host_failed_step, mo->reconciles == 0 ? "; first reconcile failed too" : "");
+                else if (r < 0)
+                        snprintf(status, sizeof(status), "first reconcile failed (%s); retrying",
+                                strerror(-mo->last_error));
+                manager_notify_ready(m, status);
+        }
         /* --once: in OS Login mode the directory build reports the end. */
         if (m->once && (r < 0 || mo->applied != HOST_MODE_OSLOGIN))
                 manager_once_finished(m, r);
@@ -261,22 +340,42 @@ void mode_handle_document(struct mode *mo, const char *json, size_t size)
         metadata_document_free(mo->doc);
         mo->doc = doc;
         apply_and_report(mo);
+        /* The guest agent rewrites its blocks on the same metadata change,
+         * maybe after this pass: look again a little later. */
+        arm_timer(mo->takeover_timer, now_monotonic_usec() + MODE_TAKEOVER_RECHECK_USEC);
+}
+
+bool mode_no_metadata_server(int error)
+{
+        return error == -ECONNREFUSED || error == -ENETUNREACH || error == -ENETDOWN;
 }
 
 void mode_metadata_unreachable(struct mode *mo, int error)
 {
-        if (mo->manager->once && !mo->doc) {
+        struct manager *m = mo->manager;
+
+        if (m->once && !mo->doc) {
                 log_error_errno(error, "Cannot fetch the metadata: %m");
-                manager_once_finished(mo->manager, error);
+                manager_once_finished(m, error);
+                return;
         }
+        /* Refused or no route: not a slow server but none at all (a laptop,
+         * a VM outside the cloud). Waiting would only delay sshd. */
+        if (!m->ready && mode_no_metadata_server(error))
+                manager_notify_ready(m, mode_no_server_status(error));
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct mode *mo = userdata;
         (void)usec;
+        if (s == mo->takeover_timer &&
+            !takeover_pending(mo->manager->root, mo->manager->config.manage_host_config))
+                return 0;
         log_debug("%s timer: reconciling the last document again.",
-                s == mo->expiry_timer ? "Key expiry" : "Retry");
+                s == mo->takeover_timer ? "Guest environment"
+                : s == mo->expiry_timer ? "Key expiry"
+                                        : "Retry");
         if (mo->doc)
                 apply_and_report(mo);
         return 0;
@@ -306,12 +405,16 @@ int mode_new(struct manager *m, struct mode **ret)
         if (r >= 0)
                 r = sd_event_add_time(
                         m->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
+        if (r >= 0)
+                r = sd_event_add_time(
+                        m->event, &mo->takeover_timer, CLOCK_MONOTONIC, UINT64_MAX, 100000, on_timer, mo);
         if (r < 0) {
                 mode_free(mo);
                 return r;
         }
         sd_event_source_set_enabled(mo->retry_timer, SD_EVENT_OFF);
         sd_event_source_set_enabled(mo->expiry_timer, SD_EVENT_OFF);
+        sd_event_source_set_enabled(mo->takeover_timer, SD_EVENT_OFF);
         *ret = mo;
         return 0;
 }
@@ -322,6 +425,7 @@ void mode_free(struct mode *mo)
                 return;
         sd_event_source_disable_unref(mo->retry_timer);
         sd_event_source_disable_unref(mo->expiry_timer);
+        sd_event_source_disable_unref(mo->takeover_timer);
         metadata_document_free(mo->doc);
         strv_free(mo->logged_rejections);
         free(mo);
@@ -347,4 +451,17 @@ void mode_status(const struct mode *mo, FILE *f)
                         (unsigned long long)((now_realtime_usec() - mo->last_realtime_usec) / 1000000u));
         if (mo->last_error < 0)
                 fprintf(f, "last-reconcile-error: %s\n", strerror(-mo->last_error));
+        fprintf(f, "host-config: %s\n",
+                !mo->manager->config.manage_host_config ? "not managed (manage_host_config = false)"
+                : mo->host_failed_step[0]               ? "cannot be applied"
+                                                        : "managed");
+        if (mo->host_failed_step[0])
+                fprintf(f, "host-config-error: %s\n", mo->host_failed_step);
+        fprintf(f, "metadata-accounts: %s\n", mo->manager->config.metadata_accounts ? "yes" : "no");
+}
+
+const char *mode_no_server_status(int error)
+{
+        return error == -ECONNREFUSED ? "no metadata server (connection refused); accounts unchanged, retrying"
+                                      : "no metadata server (no route); accounts unchanged, retrying";
 }

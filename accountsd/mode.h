@@ -24,6 +24,9 @@
 
 #define MODE_STATE_FILE "mode"
 #define MODE_RETRY_USEC (30ull * 1000000u)
+/* After a metadata change, when to look for the guest agent's rewrite of
+ * its blocks (it reacts to the same change). */
+#define MODE_TAKEOVER_RECHECK_USEC (5ull * 1000000u)
 
 enum host_mode { HOST_MODE_UNKNOWN, HOST_MODE_METADATA_KEYS, HOST_MODE_OSLOGIN };
 
@@ -33,6 +36,11 @@ void mode_free(struct mode *mo);
 void mode_handle_document(struct mode *mo, const char *json, size_t size);
 /* The watch could not fetch the document (--once gives up). */
 void mode_metadata_unreachable(struct mode *mo, int error);
+/* Connection refused or no route to the metadata server: there is none
+ * (not a cloud VM), as opposed to a slow or failing one. */
+bool mode_no_metadata_server(int error);
+/* The STATUS= text for that case. */
+const char *mode_no_server_status(int error);
 /* The mode last applied. */
 enum host_mode mode_current(const struct mode *mo);
 void mode_status(const struct mode *mo, FILE *f);

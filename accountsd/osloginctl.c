@@ -14,10 +14,12 @@
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
 #include "accountsd/sysconf.h"
+#include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/nss-proto.h"
 #include "basic/parse-util.h"
+#include "mds/config.h"
 
 /* Exit codes: 0 done/found, 1 failure (daemon unreachable, unavailable),
  * 2 usage, 3 not found (lookup) or daemon not running (status). */
@@ -68,6 +70,17 @@ static void print_state_file(const char *root, const char *name, const char *lab
         printf("%-22s %zu\n", label, lines);
 }
 
+/* manage_host_config = false: what the administrator adds by hand. */
+static void print_manual_if_unmanaged(const struct options *o)
+{
+        struct oslogin_config c;
+        if (config_load(NULL, 0, &c) < 0)
+                return;
+        if (!c.manage_host_config)
+                sysconf_print_manual(&o->sysconf, stdout);
+        config_free(&c);
+}
+
 static int cmd_status(const struct options *o)
 {
         _cleanup_free_ char *reply = NULL;
@@ -83,6 +96,7 @@ static int cmd_status(const struct options *o)
         printf("%-22s %s\n", "sshd (OS Login keys)", s.sshd ? "active" : "inactive");
         printf("%-22s %s\n", "pam (pam_oslogin)", s.pam ? "active" : "inactive");
         printf("%-22s %s\n", "two-factor", s.two_factor ? "active" : "inactive");
+        print_manual_if_unmanaged(o);
         print_state_file(o->sysconf.root, "users", "metadata users");
         print_state_file(o->sysconf.root, "uidmap", "UIDs remembered");
         r = control_query(o->runtime_dir, "status", CONTROL_TIMEOUT_MS * 2, &reply);
@@ -186,6 +200,10 @@ static int cmd_lookup(const struct options *o, const char *what, const char *key
 
 static int cmd_switch(const struct options *o, bool activate)
 {
+        /* By hand as from the metadata: the guest environment's grants and
+         * caches go too (its lines in sshd/PAM/nsswitch go in sysconf). */
+        (void)takeover_files(o->sysconf.root, true);
+        (void)takeover_agent_switch_off(o->sysconf.root);
         int r = activate ? sysconf_activate(&o->sysconf) : sysconf_deactivate(&o->sysconf);
         if (r < 0) {
                 log_error_errno(r, "%s failed, configuration left as it was: %m",

@@ -26,7 +26,7 @@
 
 #define PAM_SERVICE "sshd"
 
-static char *pam_block(const struct sysconf_options *o)
+char *sysconf_pam_block(const struct sysconf_options *o)
 {
         char *s;
         if (asprintf(&s,
@@ -49,20 +49,25 @@ static bool module_installed(const struct sysconf_options *o)
         return access(path, R_OK) == 0;
 }
 
-int sysconf_pam_apply(const struct sysconf_options *o, bool add)
+int sysconf_plan_pam(const struct sysconf_options *o, bool add, struct sysconf_plan *p)
 {
         _cleanup_close_ int dir = sysconf_open_dir(o, "/etc/pam.d");
-        _cleanup_free_ char *stack = NULL, *rest = NULL, *block = NULL, *next = NULL;
+        _cleanup_free_ char *stack = NULL, *filtered = NULL, *rest = NULL, *block = NULL;
+        struct takeover_removed removed;
+        char *next = NULL;
         int r;
 
+        if (dir == -ENOENT)
+                return 0; /* no PAM: nothing to configure */
         if (dir < 0)
-                return dir == -ENOENT ? 0 : dir; /* no PAM: nothing to configure */
+                return sysconf_plan_fail(p, dir, "PAM: cannot open /etc/pam.d");
         r = read_file_bounded(dir, PAM_SERVICE, MAX_CONFIG_SIZE, &stack, NULL);
         if (r == -ENOENT)
                 return 0; /* no sshd stack (sshd not installed) */
         if (r < 0)
-                return log_error_errno(r, "Cannot read /etc/pam.d/" PAM_SERVICE ": %m");
-        if (!(rest = sysconf_without_block(stack)))
+                return sysconf_plan_fail(p, r, "PAM: cannot read /etc/pam.d/" PAM_SERVICE);
+        if (!(filtered = takeover_filter(TAKEOVER_PAM, stack, &removed)) ||
+            !(rest = sysconf_without_block(filtered)))
                 return -ENOMEM;
         if (add && !module_installed(o)) {
                 log_warning("%s is not installed: /etc/pam.d/" PAM_SERVICE
@@ -72,15 +77,11 @@ int sysconf_pam_apply(const struct sysconf_options *o, bool add)
                 add = false; /* and an old block naming it goes */
         }
         if (add) {
-                if (!(block = pam_block(o)) || asprintf(&next, "%s%s", block, rest) < 0)
+                if (!(block = sysconf_pam_block(o)) || asprintf(&next, "%s%s", block, rest) < 0)
                         return -ENOMEM;
         } else
                 next = TAKE_PTR(rest);
-        if (streq(next, stack))
-                return 0;
-        if ((r = sysconf_replace_file(dir, PAM_SERVICE, next)) < 0)
-                return log_error_errno(r, "Cannot write /etc/pam.d/" PAM_SERVICE ": %m");
-        return 0;
+        return sysconf_plan_add(p, "PAM", "/etc/pam.d/" PAM_SERVICE, TAKE_FD(dir), PAM_SERVICE, next, &removed);
 }
 
 bool sysconf_pam_active(const struct sysconf_options *o)

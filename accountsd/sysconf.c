@@ -1,26 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <ctype.h>
+/* The host configuration as one transaction: plan every file (PAM, sshd,
+ * nsswitch and its record), then write them in that order, check with
+ * `sshd -t`, and on any failure put back every file already written. The
+ * order matters for a crash in the middle: PAM before sshd, so sshd never
+ * runs with the key helper but without the account check. */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include "accountsd/sysconf-internal.h"
 #include "accountsd/sysconf.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
-
-#define SSHD_DROPIN "00-oslogin.conf"
-#define NSS_SERVICE "oslogin"
-
-extern char **environ;
 
 void sysconf_options_default(struct sysconf_options *o)
 {
@@ -47,7 +46,6 @@ int sysconf_open_dir(const struct sysconf_options *o, const char *dir)
         return open_dir_nofollow(AT_FDCWD, p, 0);
 }
 
-/* Keeps the original's mode and owner. */
 int sysconf_replace_file(int dir_fd, const char *name, const char *content)
 {
         struct stat st;
@@ -58,155 +56,6 @@ int sysconf_replace_file(int dir_fd, const char *name, const char *content)
         }
         return write_file_atomic(
                 dir_fd, name, content, strlen(content), st.st_mode & 07777, st.st_uid, st.st_gid);
-}
-
-/* nsswitch.conf ---------------------------------------------------------- */
-
-static bool is_database_line(const char *line, const char *db)
-{
-        while (*line == ' ' || *line == '\t')
-                line++;
-        size_t n = strlen(db);
-        return strncmp(line, db, n) == 0 && line[n] == ':';
-}
-
-static bool has_token(const char *line, const char *token)
-{
-        const char *p = strchr(line, ':');
-        size_t n = strlen(token);
-        for (p = p ? p + 1 : line; *p;) {
-                p += strspn(p, " \t");
-                size_t len = strcspn(p, " \t");
-                if (len == n && strncmp(p, token, n) == 0)
-                        return true;
-                p += len;
-        }
-        return false;
-}
-
-/* Rewrites nsswitch.conf: with ADD, appends the service to the databases
- * listed in *CHANGED (filling it); without, removes what ADD appended. */
-static char *edit_nsswitch(const char *text, bool add, char *changed, size_t changed_size)
-{
-        static const char *const dbs[] = {"passwd", "group", "initgroups"};
-        size_t size = strlen(text) + 64, len = 0;
-        char *out = malloc(size);
-        const char *p = text;
-
-        if (!out)
-                return NULL;
-        while (*p) {
-                size_t l = strcspn(p, "\n");
-                bool nl = p[l] == '\n';
-                char line[4096];
-                if (l >= sizeof(line) - 16) {
-                        free(out);
-                        return NULL;
-                }
-                memcpy(line, p, l);
-                line[l] = '\0';
-                for (size_t i = 0; i < ELEMENTSOF(dbs); i++) {
-                        if (!is_database_line(line, dbs[i]))
-                                continue;
-                        char tag[32];
-                        snprintf(tag, sizeof(tag), " %s ", dbs[i]);
-                        if (add && !has_token(line, NSS_SERVICE)) {
-                                strcat(line, " " NSS_SERVICE);
-                                if (!strstr(changed, tag))
-                                        strncat(changed, tag, changed_size - strlen(changed) - 1);
-                        } else if (!add && strstr(changed, tag)) {
-                                size_t ll = strlen(line), sl = strlen(" " NSS_SERVICE);
-                                if (ll >= sl && streq(line + ll - sl, " " NSS_SERVICE))
-                                        line[ll - sl] = '\0';
-                        }
-                }
-                size_t need = strlen(line) + 2;
-                if (len + need + 1 > size) {
-                        size = (len + need + 1) * 2;
-                        char *grown = realloc(out, size);
-                        if (!grown) {
-                                free(out);
-                                return NULL;
-                        }
-                        out = grown;
-                }
-                len += (size_t)sprintf(out + len, "%s%s", line, nl ? "\n" : "");
-                p += l + (nl ? 1 : 0);
-        }
-        out[len] = '\0';
-        return out;
-}
-
-static int nsswitch_apply(const struct sysconf_options *o, bool add)
-{
-        _cleanup_close_ int etc = sysconf_open_dir(o, "/etc"), state = -EBADF;
-        _cleanup_free_ char *text = NULL, *edited = NULL, *recorded = NULL;
-        _cleanup_free_ char *state_dir = NULL;
-        char changed[128] = "";
-        int r;
-
-        if (etc < 0)
-                return etc;
-        if ((r = read_file_bounded(etc, "nsswitch.conf", MAX_CONFIG_SIZE, &text, NULL)) < 0)
-                return log_error_errno(r, "Cannot read nsswitch.conf: %m");
-        if (asprintf(&state_dir, "%s" OSLOGIN_LOCALSTATEDIR "/lib/oslogin", sysconf_prefix(o)) < 0)
-                return -ENOMEM;
-        (void)mkdir(state_dir, 0755);
-        state = open_dir_nofollow(AT_FDCWD, state_dir, 0);
-        if (state < 0)
-                return state;
-        /* What earlier activations appended stays recorded until deactivate. */
-        if (read_file_bounded(state, "nsswitch.changed", 128, &recorded, NULL) == 0)
-                snprintf(changed, sizeof(changed), "%s", recorded);
-        else if (!add)
-                return 0; /* we changed nothing */
-        edited = edit_nsswitch(text, add, changed, sizeof(changed));
-        if (!edited)
-                return -ENOMEM;
-        if (add && (!recorded || !streq(recorded, changed)) &&
-                (r = write_file_atomic(state, "nsswitch.changed", changed, strlen(changed), 0644, 0, 0)) < 0)
-                return r;
-        if (!streq(edited, text) && (r = sysconf_replace_file(etc, "nsswitch.conf", edited)) < 0)
-                return log_error_errno(r, "Cannot write nsswitch.conf: %m");
-        if (!add)
-                (void)unlinkat(state, "nsswitch.changed", 0);
-        return 0;
-}
-
-/* sshd ---------------------------------------------------------------------- */
-
-static bool includes_dropin_dir(const char *config)
-{
-        for (const char *p = config; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                while (*p == ' ' || *p == '\t')
-                        p++;
-                if (strncasecmp(p, "Include", 7) == 0 && (p[7] == ' ' || p[7] == '\t')) {
-                        size_t l = strcspn(p, "\n");
-                        char line[1024];
-                        snprintf(line, sizeof(line), "%.*s", (int)MIN(l, sizeof(line) - 1), p);
-                        if (strstr(line, "sshd_config.d/"))
-                                return true;
-                }
-        }
-        return false;
-}
-
-static char *sshd_settings(const struct sysconf_options *o)
-{
-        char *s;
-        if (asprintf(&s,
-                    "# Written by osloginctl activate (OS Login); removed by osloginctl deactivate.\n"
-                    "AuthorizedKeysCommand %s %%u %%f\n"
-                    "AuthorizedKeysCommandUser %s\n"
-                    "PermitRootLogin no\n"
-                    "PasswordAuthentication no\n"
-                    "%s",
-                    o->akc_path, o->akc_user,
-                    o->two_factor ? "KbdInteractiveAuthentication yes\n"
-                                    "AuthenticationMethods publickey,keyboard-interactive\n"
-                                  : "KbdInteractiveAuthentication no\n") < 0)
-                return NULL;
-        return s;
 }
 
 char *sysconf_without_block(const char *text)
@@ -220,141 +69,199 @@ char *sysconf_without_block(const char *text)
         return out;
 }
 
-static int run_sshd_test(const struct sysconf_options *o)
+int sysconf_plan_fail(struct sysconf_plan *p, int r, const char *fmt, ...)
 {
-        _cleanup_free_ char *config = NULL;
-        pid_t pid;
-        int status;
-
-        if (!o->sshd_path || access(o->sshd_path, X_OK) < 0)
-                return 0;
-        if (asprintf(&config, "%s/etc/ssh/sshd_config", sysconf_prefix(o)) < 0)
-                return -ENOMEM;
-        char *argv[] = {(char *)o->sshd_path, "-t", "-f", config, NULL};
-        char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-        if (posix_spawn(&pid, o->sshd_path, NULL, NULL, argv, envp) != 0)
-                return -errno;
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(p->failed_step, sizeof(p->failed_step), fmt, ap);
+        va_end(ap);
+        return r;
 }
 
-static void reload_sshd(const struct sysconf_options *o)
+int sysconf_plan_add(struct sysconf_plan *p, const char *step, const char *path, int dir_fd, const char *name,
+                     char *new, const struct takeover_removed *removed)
+{
+        struct sysconf_edit e = {.step = step, .dir_fd = dir_fd, .new = new, .mode = 0644};
+        struct stat st;
+        int r;
+
+        if (p->n >= SYSCONF_MAX_EDITS) {
+                safe_close(dir_fd);
+                free(new);
+                return -E2BIG;
+        }
+        p->edits[p->n++] = e; /* owned by the plan from here on, whatever happens */
+        struct sysconf_edit *x = &p->edits[p->n - 1];
+        if (!(x->path = strdup(path)) || !(x->name = strdup(name)))
+                return -ENOMEM;
+        if (removed)
+                x->removed = *removed;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                x->mode = st.st_mode & 07777;
+                x->uid = st.st_uid;
+                x->gid = st.st_gid;
+        }
+        r = read_file_bounded(dir_fd, name, MAX_CONFIG_SIZE, &x->old, &x->old_size);
+        if (r < 0 && r != -ENOENT)
+                return sysconf_plan_fail(p, r, "%s: cannot read %s", step, path);
+        return 0;
+}
+
+static void plan_done(struct sysconf_plan *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                struct sysconf_edit *e = &p->edits[i];
+                safe_close(e->dir_fd);
+                free(e->path);
+                free(e->name);
+                free(e->old);
+                free(e->new);
+        }
+        p->n = 0;
+}
+
+static bool edit_changes(const struct sysconf_edit *e)
+{
+        if (!e->old || !e->new)
+                return e->old != e->new;
+        return !streq(e->old, e->new);
+}
+
+/* NEW, or OLD again when UNDO. */
+static int write_edit(const struct sysconf_edit *e, bool undo)
+{
+        const char *content = undo ? e->old : e->new;
+        if (!content)
+                return unlinkat(e->dir_fd, e->name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        return write_file_atomic(e->dir_fd, e->name, content, strlen(content), e->mode, e->uid, e->gid);
+}
+
+static void roll_back(struct sysconf_plan *p)
+{
+        for (size_t i = p->n; i-- > 0;) {
+                struct sysconf_edit *e = &p->edits[i];
+                if (!e->applied)
+                        continue;
+                int r = write_edit(e, true);
+                if (r < 0)
+                        log_error_errno(r, "Cannot put %s back: %m", e->path);
+                e->applied = false;
+        }
+}
+
+static void reload_sshd(const struct sysconf_options *o, struct sysconf_report *rep)
 {
         _cleanup_free_ char *data = NULL;
         _cleanup_close_ int run = sysconf_open_dir(o, "/run");
         if (!o->reload_sshd || run < 0 || read_file_bounded(run, "sshd.pid", 64, &data, NULL) < 0)
                 return;
         long pid = strtol(data, NULL, 10);
-        if (pid > 1 && kill((pid_t)pid, SIGHUP) == 0)
+        if (pid > 1 && kill((pid_t)pid, SIGHUP) == 0) {
                 log_info("Reloaded sshd (PID %ld).", pid);
+                rep->sshd_reloaded = true;
+        }
 }
 
-static int sshd_apply(const struct sysconf_options *o, bool add)
+/* Writes every edit; the first failure is returned with the plan's step set. */
+static int apply_plan(const struct sysconf_options *o, struct sysconf_plan *p, bool *ret_sshd_changed)
 {
-        _cleanup_close_ int ssh = sysconf_open_dir(o, "/etc/ssh");
-        _cleanup_free_ char *config = NULL, *settings = NULL, *edited = NULL, *old_dropin = NULL;
+        bool sshd_changed = false, sshd_tested = false;
         int r;
 
-        if (ssh < 0)
-                return ssh == -ENOENT ? 0 : ssh; /* no sshd installed: nothing to configure */
-        if ((r = read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL)) < 0)
-                return log_error_errno(r, "Cannot read sshd_config: %m");
-        if (!(settings = sshd_settings(o)) || !(edited = sysconf_without_block(config)))
-                return -ENOMEM;
-        bool dropin = includes_dropin_dir(config);
-        _cleanup_close_ int dir =
-                dropin ? openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                       : -EBADF;
-        if (dropin && dir < 0)
-                return -errno;
-        if (dropin) {
-                (void)read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &old_dropin, NULL);
-                /* Nothing to do: no sshd -t, and above all no reload (accountsd
-                 * applies the configuration at every start). */
-                if (add ? old_dropin && streq(old_dropin, settings) : !old_dropin)
-                        return 0;
-                r = add ? write_file_atomic(dir, SSHD_DROPIN, settings, strlen(settings), 0644, 0, 0)
-                        : (unlinkat(dir, SSHD_DROPIN, 0) < 0 && errno != ENOENT ? -errno : 0);
-        } else {
-                _cleanup_free_ char *block = NULL;
-                if (add && asprintf(&block, BLOCK_BEGIN "\n%s" BLOCK_END "\n%s", settings, edited) < 0)
-                        return -ENOMEM;
-                const char *next = add ? block : edited;
-                if (streq(next, config))
-                        return 0;
-                r = sysconf_replace_file(ssh, "sshd_config", next);
+        for (size_t i = 0; i < p->n; i++) {
+                struct sysconf_edit *e = &p->edits[i];
+                bool sshd = streq(e->step, "sshd");
+                /* Every sshd file is in place before `sshd -t` reads them. */
+                if (sshd_changed && !sshd && !sshd_tested) {
+                        if ((r = sysconf_run_sshd_test(o)) < 0)
+                                return sysconf_plan_fail(p, r, "sshd -t rejects the new sshd configuration");
+                        sshd_tested = true;
+                }
+                if (!edit_changes(e))
+                        continue;
+                if (e->removed.lines > 0 && e->old &&
+                    (r = takeover_backup(o->root, e->path, e->old, e->old_size)) < 0)
+                        return sysconf_plan_fail(p, r, "%s: cannot back up %s", e->step, e->path);
+                if ((r = write_edit(e, false)) < 0)
+                        return sysconf_plan_fail(p, r, "%s: cannot write %s", e->step, e->path);
+                e->applied = true;
+                sshd_changed = sshd_changed || sshd;
         }
-        if (r < 0)
-                return log_error_errno(r, "Cannot write the sshd configuration: %m");
-        /* A configuration sshd rejects is rolled back before anyone reloads it. */
-        if (run_sshd_test(o) < 0) {
-                log_error("sshd -t rejects the new configuration; rolling back.");
-                if (dropin)
-                        r = old_dropin ? write_file_atomic(dir, SSHD_DROPIN, old_dropin, strlen(old_dropin),
-                                                 0644, 0, 0)
-                                       : (unlinkat(dir, SSHD_DROPIN, 0) < 0 ? -errno : 0);
-                else
-                        r = sysconf_replace_file(ssh, "sshd_config", config);
-                return r < 0 ? r : -EINVAL;
-        }
-        reload_sshd(o);
+        if (sshd_changed && !sshd_tested && (r = sysconf_run_sshd_test(o)) < 0)
+                return sysconf_plan_fail(p, r, "sshd -t rejects the new sshd configuration");
+        *ret_sshd_changed = sshd_changed;
         return 0;
 }
 
-/* PAM before sshd: sshd never runs with the keys helper but without the
- * account check. Deactivation in the reverse order. */
+int sysconf_apply(const struct sysconf_options *o, bool activate, struct sysconf_report *report)
+{
+        struct sysconf_plan p = {};
+        struct sysconf_report rep = {};
+        bool sshd_changed = false;
+        int r;
+
+        /* Planning reads everything and refuses what cannot be done before
+         * any file is touched. */
+        if ((r = sysconf_plan_pam(o, activate, &p)) >= 0 && (r = sysconf_plan_sshd(o, activate, &p)) >= 0 &&
+            (r = sysconf_plan_nsswitch(o, activate, &p)) >= 0)
+                r = apply_plan(o, &p, &sshd_changed);
+        if (r < 0) {
+                roll_back(&p);
+                snprintf(rep.failed_step, sizeof(rep.failed_step), "%s",
+                        p.failed_step[0] ? p.failed_step : "planning");
+                log_error_errno(r, "Cannot %s the OS Login configuration: %s (%m). Nothing was changed.",
+                        activate ? "activate" : "deactivate", rep.failed_step);
+        } else {
+                for (size_t i = 0; i < p.n; i++)
+                        if (p.edits[i].applied && p.edits[i].removed.lines > 0) {
+                                rep.guest_lines += p.edits[i].removed.lines;
+                                log_notice("Removed %u line(s) of the guest environment from %s (\"%s\"); "
+                                           "backup under " TAKEOVER_BACKUP_DIR ".",
+                                        p.edits[i].removed.lines, p.edits[i].path, p.edits[i].removed.first);
+                        }
+                if (sshd_changed)
+                        reload_sshd(o, &rep);
+        }
+        plan_done(&p);
+        if (report)
+                *report = rep;
+        return r < 0 ? r : 0;
+}
+
 int sysconf_activate(const struct sysconf_options *o)
 {
-        bool pam_before = sysconf_pam_active(o);
-        int r = sysconf_pam_apply(o, true);
-
-        if (r < 0)
-                return r;
-        if ((r = sshd_apply(o, true)) < 0) {
-                if (!pam_before) /* as it was: a failed activate changes nothing */
-                        (void)sysconf_pam_apply(o, false);
-                return r;
-        }
-        return nsswitch_apply(o, true);
+        return sysconf_apply(o, true, NULL);
 }
 
 int sysconf_deactivate(const struct sysconf_options *o)
 {
-        int r = nsswitch_apply(o, false);
-        if (r < 0)
-                return r;
-        if ((r = sshd_apply(o, false)) < 0)
-                return r;
-        return sysconf_pam_apply(o, false);
+        return sysconf_apply(o, false, NULL);
+}
+
+void sysconf_print_manual(const struct sysconf_options *o, FILE *f)
+{
+        _cleanup_free_ char *sshd = sysconf_sshd_settings(o), *pam = sysconf_pam_block(o);
+
+        fprintf(f, "manual configuration (manage_host_config = false), add by hand:\n");
+        fprintf(f, "  1. sshd: first in /etc/ssh/sshd_config, or in a drop-in that sorts first\n");
+        for (const char *p = sshd; p && *p; p += strcspn(p, "\n") + 1)
+                if (*p != '#')
+                        fprintf(f, "       %.*s\n", (int)strcspn(p, "\n"), p);
+        fprintf(f, "  2. /etc/nsswitch.conf: append \" oslogin\" to the passwd: and group: lines\n"
+                   "     (and initgroups: if there is one)\n");
+        fprintf(f, "  3. /etc/pam.d/sshd: at the top\n");
+        for (const char *p = pam; p && *p; p += strcspn(p, "\n") + 1)
+                if (*p != '#')
+                        fprintf(f, "       %.*s\n", (int)strcspn(p, "\n"), p);
+        fprintf(f, "  then reload sshd.\n");
 }
 
 int sysconf_get_status(const struct sysconf_options *o, struct sysconf_status *ret)
 {
-        _cleanup_close_ int etc = sysconf_open_dir(o, "/etc"), ssh = sysconf_open_dir(o, "/etc/ssh");
-        _cleanup_free_ char *ns = NULL, *config = NULL, *dropin = NULL;
         struct sysconf_status s = {};
 
-        if (etc >= 0 && read_file_bounded(etc, "nsswitch.conf", MAX_CONFIG_SIZE, &ns, NULL) == 0)
-                for (const char *p = ns; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-                        if (is_database_line(p, "passwd")) {
-                                char line[1024];
-                                snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
-                                s.nsswitch = has_token(line, NSS_SERVICE);
-                        }
-        if (ssh >= 0 && read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL) == 0) {
-                const char *block = strstr(config, BLOCK_BEGIN);
-                s.sshd = block != NULL;
-                s.two_factor =
-                        block && strstr(block, "AuthenticationMethods publickey,keyboard-interactive");
-                _cleanup_close_ int dir =
-                        openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (dir >= 0 && read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &dropin, NULL) == 0) {
-                        s.sshd = true;
-                        s.two_factor =
-                                strstr(dropin, "AuthenticationMethods publickey,keyboard-interactive");
-                }
-        }
+        s.nsswitch = sysconf_nsswitch_active(o);
+        s.sshd = sysconf_sshd_status(o, &s.two_factor);
         s.pam = sysconf_pam_active(o);
         *ret = s;
         return 0;

@@ -3,21 +3,29 @@
 
 /* The host configuration OS Login needs, switched on and off as a whole:
  * - nsswitch.conf: " oslogin" appended to passwd:, group: (and
- *   initgroups: if present), other sources untouched;
+ *   initgroups: if present), other sources untouched. A symlinked
+ *   nsswitch.conf (authselect) is edited in place through the link when
+ *   its target is a root-owned regular file under /etc; any other link
+ *   is refused before anything changes;
  * - sshd: a drop-in /etc/ssh/sshd_config.d/00-oslogin.conf when
  *   sshd_config includes that directory (sshd takes the first value of a
  *   keyword, so the name sorts first), else a marked block at the top of
- *   sshd_config, validated with `sshd -t` and rolled back if it fails;
- *   with two_factor, keyboard-interactive after the key
+ *   sshd_config; with two_factor, keyboard-interactive after the key
  *   (AuthenticationMethods publickey,keyboard-interactive);
  * - /etc/pam.d/sshd: a marked block at the top with pam_oslogin.so for
  *   account (and auth, with `twofactor` when two_factor), written only when
  *   the module is installed: a stack naming a missing module refuses
  *   everyone, local users too.
- * Every edit is atomic and idempotent; deactivate restores what was there
- * (the lines we appended to are recorded in /var/lib/oslogin). */
+ * The guest environment's lines in the same files go in the same step
+ * (takeover.h). One transaction: every file is planned first (a refusal
+ * changes nothing), then written; `sshd -t` checks the result; any
+ * failure puts every file back and names the step. sshd is reloaded once,
+ * at the end, and only when its configuration changed. What we appended
+ * to nsswitch.conf is recorded in /var/lib/oslogin so deactivate removes
+ * exactly that. */
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct sysconf_options {
         const char *root;     /* "/" in production */
@@ -36,7 +44,18 @@ struct sysconf_status {
         bool two_factor;
 };
 
+struct sysconf_report {
+        char failed_step[160]; /* "" on success */
+        unsigned guest_lines;  /* lines of the guest environment removed */
+        bool sshd_reloaded;
+};
+
 void sysconf_options_default(struct sysconf_options *o);
+/* 0 when done; -errno with REPORT->failed_step naming the step, after
+ * everything was put back. REPORT may be NULL. */
+int sysconf_apply(const struct sysconf_options *o, bool activate, struct sysconf_report *report);
 int sysconf_activate(const struct sysconf_options *o);
 int sysconf_deactivate(const struct sysconf_options *o);
 int sysconf_get_status(const struct sysconf_options *o, struct sysconf_status *ret);
+/* For manage_host_config = false: the lines an administrator adds by hand. */
+void sysconf_print_manual(const struct sysconf_options *o, FILE *f);

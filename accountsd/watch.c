@@ -55,8 +55,13 @@ static void on_event(struct job *j)
         case WATCH_FAILED:
                 w->failures = e->failures;
                 w->last_error = e->error;
-                /* One line when an outage starts, then one every 20 failures. */
-                if (e->failures == 1 || e->failures % 20 == 0)
+                /* One line when an outage starts, then one every 20 failures.
+                 * Refused or no route: there is no server, not a failing one. */
+                if ((e->failures == 1 || e->failures % 20 == 0) && mode_no_metadata_server(e->error))
+                        log_notice_errno(e->error,
+                                         "No metadata server (%m): not a cloud VM, or not yet; accounts left "
+                                         "unchanged, retrying.");
+                else if (e->failures == 1 || e->failures % 20 == 0)
                         log_warning_errno(e->error,
                                           "Metadata server unavailable (%m); retrying, accounts left unchanged.");
                 mode_metadata_unreachable(w->manager->mode, e->error);
@@ -254,7 +259,10 @@ bool watch_mds_down(const struct watch *w)
 
 void watch_status(const struct watch *w, FILE *f)
 {
-        fprintf(f, "metadata: %s\n", w->failures > 0 ? "unreachable" : "reachable");
+        fprintf(f, "metadata: %s\n",
+                w->failures == 0                          ? "reachable"
+                : mode_no_metadata_server(w->last_error) ? "no server"
+                                                          : "unreachable");
         if (w->failures > 0)
                 fprintf(f, "metadata-failures: %u (%s)\n", w->failures, strerror(-w->last_error));
         fprintf(f, "metadata-documents: %llu\n", (unsigned long long)w->documents);

@@ -6,12 +6,12 @@ set -eu
 packages=(
 	# build
 	gcc make pkg-config clang libclang-rt-14-dev
-	libjson-c-dev libmicrohttpd-dev libinih-dev
+	libjson-c-dev libmicrohttpd-dev libinih-dev libcurl4-openssl-dev libgnutls28-dev
 	libsystemd-dev libpam0g-dev libssl-dev
 	# tests
 	libcmocka-dev valgrind python3 openssh-server openssh-client sudo
 	pamtester libnss-wrapper libpam-wrapper iproute2 util-linux passwd
-	procps curl
+	procps curl openssl
 	# packaging and man pages
 	dpkg-dev debhelper fakeroot lintian rpm groff man-db systemd
 )

@@ -9,6 +9,7 @@ install-units: $(B)/units/oslogin-accountsd.service
 	install -D -m 0644 $(B)/units/oslogin-accountsd.service $(DESTDIR)$(UNITDIR)/oslogin-accountsd.service
 	install -D -m 0644 units/oslogin-tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/oslogin.conf
 	install -D -m 0644 units/oslogin-sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/oslogin.conf
+	install -D -m 0644 units/oslogin.catalog $(DESTDIR)$(CATALOGDIR)/oslogin.catalog
 INSTALL_RULES += install-units
 .PHONY: install-units
 

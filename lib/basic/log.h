@@ -12,6 +12,7 @@
  * state: libbasic is linked in with hidden symbols). */
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "basic/macro.h"
@@ -54,3 +55,31 @@ int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 #define log_notice_errno(e, ...) log_full_errno(LOG_NOTICE, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+
+/* Structured events: one record per thing that happened to someone (a key
+ * or account decision, a sudo grant, a user created...), with a stable
+ * MESSAGE_ID (basic/message-ids.h, doc/journal.md) and fields named
+ * OSLOGIN_* so `journalctl -o verbose OSLOGIN_USER=alice` finds them. The
+ * daemon installs a sink that sends them to the journal natively
+ * (accountsd/journal.c); without one they go through log_internal() as
+ * "MESSAGE  MESSAGE_ID=… FIELD=value …" (values with a space, '"' or '='
+ * quoted). A field whose value is NULL or "" is left out. */
+struct log_field {
+        const char *name;
+        const char *value;
+};
+#define LOG_FIELDS(...) ((const struct log_field[]){__VA_ARGS__}), \
+        (sizeof((const struct log_field[]){__VA_ARGS__}) / sizeof(struct log_field))
+
+typedef void (*log_event_sink_t)(int level, const char *message_id, const struct log_field *fields,
+                                 size_t n_fields, const char *message);
+void log_set_event_sink(log_event_sink_t sink);
+
+/* log_event(LOG_NOTICE, MESSAGE_ID_KEY_DECISION,
+ *           LOG_FIELDS({"OSLOGIN_USER", user}, {"OSLOGIN_DECISION", "denied"}),
+ *           "Keys for \"%s\" refused: %s", user, reason); */
+void log_event(int level, const char *message_id, const struct log_field *fields, size_t n_fields,
+               const char *format, ...) _printf_(5, 6);
+/* The fallback text of an event (what log_event writes without a sink). */
+int log_event_format(char *buf, size_t size, const char *message_id, const struct log_field *fields,
+                     size_t n_fields, const char *message);

@@ -138,7 +138,7 @@ static int write_validated(const char *visudo, int dir_fd, const char *dir, cons
         return r < 0 ? r : 1;
 }
 
-static bool valid_rule(const char *rule)
+bool sudoers_valid_rule(const char *rule)
 {
         if (isempty(rule) || strlen(rule) > 512)
                 return false;
@@ -157,7 +157,7 @@ int sudoers_grant(const char *root, const char *visudo, const char *user, uint32
         rule = rule ?: SUDOERS_DEFAULT_RULE;
         if ((r = sudoers_file_name(user, &name)) < 0)
                 return r;
-        if (uid == 0 || uid == UINT32_MAX || !valid_rule(rule))
+        if (uid == 0 || uid == UINT32_MAX || !sudoers_valid_rule(rule))
                 return -EINVAL;
         /* By UID, never by name: a name from the network could be a sudoers
          * keyword or alias ("ALL") and grant every account. */

@@ -20,6 +20,9 @@
 /* "first.last" → "first_2elast"; '_' itself becomes "__" so the mapping is
  * injective. -EINVAL for an invalid user name. */
 int sudoers_file_name(const char *user, char **ret);
+/* One line of printable text without '\\' (no continuation line): what may
+ * follow "#UID " in a drop-in. visudo still checks the whole file. */
+bool sudoers_valid_rule(const char *rule);
 int sudoers_user_from_file_name(const char *file, char **ret);
 
 /* ROOT: "/" in production. VISUDO: path of visudo (NULL: /usr/sbin/visudo).

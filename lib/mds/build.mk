@@ -1,18 +1,28 @@
 # lib/mds: the metadata client, JSON models, ssh-keys parser, config parser.
-# json-c + libinih + libcrypto (HTTP is our own, http.c); never linked into
-# the NSS module.
+# libcurl + json-c + libinih + libcrypto; only accountsd and test tools link
+# it (never the NSS module).
 MDS_SRCS := \
 	lib/mds/config.c \
-	lib/mds/http.c \
-	lib/mds/http-parser.c \
 	lib/mds/mds-client.c \
+	lib/mds/mds-curl.c \
 	lib/mds/models.c \
 	lib/mds/oslogin-api.c \
+	lib/mds/policies.c \
 	lib/mds/two-factor.c \
+	lib/mds/ssh-cert.c \
 	lib/mds/ssh-keys.c
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)
-$(MDS_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)
+# libcurl through pkg-config, and nothing else: a build without its
+# development files stops here instead of failing at link time.
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+ifeq ($(strip $(CURL_LIBS)),)
+$(error libcurl not found by $(PKG_CONFIG) (Debian: libcurl4-openssl-dev; `make deps` installs it))
+endif
+MDS_DEP_LIBS += $(CURL_LIBS)
+
+$(MDS_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS) $(CURL_CFLAGS)
 
 $(B)/libmds.a: $(MDS_OBJS)
 	@mkdir -p $(@D)

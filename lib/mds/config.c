@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -9,6 +10,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "basic/strv.h"
+#include "basic/sudoers.h"
 #include "basic/valid.h"
 #include "mds/config.h"
 
@@ -68,6 +70,9 @@ int parse_size(const char *s, uint64_t *ret)
 void config_free(struct oslogin_config *c)
 {
         free(c->url);
+        free(c->credentials_directory);
+        free(c->https_address);
+        free(c->state_directory);
         strv_free(c->groups);
         free(c->home_base);
         free(c->shell);
@@ -87,6 +92,9 @@ int config_defaults(struct oslogin_config *ret)
                 .nss_timeout_usec = 1000000,
                 .page_size = 1000,
                 .uid_floor = OSLOGIN_UID_FLOOR_DEFAULT,
+                .metadata_accounts = true,
+                .reuse_homedir = true,
+                .manage_host_config = true,
                 .uid_min = 1000,
                 .uid_max = 60000,
                 .sudo_recheck_interval_usec = 300000000ull,
@@ -97,12 +105,15 @@ int config_defaults(struct oslogin_config *ret)
                 .per_uid_connections = 16,
         };
         c.url = strdup(OSLOGIN_DEFAULT_MDS_URL);
+        c.credentials_directory = strdup(OSLOGIN_DEFAULT_MTLS_DIR);
+        c.https_address = strdup(OSLOGIN_DEFAULT_HTTPS_ADDRESS);
+        c.state_directory = strdup(OSLOGIN_DEFAULT_STATE_DIR);
         c.groups = strv_split("adm,dip,docker,lxd,plugdev,video", ",");
         c.home_base = strdup("/home");
         c.shell = strdup("/bin/bash");
         c.sudo_rule = strdup("ALL=(ALL:ALL) NOPASSWD:ALL");
         c.akc_user = strdup("_oslogin");
-        if (!c.url || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
+        if (!c.url || !c.credentials_directory || !c.https_address || !c.state_directory || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
                 config_free(&c);
                 return -ENOMEM;
         }
@@ -146,15 +157,60 @@ static int set_count(uint32_t *field, const char *value)
         return 0;
 }
 
-static bool valid_sudo_rule(const char *rule)
+static int set_bool(bool *field, bool *set, const char *value)
 {
-        /* One line, printable: it is written after the user name in a sudoers file. */
-        if (isempty(rule) || strlen(rule) > 512)
+        int b = parse_config_boolean(value);
+        if (b < 0)
+                return b;
+        *field = b;
+        if (set)
+                *set = true;
+        return 0;
+}
+
+static int parse_transport(const char *value)
+{
+        if (streq(value, "auto"))
+                return MDS_TRANSPORT_AUTO;
+        if (streq(value, "http"))
+                return MDS_TRANSPORT_HTTP;
+        if (streq(value, "https"))
+                return MDS_TRANSPORT_HTTPS;
+        return -EINVAL;
+}
+
+static bool valid_absolute_path(const char *s)
+{
+        if (s[0] != '/' || strlen(s) > 1024)
                 return false;
-        for (const char *p = rule; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x21 || *s == 0x7f)
                         return false;
         return true;
+}
+
+/* A numeric IPv4 "A.B.C.D:PORT" or "[V6]:PORT": the HTTPS endpoint is
+ * reached without any name lookup. */
+static bool valid_address_port(const char *s)
+{
+        const char *colon = strrchr(s, ':');
+        unsigned char buf[16];
+        char host[64];
+        uint32_t port;
+
+        if (!colon || (size_t)(colon - s) >= sizeof(host) || safe_atou32(colon + 1, &port) < 0 || port == 0 ||
+            port > 65535)
+                return false;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        if (host[0] == '[') {
+                size_t n = strlen(host);
+                if (n < 3 || host[n - 1] != ']')
+                        return false;
+                host[n - 1] = '\0';
+                return inet_pton(AF_INET6, host + 1, buf) == 1;
+        }
+        return inet_pton(AF_INET, host, buf) == 1;
 }
 
 static int set_value(struct oslogin_config *c, const char *section, const char *key, const char *value)
@@ -163,6 +219,19 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
         if (KEY("metadata", "url"))
                 /* Plain HTTP only: the metadata server is link-local (lib/mds/http.c). */
                 return strneq(value, "http://", 7) ? set_string(&c->url, value) : -EINVAL;
+        if (KEY("metadata", "transport")) {
+                int t = parse_transport(value);
+                if (t < 0)
+                        return t;
+                c->transport = (enum mds_transport)t;
+                return 0;
+        }
+        if (KEY("metadata", "credentials_directory"))
+                return valid_absolute_path(value) ? set_string(&c->credentials_directory, value) : -EINVAL;
+        if (KEY("metadata", "state_directory"))
+                return valid_absolute_path(value) ? set_string(&c->state_directory, value) : -EINVAL;
+        if (KEY("metadata", "https_address"))
+                return valid_address_port(value) ? set_string(&c->https_address, value) : -EINVAL;
         if (KEY("metadata", "connect_timeout"))
                 return parse_duration(value, &c->connect_timeout_usec);
         if (KEY("metadata", "timeout"))
@@ -190,15 +259,17 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
                         }
                 strv_free(c->groups);
                 c->groups = list;
+                c->groups_set = true;
                 return 0;
         }
-        if (KEY("accounts", "deprovision_remove")) {
-                int b = parse_config_boolean(value);
-                if (b < 0)
-                        return b;
-                c->deprovision_remove = b;
-                return 0;
-        }
+        if (KEY("accounts", "deprovision_remove"))
+                return set_bool(&c->deprovision_remove, &c->deprovision_remove_set, value);
+        if (KEY("accounts", "reuse_homedir"))
+                return set_bool(&c->reuse_homedir, &c->reuse_homedir_set, value);
+        if (KEY("accounts", "metadata_accounts"))
+                return set_bool(&c->metadata_accounts, NULL, value);
+        if (KEY("host", "manage_host_config"))
+                return set_bool(&c->manage_host_config, NULL, value);
         if (KEY("accounts", "uid_min"))
                 return set_uint32(&c->uid_min, value);
         if (KEY("accounts", "uid_max"))
@@ -208,7 +279,7 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
         if (KEY("accounts", "shell"))
                 return valid_shell(value) ? set_string(&c->shell, value) : -EINVAL;
         if (KEY("sudo", "rule"))
-                return valid_sudo_rule(value) ? set_string(&c->sudo_rule, value) : -EINVAL;
+                return sudoers_valid_rule(value) ? set_string(&c->sudo_rule, value) : -EINVAL;
         if (KEY("sudo", "recheck_interval"))
                 return parse_duration(value, &c->sudo_recheck_interval_usec);
         if (KEY("authorized_keys", "deadline"))

@@ -10,6 +10,18 @@
 
 #define OSLOGIN_CONFIG_PATH OSLOGIN_SYSCONFDIR "/oslogin/oslogin.conf"
 #define OSLOGIN_DEFAULT_MDS_URL "http://169.254.169.254/computeMetadata/v1/"
+/* The HTTPS endpoint's mutual-TLS credentials (root.crt, client.key), where
+ * the guest environment puts them, and the address metadata.google.internal
+ * stands for (resolved without NSS). */
+#define OSLOGIN_DEFAULT_MTLS_DIR OSLOGIN_RUNSTATEDIR "/google-mds-mtls"
+#define OSLOGIN_DEFAULT_HTTPS_ADDRESS "169.254.169.254:443"
+#define OSLOGIN_DEFAULT_STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
+
+enum mds_transport {
+        MDS_TRANSPORT_AUTO,  /* HTTPS when the credentials exist (and always once it has worked) */
+        MDS_TRANSPORT_HTTP,
+        MDS_TRANSPORT_HTTPS,
+};
 
 struct oslogin_config {
         /* [metadata] */
@@ -17,6 +29,10 @@ struct oslogin_config {
         uint64_t connect_timeout_usec;
         uint64_t timeout_usec;          /* total deadline of one call, retries included */
         uint64_t max_response_size;
+        enum mds_transport transport;
+        char *credentials_directory;
+        char *https_address;            /* ADDR:PORT or [V6]:PORT */
+        char *state_directory;          /* where the HTTPS pin is kept */
         /* [directory] */
         uint64_t refresh_interval_usec;
         uint64_t negative_ttl_usec;
@@ -24,11 +40,18 @@ struct oslogin_config {
         uint32_t page_size;
         uint32_t uid_floor;
         /* [accounts] */
+        bool metadata_accounts;         /* false: ssh-keys in the metadata make no account */
         char **groups;                  /* NULL-terminated */
         bool deprovision_remove;
+        bool reuse_homedir;             /* a new user gets the UID owning its surviving home */
+        /* Which of these the file set: the others may come from the guest
+         * agent's instance_configs.cfg (accountsd/takeover.h). */
+        bool groups_set, deprovision_remove_set, reuse_homedir_set;
         uint32_t uid_min, uid_max;
         char *home_base;
         char *shell;
+        /* [host] */
+        bool manage_host_config;        /* false: sshd, nsswitch and PAM are the administrator's */
         /* [sudo] */
         char *sudo_rule;
         uint64_t sudo_recheck_interval_usec;

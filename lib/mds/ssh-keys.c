@@ -253,6 +253,38 @@ int ssh_key_line_parse(const char *line, struct ssh_key_line *ret, const char **
         return 0;
 }
 
+int ssh_public_key_check(const char *line, char **ret_type)
+{
+        _cleanup_free_ unsigned char *blob = NULL;
+        _cleanup_free_ char *type = NULL;
+        size_t tl, bl;
+        int n;
+
+        if (!line || strlen(line) > MAX_LINE)
+                return -EBADMSG;
+        for (const char *p = line; *p; p++)
+                if ((unsigned char)*p < 0x20 && *p != '\t')
+                        return -EBADMSG;
+        tl = strcspn(line, " \t");
+        type = strndup(line, tl);
+        if (!type)
+                return -ENOMEM;
+        if (!ssh_key_type_known(type))
+                return -EBADMSG;
+        line += tl;
+        while (*line == ' ' || *line == '\t')
+                line++;
+        bl = strcspn(line, " \t");
+        n = base64_decode(line, bl, &blob);
+        if (n == -ENOMEM)
+                return n;
+        if (n < 0 || !blob_matches_type(blob, (size_t)n, type))
+                return -EBADMSG;
+        if (ret_type)
+                *ret_type = TAKE_PTR(type);
+        return 0;
+}
+
 void ssh_key_set_done(struct ssh_key_set *s)
 {
         for (size_t i = 0; i < s->n_keys; i++)

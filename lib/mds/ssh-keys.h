@@ -44,6 +44,11 @@ int parse_expire_on(const char *s, uint64_t *ret_usec);
 /* Whether TYPE is a key type OpenSSH accepts in authorized_keys. */
 bool ssh_key_type_known(const char *type);
 
+/* Checks a bare public key line "TYPE BASE64 [COMMENT]" (no options, no
+ * control characters): a known type, strict base64 holding that same type.
+ * 0 and the type in *RET_TYPE (may be NULL); -EBADMSG otherwise. */
+int ssh_public_key_check(const char *line, char **ret_type);
+
 /* Instance ssh-keys + sshKeys, plus project ssh-keys + sshKeys unless
  * block-project-ssh-keys is true or the instance has a non-empty sshKeys.
  * Expired keys are dropped (counted in n_expired). */

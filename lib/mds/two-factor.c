@@ -10,7 +10,10 @@
 static const struct {
         const char *type, *label, *prompt;
 } challenge_types[] = {
+        /* The order of the reference's supportedChallengeTypes. */
         {"INTERNAL_TWO_FACTOR", "Security code", "Enter your security code: "},
+        {"SECURITY_KEY_OTP", "Security code from a security key",
+                "Enter your security code by visiting https://g.co/sc: "},
         {"AUTHZEN", "Google phone prompt", ""},
         {"TOTP", "Google Authenticator", "Enter your one-time password: "},
         {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
@@ -85,16 +88,22 @@ int two_factor_start_request(const char *email, char **ret_json)
         return to_string(o, ret_json);
 }
 
-static int continue_request(const char *email, int challenge_id, const char *action, const char *credential,
-                            char **ret_json)
+int two_factor_continue_request_action(const char *email, int challenge_id, enum two_factor_action action,
+        const char *credential, char **ret_json)
 {
-        json_object *o = json_object_new_object(), *secret = NULL;
+        json_object *o, *secret = NULL;
 
+        if (action != TWO_FACTOR_RESPOND && action != TWO_FACTOR_START_ALTERNATE)
+                return -EINVAL;
+        if (action == TWO_FACTOR_START_ALTERNATE && credential)
+                return -EINVAL;
+        o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
         json_object_object_add(o, "email", json_object_new_string(email));
         json_object_object_add(o, "challengeId", json_object_new_int(challenge_id));
-        json_object_object_add(o, "action", json_object_new_string(action));
+        json_object_object_add(o, "action",
+                json_object_new_string(action == TWO_FACTOR_RESPOND ? "RESPOND" : "START_ALTERNATE"));
         if (credential) {
                 json_object *resp = json_object_new_object();
                 secret = json_object_new_string(credential);
@@ -106,12 +115,12 @@ static int continue_request(const char *email, int challenge_id, const char *act
 
 int two_factor_continue_request(const char *email, int challenge_id, const char *credential, char **ret_json)
 {
-        return continue_request(email, challenge_id, "RESPOND", credential, ret_json);
+        return two_factor_continue_request_action(email, challenge_id, TWO_FACTOR_RESPOND, credential, ret_json);
 }
 
 int two_factor_alternate_request(const char *email, int challenge_id, char **ret_json)
 {
-        return continue_request(email, challenge_id, "START_ALTERNATE", NULL, ret_json);
+        return two_factor_continue_request_action(email, challenge_id, TWO_FACTOR_START_ALTERNATE, NULL, ret_json);
 }
 
 static const char *string_member(json_object *o, const char *key)
@@ -128,6 +137,8 @@ static enum two_factor_status parse_status(const char *s)
                 return TWO_FACTOR_AUTHENTICATED;
         if (s && streq(s, "CHALLENGE_REQUIRED"))
                 return TWO_FACTOR_CHALLENGE_REQUIRED;
+        if (s && streq(s, "NO_AVAILABLE_CHALLENGES"))
+                return TWO_FACTOR_NO_AVAILABLE_CHALLENGES;
         return TWO_FACTOR_FAILED;
 }
 
@@ -188,10 +199,12 @@ int two_factor_start_parse(const char *json, size_t size, struct two_factor_sess
                                 continue; /* a type we cannot drive is not offered */
                         if (s.n_challenges == TWO_FACTOR_MAX_CHALLENGES)
                                 break;
+                        const char *st = string_member(ch, "status");
                         if (!(s.challenges[s.n_challenges].type = strdup(type))) {
                                 two_factor_session_done(&s);
                                 return -ENOMEM;
                         }
+                        s.challenges[s.n_challenges].ready = st && streq(st, "READY");
                         s.challenges[s.n_challenges++].id = cid;
                 }
         *ret = s;
@@ -200,11 +213,50 @@ int two_factor_start_parse(const char *json, size_t size, struct two_factor_sess
 
 int two_factor_continue_parse(const char *json, size_t size)
 {
+        return two_factor_continue_parse_reason(json, size, NULL);
+}
+
+/* Server text shown to a user: no C0 or C1 control characters (a terminal
+ * escape or a fake prompt line), bounded, never cut inside a UTF-8 sequence. */
+static char *safe_reason(const char *s)
+{
+        size_t n = strlen(s);
+        char *copy;
+
+        if (n > TWO_FACTOR_MAX_REASON) {
+                n = TWO_FACTOR_MAX_REASON;
+                while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                        n--;
+        }
+        copy = strndup(s, n);
+        if (!copy)
+                return NULL;
+        for (unsigned char *p = (unsigned char *)copy; *p; p++) {
+                if (*p < 0x20 || *p == 0x7F)
+                        *p = '?';
+                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) /* C1 controls (CSI) */
+                        p[0] = p[1] = '?';
+        }
+        return copy;
+}
+
+int two_factor_continue_parse_reason(const char *json, size_t size, char **ret_reason)
+{
         _cleanup_(json_object_putp) json_object *o = NULL;
+        const char *reason;
         int r = mds_json_parse(json, size, &o);
 
         if (r < 0)
                 return r;
-        return json_object_is_type(o, json_type_object) &&
-               parse_status(string_member(o, "status")) == TWO_FACTOR_AUTHENTICATED;
+        if (!json_object_is_type(o, json_type_object))
+                r = 0;
+        else
+                r = parse_status(string_member(o, "status")) == TWO_FACTOR_AUTHENTICATED;
+        if (!ret_reason)
+                return r;
+        *ret_reason = NULL;
+        reason = r == 0 && json_object_is_type(o, json_type_object) ? string_member(o, "rejectionReason") : NULL;
+        if (!isempty(reason) && !(*ret_reason = safe_reason(reason)))
+                return -ENOMEM;
+        return r;
 }

@@ -12,15 +12,28 @@
 
 #define TWO_FACTOR_MAX_CHALLENGES 16
 
+/* The longest rejection reason kept (bytes, before the NUL). */
+#define TWO_FACTOR_MAX_REASON 256
+
 enum two_factor_status {
         TWO_FACTOR_FAILED,
         TWO_FACTOR_CHALLENGE_REQUIRED,
         TWO_FACTOR_AUTHENTICATED,
+        TWO_FACTOR_NO_AVAILABLE_CHALLENGES, /* the user has no second factor at all */
+};
+
+/* What a continue request asks (doc/oslogin-policies.md): RESPOND carries
+ * the credential; START_ALTERNATE makes the server send a factor that is
+ * only PROPOSED (an SMS, a call, a phone prompt) and carries none. */
+enum two_factor_action {
+        TWO_FACTOR_RESPOND,
+        TWO_FACTOR_START_ALTERNATE,
 };
 
 struct two_factor_challenge {
         int id;
-        char *type; /* "TOTP", "AUTHZEN", "INTERNAL_TWO_FACTOR", ... */
+        char *type; /* "TOTP", "AUTHZEN", "INTERNAL_TWO_FACTOR", "SECURITY_KEY_OTP", ... */
+        bool ready; /* status "READY"; anything else needs START_ALTERNATE before RESPOND */
 };
 
 struct two_factor_session {
@@ -36,16 +49,28 @@ int two_factor_start_request(const char *email, char **ret_json);
 int two_factor_start_parse(const char *json, size_t size, struct two_factor_session *ret);
 void two_factor_session_done(struct two_factor_session *s);
 
-/* CREDENTIAL NULL: no code (AUTHZEN, approved on the phone). The JSON
- * holds the code: the caller wipes it; json-c's copies are wiped here. */
+/* CREDENTIAL NULL: no code (AUTHZEN, approved on the phone). A RESPOND.
+ * The JSON holds the code: the caller wipes it; json-c's copies are wiped
+ * here. */
 int two_factor_continue_request(
         const char *email, int challenge_id, const char *credential, char **ret_json);
+/* Any action; START_ALTERNATE never carries a credential (-EINVAL if given). */
+int two_factor_continue_request_action(const char *email, int challenge_id, enum two_factor_action action,
+        const char *credential, char **ret_json);
 /* action START_ALTERNATE: trigger challenge CHALLENGE_ID (an SMS, a phone
- * prompt) instead of answering the one proposed. The answer has the shape
- * of a start answer (two_factor_start_parse). */
+ * prompt) instead of answering the one proposed. */
 int two_factor_alternate_request(const char *email, int challenge_id, char **ret_json);
 /* 1 authenticated, 0 anything else, -EBADMSG when not JSON. */
 int two_factor_continue_parse(const char *json, size_t size);
+/* The same, and on 0 the server's "rejectionReason" in *RET_REASON (NULL
+ * when there is none): made safe to show (control characters become '?',
+ * at most TWO_FACTOR_MAX_REASON bytes, cut on a UTF-8 boundary). */
+int two_factor_continue_parse_reason(const char *json, size_t size, char **ret_reason);
+/* Whether a challenge must be started (START_ALTERNATE) before RESPOND. */
+static inline bool two_factor_needs_start(const struct two_factor_challenge *c)
+{
+        return !c->ready;
+}
 
 /* What to ask for TYPE: a prompt for a code, "" when the user only confirms
  * (AUTHZEN), NULL for types we cannot drive (SECURITY_KEY). */

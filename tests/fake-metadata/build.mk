@@ -6,11 +6,18 @@ FAKE_SRCS := \
 	tests/fake-metadata/main.c \
 	tests/fake-metadata/oslogin.c \
 	tests/fake-metadata/server.c \
-	tests/fake-metadata/tree.c
+	tests/fake-metadata/tree.c \
+	tests/fake-metadata/two-factor.c
 FAKE_OBJS := $(FAKE_SRCS:%.c=$(B)/%.o)
 # Everything but main(): tests/fuzz/fuzz-fake-request links these too.
 FAKE_LIB_OBJS := $(filter-out %/main.o,$(FAKE_OBJS))
-FAKE_LIBS     = $(MHD_LIBS) $(JSONC_LIBS) -lpthread
+# HTTPS mode: libmicrohttpd over GnuTLS, and GnuTLS itself for the client
+# certificate checks (pkg-config only: the build stops when it is missing).
+GNUTLS_LIBS := $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
+ifeq ($(strip $(GNUTLS_LIBS)),)
+$(error gnutls not found by $(PKG_CONFIG) (Debian: libgnutls28-dev; `make deps` installs it))
+endif
+FAKE_LIBS     = $(MHD_LIBS) $(GNUTLS_LIBS) $(JSONC_LIBS) -lpthread
 FAKE_BIN  := $(B)/tests/fake-metadata/oslogin-fake-metadata
 
 $(FAKE_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)

@@ -39,6 +39,13 @@ struct fake_directory {
         json_object *group_by_gid;
 };
 
+/* HTTPS mode (--tls-cert, --tls-key, --tls-client-ca): PEM text, NULL for
+ * plain HTTP. Every connection must present a client certificate that
+ * chains to client_ca, checked in the handshake and again per connection. */
+struct fake_tls {
+        char *cert, *key, *client_ca;
+};
+
 struct fake_state {
         pthread_mutex_t lock;
         pthread_cond_t changed;
@@ -52,6 +59,7 @@ struct fake_state {
         json_object *path_counts;
         const char *data_path;
         FILE *log;
+        struct fake_tls tls; /* set before fake_start(); freed by fake_stop() */
 };
 
 extern struct fake_state fake;
@@ -77,6 +85,10 @@ bool fake_query_flag(struct MHD_Connection *c, const char *key);
 void fake_serve_oslogin(const char *path, const char *method, const char *upload, size_t upload_size,
         struct MHD_Connection *c, struct fake_reply *ret);
 
+/* two-factor.c: oslogin/authenticate/sessions/... (PATH below oslogin/) */
+void fake_serve_two_factor(const char *path, const char *method, const char *upload, size_t upload_size,
+        struct fake_reply *ret);
+
 /* control.c: /_fake/... */
 void fake_serve_control(const char *path, const char *method, const char *upload, size_t upload_size,
         struct fake_reply *ret);
@@ -101,6 +113,11 @@ uint64_t fake_wake_waiters(bool all);
  * stderr); any other error: cannot listen. fake.log may be set before. */
 int fake_start(
         const char *data_path, const struct sockaddr_in *addr, unsigned threads, struct MHD_Daemon **ret);
+/* Reads PATH (a PEM file) into *RET: 0, or -errno (reported on stderr). */
+int fake_read_pem(const char *path, char **ret);
+/* Whether the connection's TLS peer presented a certificate that verifies
+ * against the client CA (always true over plain HTTP). */
+bool fake_tls_peer_verified(struct MHD_Connection *c);
 /* Resumes every waiting connection, stops the daemon, frees the data. */
 void fake_stop(struct MHD_Daemon *d);
 /* Reads fake.data_path again and serves it (SIGHUP). */

@@ -38,11 +38,16 @@ static void usage(FILE *f)
 {
         fprintf(f, "Usage: oslogin-fake-metadata [--listen ADDR:PORT] --data FIXTURE.json [--log FILE] "
                    "[--threads N]\n"
+                   "                             [--tls-cert PEM --tls-key PEM --tls-client-ca PEM]\n"
                    "Serves FIXTURE.json as a GCE metadata server (see oslogin-fake-metadata(1)).\n"
                    "  --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:8080)\n"
                    "  --data FILE         the fixture; SIGHUP reloads it\n"
                    "  --log FILE          one line per request (default: stderr; '-' for stdout)\n"
-                   "  --threads N         worker threads (default 2)\n");
+                   "  --threads N         worker threads (default 2)\n"
+                   "  --tls-cert PEM      HTTPS: the server certificate (chain)\n"
+                   "  --tls-key PEM       HTTPS: its private key\n"
+                   "  --tls-client-ca PEM HTTPS: the CA every client certificate must chain to;\n"
+                   "                      a connection without one is refused\n");
 }
 
 int main(int argc, char *argv[])
@@ -52,6 +57,9 @@ int main(int argc, char *argv[])
                 {"data", required_argument, NULL, 'd'},
                 {"log", required_argument, NULL, 'L'},
                 {"threads", required_argument, NULL, 't'},
+                {"tls-cert", required_argument, NULL, 'C'},
+                {"tls-key", required_argument, NULL, 'K'},
+                {"tls-client-ca", required_argument, NULL, 'A'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -59,7 +67,7 @@ int main(int argc, char *argv[])
         unsigned threads = 2;
         struct sockaddr_in addr;
         struct MHD_Daemon *d;
-        const char *data_path = NULL;
+        const char *data_path = NULL, *tls_cert = NULL, *tls_key = NULL, *tls_client_ca = NULL;
         sigset_t signals;
         int c, r, sig;
 
@@ -77,6 +85,15 @@ int main(int argc, char *argv[])
                 case 't':
                         threads = (unsigned)strtoul(optarg, NULL, 10);
                         break;
+                case 'C':
+                        tls_cert = optarg;
+                        break;
+                case 'K':
+                        tls_key = optarg;
+                        break;
+                case 'A':
+                        tls_client_ca = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -89,6 +106,13 @@ int main(int argc, char *argv[])
                 usage(stderr);
                 return 2;
         }
+        if ((tls_cert || tls_key || tls_client_ca) && !(tls_cert && tls_key && tls_client_ca)) {
+                fprintf(stderr, "oslogin-fake-metadata: HTTPS needs --tls-cert, --tls-key and --tls-client-ca\n");
+                return 2;
+        }
+        if (tls_cert && (fake_read_pem(tls_cert, &fake.tls.cert) < 0 || fake_read_pem(tls_key, &fake.tls.key) < 0 ||
+                            fake_read_pem(tls_client_ca, &fake.tls.client_ca) < 0))
+                return 2;
         if (parse_listen(listen_at, &addr) < 0) {
                 fprintf(stderr, "oslogin-fake-metadata: --listen %s: expected IPv4ADDR:PORT\n", listen_at);
                 return 2;
@@ -114,7 +138,8 @@ int main(int argc, char *argv[])
                 fprintf(stderr, "oslogin-fake-metadata: cannot listen on %s: %s\n", listen_at, strerror(-r));
                 return 1;
         }
-        fprintf(stderr, "oslogin-fake-metadata: serving %s on http://%s/\n", data_path, listen_at);
+        fprintf(stderr, "oslogin-fake-metadata: serving %s on %s://%s/%s\n", data_path, tls_cert ? "https" : "http",
+                listen_at, tls_cert ? " (client certificates required)" : "");
 
         while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
                 if (fake_reload() == 0)

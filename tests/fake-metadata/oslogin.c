@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The OS Login endpoints, answered from the fixture's "oslogin" section.
  * Users: {"name": EMAIL, "login": bool, "adminLogin": bool, "posixAccounts": [...],
- * "sshPublicKeys": {...}, "twoFactor": {"challenges": ["TOTP", ...], "code": "123456"}}.
+ * "sshPublicKeys": {...}, "securityKeys": [{"publicKey": ...}] (shown with view=securityKey),
+ * "certifiedFingerprints": [...] (authorize&fingerprint= accepts them besides the keys'),
+ * "twoFactor": {...} (two-factor.c)}.
  * Groups: {"name", "gid", "members": [usernames]}. */
 
 #include <stdio.h>
@@ -50,7 +52,7 @@ static json_object *primary_account(json_object *user)
 }
 
 /* The profile as the real server shows it: no fixture-only fields. */
-static json_object *profile(json_object *user)
+static json_object *profile(json_object *user, bool security_keys)
 {
         json_object *p = json_object_new_object();
         json_object *v;
@@ -59,13 +61,17 @@ static json_object *profile(json_object *user)
                 json_object_object_add(p, "posixAccounts", json_object_get(v));
         json_object_object_add(p, "sshPublicKeys",
                                (v = get(user, "sshPublicKeys")) ? json_object_get(v) : json_object_new_object());
+        /* Only view=securityKey shows them, always as an array. */
+        if (security_keys)
+                json_object_object_add(p, "securityKeys",
+                                       (v = get_array(user, "securityKeys")) ? json_object_get(v) : json_object_new_array());
         return p;
 }
 
-static json_object *profiles_answer(json_object *user)
+static json_object *profiles_answer(json_object *user, bool security_keys)
 {
         json_object *list = json_object_new_array(), *o = json_object_new_object();
-        json_object_array_add(list, profile(user));
+        json_object_array_add(list, profile(user, security_keys));
         json_object_object_add(o, "loginProfiles", list);
         return o;
 }
@@ -125,7 +131,7 @@ static void users_page(struct MHD_Connection *c, struct fake_reply *ret)
         }
         /* Every page before the last carries a real token; the last is empty with "0". */
         for (size_t i = offset; i < n && i < offset + size; i++)
-                json_object_array_add(list, profile(json_object_array_get_idx(fake.dir.users, i)));
+                json_object_array_add(list, profile(json_object_array_get_idx(fake.dir.users, i), false));
         if (json_object_array_length(list) > 0) {
                 char *t = next_token(offset + json_object_array_length(list));
                 json_object_object_add(o, "loginProfiles", list);
@@ -209,9 +215,33 @@ static void one_group(json_object *g, struct fake_reply *ret)
         fake_reply_json(ret, MHD_HTTP_OK, o);
 }
 
+/* Whether the directory vouches for FP for USER: a key of the profile (its
+ * sshPublicKeys map key or "fingerprint" member) or a fingerprint the
+ * fixture lists in "certifiedFingerprints" (keys the CA certified). */
+static bool vouches_for(json_object *user, const char *fp)
+{
+        json_object *keys = get(user, "sshPublicKeys"), *certified = get_array(user, "certifiedFingerprints");
+
+        if (json_object_is_type(keys, json_type_object)) {
+                json_object_object_foreach(keys, name, key) {
+                        const char *f = get_str(key, "fingerprint");
+                        if (strcmp(name, fp) == 0 || (f && strcmp(f, fp) == 0))
+                                return true;
+                }
+        }
+        for (size_t i = 0; certified && i < json_object_array_length(certified); i++) {
+                const char *f = json_object_get_string(json_object_array_get_idx(certified, i));
+                if (f && strcmp(f, fp) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* authorize?email=E&policy=P[&fingerprint=F]: success only when the policy
+ * holds and, with a fingerprint, the directory vouches for it. */
 static void authorize(struct MHD_Connection *c, struct fake_reply *ret)
 {
-        const char *email = arg(c, "email"), *policy = arg(c, "policy");
+        const char *email = arg(c, "email"), *policy = arg(c, "policy"), *fp = arg(c, "fingerprint");
         json_object *user = email ? get(fake.dir.by_email, email) : NULL;
         bool granted = false;
 
@@ -220,51 +250,9 @@ static void authorize(struct MHD_Connection *c, struct fake_reply *ret)
                 return;
         }
         if (user)
-                granted = json_object_get_boolean(get(user, policy));
+                granted = json_object_get_boolean(get(user, policy)) && (!fp || vouches_for(user, fp));
         json_object *o = json_object_new_object();
         json_object_object_add(o, "success", json_object_new_boolean(granted));
-        fake_reply_json(ret, MHD_HTTP_OK, o);
-}
-
-/* Two-factor: sessions/start lists the user's challenge types; sessions/ID/continue
- * accepts the fixture's code for the chosen challenge. */
-static void two_factor(const char *path, const char *method, const char *upload, size_t upload_size,
-                       struct fake_reply *ret)
-{
-        json_object *req = upload_size ? json_tokener_parse(upload) : NULL;
-        const char *email = req ? get_str(req, "email") : NULL;
-        json_object *user = email ? get(fake.dir.by_email, email) : NULL;
-        json_object *tf = user ? get(user, "twoFactor") : NULL;
-        json_object *o = json_object_new_object();
-
-        if (strcmp(method, "POST") != 0 || !tf) {
-                json_object_put(req);
-                json_object_put(o);
-                fake_reply_text(ret, strcmp(method, "POST") != 0 ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND,
-                                "no two-factor session\n");
-                return;
-        }
-        if (strcmp(path, "authenticate/sessions/start") == 0) {
-                json_object *types = get_array(tf, "challenges"), *list = json_object_new_array();
-                for (size_t i = 0; types && i < json_object_array_length(types); i++) {
-                        json_object *ch = json_object_new_object();
-                        json_object_object_add(ch, "challengeId", json_object_new_int((int)i + 1));
-                        json_object_object_add(ch, "challengeType",
-                                               json_object_get(json_object_array_get_idx(types, i)));
-                        json_object_object_add(ch, "status", json_object_new_string("READY"));
-                        json_object_array_add(list, ch);
-                }
-                json_object_object_add(o, "status", json_object_new_string("CHALLENGE_REQUIRED"));
-                json_object_object_add(o, "sessionId", json_object_new_string("fake-session-1"));
-                json_object_object_add(o, "challenges", list);
-        } else {
-                json_object *resp = get(req, "proposalResponse");
-                const char *code = resp ? get_str(resp, "credential") : NULL;
-                const char *want = get_str(tf, "code");
-                bool good = code && want && strcmp(code, want) == 0;
-                json_object_object_add(o, "status", json_object_new_string(good ? "AUTHENTICATED" : "FAILED"));
-        }
-        json_object_put(req);
         fake_reply_json(ret, MHD_HTTP_OK, o);
 }
 
@@ -275,7 +263,7 @@ void fake_serve_oslogin(const char *path, const char *method, const char *upload
         json_object *o;
 
         if (strncmp(path, "authenticate/sessions/", 22) == 0)
-                return two_factor(path, method, upload, upload_size, ret);
+                return fake_serve_two_factor(path, method, upload, upload_size, ret);
         if (strcmp(path, "users") == 0) {
                 if ((v = arg(c, "username")))
                         o = get(fake.dir.by_name, v);
@@ -290,7 +278,8 @@ void fake_serve_oslogin(const char *path, const char *method, const char *upload
                         return users_page(c, ret);
                 if (!o)
                         return fake_reply_text(ret, MHD_HTTP_NOT_FOUND, "no such user\n");
-                return fake_reply_json(ret, MHD_HTTP_OK, profiles_answer(o));
+                v = arg(c, "view");
+                return fake_reply_json(ret, MHD_HTTP_OK, profiles_answer(o, v && strcmp(v, "securityKey") == 0));
         }
         if (strcmp(path, "groups") == 0) {
                 if ((v = arg(c, "groupname")) || (v = arg(c, "gid"))) {

@@ -348,6 +348,16 @@ enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url
         (void)version;
 
         if (!req) {
+                /* The handshake already required a verified client
+                 * certificate; this is the check per connection that does
+                 * not depend on how libmicrohttpd set GnuTLS up. */
+                if (!fake_tls_peer_verified(c)) {
+                        if (fake.log) {
+                                fprintf(fake.log, "%s %s refused: no verified client certificate\n", method, url);
+                                fflush(fake.log);
+                        }
+                        return MHD_NO;
+                }
                 req = calloc(1, sizeof(*req));
                 if (!req)
                         return MHD_NO;

@@ -10,6 +10,8 @@ enter_namespace "$@"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 [ -x "$ACCOUNTSD" ] || { not_ok "oslogin-accountsd built at $ACCOUNTSD"; done_testing; }
 private_etc
+# Two of the default configured groups ([accounts] groups) this host may lack.
+for g in docker lxd; do getent group $g >/dev/null || groupadd -r $g; done
 private_dir /home /root /var/lib/oslogin /var/lib/google
 cp -a /etc /run/pristine-etc
 start_fake "$FIXTURES/basic.json" || { not_ok "fake server starts"; done_testing; }
@@ -30,6 +32,7 @@ check_fails "frank (expired google-ssh key) not created" getent passwd frank
 check_eq "password field locked with *" "*" "$(getent shadow dave | cut -d: -f2)"
 check_eq "shell /bin/bash" "/bin/bash" "$(getent passwd dave | cut -d: -f7)"
 check "dave in google-sudoers" bash -c 'id -nG dave | grep -qw google-sudoers'
+check "dave in the configured groups adm, docker and lxd" bash -c 'for g in adm docker lxd; do id -nG dave | grep -qw $g || exit 1; done'
 check_eq "google_sudoers file" "%google-sudoers ALL=(ALL:ALL) NOPASSWD:ALL 440" \
 	"$(cat /etc/sudoers.d/google_sudoers) $(stat -c %a /etc/sudoers.d/google_sudoers)"
 check "sudoers syntax valid" visudo -c
@@ -47,10 +50,33 @@ t0=$(date +%s%N); once; ms=$((($(date +%s%N) - t0) / 1000000))
 check_eq "unchanged reconcile rewrites nothing" "$before" "$(md5sum /etc/passwd /etc/group | md5sum)"
 diag "unchanged reconcile: ${ms} ms"
 
+# The shadow-utils lock: while glibc's lckpwdf() (useradd, passwd) holds it
+# in another process, the daemon waits, then writes once it is free.
+python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None)
+if libc.lckpwdf() != 0: sys.exit(1)
+open(sys.argv[1], "w").close()
+time.sleep(1.5)
+libc.ulckpwdf()' /run/lck-held &
+LCK=$!
+wait_for 5 test -e /run/lck-held
+INSTANCE_KEYS=$(curl -sf -H 'Metadata-Flavor: Google' "$FAKE_URL/computeMetadata/v1/instance/attributes/ssh-keys")
+set_keys "$INSTANCE_KEYS
+lockwait:$(key alice)"
+t0=$(date +%s%N); once; ms=$((($(date +%s%N) - t0) / 1000000))
+wait $LCK
+check "lckpwdf() held elsewhere: the reconcile waited (${ms} ms >= 1000) and then wrote" \
+	bash -c "[ $ms -ge 1000 ] && getent passwd lockwait"
+set_keys "$INSTANCE_KEYS"
+once
+check_eq "lockwait gone again; dave, erin and grace not expired" "x dave erin grace" \
+	"x $(for u in dave erin grace; do getent shadow "$u" | grep -q '^[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*::' && printf '%s ' "$u"; done | xargs)"
+
 # A real sshd, a real key login.
 ssh-keygen -A >/dev/null 2>&1
 PORT=$(free_port)
-/usr/sbin/sshd -D -p "$PORT" -o ListenAddress=127.0.0.1 -o PasswordAuthentication=no >/run/sshd.log 2>&1 &
+/usr/sbin/sshd -D -e -p "$PORT" -o ListenAddress=127.0.0.1 -o PasswordAuthentication=no >/run/sshd.log 2>&1 &
 _cleanup_pids+=($!)
 wait_for 5 bash -c "echo > /dev/tcp/127.0.0.1/$PORT" || not_ok "sshd listens"
 SSH=(ssh -p "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=5)
@@ -97,14 +123,24 @@ check_fails "no authorized_keys created in the link target" test -e /run/authori
 check "symlinked authorized_keys: refused" grep -q 'symlink is in the way' /run/accountsd.log
 check_eq "target of symlinked authorized_keys unchanged" "untouched 644 root" "$(cat /run/target) $(stat -c '%a %U' /run/target)"
 
-# Deprovision: keys and sudo go, the account stays (deprovision_remove = false).
+# Deprovision: keys, sudo and every group we gave go; the account stays
+# (deprovision_remove = false) but is expired, so a key dave added to his
+# own authorized_keys no longer opens it either.
+echo "$(key bob) dave-added-himself" >>/home/dave/.ssh/authorized_keys
+check "before: the key dave added himself opens his account" "${SSH[@]}" -i $KEYS/bob dave@127.0.0.1 true
 set_keys "erin:$(key erin)"
 once
 check "dave still exists" getent passwd dave
+check "dave's home stays" test -d /home/dave
 check_fails "dave's managed keys removed" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
 check "dave's own line kept" grep -q dave-own /home/dave/.ssh/authorized_keys
 check_fails "dave no longer in google-sudoers" bash -c 'id -nG dave | grep -qw google-sudoers'
+check_eq "dave in none of the configured groups" "" "$(id -nG dave | tr ' ' '\n' | grep -xE 'adm|docker|lxd' | xargs)"
+check_eq "dave's account expired (shadow expiry day 1)" 1 "$(getent shadow dave | cut -d: -f8)"
 check_fails "dave cannot log in with the removed key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+check_fails "dave cannot log in with the key he added himself" "${SSH[@]}" -i $KEYS/bob dave@127.0.0.1 true
+check "the refusal is sshd's account check (expiry), not the key" \
+	grep -qE 'Access denied for user dave by PAM account configuration|User dave account has expired' /run/sshd.log
 
 # With deprovision_remove the accounts we created are deleted.
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n[accounts]\ndeprovision_remove = true\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
@@ -115,6 +151,10 @@ check_fails "erin removed (created by us, keys gone)" getent passwd erin
 check_fails "erin's group removed" getent group erin
 check "erin's home kept" test -d /home/erin
 check "files consistent after removal" python3 "$SRC/tests/integration/check-etc.py" /etc
+# dave is back in metadata: un-expired, his groups back.
+check_eq "returning dave: expiry as before (none)" "" "$(getent shadow dave | cut -d: -f8)"
+check "returning dave: google-sudoers, adm, docker, lxd again" bash -c 'for g in google-sudoers adm docker lxd; do id -nG dave | grep -qw $g || exit 1; done'
+check "returning dave logs in with his metadata key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
 
 # Stateless reboot: /etc back to the image, /home and /var persist.
 UIDS=$(for u in dave grace; do uid_of $u; done | xargs)

@@ -171,5 +171,59 @@ done
 check_eq "SIGTERM while the server dies under a long-poll, 10 rounds: clean exit each time" 0 "$rc"
 kill -TERM $DPID
 wait $DPID
+# Readiness is honest: READY=1 at once when there is no metadata server at
+# all (refused, no route) or the host configuration cannot be applied; only
+# a slow or failing server holds it. STATUS= and the log say which.
+ready_ms() { # starts the daemon; ms= the ms until READY=1 (or "none" after $1 s)
+	local t0 limit=$1
+	: >/run/notify.log
+	t0=$(date +%s%N)
+	start_daemon
+	if wait_for "$limit" grep -q READY=1 /run/notify.log; then ms=$(ms_since "$t0"); else ms=none; fi
+}
+stop_daemon() { kill -TERM $DPID; wait $DPID; }
+write_config "http://127.0.0.1:$(free_port)"
+: >$LOG
+ready_ms 5
+[ "$ms" != none ] && [ "$ms" -lt 1000 ] && ok "connection refused: READY=1 in $ms ms" || not_ok "connection refused: READY=1 in $ms ms (want < 1000)"
+check "… STATUS says no metadata server (connection refused)" grep -q '^STATUS=no metadata server (connection refused)' /run/notify.log
+check "… the log says no metadata server" grep -q 'No metadata server (Connection refused)' $LOG
+check_fails "… and not unreachable/unavailable" grep -qE 'Metadata server (unreachable|unavailable)' $LOG
+check "… osloginctl status: metadata: no server" bash -c "'$CTL' status | grep -qx 'metadata: no server'"
+stop_daemon
+write_config "http://169.254.169.254"
+: >$LOG
+ready_ms 5
+[ "$ms" != none ] && [ "$ms" -lt 1000 ] && ok "no route (not a cloud VM): READY=1 in $ms ms" || not_ok "no route: READY=1 in $ms ms (want < 1000)"
+check "… STATUS says no metadata server (no route)" grep -q '^STATUS=no metadata server (no route)' /run/notify.log
+check "… the log says no metadata server" grep -q 'No metadata server (Network is unreachable)' $LOG
+check_fails "… and not unreachable/unavailable" grep -qE 'Metadata server (unreachable|unavailable)' $LOG
+stop_daemon
+# The host configuration cannot be applied (nsswitch.conf links out of /etc).
+write_config "$FAKE_URL"
+curl -sf -X PUT --data TRUE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
+cp -a /etc/nsswitch.conf /run/nsswitch.saved && cp /etc/nsswitch.conf /run/elsewhere.conf
+ln -sfn /run/elsewhere.conf /etc/nsswitch.conf
+: >$LOG
+ready_ms 5
+[ "$ms" != none ] && [ "$ms" -lt 1000 ] && ok "host configuration refused: READY=1 in $ms ms" || not_ok "host configuration refused: READY=1 in $ms ms (want < 1000)"
+check "… STATUS names the failed step" grep -q '^STATUS=host configuration cannot be applied (nsswitch: /etc/nsswitch.conf links to /run/elsewhere.conf' /run/notify.log
+check "… the log names it" grep -q 'Cannot activate the OS Login configuration: nsswitch: /etc/nsswitch.conf links to' $LOG
+check "… osloginctl status shows it" bash -c "'$CTL' status | grep -q '^host-config-error: nsswitch: /etc/nsswitch.conf links to /run/elsewhere.conf'"
+stop_daemon
+rm /etc/nsswitch.conf && cp -a /run/nsswitch.saved /etc/nsswitch.conf
+curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
+# A failing server (503) holds READY (up to the bound, 30 s); it comes with
+# the first reconcile once the server answers.
+curl -sf -X PUT --data '{"status":503}' "$FAKE_URL/_fake/faults" >/dev/null
+: >$LOG
+ready_ms 3
+check_eq "failing server (503): no READY=1 within 3 s" none "$ms"
+curl -sf -X DELETE "$FAKE_URL/_fake/faults" >/dev/null
+check "… READY=1 after the server recovers" wait_for 20 grep -q READY=1 /run/notify.log
+check "… STATUS: first reconcile done" grep -q '^STATUS=first reconcile done' /run/notify.log
+check "… the log says unavailable, not no server" bash -c "grep -q 'Metadata server unavailable' $LOG && ! grep -q 'No metadata server' $LOG"
+check "… the log says why it is ready" grep -q 'Ready: first reconcile done' $LOG
+stop_daemon
 grep -q 'ERROR: AddressSanitizer\|runtime error' $LOG && not_ok "sanitizer reports in the log" "$(grep -m3 -A3 'Sanitizer\|runtime error' $LOG)"
 done_testing

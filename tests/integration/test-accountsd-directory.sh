@@ -6,7 +6,8 @@
 # runtime resolves through the miss path and lands in the cache; negative
 # answers are cached; concurrent identical misses share one request;
 # refresh drops a removed user; an MDS outage keeps the cache and misses
-# fail fast; a stopped daemon leaves cached users resolvable; switching
+# fail fast; a failing groups listing keeps the users and the last good
+# groups (none on a fresh start); a stopped daemon leaves cached users resolvable; switching
 # enable-oslogin off undoes it all.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
@@ -166,6 +167,32 @@ check_eq "same cache generation" "$gen" "$("$CTL" status | sed -n 's/^cache-gene
 check "status shows the build error" bash -c "'$CTL' status | grep -q '^directory-last-error:'"
 curl -sf -X DELETE "$FCTL/faults" >/dev/null
 
+# The groups listing failing (404 where POSIX groups are off, 500): the
+# users are still built, with the last good groups; logged once; retried at
+# each refresh; shown in status.
+check "status: groups listing ok" bash -c "'$CTL' status | grep -q '^directory-groups: ok$'"
+fixture erin bob >/run/fixture.json
+curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
+GROUPS_FAULT='"path_prefix":"/computeMetadata/v1/oslogin/groups"'
+curl -sf -X PUT --data "{\"status\":500,$GROUPS_FAULT}" "$FCTL/faults" >/dev/null
+check "groups?pagesize= answering 500: refresh still succeeds" "$CTL" refresh
+check "… the new user erin is in the built cache" bash -c "'$CTL' status | grep -q '^cache-users: 3$' && getent passwd erin_example_com"
+check_eq "… eng keeps its last good members" "eng:*:2000100001:alice_example_com" "$(getent group eng)"
+check_eq "… ops too" "ops:*:2000100002:alice_example_com" "$(getent group ops)"
+check "… and the self groups are built" getent group erin_example_com
+status=$("$CTL" status)
+check "status: groups failing, the last good 2 served" \
+	grep -Eq '^directory-groups: failing \(.*\) for [0-9]+s, 1 build\(s\); serving the last good 2 groups$' <<<"$status"
+check "status: no build error (the build succeeded)" bash -c "! grep -q '^directory-last-error:' <<<'$status'"
+curl -sf -X PUT --data "{\"status\":404,$GROUPS_FAULT}" "$FCTL/faults" >/dev/null
+check "groups answering 404 (POSIX groups off): refresh succeeds" "$CTL" refresh
+check_eq "retried at each refresh, logged once" "1" "$(grep -c 'groups listing failed' $LOG)"
+check "status counts both builds" bash -c "'$CTL' status | grep -q '^directory-groups: failing (No such file or directory) for [0-9]*s, 2 build(s)'"
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
+check "groups back: refresh" "$CTL" refresh
+check "status: groups ok again" bash -c "'$CTL' status | grep -q '^directory-groups: ok$'"
+check "the recovery is logged" grep -q 'groups listing works again: 2 groups' $LOG
+
 # Daemon stopped: cached users resolve, misses answer at once.
 kill -TERM $DPID
 wait $DPID
@@ -176,6 +203,23 @@ getent passwd nobody_there >/dev/null
 ms=$(ms_since "$t0")
 # Well under the module's 1 s deadline (the margin is for a loaded CI machine).
 [ "$ms" -lt 500 ] && ok "no daemon: a miss returns at once ($ms ms)" || not_ok "no daemon: miss took $ms ms"
+
+# A fresh VM whose groups listing fails from the start: a cache with the
+# users and their self groups, no groups; never no cache at all.
+rm -f /run/oslogin/directory.cache
+curl -sf -X PUT --data "{\"status\":404,$GROUPS_FAULT}" "$FCTL/faults" >/dev/null
+"$ACCOUNTSD" >>$LOG 2>&1 &
+DPID=$!
+_cleanup_pids+=($DPID)
+check "fresh start, groups failing: the cache is built" wait_for 15 test -s /run/oslogin/directory.cache
+check "… users resolve" getent passwd alice_example_com
+check_eq "… with their self group" "alice_example_com:*:2000001001:alice_example_com" "$(getent group alice_example_com)"
+check "status: serving no groups" wait_for 5 bash -c "'$CTL' status | grep -q '^directory-groups: failing (No such file or directory) for [0-9]*s, 1 build(s); serving no groups$'"
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
+check "groups back on the next refresh" "$CTL" refresh
+check_eq "… eng is built" "eng:*:2000100001:alice_example_com" "$(getent group eng)"
+kill -TERM $DPID
+wait $DPID
 
 # enable-oslogin off: configuration and cache go.
 "$ACCOUNTSD" >>$LOG 2>&1 &

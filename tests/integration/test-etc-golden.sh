@@ -26,7 +26,8 @@ snapshot() {
 	passwd | group | gshadow) cat "$root/etc/$what" ;;
 	shadow) awk -F: -v OFS=: -v today="$TODAY" '$3 == today { $3 = "DAYS" } 1' "$root/etc/shadow" ;;
 	state)
-		for f in var/lib/oslogin/uidmap var/lib/oslogin/users var/lib/google/google_users etc/sudoers.d/google_sudoers; do
+		for f in var/lib/oslogin/uidmap var/lib/oslogin/users var/lib/oslogin/groups var/lib/oslogin/expired \
+			var/lib/google/google_users etc/sudoers.d/google_sudoers; do
 			echo "== $f"; [ -e "$root/$f" ] && cat "$root/$f" && stat -c 'mode %a owner %u:%g' "$root/$f"
 		done
 		(cd "$root/home" && find . -mindepth 1 ! -name .keep | LC_ALL=C sort | while read -r p; do

@@ -139,5 +139,111 @@ valgrind_check "valgrind: accountsd --once in OS Login mode" "$BUILD/accountsd/o
 valgrind_check "valgrind: osloginctl status" "$CTL_BIN" status
 curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 valgrind_check "valgrind: accountsd --once switching back to metadata keys" "$BUILD/accountsd/oslogin-accountsd" --once
+# --- Activation is one transaction: a failure at any step leaves every
+# file as it was, names the step, and sshd is not reloaded.
+cp -a /run/sshd_config.orig /etc/ssh/sshd_config
+cp -a /run/nsswitch.orig /etc/nsswitch.conf
+cp -a /run/pam-sshd.orig /etc/pam.d/sshd
+rm -f /etc/ssh/sshd_config.d/00-oslogin.conf /var/lib/oslogin/nsswitch.changed
+bash -c 'trap "echo hup >>/run/hup.log" HUP; while :; do sleep 0.1; done' &
+echo $! >/run/sshd.pid
+_cleanup_pids+=($!)
+: >/run/hup.log
+ns_target() { readlink -f /etc/nsswitch.conf; }
+snap() {
+	md5sum /etc/pam.d/sshd /etc/ssh/sshd_config "$(ns_target)" 2>&1
+	ls /etc/ssh/sshd_config.d /var/lib/oslogin 2>&1
+	test -L /etc/nsswitch.conf && readlink /etc/nsswitch.conf
+}
+# fail_at STEP-TEXT DESCRIPTION: activate must fail naming the step, with nothing changed.
+fail_at() {
+	local before after out
+	before=$(snap)
+	if out=$("$CTL_BIN" --pam-module "$MODULE" activate 2>&1); then
+		not_ok "$2: activate unexpectedly succeeded"
+	else
+		ok "$2: activate fails"
+	fi
+	case "$out" in *"$1"*"Nothing was changed"*) ok "$2: the message names the step ($1)" ;;
+	*) not_ok "$2: the message names the step ($1)" "$out" ;; esac
+	after=$(snap)
+	check_eq "$2: nothing changed" "$before" "$after"
+	sleep 0.3
+	check_fails "$2: sshd not reloaded" test -s /run/hup.log
+}
+ro() { mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"; }
+ro /etc/pam.d
+fail_at "PAM: cannot write /etc/pam.d/sshd" "PAM directory read-only"
+umount /etc/pam.d
+ro /etc/ssh/sshd_config.d
+fail_at "sshd: cannot write /etc/ssh/sshd_config.d/00-oslogin.conf" "sshd drop-in directory read-only"
+umount /etc/ssh/sshd_config.d
+printf 'BogusKeyword yes\n' >>/etc/ssh/sshd_config
+fail_at "sshd -t rejects" "sshd -t failing"
+cp -a /run/sshd_config.orig /etc/ssh/sshd_config
+# The authselect layout: nsswitch.conf a symlink into /etc/authselect.
+mkdir -p /etc/authselect
+mv /etc/nsswitch.conf /etc/authselect/nsswitch.conf
+ln -s authselect/nsswitch.conf /etc/nsswitch.conf
+ro /etc/authselect
+fail_at "nsswitch: cannot write /etc/authselect/nsswitch.conf" "nsswitch target read-only (after PAM and sshd were written)"
+umount /etc/authselect
+mount -o remount,ro /var/lib/oslogin
+fail_at "state: cannot write" "state directory read-only (the last step)"
+mount -o remount,rw /var/lib/oslogin
+check "authselect layout: activate" "$CTL_BIN" --pam-module "$MODULE" activate
+check "… nsswitch.conf is still the symlink" test -L /etc/nsswitch.conf
+check "… its target edited in place" grep -qE '^passwd:.* oslogin$' /etc/authselect/nsswitch.conf
+check "… sshd reloaded once, at the end" wait_for 3 bash -c '[ "$(wc -l </run/hup.log)" = 1 ]'
+check_eq "… status sees nsswitch active through the link" "active active" "$(parts)"
+check "authselect layout: deactivate" "$CTL_BIN" deactivate
+check "… target restored byte for byte" cmp /run/nsswitch.orig /etc/authselect/nsswitch.conf
+check "… pam.d/sshd restored" cmp /run/pam-sshd.orig /etc/pam.d/sshd
+sleep 0.3 # the stand-in handles its SIGHUP between sleeps
+: >/run/hup.log
+# Links that are not a root-owned regular file under /etc: refused before any change.
+cp /run/nsswitch.orig /run/elsewhere.conf
+ln -sfn /run/elsewhere.conf /etc/nsswitch.conf
+fail_at "nsswitch: /etc/nsswitch.conf links to /run/elsewhere.conf" "symlink out of /etc"
+chown nobody /etc/authselect/nsswitch.conf
+ln -sfn authselect/nsswitch.conf /etc/nsswitch.conf
+fail_at "not a root-owned regular file under /etc: refused" "symlink to a file root does not own"
+chown root /etc/authselect/nsswitch.conf
+ln -sfn authselect/missing.conf /etc/nsswitch.conf
+fail_at "nsswitch: /etc/nsswitch.conf links to authselect/missing.conf" "dangling symlink"
+rm /etc/nsswitch.conf
+fail_at "nsswitch: /etc/nsswitch.conf is missing" "no nsswitch.conf"
+cp -a /run/nsswitch.orig /etc/nsswitch.conf
+rm -rf /etc/authselect
+
+# --- manage_host_config = false: accountsd never edits sshd, nsswitch or
+# PAM; osloginctl status lists what to add by hand.
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n[host]\nmanage_host_config = false\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+curl -sf -X PUT --data TRUE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
+before=$(snap)
+check "accountsd --once, OS Login, manage_host_config = false" bash -c "'$BUILD/accountsd/oslogin-accountsd' --once 2>/run/unmanaged.log"
+check_eq "… sshd, nsswitch and PAM untouched" "$before" "$(snap)"
+check "… logged why" grep -q 'manage_host_config = false: sshd, nsswitch and PAM are left to the administrator' /run/unmanaged.log
+check_eq "… the mode is recorded all the same" oslogin "$(cat /var/lib/oslogin/mode)"
+status=$(ctl status)
+check "osloginctl status: the manual configuration" grep -q '^manual configuration (manage_host_config = false)' <<<"$status"
+check "… with our AuthorizedKeysCommand line" grep -qx '       AuthorizedKeysCommand /usr/sbin/oslogin-authorized-keys %u %f' <<<"$status"
+check "… and the nsswitch and PAM lines" bash -c "grep -q 'append \" oslogin\" to the passwd: and group: lines' <<<'$status' && grep -q 'account required pam_oslogin.so' <<<'$status'"
+sleep 0.3
+check_fails "… sshd not reloaded" test -s /run/hup.log
+
+# --- metadata_accounts = false: ssh-keys in the metadata make no account,
+# and the accounts made earlier lose their keys.
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
+"$BUILD/accountsd/oslogin-accountsd" --once 2>/dev/null
+check "metadata keys: dave has managed keys" grep -q "Added by Google" /home/dave/.ssh/authorized_keys
+userdel erin 2>/dev/null
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n[accounts]\nmetadata_accounts = false\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+check "accountsd --once with metadata_accounts = false" bash -c "'$BUILD/accountsd/oslogin-accountsd' --once 2>/run/nometa.log"
+check_fails "… dave's managed keys gone" grep -q "Added by Google" /home/dave/.ssh/authorized_keys
+check_fails "… erin (in ssh-keys) not created" getent passwd erin
+check "… logged once why" grep -q 'metadata_accounts = false: ssh-keys in the metadata make no account' /run/nometa.log
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
 rm -f /run/sshd.pid
 done_testing

@@ -4,16 +4,21 @@
  *
  *   oslogin-mds-get [--url URL] [--config FILE] [--timeout DURATION]
  *                   [--wait-for-change [--last-etag ETAG] [--timeout-sec N]]
- *                    [--query KEY=VALUE]... [--count] [--verbose] PATH
+ *                    [--query KEY=VALUE]... [--count] [--verbose]
+ *                    [--repeat N [--interval MS]] PATH
  *
- * Prints the body on stdout; with --verbose the ETag, with --count the
- * number of requests (retries included) on stderr.
- * Exit: 0 on 200, 4 on 404, 1 on any other failure. */
+ * Prints the body on stdout; with --verbose the ETag and the transport
+ * ("via: https" or "via: http"), with --count the number of requests
+ * (retries included) on stderr. --repeat asks N times with the same client,
+ * MS apart (default 100), and reports each call on stderr ("call I: via
+ * https: OK" or the error): a long-lived client such as accountsd's.
+ * Exit (of the last call): 0 on 200, 4 on 404, 1 on any other failure. */
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "basic/log.h"
 #include "basic/strv.h"
@@ -26,7 +31,9 @@ int main(int argc, char *argv[])
                 {"url", required_argument, NULL, 'u'},        {"config", required_argument, NULL, 'c'},
                 {"timeout", required_argument, NULL, 't'},    {"wait-for-change", no_argument, NULL, 'w'},
                 {"last-etag", required_argument, NULL, 'e'},  {"timeout-sec", required_argument, NULL, 's'},
-                {"query", required_argument, NULL, 'q'},      {"count", no_argument, NULL, 'n'},        {"verbose", no_argument, NULL, 'v'},
+                {"query", required_argument, NULL, 'q'},      {"count", no_argument, NULL, 'n'},
+                {"verbose", no_argument, NULL, 'v'},          {"repeat", required_argument, NULL, 'r'},
+                {"interval", required_argument, NULL, 'i'},
                 {"help", no_argument, NULL, 'h'},             {},
         };
         _cleanup_(config_free) struct oslogin_config config = {};
@@ -36,11 +43,11 @@ int main(int argc, char *argv[])
         const char *config_path = NULL, *url = NULL, *timeout = NULL, *last_etag = NULL;
         _cleanup_strv_free_ char **queries = NULL;
         bool wait = false, count = false, verbose = false;
-        unsigned timeout_sec = 60;
+        unsigned timeout_sec = 60, repeat = 1, interval_ms = 100;
         int c, r;
 
         log_open("oslogin-mds-get", LOG_TARGET_STDERR, LOG_USER);
-        while ((c = getopt_long(argc, argv, "u:c:t:we:s:q:nvh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "u:c:t:we:s:q:nvr:i:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'u': url = optarg; break;
                 case 'c': config_path = optarg; break;
@@ -54,9 +61,12 @@ int main(int argc, char *argv[])
                         break;
                 case 'n': count = true; break;
                 case 'v': verbose = true; break;
+                case 'r': repeat = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'i': interval_ms = (unsigned)strtoul(optarg, NULL, 10); break;
                 case 'h':
                         printf("Usage: %s [--url URL] [--config FILE] [--timeout DURATION] [--wait-for-change "
-                               "[--last-etag ETAG] [--timeout-sec N]] [--query KEY=VALUE]... [--count] [--verbose] PATH\n",
+                               "[--last-etag ETAG] [--timeout-sec N]] [--query KEY=VALUE]... [--count] [--verbose] "
+                               "[--repeat N [--interval MS]] PATH\n",
                                argv[0]);
                         return 0;
                 default: return 1;
@@ -86,10 +96,20 @@ int main(int argc, char *argv[])
         }
         if (!path)
                 return 1;
-        if (wait)
-                r = mds_wait_for_change(client, path, last_etag, timeout_sec, &response);
-        else
-                r = mds_get(client, path, &response);
+        for (unsigned i = 1; i <= MAX(repeat, 1u); i++) {
+                if (i > 1) {
+                        struct timespec ts = {.tv_sec = interval_ms / 1000, .tv_nsec = (long)(interval_ms % 1000) * 1000000};
+                        nanosleep(&ts, NULL);
+                        mds_response_done(&response);
+                }
+                bool https = mds_client_uses_https(client);
+                if (wait)
+                        r = mds_wait_for_change(client, path, last_etag, timeout_sec, &response);
+                else
+                        r = mds_get(client, path, &response);
+                if (repeat > 1)
+                        fprintf(stderr, "call %u: via %s: %s\n", i, https ? "https" : "http", r < 0 ? strerror(-r) : "OK");
+        }
         if (count)
                 fprintf(stderr, "requests: %llu\n", (unsigned long long)mds_client_request_count(client));
         if (r < 0) {
@@ -98,6 +118,7 @@ int main(int argc, char *argv[])
         }
         fwrite(response.body, 1, response.size, stdout);
         if (verbose)
-                fprintf(stderr, "etag: %s\n", response.etag ?: "");
+                fprintf(stderr, "etag: %s\nvia: %s\n", response.etag ?: "",
+                        mds_client_uses_https(client) ? "https" : "http");
         return 0;
 }

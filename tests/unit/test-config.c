@@ -57,6 +57,46 @@ static void test_values(void **state)
         config_free(&c);
 }
 
+/* [metadata] transport and the HTTPS settings (lib/mds/mds-client.h). */
+static void test_transport(void **state)
+{
+        static const char *bad[] = {
+                "transport = HTTPS\n",       "transport = tls\n",
+                "credentials_directory = run/x\n", "state_directory = /var/lib/a b\n",
+                "https_address = metadata.google.internal:443\n", "https_address = 169.254.169.254\n",
+                "https_address = 169.254.169.254:0\n", "https_address = [fd00::1:443\n",
+        };
+        struct oslogin_config c;
+        char text[256];
+        (void)state;
+
+        strcpy(path, "/tmp/test-config.XXXXXX"); /* test_unsafe_file leaves its own name */
+        assert_int_equal(config_load("/nonexistent/oslogin.conf", 0, &c), 0);
+        assert_int_equal(c.transport, MDS_TRANSPORT_AUTO);
+        assert_string_equal(c.credentials_directory, "/run/google-mds-mtls");
+        assert_string_equal(c.https_address, "169.254.169.254:443");
+        assert_string_equal(c.state_directory, "/var/lib/oslogin");
+        config_free(&c);
+        assert_int_equal(load("[metadata]\ntransport = https\ncredentials_directory = /etc/mtls\n"
+                              "https_address = [fd00::1]:8443\nstate_directory = /tmp/state\n",
+                              0, &c),
+                         0);
+        assert_int_equal(c.transport, MDS_TRANSPORT_HTTPS);
+        assert_string_equal(c.credentials_directory, "/etc/mtls");
+        assert_string_equal(c.https_address, "[fd00::1]:8443");
+        assert_string_equal(c.state_directory, "/tmp/state");
+        config_free(&c);
+        assert_int_equal(load("[metadata]\ntransport = http\nhttps_address = 127.0.0.1:8443\n", 0, &c), 0);
+        assert_int_equal(c.transport, MDS_TRANSPORT_HTTP);
+        config_free(&c);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                snprintf(text, sizeof(text), "[metadata]\n%s", bad[i]);
+                assert_int_equal(load(text, 0, &c), -EINVAL);
+        }
+        /* HTTPS is the transport's business: url stays plain HTTP. */
+        assert_int_equal(load("[metadata]\nurl = https://metadata.google.internal/\n", 0, &c), -EINVAL);
+}
+
 static void test_bad_values(void **state)
 {
         static const char *const bad[] = {
@@ -117,7 +157,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),    cmocka_unit_test(test_values),
                 cmocka_unit_test(test_bad_values),  cmocka_unit_test(test_unsafe_file),
-                cmocka_unit_test(test_durations),
+                cmocka_unit_test(test_durations),   cmocka_unit_test(test_transport),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

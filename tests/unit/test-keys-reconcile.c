@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/unit/unit.h"
 
+#include <grp.h>
+#include <shadow.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,10 +44,13 @@ static int teardown(void **state)
         return 0;
 }
 
+/* The configured groups of the next apply() ([accounts] groups). */
+static char **groups;
+
 static int apply(const char *text, bool remove, struct reconcile_result *res)
 {
-        struct reconcile_options o = {.root = root, .deprovision_remove = remove, .uid_min = 1000,
-                                      .uid_max = 1999, .home_base = "/home", .shell = "/bin/bash"};
+        struct reconcile_options o = {.root = root, .extra_groups = groups, .deprovision_remove = remove,
+                                      .uid_min = 1000, .uid_max = 1999, .home_base = "/home", .shell = "/bin/bash"};
         struct ssh_key_set keys = {};
         assert_int_equal(ssh_keys_parse_text(text, NOW_USEC, &keys), 0);
         int r = keys_reconcile(&o, &keys, res);
@@ -151,6 +156,121 @@ static void test_expiry_reported(void **state)
         assert_int_equal(res.created + res.keys_written + res.removed, 0);
 }
 
+/* The shadow expiry of NAME as glibc reads it (-1: none), -2: no entry. */
+static long expiry_of(const char *name)
+{
+        char path[300], buf[1024];
+        struct spwd sp, *result;
+        long days = -2;
+        snprintf(path, sizeof(path), "%s/etc/shadow", root);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgetspent_r(f, &sp, buf, sizeof(buf), &result) == 0)
+                if (streq(sp.sp_namp, name))
+                        days = sp.sp_expire;
+        fclose(f);
+        return days;
+}
+
+static bool in_group(const char *group, const char *user)
+{
+        char path[300], buf[4096];
+        struct group gr, *result;
+        bool found = false;
+        snprintf(path, sizeof(path), "%s/etc/group", root);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgetgrent_r(f, &gr, buf, sizeof(buf), &result) == 0)
+                if (streq(gr.gr_name, group))
+                        for (char **m = gr.gr_mem; *m; m++)
+                                found = found || streq(*m, user);
+        fclose(f);
+        return found;
+}
+
+/* Deprovisioning takes back every membership we gave (google-sudoers and
+ * the configured groups, not the ones a local account already had) and
+ * expires the account we created, so a key the user added itself no longer
+ * opens it; the account and its home stay. On return: groups back, expiry
+ * as before. With deprovision_remove set later, the expired account goes. */
+static void test_deprovision_takes_back_groups_and_expires(void **state)
+{
+        static char *configured[] = {(char *)"adm", (char *)"docker", NULL};
+        struct reconcile_result res;
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        groups = configured;
+        sh("printf 'lena:x:1200:1200::/home/lena:/bin/sh\\n' >>etc/passwd && printf 'lena:$6$x$y:19000:0:99999:7:::\\n' >>etc/shadow%s", "");
+        sh("printf 'adm:x:4:lena\\ndocker:x:120:\\nlena:x:1200:\\n' >>etc/group && printf 'adm:*::lena\\ndocker:!::\\nlena:!::\\n' >>etc/gshadow%s", "");
+        assert_int_equal(apply("bob:" KEY " b\nlena:" KEY " l\n", false, &res), 0);
+        assert_true(in_group("adm", "bob") && in_group("docker", "bob") && in_group("google-sudoers", "bob"));
+        assert_true(in_group("adm", "lena") && in_group("docker", "lena") && in_group("google-sudoers", "lena"));
+        sh("echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobsOwnKey bob-own' >>home/bob/.ssh/authorized_keys%s", "");
+
+        assert_int_equal(apply("", false, &res), 0);
+        assert_false(in_group("adm", "bob") || in_group("docker", "bob") || in_group("google-sudoers", "bob"));
+        assert_int_equal(expiry_of("bob"), 1); /* sshd's account check refuses bob-own too */
+        assert_true(uid_of("bob") >= 1000);
+        sh("test -d home/bob && grep -q bob-own home/bob/.ssh/authorized_keys%s", "");
+        /* lena was local: only what we gave goes, and she is never expired. */
+        assert_true(in_group("adm", "lena"));
+        assert_false(in_group("docker", "lena") || in_group("google-sudoers", "lena"));
+        assert_int_equal(expiry_of("lena"), -1);
+        /* An unchanged pass changes nothing. */
+        assert_int_equal(apply("", false, &res), 0);
+        assert_int_equal(expiry_of("bob"), 1);
+
+        assert_int_equal(apply("bob:" KEY " b\n", false, &res), 0);
+        assert_int_equal(res.created, 0);
+        assert_int_equal(expiry_of("bob"), -1);
+        assert_true(in_group("adm", "bob") && in_group("docker", "bob") && in_group("google-sudoers", "bob"));
+        sh("grep -qx 'bob created' var/lib/oslogin/users && ! grep -q bob var/lib/oslogin/expired%s", "");
+
+        /* Expired, then deprovision_remove is set: the account goes. */
+        assert_int_equal(apply("", false, &res), 0);
+        assert_int_equal(expiry_of("bob"), 1);
+        assert_int_equal(apply("", true, &res), 0);
+        assert_true(res.removed >= 1); /* eli of an earlier test, expired here too */
+        assert_int_equal(uid_of("bob"), -1);
+        assert_int_equal(expiry_of("bob"), -2);
+        sh("test -d home/bob && ! grep -q bob var/lib/oslogin/expired%s", "");
+        groups = NULL;
+}
+
+/* An expiry set by an admin before we expired the account comes back; one
+ * changed while the user was away is left as the admin set it. */
+static void test_return_keeps_admin_expiry(void **state)
+{
+        struct reconcile_result res;
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        groups = NULL;
+        assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
+        sh("sed -i -e 's/^cleo:\\([^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*\\):[^:]*:/cleo:\\1:40000:/' etc/shadow%s", "");
+        assert_int_equal(expiry_of("cleo"), 40000);
+        assert_int_equal(apply("", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), 1);
+        assert_int_equal(expiry_of("dan"), 1);
+        sh("sed -i -e 's/^dan:\\([^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*\\):[^:]*:/dan:\\1:30000:/' etc/shadow%s", "");
+        assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), 40000);
+        assert_int_equal(expiry_of("dan"), 30000);
+
+        /* Expired, then deleted by an admin: the new account of that name
+         * owes nothing to the old one's record. */
+        assert_int_equal(apply("dan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), 1);
+        sh("for f in passwd shadow group gshadow; do grep -v '^cleo:' etc/$f >t && cat t >etc/$f; done; rm t%s", "");
+        assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(res.created, 1);
+        assert_int_equal(apply("dan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), 1);
+        assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
+        assert_int_equal(expiry_of("cleo"), -1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -158,6 +278,8 @@ int main(void)
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_state_saved_before_accounts),
                 cmocka_unit_test(test_expiry_reported),
+                cmocka_unit_test(test_deprovision_takes_back_groups_and_expires),
+                cmocka_unit_test(test_return_keeps_admin_expiry),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

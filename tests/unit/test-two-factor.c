@@ -83,6 +83,95 @@ static void test_requests(void **state)
         free(json);
 }
 
+static void test_alternate_and_sk_otp(void **state)
+{
+        struct two_factor_session s = {};
+        char *json = NULL;
+        (void)state;
+        assert_int_equal(
+                start("{\"status\":\"CHALLENGE_REQUIRED\",\"sessionId\":\"s1\",\"challenges\":["
+                      "{\"challengeId\":1,\"challengeType\":\"TOTP\",\"status\":\"READY\"},"
+                      "{\"challengeId\":2,\"challengeType\":\"IDV_PREREGISTERED_PHONE\",\"status\":\"PROPOSED\"},"
+                      "{\"challengeId\":3,\"challengeType\":\"SECURITY_KEY_OTP\",\"status\":\"READY\"},"
+                      "{\"challengeId\":4,\"challengeType\":\"AUTHZEN\"}]}",
+                        &s),
+                0);
+        assert_int_equal(s.n_challenges, 4);
+        assert_false(two_factor_needs_start(&s.challenges[0]));
+        /* Not READY (PROPOSED, or no status at all): started first. */
+        assert_true(two_factor_needs_start(&s.challenges[1]));
+        assert_string_equal(s.challenges[2].type, "SECURITY_KEY_OTP");
+        assert_false(two_factor_needs_start(&s.challenges[2]));
+        assert_true(two_factor_needs_start(&s.challenges[3]));
+        two_factor_session_done(&s);
+        assert_string_equal(two_factor_prompt("SECURITY_KEY_OTP"), "Enter your security code by visiting https://g.co/sc: ");
+        assert_string_equal(two_factor_label("SECURITY_KEY_OTP"), "Security code from a security key");
+
+        assert_int_equal(start("{\"status\":\"NO_AVAILABLE_CHALLENGES\"}", &s), 0);
+        assert_int_equal(s.status, TWO_FACTOR_NO_AVAILABLE_CHALLENGES);
+        assert_int_equal(s.n_challenges, 0);
+
+        assert_int_equal(two_factor_continue_request_action("a@example.com", 2, TWO_FACTOR_START_ALTERNATE, NULL, &json), 0);
+        assert_string_equal(json, "{\"email\":\"a@example.com\",\"challengeId\":2,\"action\":\"START_ALTERNATE\"}");
+        free(json);
+        json = NULL;
+        /* START_ALTERNATE never carries a code. */
+        assert_int_equal(two_factor_continue_request_action("a@example.com", 2, TWO_FACTOR_START_ALTERNATE, "1", &json), -EINVAL);
+        assert_null(json);
+        assert_int_equal(two_factor_continue_request_action("a@example.com", 2, (enum two_factor_action)7, NULL, &json), -EINVAL);
+        assert_int_equal(two_factor_continue_request_action("a@example.com", 3, TWO_FACTOR_RESPOND, "98765", &json), 0);
+        assert_string_equal(json, "{\"email\":\"a@example.com\",\"challengeId\":3,\"action\":\"RESPOND\","
+                                  "\"proposalResponse\":{\"credential\":\"98765\"}}");
+        free(json);
+        /* The reference's order of supportedChallengeTypes, SECURITY_KEY_OTP included. */
+        assert_int_equal(two_factor_start_request("a@example.com", &json), 0);
+        assert_string_equal(json, "{\"email\":\"a@example.com\",\"supportedChallengeTypes\":[\"INTERNAL_TWO_FACTOR\","
+                                  "\"SECURITY_KEY_OTP\",\"AUTHZEN\",\"TOTP\",\"IDV_PREREGISTERED_PHONE\"]}");
+        free(json);
+}
+
+static int reason(const char *json, char **ret)
+{
+        return two_factor_continue_parse_reason(json, strlen(json), ret);
+}
+
+static void test_rejection_reason(void **state)
+{
+        char *r = (char *)"unset", big[600];
+        (void)state;
+        assert_int_equal(reason("{\"status\":\"FAILED\",\"rejectionReason\":\"Wrong code. Try again.\"}", &r), 0);
+        assert_string_equal(r, "Wrong code. Try again.");
+        free(r);
+        /* Success carries no reason; a failure may have none. */
+        assert_int_equal(reason("{\"status\":\"AUTHENTICATED\",\"rejectionReason\":\"x\"}", &r), 1);
+        assert_null(r);
+        assert_int_equal(reason("{\"status\":\"FAILED\"}", &r), 0);
+        assert_null(r);
+        assert_int_equal(reason("{\"status\":\"FAILED\",\"rejectionReason\":\"\"}", &r), 0);
+        assert_null(r);
+        assert_int_equal(reason("{\"status\":\"FAILED\",\"rejectionReason\":42}", &r), 0);
+        assert_null(r);
+        assert_int_equal(reason("[\"rejectionReason\"]", &r), 0);
+        assert_null(r);
+        assert_int_equal(reason("{\"status\":", &r), -EBADMSG);
+        /* Terminal escapes, a fake prompt on a new line, C1 CSI: made inert. */
+        assert_int_equal(reason("{\"rejectionReason\":\"a\\u001b[2Jb\\nPassword: \\u009b1m\"}", &r), 0);
+        assert_string_equal(r, "a?[2Jb?Password: ??1m");
+        free(r);
+        /* Bounded, and never cut inside a UTF-8 sequence (é is 2 bytes). */
+        strcpy(big, "{\"rejectionReason\":\"x");
+        for (int i = 0; i < 200; i++)
+                strcat(big, "\u00e9");
+        strcat(big, "\"}");
+        assert_int_equal(reason(big, &r), 0);
+        assert_int_equal(strlen(r), TWO_FACTOR_MAX_REASON - 1);
+        assert_string_equal(r + strlen(r) - 2, "\xc3\xa9");
+        free(r);
+        /* The old entry point still works without a reason. */
+        const char *failed = "{\"status\":\"FAILED\",\"rejectionReason\":\"no\"}";
+        assert_int_equal(two_factor_continue_parse(failed, strlen(failed)), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -90,6 +179,8 @@ int main(void)
                 cmocka_unit_test(test_start_hostile),
                 cmocka_unit_test(test_continue),
                 cmocka_unit_test(test_requests),
+                cmocka_unit_test(test_alternate_and_sk_otp),
+                cmocka_unit_test(test_rejection_reason),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sshd part of the host configuration: our settings in a drop-in that
+ * sorts first (when sshd_config includes sshd_config.d/), else in a marked
+ * block at the top of sshd_config; the guest agent's blocks and lines in
+ * sshd_config removed in the same step (theirs sit at the top too, and
+ * sshd takes the first value of a keyword). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "accountsd/sysconf-internal.h"
+#include "basic/atomic-file.h"
+#include "basic/log.h"
+#include "basic/macro.h"
+
+#define SSHD_DROPIN "00-oslogin.conf"
+
+extern char **environ;
+
+static bool includes_dropin_dir(const char *config)
+{
+        for (const char *p = config; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (strncasecmp(p, "Include", 7) == 0 && (p[7] == ' ' || p[7] == '\t')) {
+                        size_t l = strcspn(p, "\n");
+                        char line[1024];
+                        snprintf(line, sizeof(line), "%.*s", (int)MIN(l, sizeof(line) - 1), p);
+                        if (strstr(line, "sshd_config.d/"))
+                                return true;
+                }
+        }
+        return false;
+}
+
+char *sysconf_sshd_settings(const struct sysconf_options *o)
+{
+        char *s;
+        if (asprintf(&s,
+                    "# Written by osloginctl activate (OS Login); removed by osloginctl deactivate.\n"
+                    "AuthorizedKeysCommand %s %%u %%f\n"
+                    "AuthorizedKeysCommandUser %s\n"
+                    "PermitRootLogin no\n"
+                    "PasswordAuthentication no\n"
+                    "%s",
+                    o->akc_path, o->akc_user,
+                    o->two_factor ? "KbdInteractiveAuthentication yes\n"
+                                    "AuthenticationMethods publickey,keyboard-interactive\n"
+                                  : "KbdInteractiveAuthentication no\n") < 0)
+                return NULL;
+        return s;
+}
+
+int sysconf_run_sshd_test(const struct sysconf_options *o)
+{
+        _cleanup_free_ char *config = NULL;
+        pid_t pid;
+        int status;
+
+        if (!o->sshd_path || access(o->sshd_path, X_OK) < 0)
+                return 0;
+        if (asprintf(&config, "%s/etc/ssh/sshd_config", sysconf_prefix(o)) < 0)
+                return -ENOMEM;
+        char *argv[] = {(char *)o->sshd_path, "-t", "-f", config, NULL};
+        char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        int r = posix_spawn(&pid, o->sshd_path, NULL, NULL, argv, envp);
+        if (r != 0)
+                return -r;
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
+}
+
+int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_plan *p)
+{
+        _cleanup_close_ int ssh = sysconf_open_dir(o, "/etc/ssh");
+        _cleanup_free_ char *config = NULL, *filtered = NULL, *base = NULL, *next = NULL;
+        struct takeover_removed removed;
+        int r;
+
+        if (ssh == -ENOENT)
+                return 0; /* no sshd installed: nothing to configure */
+        if (ssh < 0)
+                return sysconf_plan_fail(p, ssh, "sshd: cannot open /etc/ssh");
+        r = read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return sysconf_plan_fail(p, r, "sshd: cannot read /etc/ssh/sshd_config");
+        if (!(filtered = takeover_filter(TAKEOVER_SSHD, config, &removed)) ||
+            !(base = sysconf_without_block(filtered)))
+                return -ENOMEM;
+        bool dropin = includes_dropin_dir(base);
+        if (dropin) {
+                int dir = openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dir < 0)
+                        return sysconf_plan_fail(p, -errno, "sshd: cannot open /etc/ssh/sshd_config.d");
+                char *settings = add ? sysconf_sshd_settings(o) : NULL;
+                if (add && !settings) {
+                        safe_close(dir);
+                        return -ENOMEM;
+                }
+                r = sysconf_plan_add(p, "sshd", "/etc/ssh/sshd_config.d/" SSHD_DROPIN, dir, SSHD_DROPIN, settings,
+                        NULL);
+                if (r < 0)
+                        return r;
+                next = TAKE_PTR(base);
+        } else if (add) {
+                _cleanup_free_ char *settings = sysconf_sshd_settings(o);
+                if (!settings || asprintf(&next, BLOCK_BEGIN "\n%s" BLOCK_END "\n%s", settings, base) < 0)
+                        return -ENOMEM;
+        } else
+                next = TAKE_PTR(base);
+        int fd = fcntl(ssh, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        return sysconf_plan_add(p, "sshd", "/etc/ssh/sshd_config", fd, "sshd_config", TAKE_PTR(next), &removed);
+}
+
+bool sysconf_sshd_status(const struct sysconf_options *o, bool *ret_two_factor)
+{
+        _cleanup_close_ int ssh = sysconf_open_dir(o, "/etc/ssh");
+        _cleanup_free_ char *config = NULL, *dropin = NULL;
+        bool active = false;
+
+        *ret_two_factor = false;
+        if (ssh >= 0 && read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL) == 0) {
+                const char *block = strstr(config, BLOCK_BEGIN);
+                active = block != NULL;
+                *ret_two_factor = block && strstr(block, "AuthenticationMethods publickey,keyboard-interactive");
+                _cleanup_close_ int dir =
+                        openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dir >= 0 && read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &dropin, NULL) == 0) {
+                        active = true;
+                        *ret_two_factor = strstr(dropin, "AuthenticationMethods publickey,keyboard-interactive");
+                }
+        }
+        return active;
+}
