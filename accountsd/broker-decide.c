@@ -213,11 +213,30 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
         return 0;
 }
 
+/* A remembered adminLogin answer is used only while the drop-in on disk
+ * agrees with it: the periodic re-check (or an administrator) may have
+ * revoked the grant since, and a stale "yes" must not bring it back. */
+static void check_remembered_admin(const struct broker_context *c, struct broker_facts *f,
+                                   const struct broker_request *q, const struct oslogin_profile *p)
+{
+        uint32_t uid;
+        bool granted;
+
+        if (f->policy[BROKER_POLICY_ADMIN] < 0 || f->policy_learned[BROKER_POLICY_ADMIN])
+                return;
+        granted = sudoers_granted_uid(c->root, q->user, &uid) >= 0 && uid == p->account.uid;
+        if (granted != (f->policy[BROKER_POLICY_ADMIN] > 0))
+                f->policy[BROKER_POLICY_ADMIN] = -1;
+}
+
 /* Makes the sudo drop-in follow adminLogin; the flags for the reply. */
 static uint32_t update_sudo(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
                             const struct oslogin_profile *p)
 {
-        int r = facts_policy(c, f, p->email, BROKER_POLICY_ADMIN);
+        int r;
+
+        check_remembered_admin(c, f, q, p);
+        r = facts_policy(c, f, p->email, BROKER_POLICY_ADMIN);
 
         if (r < 0 && r != -ENOENT) {
                 /* Unchanged: the periodic re-check settles it on a definite answer. */
@@ -282,10 +301,11 @@ static void wipe_free(char *body, size_t size)
         free(body);
 }
 
-/* POST BODY to PATH; the answer parsed into *RET. Decides *REPLY (1) when
+/* POST BODY to PATH; the answer parsed into *RET, and the server's reason
+ * for a refusal (safe to show) into *RET_REASON. Decides *REPLY (1) when
  * the server refuses or cannot be asked. */
 static int post_session(const struct broker_context *c, const char *path, const char *body,
-                        struct two_factor_session *ret, struct broker_reply *reply)
+                        struct two_factor_session *ret, char **ret_reason, struct broker_reply *reply)
 {
         char *answer = NULL;
         size_t size = 0;
@@ -300,6 +320,10 @@ static int post_session(const struct broker_context *c, const char *path, const 
                 return 1;
         }
         r = two_factor_start_parse(answer, size, ret);
+        if (r >= 0 && ret_reason && two_factor_continue_parse_reason(answer, size, ret_reason) == -ENOMEM) {
+                two_factor_session_done(ret);
+                r = -ENOMEM;
+        }
         wipe_free(answer, size);
         if (r == -ENOMEM)
                 return r;
@@ -312,14 +336,19 @@ static int post_session(const struct broker_context *c, const char *path, const 
 
 /* The reply for a session the server answered with. 1 when a challenge is
  * pending (the daemon keeps the session), 0 when it is over. */
-static int session_reply(const struct two_factor_session *s, struct broker_reply *ret)
+static int session_reply(const struct two_factor_session *s, const char *reason, struct broker_reply *ret)
 {
         if (s->status == TWO_FACTOR_AUTHENTICATED) {
                 reply_set(ret, BROKER_GRANTED, "two-factor authentication succeeded");
                 return 0;
         }
+        if (s->status == TWO_FACTOR_NO_AVAILABLE_CHALLENGES) {
+                reply_set(ret, BROKER_DENIED, "no second factor is set up for this account");
+                return 0;
+        }
         if (s->status != TWO_FACTOR_CHALLENGE_REQUIRED) {
-                reply_set(ret, BROKER_DENIED, "two-factor authentication failed");
+                /* The server's reason is for the user (PAM shows the message). */
+                reply_set(ret, BROKER_DENIED, "%s", reason ?: "two-factor authentication failed");
                 return 0;
         }
         if (s->n_challenges == 0) {
@@ -331,7 +360,8 @@ static int session_reply(const struct two_factor_session *s, struct broker_reply
                 struct broker_challenge *ch = &ret->challenges[ret->n_challenges++];
                 ch->id = (uint32_t)s->challenges[i].id;
                 snprintf(ch->type, sizeof(ch->type), "%s", s->challenges[i].type);
-                snprintf(ch->status, sizeof(ch->status), "READY");
+                /* PROPOSED: START_ALTERNATE first (an SMS, a call, a phone prompt). */
+                snprintf(ch->status, sizeof(ch->status), "%s", s->challenges[i].ready ? "READY" : "PROPOSED");
         }
         return 1;
 }
@@ -363,10 +393,10 @@ int broker_decide_auth_start(const struct broker_context *c, struct broker_facts
         if (two_factor_start_request(p->email, &body) < 0)
                 return -ENOMEM;
         f->requests++;
-        r = post_session(c, "oslogin/authenticate/sessions/start", body, &s, ret);
+        r = post_session(c, "oslogin/authenticate/sessions/start", body, &s, NULL, ret);
         if (r < 0)
                 return r;
-        if (r == 0 && session_reply(&s, ret) > 0) {
+        if (r == 0 && session_reply(&s, NULL, ret) > 0) {
                 char *email = strdup(p->email), *session = strdup(s.session_id);
                 if (!email || !session) {
                         free(email);
@@ -386,7 +416,7 @@ int broker_decide_auth_continue(const struct broker_context *c, const struct bro
                                 char **ret_mds_session)
 {
         _cleanup_(two_factor_session_done) struct two_factor_session s = {};
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *reason = NULL;
         char *body = NULL;
         int r;
 
@@ -413,12 +443,12 @@ int broker_decide_auth_continue(const struct broker_context *c, const struct bro
                 free(body);
                 return -ENOMEM;
         }
-        r = post_session(c, path, body, &s, ret);
+        r = post_session(c, path, body, &s, &reason, ret);
         explicit_bzero(body, strlen(body));
         free(body);
         if (r < 0)
                 return r;
-        if (r == 0 && session_reply(&s, ret) > 0) {
+        if (r == 0 && session_reply(&s, reason, ret) > 0) {
                 /* The server may go on under a new session id. */
                 char *session = strdup(s.session_id ?: mds_session);
                 if (!session)

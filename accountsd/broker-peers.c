@@ -147,10 +147,10 @@ int listen_socket(const char *dir, const char *name, mode_t mode, int *ret_fd)
 
         if (fd >= 0) {
                 /* The loop never blocks on accept(): systemd passes blocking sockets. */
-                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
-                        safe_close(fd);
-                        return log_error_errno(EBADF, "Socket \"%s\" from systemd is not a listening Unix stream socket.", name);
-                }
+                /* Not closed: a descriptor that is not the socket promised may be anything. */
+                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+                        return log_error_errno(EBADF, "Socket \"%s\" from systemd is not a listening Unix stream socket.",
+                                               name);
                 int flags = fcntl(fd, F_GETFL);
                 if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
                         safe_close(fd);

@@ -348,6 +348,12 @@ static void job_done(struct job *job)
         share_facts(s, j, now);
         if (j->result >= 0 && keep_session(s, j, now) < 0)
                 j->result = -ESTALE;
+        else if (j->result < 0 && j->q.kind == BROKER_AUTH_CONTINUE) {
+                /* Undecided: the flow is over (a busy session would never expire). */
+                struct broker_session *sess = broker_sessions_find(&s->sessions, j->q.session, j->q.user, now);
+                if (sess)
+                        broker_sessions_remove(&s->sessions, sess);
+        }
         if (c) {
                 c->job = NULL;
                 if (j->result < 0) {
@@ -615,6 +621,20 @@ void broker_server_reconfigure(struct broker_server *s)
         broker_answers_clear(&s->answers);
         s->akc_known = false;
         s->akc_checked = 0;
+}
+
+void broker_server_stop_accepting(struct broker_server *s)
+{
+        for (int i = 0; s && i < _LISTENER_MAX; i++)
+                sd_event_source_set_enabled(s->listeners[i].io, SD_EVENT_OFF);
+}
+
+unsigned broker_server_open(const struct broker_server *s)
+{
+        unsigned n = 0;
+        for (int i = 0; s && i < _LISTENER_MAX; i++)
+                n += s->listeners[i].peers.total;
+        return n;
 }
 
 void broker_server_status(const struct broker_server *s, FILE *f)

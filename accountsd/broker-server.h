@@ -34,5 +34,9 @@ void broker_server_free(struct broker_server *s);
 /* After SIGHUP: limits and TTLs follow the configuration; shared answers
  * are dropped (the metadata server may have changed). */
 void broker_server_reconfigure(struct broker_server *s);
+/* Stopping: no new connection is accepted (they wait in the backlog). */
+void broker_server_stop_accepting(struct broker_server *s);
+/* Connections open now. */
+unsigned broker_server_open(const struct broker_server *s);
 /* Status lines for osloginctl status. */
 void broker_server_status(const struct broker_server *s, FILE *f);

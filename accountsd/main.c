@@ -100,7 +100,7 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
         (void)s;
         log_info("Received %s, exiting.", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         sd_notify(0, "STOPPING=1");
-        sd_event_exit(m->event, 0);
+        manager_stop(m);
         return 0;
 }
 
@@ -172,6 +172,7 @@ static void teardown(struct manager *m)
         directory_free(m->directory);
         mode_free(m->mode);
         sd_event_source_disable_unref(m->ready_timeout);
+        sd_event_source_disable_unref(m->drain);
         m->event = sd_event_unref(m->event);
         safe_close(m->runtime_dir_fd);
         /* The watch and the config stay: its detached thread may still be in a long-poll. */

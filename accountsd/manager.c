@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "accountsd/broker-server.h"
 #include "accountsd/manager.h"
+#include "accountsd/nss-server.h"
 #include "basic/log.h"
+#include "basic/time-util.h"
 
 int manager_host_path(const struct manager *m, const char *path, char **ret)
 {
@@ -27,3 +30,39 @@ void manager_once_finished(struct manager *m, int r)
         sd_event_exit(m->event, m->exit_status);
 }
 
+
+static unsigned questions_open(const struct manager *m)
+{
+        return nss_server_open(m->nss_server) + broker_server_open(m->broker);
+}
+
+static int on_drain(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        unsigned open = questions_open(m);
+
+        if (open == 0 || usec >= m->drain_until) {
+                if (open > 0)
+                        log_warning("%u questions still open after %llu s; exiting anyway.", open,
+                                    MANAGER_DRAIN_USEC / 1000000u);
+                sd_event_exit(m->event, 0);
+                return 0;
+        }
+        sd_event_source_set_time(s, usec + 20000);
+        return 0;
+}
+
+void manager_stop(struct manager *m)
+{
+        uint64_t now = now_monotonic_usec();
+
+        if (m->drain || questions_open(m) == 0) {
+                sd_event_exit(m->event, 0);
+                return;
+        }
+        nss_server_stop_accepting(m->nss_server);
+        broker_server_stop_accepting(m->broker);
+        m->drain_until = now + MANAGER_DRAIN_USEC;
+        if (sd_event_add_time(m->event, &m->drain, CLOCK_MONOTONIC, now + 20000, 1000, on_drain, m) < 0)
+                sd_event_exit(m->event, 0);
+}

@@ -52,6 +52,8 @@ struct manager {
         struct sudo_recheck *sudo;
 
         bool ready;              /* READY=1 sent */
+        sd_event_source *drain;  /* stopping: waiting for questions in progress */
+        uint64_t drain_until;
         sd_event_source *ready_timeout;
         uint64_t started_usec;   /* CLOCK_MONOTONIC */
         int exit_status;
@@ -61,6 +63,12 @@ struct manager {
 int manager_host_path(const struct manager *m, const char *path, char **ret);
 /* READY=1 (once), with a STATUS= line. */
 void manager_notify_ready(struct manager *m, const char *status);
+/* SIGTERM: stop accepting questions, answer those in progress (at most
+ * MANAGER_DRAIN_USEC), then leave the loop. Under socket activation the
+ * questions that arrive meanwhile wait in systemd's backlog for the next
+ * instance, so a restart loses none. A second signal exits at once. */
+#define MANAGER_DRAIN_USEC (5ull * 1000000u)
+void manager_stop(struct manager *m);
 /* In --once mode: the first reconcile (and directory build, when OS Login
  * is on) has finished with result R; the loop exits. */
 void manager_once_finished(struct manager *m, int r);

@@ -252,6 +252,17 @@ void nss_server_free(struct nss_server *s)
         free(s);
 }
 
+void nss_server_stop_accepting(struct nss_server *s)
+{
+        if (s)
+                sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
+}
+
+unsigned nss_server_open(const struct nss_server *s)
+{
+        return s ? s->peers.total : 0;
+}
+
 void nss_server_reconfigure(struct nss_server *s)
 {
         if (!s)

@@ -21,6 +21,10 @@
 
 int nss_server_new(struct manager *m, struct nss_server **ret);
 void nss_server_free(struct nss_server *s);
+/* Stopping: no new connection is accepted (they wait in the backlog). */
+void nss_server_stop_accepting(struct nss_server *s);
+/* Connections open now. */
+unsigned nss_server_open(const struct nss_server *s);
 /* After SIGHUP: the connection limits follow the configuration. */
 void nss_server_reconfigure(struct nss_server *s);
 

@@ -23,6 +23,9 @@ DEB_PACKAGES=(oslogin libnss-oslogin libpam-oslogin oslogin-fake-metadata)
 # rule is missing fails the build (dh_install) or this list.
 declare -A EXPECTED
 EXPECTED[oslogin]="/etc/oslogin/oslogin.conf
+/lib/systemd/system/oslogin-accountsd-keys.socket
+/lib/systemd/system/oslogin-accountsd-nss.socket
+/lib/systemd/system/oslogin-accountsd-pam.socket
 /lib/systemd/system/oslogin-accountsd.service
 /usr/lib/sysusers.d/oslogin.conf
 /usr/lib/tmpfiles.d/oslogin.conf

@@ -115,6 +115,33 @@ static void test_bad_values(void **state)
                         fail_msg("accepted: %s", bad[i]);
 }
 
+static void test_broker(void **state)
+{
+        static const char *const bad[] = {
+                "[broker]\nper_uid_connections = 0\n", "[broker]\nmax_connections = 70000\n",
+                "[broker]\nanswer_ttl = soon\n",       "[broker]\nadmin_ttl = -1s\n",
+        };
+        struct oslogin_config c;
+        (void)state;
+        strcpy(path, "/tmp/test-config.XXXXXX"); /* test_unsafe_file leaves its own name here */
+        assert_int_equal(config_load("/nonexistent/oslogin.conf", 0, &c), 0);
+        assert_true(c.answer_ttl_usec == 5000000ull);
+        assert_true(c.admin_ttl_usec == 300000000ull);
+        assert_int_equal(c.max_connections, 256);
+        assert_int_equal(c.per_uid_connections, 16);
+        config_free(&c);
+        assert_int_equal(load("[broker]\nanswer_ttl = 0\nadmin_ttl = 1min\nmax_connections = 32\n"
+                              "per_uid_connections = 4\n", 0, &c), 0);
+        assert_true(c.answer_ttl_usec == 0);
+        assert_true(c.admin_ttl_usec == 60000000ull);
+        assert_int_equal(c.max_connections, 32);
+        assert_int_equal(c.per_uid_connections, 4);
+        config_free(&c);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (load(bad[i], 0, &c) != -EINVAL)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
 static void test_unsafe_file(void **state)
 {
         struct oslogin_config c;
@@ -158,6 +185,7 @@ int main(void)
                 cmocka_unit_test(test_defaults),    cmocka_unit_test(test_values),
                 cmocka_unit_test(test_bad_values),  cmocka_unit_test(test_unsafe_file),
                 cmocka_unit_test(test_durations),   cmocka_unit_test(test_transport),
+                cmocka_unit_test(test_broker),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
