@@ -79,10 +79,16 @@ check_eq "sshd -T: AuthorizedKeysCommand is ours" "/usr/sbin/oslogin-authorized-
 check_eq "sshd -T: AuthorizedKeysCommandUser is ours" "_oslogin" "$(sshd_T authorizedkeyscommanduser)"
 check_eq "sshd -T: root refused" "no" "$(sshd_T permitrootlogin)"
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
+# The key command asks the running daemon (keys.sock): one runs for these two.
+"$ACCOUNTSD" >>$LOG 2>&1 &
+AKC_DPID=$!
+_cleanup_pids+=($AKC_DPID)
+wait_for 15 test -S /run/oslogin/keys.sock
 check "the key command sshd now runs gives alice her OS Login key" bash -c \
-	"OSLOGIN_CONFIG=/etc/oslogin/oslogin.conf '$AKC' alice_example_com | grep -qF '$(cut -d' ' -f2 "$FIXTURES/keys/alice.pub")'"
+	"'$AKC' alice_example_com | grep -qF '$(cut -d' ' -f2 "$FIXTURES/keys/alice.pub")'"
 check_fails "… and carol (login denied) none" bash -c \
-	"OSLOGIN_CONFIG=/etc/oslogin/oslogin.conf '$AKC' carol_example_com | grep -q ssh-"
+	"'$AKC' carol_example_com | grep -q ssh-"
+kill $AKC_DPID; wait $AKC_DPID 2>/dev/null
 check_fails "sshd_config: nothing of the agent left" grep -qE 'google|Google OS Login' /etc/ssh/sshd_config
 check_eq "sshd_config: the administrator's file otherwise unchanged" "$(cat /run/sshd_config.clean)" "$(cat /etc/ssh/sshd_config)"
 check "nsswitch: passwd: ends in our oslogin" grep -qE '^passwd:.* oslogin$' /etc/nsswitch.conf
