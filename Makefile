@@ -98,6 +98,7 @@ include $(sort $(wildcard tests/tools/*.mk))
 include $(sort $(wildcard bench/*.mk))
 include units/build.mk
 include man/build.mk
+include selinux/build.mk
 
 # Unit tests: every tests/unit/test-*.c is one cmocka program linked with
 # both internal libraries; the fragments need not list them.

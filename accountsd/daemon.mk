@@ -13,6 +13,7 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/manager.c \
 	accountsd/mode.c \
 	accountsd/nss-server.c \
+	accountsd/purge.c \
 	accountsd/sudo-recheck.c \
 	accountsd/watch.c \
 	accountsd/worker.c

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "accountsd/directory-fetch.h"
+#include "accountsd/directory-local.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
@@ -136,9 +137,9 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                         int k = cache_writer_add_user(w, a->username, a->uid, a->gid, a->gecos, a->home, a->shell);
                         if (k == -ENOMEM)
                                 r = k;
-                        else if (k < 0)
+                        else if (k < 0 && k != -EPERM)
                                 st->n_skipped++;
-                        else {
+                        else if (k >= 0) {
                                 st->n_users++;
                                 if (a->uid == a->gid) {
                                         struct self_group *n = reallocarray(*self, *n_self + 1, sizeof(**self));
@@ -253,9 +254,9 @@ static int add_groups(struct cache_writer *w, const struct directory_group_set *
                 int k = cache_writer_add_group(w, g->name, g->gid, (const char *const *)g->members);
                 if (k == -ENOMEM)
                         return k;
-                if (k < 0)
+                if (k < 0 && k != -EPERM) /* -EPERM: left out as local, counted by the writer's filter */
                         st->n_skipped++;
-                else
+                else if (k >= 0)
                         st->n_groups++;
         }
         return 0;
@@ -382,14 +383,45 @@ static bool profile_answers(const struct oslogin_profile *p, const char *name, u
         return name ? streq(p->account.username, name) : p->account.uid == id;
 }
 
-static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
-                       struct byte_buffer *b)
+/* The host's accounts, and where to note what they keep out. */
+struct local {
+        const struct local_db *db;
+        struct left_out_list *left_out;
+};
+
+/* A profile whose username or UID is a local account's answers nothing here. */
+static bool profile_local(const struct local *local, const struct oslogin_profile *p)
+{
+        return directory_local_refuse_user(local->db, local->left_out, p->account.username, p->account.uid);
+}
+
+/* Nor a group (a self group included) whose name or GID is a local group's. */
+static bool group_local(const struct local *local, const char *name, uint32_t gid)
+{
+        return directory_local_refuse_group(local->db, local->left_out, name, gid);
+}
+
+/* A local user's name in a member list is no member here. */
+static void drop_local_members(const struct local *local, char **members)
+{
+        size_t n = 0;
+
+        for (char **m = members; *m; m++)
+                if (directory_local_refuse_member(local->db, local->left_out, *m))
+                        free(*m);
+                else
+                        members[n++] = *m;
+        members[n] = NULL;
+}
+
+static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct local *local,
+                       const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         const char *name = q->type == NSS_PROTO_GETPWNAM ? q->name : NULL;
         int r = fetch_profile(c, uid_floor, name, q->id, &p);
 
-        if (r == -ENOENT || (r >= 0 && !profile_answers(p, name, q->id)))
+        if (r == -ENOENT || (r >= 0 && (!profile_answers(p, name, q->id) || profile_local(local, p))))
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         if (r < 0)
                 return r;
@@ -398,14 +430,16 @@ static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct ns
 }
 
 /* No such group: a user whose GID equals its UID still owns a group of its name. */
-static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
-                             struct byte_buffer *b)
+static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const struct local *local,
+                             const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         const char *name = q->type == NSS_PROTO_GETGRNAM ? q->name : NULL;
         int r = fetch_profile(c, uid_floor, name, q->id, &p);
 
-        if (r == -ENOENT || (r >= 0 && (!profile_answers(p, name, q->id) || p->account.uid != p->account.gid)))
+        bool refused = r >= 0 && (!profile_answers(p, name, q->id) || p->account.uid != p->account.gid ||
+                                  profile_local(local, p) || group_local(local, p->account.username, p->account.gid));
+        if (r == -ENOENT || refused)
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         if (r < 0)
                 return r;
@@ -413,8 +447,8 @@ static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const str
         return nss_proto_reply_group(b, p->account.gid, p->account.username, members) ?: NSS_PROTO_FOUND;
 }
 
-static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
-                        struct byte_buffer *b)
+static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct local *local,
+                        const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_mds_response_ struct mds_response resp = {};
         _cleanup_strv_free_ char **members = NULL;
@@ -429,7 +463,7 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct n
         else
                 r = get_oslogin(c, "groups", "gid", id, 0, NULL, &resp);
         if (r == -ENOENT)
-                return answer_self_group(c, uid_floor, q, b);
+                return answer_self_group(c, uid_floor, local, q, b);
         if (r < 0)
                 return r;
         if ((r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
@@ -439,18 +473,24 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct n
                         g = &p.groups[i];
         if (!g) {
                 oslogin_groups_page_done(&p);
-                return answer_self_group(c, uid_floor, q, b);
+                return answer_self_group(c, uid_floor, local, q, b);
+        }
+        if (group_local(local, g->name, g->gid)) {
+                oslogin_groups_page_done(&p);
+                return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
         r = directory_fetch_members(c, g->name, &members);
-        if (r >= 0)
+        if (r >= 0) {
+                drop_local_members(local, members);
                 r = nss_proto_reply_group(b, g->gid, g->name, (const char *const *)members) ?: NSS_PROTO_FOUND;
+        }
         oslogin_groups_page_done(&p);
         return r;
 }
 
 /* initgroups: the profile for the e-mail, then groups?email= (all pages). */
-static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
-                              struct byte_buffer *b)
+static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const struct local *local,
+                              const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         _cleanup_free_ uint32_t *gids = NULL;
@@ -459,7 +499,7 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
         size_t n = 0;
         int r = fetch_profile(c, uid_floor, q->name, 0, &p);
 
-        if (r == -ENOENT || (r >= 0 && !profile_answers(p, q->name, 0)))
+        if (r == -ENOENT || (r >= 0 && (!profile_answers(p, q->name, 0) || profile_local(local, p))))
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         if (r < 0)
                 return r;
@@ -475,7 +515,9 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
                 if (grown) {
                         gids = grown;
                         for (size_t i = 0; i < g.n_groups; i++)
-                                if (g.groups[i].gid != p->account.gid) /* the primary group is the caller's */
+                                /* The primary group is the caller's; a local group's name or GID is never granted. */
+                                if (g.groups[i].gid != p->account.gid &&
+                                    !group_local(local, g.groups[i].name, g.groups[i].gid))
                                         gids[n++] = g.groups[i].gid;
                 }
                 free(token);
@@ -491,18 +533,20 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
         return nss_proto_reply_gid_list(b, q->name, gids, n) ?: NSS_PROTO_FOUND;
 }
 
-int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
-                           struct byte_buffer *b)
+int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct local_db *local,
+                           struct left_out_list *left_out, const struct nss_proto_request *q, struct byte_buffer *b)
 {
+        const struct local l = {.db = local, .left_out = left_out};
+
         switch (q->type) {
         case NSS_PROTO_GETPWNAM:
         case NSS_PROTO_GETPWUID:
-                return answer_user(c, uid_floor, q, b);
+                return answer_user(c, uid_floor, &l, q, b);
         case NSS_PROTO_GETGRNAM:
         case NSS_PROTO_GETGRGID:
-                return answer_group(c, uid_floor, q, b);
+                return answer_group(c, uid_floor, &l, q, b);
         case NSS_PROTO_INITGROUPS:
-                return answer_memberships(c, uid_floor, q, b);
+                return answer_memberships(c, uid_floor, &l, q, b);
         }
         return -EINVAL;
 }

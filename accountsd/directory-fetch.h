@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "basic/cache-writer.h"
+#include "accountsd/directory-local.h"
+#include "basic/local-db.h"
 #include "basic/nss-proto.h"
 #include "mds/mds-client.h"
 
@@ -19,6 +21,7 @@
 struct directory_build_stats {
         uint32_t n_users, n_groups, n_self_groups;
         uint32_t n_skipped; /* entries the writer refused (invalid, duplicate) or the parser dropped */
+        uint32_t n_local;   /* left out because the host has the name or id (the caller's writer filter) */
         int groups_error;   /* 0, or why the groups listing failed (the build went on without it) */
         bool groups_from_last_good; /* ... and the last good groups were used instead */
 };
@@ -43,7 +46,8 @@ struct directory_group_set {
 struct directory_group_set *directory_group_set_ref(struct directory_group_set *s);
 void directory_group_set_unref(struct directory_group_set *s);
 
-/* Every user page, every group page and each group's members into W.
+/* Every user page, every group page and each group's members into W (its
+ * filter leaves out what the host already has: a refusal is -EPERM).
  * A failed or unparsable users listing fails the whole build (the caller
  * keeps the previous cache). A failed groups listing (404 where POSIX
  * groups are off, 5xx, a bad page, a member list that fails) does not:
@@ -73,11 +77,14 @@ void directory_groups_state_status(const struct directory_groups_state *s, FILE 
 
 /* Asks the metadata server about Q and appends the reply message to B:
  * FOUND with the record, or NOTFOUND on a definite "no such thing" (404,
- * or an answer that does not hold the name/ID asked for). Returns the
+ * an answer that does not hold the name/ID asked for, or a user or group
+ * that LOCAL, the host's own accounts, already has: accountsd/directory-local.h;
+ * a gid list leaves out such groups). What was left out is added to
+ * LEFT_OUT, for the caller to log. Returns the
  * status written, or -errno when the server could not be asked (nothing
  * written: the caller answers UNAVAIL). */
-int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct nss_proto_request *q,
-                           struct byte_buffer *b);
+int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct local_db *local,
+                           struct left_out_list *left_out, const struct nss_proto_request *q, struct byte_buffer *b);
 
 /* The members of group NAME (users?groupname=, all pages). */
 int directory_fetch_members(struct mds_client *c, const char *name, char ***ret);

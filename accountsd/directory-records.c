@@ -109,3 +109,33 @@ int directory_writer_add_reply(struct cache_writer *w, const struct nss_proto_re
         return k == -ENOMEM ? k : 0; /* duplicates and refusals: the entry just stays out */
 }
 
+/* A miss answered FOUND must not give a second name to a UID/GID the cache
+ * holds, nor a second ID to a name: with duplicates in the directory the
+ * build keeps the first of each, and a miss must not hand out the other one
+ * (a user with someone else's UID owns their files). */
+bool directory_answer_collides(const struct cache_map *map, const struct nss_proto_request *q, const uint8_t *msg,
+                               size_t size)
+{
+        struct nss_proto_reply rep;
+        struct passwd_record pw;
+        struct group_record gr;
+        _cleanup_free_ char *name = NULL;
+
+        if (!map || q->type == NSS_PROTO_INITGROUPS || nss_proto_reply_decode(q, msg, size, &rep) < 0 ||
+            rep.status != NSS_PROTO_FOUND)
+                return false;
+        switch (q->type) {
+        case NSS_PROTO_GETPWNAM: /* the name was a miss: any cached owner of the UID is someone else */
+                return cache_map_find_user_by_uid(map, rep.passwd.uid, &pw) == 0;
+        case NSS_PROTO_GETPWUID:
+                name = strndup(rep.passwd.name.ptr, rep.passwd.name.len);
+                return name && cache_map_find_user_by_name(map, name, &pw) == 0;
+        case NSS_PROTO_GETGRNAM:
+                return cache_map_find_group_by_gid(map, rep.group.gid, &gr) == 0;
+        case NSS_PROTO_GETGRGID:
+                name = strndup(rep.group.name.ptr, rep.group.name.len);
+                return name && cache_map_find_group_by_name(map, name, &gr) == 0;
+        default:
+                return false;
+        }
+}

@@ -4,6 +4,7 @@
 /* Conversions between the cache file, NSS reply messages and the cache
  * writer, for directory.c (pure functions, unit-tested). */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,4 +20,9 @@ int directory_answer_from_map(const struct cache_map *map, const struct nss_prot
  * == UID; or group) to W. Duplicates and refused entries are skipped (0);
  * -ENOMEM. */
 int directory_writer_add_reply(struct cache_writer *w, const struct nss_proto_request *q, const uint8_t *msg,
+                               size_t size);
+/* Whether the FOUND reply MSG to Q names a user or group MAP (may be NULL)
+ * holds under another name or ID: a miss must not give a second name to a
+ * cached UID/GID, nor a second ID to a cached name. */
+bool directory_answer_collides(const struct cache_map *map, const struct nss_proto_request *q, const uint8_t *msg,
                                size_t size);

@@ -8,12 +8,14 @@
 #include "accountsd/control.h"
 #include "accountsd/directory-answers.h"
 #include "accountsd/directory-fetch.h"
+#include "accountsd/directory-local.h"
 #include "accountsd/directory-records.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
 #include "accountsd/worker.h"
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
+#include "basic/local-db-watch.h"
 #include "basic/log.h"
 #include "basic/time-util.h"
 #include "basic/strv.h"
@@ -31,10 +33,12 @@ struct inflight {
         struct directory *directory;
         struct nss_proto_request q;
         char *key;
+        const char *root; /* the manager's: outlives the job */
         uint32_t uid_floor;
         uint64_t budget_usec;
         int result; /* status, or -errno */
         struct byte_buffer reply;
+        struct left_out_list left_out; /* logged by the loop */
         struct directory_waiter *waiters;
         struct inflight *next;
 };
@@ -44,6 +48,7 @@ struct file_job {
         struct job job;
         struct directory *directory;
         bool full;
+        const char *root;
         uint32_t uid_floor, page_size, timeout_ms;
         uint64_t generation, started_usec;
         int dir_fd;
@@ -52,6 +57,7 @@ struct file_job {
         size_t n_adds;
         int result;
         struct directory_build_stats stats;
+        struct directory_local_filter filter; /* what the host's accounts kept out, logged by the loop */
         uint64_t took_usec;
         struct directory_group_set *last_groups; /* full: a reference, the fallback of a failed groups listing */
         struct directory_group_set *new_groups;  /* full: what the groups listing returned */
@@ -70,6 +76,10 @@ struct directory {
         struct inflight *inflight;
         unsigned n_inflight;
         struct breaker breaker;
+        /* The host's own accounts, for answers given from memory; the names
+         * left out that were logged since the last build. */
+        struct local_db_watch local;
+        struct strmap reported;
 
         /* For `osloginctl status`. */
         uint64_t builds, builds_failed, rewrites, last_build_usec, last_build_realtime;
@@ -123,10 +133,18 @@ static void schedule_rewrite(struct directory *d);
 static void inflight_run(struct job *j, struct mds_client *client)
 {
         struct inflight *f = (struct inflight *)j;
+        _cleanup_local_db_ struct local_db *local = NULL;
+
+        /* Read now, not at enable: the answer is checked against the host as it is. */
+        f->result = local_db_load(f->root, &local);
+        if (f->result < 0) {
+                log_error_errno(f->result, "Cannot read the host's accounts to check \"%s\": %m", f->key);
+                return;
+        }
         /* The module waits nss_timeout for us: an answer later than that helps
          * nobody, and a quick failure lets the breaker open sooner. */
         mds_client_set_deadline(client, now_usec() + f->budget_usec);
-        f->result = directory_fetch_answer(client, f->uid_floor, &f->q, &f->reply);
+        f->result = directory_fetch_answer(client, f->uid_floor, local, &f->left_out, &f->q, &f->reply);
         mds_client_set_deadline(client, 0);
 }
 
@@ -140,43 +158,14 @@ static void inflight_unlink(struct directory *d, struct inflight *f)
                 }
 }
 
-/* A miss answered FOUND must not give a second name to a UID/GID the cache
- * holds, nor a second ID to a name: with duplicates in the directory the
- * build keeps the first of each, and a miss must not hand out the other one
- * (a user with someone else's UID owns their files). */
-static bool answer_collides(const struct directory *d, const struct inflight *f)
-{
-        struct nss_proto_reply rep;
-        struct passwd_record pw;
-        struct group_record gr;
-        _cleanup_free_ char *name = NULL;
-
-        if (f->result != NSS_PROTO_FOUND || !d->map || f->q.type == NSS_PROTO_INITGROUPS ||
-            nss_proto_reply_decode(&f->q, f->reply.data, f->reply.size, &rep) < 0)
-                return false;
-        switch (f->q.type) {
-        case NSS_PROTO_GETPWNAM: /* the name was a miss: any cached owner of the UID is someone else */
-                return cache_map_find_user_by_uid(d->map, rep.passwd.uid, &pw) == 0;
-        case NSS_PROTO_GETPWUID:
-                name = strndup(rep.passwd.name.ptr, rep.passwd.name.len);
-                return name && cache_map_find_user_by_name(d->map, name, &pw) == 0;
-        case NSS_PROTO_GETGRNAM:
-                return cache_map_find_group_by_gid(d->map, rep.group.gid, &gr) == 0;
-        case NSS_PROTO_GETGRGID:
-                name = strndup(rep.group.name.ptr, rep.group.name.len);
-                return name && cache_map_find_group_by_name(d->map, name, &gr) == 0;
-        default:
-                return false;
-        }
-}
-
 static void inflight_done(struct job *j)
 {
         struct inflight *f = (struct inflight *)j;
         struct directory *d = f->directory;
         struct directory_waiter *w;
 
-        if (d && answer_collides(d, f)) {
+        if (d && f->result == NSS_PROTO_FOUND &&
+            directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
                 log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID in the "
                             "directory); answering not found.",
                             f->key);
@@ -184,6 +173,7 @@ static void inflight_done(struct job *j)
                 f->result = nss_proto_reply_status(&f->reply, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
         if (d) {
+                directory_local_report(&d->reported, &f->left_out);
                 inflight_unlink(d, f);
                 breaker_record(&d->breaker, f->result >= 0, now_usec());
                 if (f->result >= 0 && d->enabled) {
@@ -204,6 +194,7 @@ static void inflight_done(struct job *j)
                 free(w);
         }
         byte_buffer_done(&f->reply);
+        left_out_list_done(&f->left_out);
         free(f->key);
         free(f);
 }
@@ -225,7 +216,8 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                         return -ENOMEM;
                 }
                 *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done}, .directory = d, .q = *q,
-                                       .key = TAKE_PTR(key), .uid_floor = d->manager->config.uid_floor,
+                                       .key = TAKE_PTR(key), .root = d->manager->root,
+                                       .uid_floor = d->manager->config.uid_floor,
                                        .budget_usec = MAX(d->manager->config.nss_timeout_usec, 500000ull),
                                        .reply = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX), .next = d->inflight};
                 d->inflight = f;
@@ -238,6 +230,28 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
         f->waiters = w;
         *ret_waiter = w;
         return 0;
+}
+
+/* The cache and the answer store were checked against the host when they
+ * were filled; /etc may have changed since (a group added by a package). */
+static int answer_from_memory(struct directory *d, const struct nss_proto_request *q, struct byte_buffer *b,
+                              directory_reply_t cb, void *userdata)
+{
+        const struct local_db *local;
+        int r = local_db_watch_get(&d->local, &local);
+
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the host's accounts: %m");
+                d->unavail++;
+                reply_status(NSS_PROTO_UNAVAIL, cb, userdata);
+                return 1;
+        }
+        r = directory_local_check_reply(local, d->map, q, b);
+        if (r < 0)
+                return r;
+        d->answered_from_memory++;
+        cb(userdata, b->data, b->size);
+        return 1;
 }
 
 int directory_lookup(struct directory *d, const struct nss_proto_request *q, directory_reply_t cb, void *userdata,
@@ -254,18 +268,15 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
                 return 1;
         }
         r = directory_answer_from_map(d->map, q, &b);
-        if (r >= 0) {
-                d->answered_from_memory++;
-                cb(userdata, b.data, b.size);
-                return 1;
-        }
+        if (r >= 0)
+                return answer_from_memory(d, q, &b, cb, userdata);
         if (!(key = answer_key(q)))
                 return -ENOMEM;
         if ((a = answer_store_find(&d->answers, key, now_usec()))) {
                 free(key);
-                d->answered_from_memory++;
-                cb(userdata, a->msg, a->size);
-                return 1;
+                b.size = 0;
+                r = byte_buffer_put_bytes(&b, a->msg, a->size);
+                return r < 0 ? r : answer_from_memory(d, q, &b, cb, userdata);
         }
         bool joining = false;
         for (struct inflight *f = d->inflight; f && !joining; f = f->next)
@@ -295,11 +306,20 @@ static void file_job_run(struct job *j, struct mds_client *client)
 {
         struct file_job *f = (struct file_job *)j;
         _cleanup_cache_writer_ struct cache_writer *w = NULL;
+        _cleanup_local_db_ struct local_db *local = NULL;
         uint64_t start = now_usec();
         int r;
 
-        r = cache_writer_new(&w);
+        /* Every user and group the file gets, from the server or from the
+         * file it extends, passes the host check once per write. */
+        r = local_db_load(f->root, &local);
+        if (r < 0)
+                log_error_errno(r, "Cannot read the host's accounts under %s: %m", f->root);
+        else
+                r = cache_writer_new(&w);
         if (r >= 0) {
+                f->filter.db = local;
+                cache_writer_set_filter(w, directory_local_writer_filter, &f->filter);
                 cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
                 cache_writer_set_generation(w, f->generation);
                 if (f->full)
@@ -314,6 +334,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
         }
         if (r >= 0)
                 r = cache_writer_commit(w, f->dir_fd, CACHE_FILE_NAME);
+        f->filter.db = NULL; /* freed on return */
+        f->stats.n_local = (uint32_t)left_out_list_entries(&f->filter.left_out);
         f->result = r;
         f->took_usec = now_usec() - start;
 }
@@ -321,6 +343,7 @@ static void file_job_run(struct job *j, struct mds_client *client)
 static void file_job_free(struct file_job *f)
 {
         cache_map_unref(f->base);
+        left_out_list_done(&f->filter.left_out);
         directory_group_set_unref(f->last_groups);
         directory_group_set_unref(f->new_groups);
         for (size_t i = 0; i < f->n_adds; i++)
@@ -366,6 +389,10 @@ static void file_job_done(struct job *j)
                 log_error_errno(f->result, "Cannot add answered misses to the cache: %m");
         else {
                 reopen_map(d);
+                /* Each build names what it left out again; a rewrite only what is new. */
+                if (f->full)
+                        strmap_done(&d->reported);
+                directory_local_report(&d->reported, &f->filter.left_out);
                 if (f->full) {
                         d->builds++;
                         d->built_once = true;
@@ -382,9 +409,10 @@ static void file_job_done(struct job *j)
                                 if (a->found && a->q.type != NSS_PROTO_INITGROUPS)
                                         d->rewrite_wanted = true;
                         }
-                        log_info("Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped.",
+                        log_info("Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped, "
+                                 "%u left out as local names.",
                                  (unsigned long long)(f->took_usec / 1000), f->stats.n_users, f->stats.n_groups,
-                                 f->stats.n_self_groups, f->stats.n_skipped);
+                                 f->stats.n_self_groups, f->stats.n_skipped, f->stats.n_local);
                 } else
                         d->rewrites++;
         }
@@ -428,6 +456,7 @@ static void start_file_job(struct directory *d)
                 return;
         *f = (struct file_job){
                 .job = {.run = file_job_run, .done = file_job_done}, .directory = d, .full = d->build_wanted,
+                .root = m->root,
                 .uid_floor = m->config.uid_floor, .page_size = m->config.page_size,
                 .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
                 .generation = ++d->generation, .started_usec = now_usec(), .dir_fd = m->runtime_dir_fd,
@@ -526,6 +555,7 @@ int directory_new(struct manager *m, struct directory **ret)
         if (!d)
                 return -ENOMEM;
         d->manager = m;
+        d->local = (struct local_db_watch)LOCAL_DB_WATCH_INIT(m->root, 0);
         r = sd_event_add_time(m->event, &d->refresh_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_refresh_timer,
                               d);
         if (r >= 0)
@@ -563,6 +593,8 @@ void directory_free(struct directory *d)
         sd_event_source_disable_unref(d->rewrite_timer);
         answer_store_clear(&d->answers);
         cache_map_unref(d->map);
+        local_db_watch_done(&d->local);
+        strmap_done(&d->reported);
         directory_groups_state_done(&d->groups);
         free(d);
 }
@@ -581,9 +613,9 @@ void directory_status(const struct directory *d, FILE *f)
         fprintf(f, "directory-builds: %llu ok, %llu failed, %llu rewrites\n", (unsigned long long)d->builds,
                 (unsigned long long)d->builds_failed, (unsigned long long)d->rewrites);
         if (d->builds)
-                fprintf(f, "directory-last-build: %llu ms, %u users, %u groups, %u self groups, %u skipped\n",
+                fprintf(f, "directory-last-build: %llu ms, %u users, %u groups, %u self groups, %u local, %u skipped\n",
                         (unsigned long long)(d->last_build_usec / 1000), d->last_stats.n_users, d->last_stats.n_groups,
-                        d->last_stats.n_self_groups, d->last_stats.n_skipped);
+                        d->last_stats.n_self_groups, d->last_stats.n_local, d->last_stats.n_skipped);
         if (d->last_build_error < 0)
                 fprintf(f, "directory-last-error: %s\n", strerror(-d->last_build_error));
         if (d->builds)

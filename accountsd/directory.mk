@@ -3,4 +3,5 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/directory.c \
 	accountsd/directory-answers.c \
 	accountsd/directory-fetch.c \
+	accountsd/directory-local.c \
 	accountsd/directory-records.c

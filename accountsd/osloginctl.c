@@ -13,6 +13,7 @@
 #include "accountsd/control.h"
 #include "accountsd/manager.h"
 #include "accountsd/mode.h"
+#include "accountsd/purge.h"
 #include "accountsd/sysconf.h"
 #include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
@@ -43,6 +44,7 @@ static int usage(FILE *f, int status)
                 "  lookup group NAME|GID    the same for a group; prints a group line\n"
                 "  activate                 configure sshd, nsswitch and PAM for OS Login\n"
                 "  deactivate               undo exactly what activate did\n"
+                "  revoke                   take back every key, sudo right and group the daemon granted\n"
                 "Options:\n"
                 "  --root DIR               activate/deactivate/status on DIR/etc, DIR/var (tests)\n"
                 "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNSTATEDIR "/oslogin)\n"
@@ -214,6 +216,32 @@ static int cmd_switch(const struct options *o, bool activate)
         return 0;
 }
 
+static int cmd_revoke(const struct options *o)
+{
+        _cleanup_free_ char *path = NULL;
+        struct oslogin_config c;
+        struct revoke_result res;
+        int r;
+
+        /* A damaged config still revokes, with the defaults (accounts expired, not deleted). */
+        if (asprintf(&path, "%s" OSLOGIN_CONFIG_PATH, streq(o->sysconf.root, "/") ? "" : o->sysconf.root) < 0)
+                return 1;
+        if (config_load(path, 0, &c) < 0 && config_defaults(&c) < 0)
+                return 1;
+        struct revoke_options ro = {
+                .root = o->sysconf.root,
+                .groups = c.groups,
+                .deprovision_remove = c.deprovision_remove,
+                .uid_min = c.uid_min,
+                .uid_max = c.uid_max,
+        };
+        r = oslogin_revoke(&ro, &res);
+        config_free(&c);
+        printf("Revoked: %u authorized_keys, %u group memberships, %u sudoers files; %u accounts expired, "
+               "%u removed.\n", res.keys, res.memberships, res.sudoers_files, res.expired, res.removed);
+        return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
         static const struct option options[] = {
@@ -259,12 +287,14 @@ int main(int argc, char *argv[])
                 return cmd_switch(&o, streq(cmd, "activate"));
         if (n == 1 && streq(cmd, "status"))
                 return cmd_status(&o);
+        if (n == 1 && streq(cmd, "revoke"))
+                return cmd_revoke(&o);
         if (n == 1 && streq(cmd, "refresh"))
                 return cmd_refresh(&o);
         if (n == 3 && streq(cmd, "lookup"))
                 return cmd_lookup(&o, argv[optind + 1], argv[optind + 2]);
         if (n > 0 && !streq(cmd, "lookup") && !streq(cmd, "status") && !streq(cmd, "refresh") &&
-                !streq(cmd, "activate") && !streq(cmd, "deactivate"))
+                !streq(cmd, "activate") && !streq(cmd, "deactivate") && !streq(cmd, "revoke"))
                 log_error("Unknown command \"%s\".", cmd);
         return usage(stderr, EXIT_USAGE);
 }

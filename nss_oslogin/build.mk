@@ -4,6 +4,7 @@
 NSS_MODULE := $(B)/nss_oslogin/libnss_oslogin.so.2
 NSS_MODULE_SRCS := \
 	nss_oslogin/enumerate.c \
+	nss_oslogin/local.c \
 	nss_oslogin/lookup.c \
 	nss_oslogin/nss-oslogin.c \
 	nss_oslogin/pack.c

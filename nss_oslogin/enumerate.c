@@ -11,6 +11,7 @@
 #include <pwd.h>
 
 #include "basic/macro.h"
+#include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
 #include "nss_oslogin/nss-oslogin.h"
 #include "nss_oslogin/pack.h"
@@ -88,7 +89,17 @@ static enum nss_status next_locked(struct enumeration *e, bool users, void *resu
                         e->cursor = next;
                         continue;
                 }
-                k = users ? pack_passwd(&pw, result, buf, buflen) : pack_group(&gr, result, buf, buflen);
+                /* The host's own names and ids are never listed as ours (local.h). */
+                k = users ? local_check_user(pw.name, pw.uid) : local_check_group(gr.name, gr.gid);
+                if (k < 0)
+                        return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
+                if (k > 0) {
+                        e->cursor = next;
+                        continue;
+                }
+                k = users ? pack_passwd(&pw, result, buf, buflen) : local_pack_group(&gr, result, buf, buflen);
+                if (k < 0 && k != -ERANGE)
+                        return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
                 if (k < 0) {
                         *errnop = ERANGE;
                         return NSS_STATUS_TRYAGAIN;

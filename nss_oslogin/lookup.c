@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
 
 /* Variables, not macros, so the unit test can point them at a temp dir. */
@@ -24,6 +25,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t saved_key;
 static bool saved_key_ok, bypass;
 static pthread_mutex_t *extra_locks[2];
+static pthread_mutex_t *inner_lock;
 static size_t n_extra_locks;
 
 static void saved_reply_free(void *p)
@@ -42,10 +44,14 @@ static void atfork_prepare(void)
         for (size_t i = 0; i < n_extra_locks; i++)
                 pthread_mutex_lock(extra_locks[i]);
         pthread_mutex_lock(&reader.lock);
+        if (inner_lock)
+                pthread_mutex_lock(inner_lock);
 }
 
 static void atfork_parent(void)
 {
+        if (inner_lock)
+                pthread_mutex_unlock(inner_lock);
         pthread_mutex_unlock(&reader.lock);
         for (size_t i = n_extra_locks; i > 0; i--)
                 pthread_mutex_unlock(extra_locks[i - 1]);
@@ -56,6 +62,8 @@ static void atfork_child(void)
         cache_reader_atfork_child(&reader);
         for (size_t i = 0; i < n_extra_locks; i++)
                 pthread_mutex_init(extra_locks[i], NULL);
+        if (inner_lock)
+                pthread_mutex_init(inner_lock, NULL);
 }
 
 static void init_once(void)
@@ -65,6 +73,11 @@ static void init_once(void)
         bypass = e && streq(e, "1");
         saved_key_ok = pthread_key_create(&saved_key, saved_reply_free) == 0;
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+void lookup_register_inner_lock(pthread_mutex_t *lock)
+{
+        inner_lock = lock;
 }
 
 void lookup_register_lock(pthread_mutex_t *lock)
@@ -219,6 +232,26 @@ static bool above_floor(const struct nss_proto_request *q, const struct nss_prot
         }
 }
 
+/* The second layer (local.h): a name or id the host has is not ours. */
+static int is_local(const struct nss_proto_request *q, const struct nss_proto_reply *r)
+{
+        int k;
+
+        switch (q->type) {
+        case NSS_PROTO_GETPWNAM:
+        case NSS_PROTO_GETPWUID:
+                k = local_check_user(r->passwd.name, r->passwd.uid);
+                break;
+        case NSS_PROTO_GETGRNAM:
+        case NSS_PROTO_GETGRGID:
+                k = local_check_group(r->group.name, r->group.gid);
+                break;
+        default:
+                return 0; /* initgroups filters each GID */
+        }
+        return k > 0 ? -ENOENT : k;
+}
+
 int lookup(const struct nss_proto_request *q, struct answer *ret)
 {
         struct answer a = {};
@@ -243,6 +276,8 @@ int lookup(const struct nss_proto_request *q, struct answer *ret)
         }
         if (k == 0 && !above_floor(q, &a.reply, floor))
                 k = -ENOENT;
+        if (k == 0)
+                k = is_local(q, &a.reply);
         if (k < 0) {
                 answer_done(&a);
                 return k;

@@ -24,8 +24,9 @@ void answer_done(struct answer *a);
 #define _cleanup_answer_ _cleanup_(answer_done)
 
 /* 0 and *ret (release with answer_done()), -ENOENT (NOTFOUND), or another
- * negative errno (UNAVAIL). By-id questions below the floor, and records
- * below it, are -ENOENT. */
+ * negative errno (UNAVAIL). By-id questions below the floor, records below
+ * it, and users and groups whose name or id the host has (local.h) are
+ * -ENOENT; a gid list is returned whole (the caller filters it). */
 int lookup(const struct nss_proto_request *q, struct answer *ret);
 
 /* The caller's buffer was too small for *A: keep the reply for this
@@ -43,3 +44,7 @@ enum nss_status nss_status_from_error(int error, int *errnop);
 /* Adds LOCK (enumeration state) to the locks held across fork(), so a
  * child never inherits one held by a thread that does not exist there. */
 void lookup_register_lock(pthread_mutex_t *lock);
+/* The one lock taken while an enumeration lock is held and never around
+ * another (local.c's): fork() takes it last, whenever it was registered,
+ * so the order across fork() is always enumeration, then it. */
+void lookup_register_inner_lock(pthread_mutex_t *lock);

@@ -11,8 +11,10 @@
 #include <nss.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdlib.h>
 
 #include "basic/macro.h"
+#include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
 #include "nss_oslogin/nss-oslogin.h"
 #include "nss_oslogin/pack.h"
@@ -54,7 +56,10 @@ static enum nss_status getgr_core(const struct nss_proto_request *q, struct grou
 
         if (k < 0)
                 return nss_status_from_error(k, errnop);
-        if (pack_group(&a.reply.group, grp, buf, buflen) < 0) {
+        k = local_pack_group(&a.reply.group, grp, buf, buflen);
+        if (k < 0 && k != -ERANGE)
+                return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
+        if (k < 0) {
                 lookup_save_for_retry(q, &a);
                 *errnop = ERANGE;
                 return NSS_STATUS_TRYAGAIN;
@@ -133,20 +138,58 @@ static int add_gid(gid_t gid, long *start, long *size, gid_t **groupsp, long lim
         return 0;
 }
 
+/* The GIDs of A, without those of the host's own groups (local.h). */
+static int answer_gids(const struct answer *a, uint32_t **ret, size_t *ret_n)
+{
+        _cleanup_cache_map_ struct cache_map *snapshot = NULL;
+        size_t n = a->reply.gid_list.n_gids;
+        uint32_t *gids = malloc(MAX(n, (size_t)1) * sizeof(uint32_t));
+        int k;
+
+        if (!gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                gids[i] = gid_list_record_get(&a->reply.gid_list, i);
+        /* The cache names the groups: an answer from accountsd is checked against it too. */
+        if (!a->map && n > 0)
+                (void)lookup_cache_snapshot(&snapshot);
+        k = local_filter_gids(a->map ?: snapshot, gids, n);
+        if (k < 0) {
+                free(gids);
+                return k;
+        }
+        *ret = gids;
+        *ret_n = (size_t)k;
+        return 0;
+}
+
 static enum nss_status initgroups_core(const char *user, gid_t skip, long *start, long *size, gid_t **groupsp,
                                        long limit, int *errnop)
 {
         _cleanup_answer_ struct answer a = {};
+        _cleanup_free_ uint32_t *gids = NULL;
         struct nss_proto_request q;
+        size_t n;
         int k;
 
         if (nss_proto_request_by_name(NSS_PROTO_INITGROUPS, user, &q) < 0)
                 return NSS_STATUS_NOTFOUND;
-        k = lookup(&q, &a);
+        /* A local user's name in a directory member list was meant for a directory user. */
+        k = local_check_user_name(user);
+        if (k > 0)
+                return NSS_STATUS_NOTFOUND;
+        if (k == 0)
+                k = lookup(&q, &a);
+        if (k >= 0)
+                k = answer_gids(&a, &gids, &n);
+        if (k == -ENOMEM) {
+                *errnop = ENOMEM;
+                return NSS_STATUS_TRYAGAIN;
+        }
         if (k < 0)
                 return nss_status_from_error(k, errnop);
-        for (uint32_t i = 0; i < a.reply.gid_list.n_gids; i++) {
-                gid_t gid = gid_list_record_get(&a.reply.gid_list, i);
+        for (size_t i = 0; i < n; i++) {
+                gid_t gid = gids[i];
                 if (gid == skip || !valid_network_uid(gid, a.uid_floor) || gid_listed(*groupsp, *start, gid))
                         continue;
                 k = add_gid(gid, start, size, groupsp, limit);

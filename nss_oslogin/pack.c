@@ -42,20 +42,30 @@ int pack_passwd(const struct passwd_record *rec, struct passwd *pwd, char *buf, 
 
 int pack_group(const struct group_record *rec, struct group *grp, char *buf, size_t buflen)
 {
+        return pack_group_filtered(rec, grp, buf, buflen, NULL, NULL);
+}
+
+int pack_group_filtered(const struct group_record *rec, struct group *grp, char *buf, size_t buflen,
+                        bool (*skip_member)(struct span member, void *userdata), void *userdata)
+{
         const struct span password = {PASSWORD_FIELD, strlen(PASSWORD_FIELD)};
         size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
-        size_t need = pad + ((size_t)rec->n_members + 1) * sizeof(char *) + rec->name.len + 1 + password.len + 1;
+        size_t need = pad + rec->name.len + 1 + password.len + 1, kept = 0;
         struct byte_reader it = rec->members;
         struct span member;
 
         /* n_members ≤ RECORD_MEMBERS_MAX and names ≤ USER_NAME_MAX: no overflow. */
-        while (group_record_next_member(&it, &member) == 0)
-                need += member.len + 1;
+        while (kept < rec->n_members && group_record_next_member(&it, &member) == 0)
+                if (!skip_member || !skip_member(member, userdata)) {
+                        need += member.len + 1;
+                        kept++;
+                }
+        need += (kept + 1) * sizeof(char *);
         if (need > buflen)
                 return -ERANGE;
 
         char **mem = (char **)(void *)(buf + pad);
-        char *p = (char *)(mem + rec->n_members + 1);
+        char *p = (char *)(mem + kept + 1);
         size_t n = 0;
 
         *grp = (struct group){
@@ -65,8 +75,9 @@ int pack_group(const struct group_record *rec, struct group *grp, char *buf, siz
                 .gr_mem = mem,
         };
         it = rec->members;
-        while (n < rec->n_members && group_record_next_member(&it, &member) == 0)
-                mem[n++] = put_span(&p, member);
+        while (n < kept && group_record_next_member(&it, &member) == 0)
+                if (!skip_member || !skip_member(member, userdata))
+                        mem[n++] = put_span(&p, member);
         mem[n] = NULL;
         return 0;
 }

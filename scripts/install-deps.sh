@@ -12,8 +12,9 @@ packages=(
 	libcmocka-dev valgrind python3 openssh-server openssh-client sudo
 	pamtester libnss-wrapper libpam-wrapper iproute2 util-linux passwd
 	procps curl openssl
-	# packaging and man pages
+	# packaging, man pages, the SELinux module (checkmodule, semodule_package)
 	dpkg-dev debhelper fakeroot lintian rpm groff man-db systemd
+	checkpolicy semodule-utils
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "basic/atomic-file.h"
+#include "basic/selinux-util.h"
 
 static bool valid_component(const char *name)
 {
@@ -26,6 +27,10 @@ int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_
         copy = strdup(name);
         if (!copy)
                 return -ENOMEM;
+        /* The temp is created with the label of the file it replaces. */
+        int label = selinux_create_label_begin(dir_fd, name, S_IFREG | (mode & 07777));
+        if (label < 0)
+                return label;
         for (unsigned attempt = 0; attempt < 100; attempt++) {
                 free(temp);
                 if (asprintf(&temp, ".#%s-%06lx", name, (unsigned long)(random() & 0xffffff)) < 0) {
@@ -35,6 +40,11 @@ int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_
                 fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
                 if (fd >= 0 || errno != EEXIST)
                         break;
+        }
+        if (label > 0) {
+                int saved = errno;
+                selinux_create_label_end();
+                errno = saved;
         }
         if (fd < 0)
                 return -errno;

@@ -7,9 +7,11 @@ BASIC_SRCS := \
 	lib/basic/cache-record.c \
 	lib/basic/cache-writer.c \
 	lib/basic/local-db.c \
+	lib/basic/local-db-watch.c \
 	lib/basic/log.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \
+	lib/basic/selinux-util.c \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \
 	lib/basic/sudoers.c \

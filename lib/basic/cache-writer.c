@@ -31,6 +31,8 @@ struct cache_writer {
         struct entry_list users, groups;
         uint32_t uid_floor, socket_timeout_ms;
         uint64_t generation, created_usec;
+        cache_writer_filter_t filter;
+        void *filter_userdata;
 };
 
 int cache_writer_new(struct cache_writer **ret)
@@ -79,6 +81,12 @@ void cache_writer_set_generation(struct cache_writer *w, uint64_t generation)
 void cache_writer_set_creation_time(struct cache_writer *w, uint64_t realtime_usec)
 {
         w->created_usec = realtime_usec;
+}
+
+void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filter, void *userdata)
+{
+        w->filter = filter;
+        w->filter_userdata = userdata;
 }
 
 static size_t id_slot(const uint32_t *ids, size_t size, uint32_t id)
@@ -157,6 +165,8 @@ int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid
         if (!valid_network_uid(uid, w->uid_floor) || gid == 0 || !valid_user_name(name))
                 return -EINVAL;
         k = entry_list_check_new(&w->users, name, uid);
+        if (k >= 0 && w->filter)
+                k = w->filter(w->filter_userdata, CACHE_WRITER_USER, name, uid);
         if (k < 0)
                 return k;
         k = passwd_record_encode(&w->users.arena, uid, gid, name, gecos, home, shell);
@@ -193,6 +203,25 @@ static int unique_members(const char *const *members, const char ***ret)
         return 0;
 }
 
+/* Drops the members the filter refuses (-EPERM), in place. */
+static int filter_members(struct cache_writer *w, const char **members)
+{
+        size_t n = 0;
+
+        if (!w->filter)
+                return 0;
+        for (const char **p = members; *p; p++) {
+                int k = w->filter(w->filter_userdata, CACHE_WRITER_MEMBER, *p, 0);
+                if (k == -EPERM)
+                        continue;
+                if (k < 0)
+                        return k;
+                members[n++] = *p;
+        }
+        members[n] = NULL;
+        return 0;
+}
+
 int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gid, const char *const *members)
 {
         size_t start = w->groups.arena.size;
@@ -202,9 +231,14 @@ int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gi
         if (!valid_network_uid(gid, w->uid_floor) || !valid_group_name(name))
                 return -EINVAL;
         k = entry_list_check_new(&w->groups, name, gid);
+        if (k >= 0 && w->filter)
+                k = w->filter(w->filter_userdata, CACHE_WRITER_GROUP, name, gid);
         if (k < 0)
                 return k;
         k = unique_members(members, &unique);
+        if (k < 0)
+                return k;
+        k = filter_members(w, unique);
         if (k < 0)
                 return k;
         k = group_record_encode(&w->groups.arena, gid, name, unique);
@@ -535,8 +569,8 @@ static int import_group(struct cache_writer *w, const struct group_record *gr)
                 if (n >= gr->n_members || !(members[n] = span_dup(member)))
                         return -ENOMEM;
         k = cache_writer_add_group(w, name, gr->gid, (const char *const *)members);
-        /* Already present, or no longer valid (the floor changed): dropped. */
-        return k == -EEXIST || k == -EINVAL ? 0 : k;
+        /* Already present, no longer valid (the floor changed) or refused by the filter: dropped. */
+        return k == -EEXIST || k == -EINVAL || k == -EPERM ? 0 : k;
 }
 
 int cache_writer_import(struct cache_writer *w, const struct cache_map *map)
@@ -552,7 +586,7 @@ int cache_writer_import(struct cache_writer *w, const struct cache_map *map)
                 if (!name || !gecos || !home || !shell)
                         return -ENOMEM;
                 k = cache_writer_add_user(w, name, pw.uid, pw.gid, gecos, home, shell);
-                if (k < 0 && k != -EEXIST && k != -EINVAL)
+                if (k < 0 && k != -EEXIST && k != -EINVAL && k != -EPERM)
                         return k;
         }
         if (k != -ENOENT)

@@ -40,15 +40,29 @@ void cache_writer_set_generation(struct cache_writer *w, uint64_t generation);
 /* Default: the time of the commit/build. */
 void cache_writer_set_creation_time(struct cache_writer *w, uint64_t realtime_usec);
 
+/* The caller's last say over each new user and group (valid, not a
+ * duplicate), called before it is added: 0 lets it in; a negative errno keeps
+ * it out and is what cache_writer_add_user/add_group return. -EPERM means
+ * "not wanted" (accountsd: a name or id the host already has) and the
+ * import skips those entries; any other error fails the import. */
+enum cache_writer_kind {
+        CACHE_WRITER_USER,
+        CACHE_WRITER_GROUP,
+        CACHE_WRITER_MEMBER, /* a name in the member list of a group let in (ID 0): -EPERM drops it */
+};
+typedef int (*cache_writer_filter_t)(void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id);
+void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filter, void *userdata);
+
 /* -EINVAL: a string fails basic/valid.h, the UID fails valid_network_uid()
  * against the floor, or the GID is 0. -EEXIST: the name or UID is already
- * present (the writer is unchanged). -ENOMEM. */
+ * present (the writer is unchanged). The filter's error. -ENOMEM. */
 int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid, uint32_t gid, const char *gecos,
                           const char *home, const char *shell);
 /* MEMBERS: NULL-terminated user names (need not be users of this cache;
- * local users may be members), may be NULL; duplicates are dropped.
+ * local users may be members, unless the filter drops them), may be NULL;
+ * duplicates are dropped.
  * -EINVAL: invalid name or member, GID fails valid_network_uid(). -EEXIST:
- * name or GID already present. */
+ * name or GID already present. The filter's error. */
 int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gid, const char *const *members);
 
 /* Copies every user and group of MAP (an older generation) into W, for

@@ -14,12 +14,9 @@ MDS_SRCS := \
 
 MDS_OBJS := $(MDS_SRCS:%.c=$(B)/%.o)
 # libcurl through pkg-config, and nothing else: a build without its
-# development files stops here instead of failing at link time.
-CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
-CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
-ifeq ($(strip $(CURL_LIBS)),)
-$(error libcurl not found by $(PKG_CONFIG) (Debian: libcurl4-openssl-dev; `make deps` installs it))
-endif
+# development files (Debian: libcurl4-openssl-dev) stops here by name.
+CURL_CFLAGS := $(call pkg_cflags,libcurl)
+CURL_LIBS   := $(call pkg_libs,libcurl)
 MDS_DEP_LIBS += $(CURL_LIBS)
 
 $(MDS_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS) $(CURL_CFLAGS)

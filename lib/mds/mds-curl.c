@@ -408,7 +408,9 @@ static int run(struct mds_curl *h, uint64_t deadline, CURLcode *ret_code)
                         int ev = ((pfd[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
                                  ((pfd[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
                                  ((pfd[i].revents & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
-                        if (curl_multi_socket_action(h->multi, pfd[i].fd, ev, &running) != CURLM_OK)
+                        /* An earlier action of this round may have closed it. */
+                        CURLMcode mc = curl_multi_socket_action(h->multi, pfd[i].fd, ev, &running);
+                        if (mc != CURLM_OK && mc != CURLM_BAD_SOCKET)
                                 return -EIO;
                 }
                 if (h->timer_usec && now_monotonic_usec() >= h->timer_usec) {
@@ -453,7 +455,6 @@ int mds_curl_transfer(struct mds_curl *h, const struct mds_curl_request *req, st
         }
         curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &h->answer.status);
         h->answer.flavor = h->flavor_google && !h->flavor_other;
-        h->answer.reused = connects == 0;
         *ret = h->answer;
         h->answer = (struct mds_curl_answer){};
         h->allocated = 0;

@@ -41,7 +41,6 @@ struct mds_curl_answer {
         size_t size;
         char *etag; /* NULL: none sent */
         bool flavor; /* Metadata-Flavor: Google */
-        bool reused; /* the exchange ran on a kept-alive connection */
 };
 
 int mds_curl_new(struct mds_curl **ret);

@@ -12,11 +12,9 @@ FAKE_OBJS := $(FAKE_SRCS:%.c=$(B)/%.o)
 # Everything but main(): tests/fuzz/fuzz-fake-request links these too.
 FAKE_LIB_OBJS := $(filter-out %/main.o,$(FAKE_OBJS))
 # HTTPS mode: libmicrohttpd over GnuTLS, and GnuTLS itself for the client
-# certificate checks (pkg-config only: the build stops when it is missing).
-GNUTLS_LIBS := $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
-ifeq ($(strip $(GNUTLS_LIBS)),)
-$(error gnutls not found by $(PKG_CONFIG) (Debian: libgnutls28-dev; `make deps` installs it))
-endif
+# certificate checks (pkg-config only: the build stops when it is missing;
+# Debian: libgnutls28-dev).
+GNUTLS_LIBS := $(call pkg_libs,gnutls)
 FAKE_LIBS     = $(MHD_LIBS) $(GNUTLS_LIBS) $(JSONC_LIBS) -lpthread
 FAKE_BIN  := $(B)/tests/fake-metadata/oslogin-fake-metadata
 

@@ -267,26 +267,35 @@ static void test_split_server_stalls_without_quickack(void **state)
         assert_true(v[2] >= 20000);
 }
 
-/* With it, no request on the reused connection waits. */
+/* With it, no request on the reused connection waits. The stall hits every
+ * request and lasts at least the delayed-ACK timer (40 ms on Linux). A
+ * loaded machine preempts our server thread now and then, for a scheduler
+ * slice (~4 ms) or so: hence 95 % of the requests within 2 ms, not all of
+ * them, none near 40 ms, and a round that misses is run again (up to three).
+ * Idle, the maximum is ~0.15 ms. */
 static void test_no_delayed_ack_stall(void **state)
 {
-        enum { N = 200 };
+        enum { N = 200, ROUNDS = 3 };
         uint64_t v[N];
         bool slow = getenv("OSLOGIN_UNDER_VALGRIND") || strstr(getenv("LD_PRELOAD") ?: "", "vgpreload");
+        unsigned round;
         (void)state;
-        time_requests(true, v, N);
-        print_message("# with TCP_QUICKACK: median %.3f ms, p95 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-                      v[N / 2] / 1000.0, v[N * 95 / 100] / 1000.0, v[N * 99 / 100] / 1000.0, v[N - 1] / 1000.0);
-        /* Loopback: a request takes well under a millisecond, a stalled one
-         * 40 ms. The median and the 95th percentile must stay under 2 ms; the
-         * maximum under 20 ms, half the stall. (Not the 99th percentile: on
-         * the 2-core machine with a load of 9 it reached 3.5 ms, a few
-         * requests losing the CPU, which is not the stall.) */
-        if (!slow) {
+
+        for (round = 0; round < ROUNDS; round++) {
+                time_requests(true, v, N);
+                print_message("# with TCP_QUICKACK: median %.3f ms, p95 %.3f ms, max %.3f ms\n", v[N / 2] / 1000.0,
+                              v[N * 95 / 100] / 1000.0, v[N - 1] / 1000.0);
+                if (slow) {
+                        /* valgrind: ~1 ms a request; the stall would still be 40. */
+                        assert_true(v[N / 2] < 20000);
+                        return;
+                }
+                /* Loopback: a request takes well under a millisecond. */
                 assert_true(v[N / 2] <= 2000);
-                assert_true(v[N * 95 / 100] <= 2000);
+                if (v[N * 95 / 100] <= 2000 && v[N - 1] < 40000)
+                        break;
         }
-        assert_true(v[N - 1] < 20000);
+        assert_true(round < ROUNDS);
 }
 
 static void test_errors(void **state)

@@ -14,13 +14,38 @@
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
 #include "nss_oslogin/enumerate.c"
+#include "nss_oslogin/local.c"
 #include "nss_oslogin/lookup.c"
 #include "nss_oslogin/nss-oslogin.c"
 #include "nss_oslogin/pack.c"
 
 static char dir[] = "/tmp/test-nss-module.XXXXXX";
-static char cache_file[64], sock_file[64];
+static char cache_file[64], sock_file[64], etc_dir[64];
 static int dir_fd = -EBADF;
+
+/* The host's own accounts: DIR/etc/passwd and DIR/etc/group. IN_PLACE
+ * rewrites the same inode (only size and mtime change), otherwise a new
+ * file is renamed over the old one. */
+static void write_local_file(const char *name, const char *content, bool in_place)
+{
+        _cleanup_close_ int etc = open(etc_dir, O_DIRECTORY | O_CLOEXEC);
+        assert_true(etc >= 0);
+        if (in_place) {
+                _cleanup_close_ int fd = openat(etc, name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+        } else
+                assert_int_equal(write_file_atomic(etc, name, content, strlen(content), 0644, -1, -1), 0);
+}
+
+static void write_local(const char *passwd, const char *group, bool in_place)
+{
+        write_local_file("passwd", passwd, in_place);
+        write_local_file("group", group, in_place);
+}
+
+#define LOCAL_PASSWD_DEFAULT "root:x:0:0:root:/root:/bin/sh\n"
+#define LOCAL_GROUP_DEFAULT "root:x:0:\n"
 
 static void write_cache(unsigned generation, bool with_carol)
 {
@@ -51,6 +76,11 @@ static int setup(void **state)
         dir_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
         snprintf(cache_file, sizeof(cache_file), "%s/directory.cache", dir);
         snprintf(sock_file, sizeof(sock_file), "%s/nss.sock", dir);
+        snprintf(etc_dir, sizeof(etc_dir), "%s/etc", dir);
+        assert_int_equal(mkdir(etc_dir, 0755), 0);
+        local_root = dir;
+        local_check_interval_msec = 0; /* every change is seen at once; test_local_interval sets it */
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
         reader.path = cache_file;
         if (geteuid() != 0)
                 reader.flags = 0;
@@ -63,6 +93,10 @@ static int teardown(void **state)
 {
         (void)state;
         cache_reader_close(&reader);
+        local_db_watch_done(&watch);
+        unlinkat(dir_fd, "etc/passwd", 0);
+        unlinkat(dir_fd, "etc/group", 0);
+        unlinkat(dir_fd, "etc", AT_REMOVEDIR);
         unlinkat(dir_fd, "directory.cache", 0);
         close(dir_fd);
         rmdir(dir);
@@ -172,7 +206,8 @@ static void test_initgroups(void **state)
                          NSS_STATUS_SUCCESS);
         assert_int_equal(start, 2);
         assert_int_equal(groups[1], 1000042);
-        /* A local user listed as a member gets the group too. */
+        /* A member name that is no user of the cache (nor a local one: see
+         * test_local_names) gets the group too. */
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
                          NSS_STATUS_SUCCESS);
@@ -357,6 +392,134 @@ static void test_miss(void **state)
         stub_stop(&s);
 }
 
+/* The second layer: a name or id the host has is never answered, from the
+ * cache or from accountsd, and the host's files are followed as they change. */
+static void test_local_names(void **state)
+{
+        struct passwd pwd;
+        struct group grp;
+        char buf[512];
+        int err = 0;
+        long start = 0, size = 4;
+        gid_t *groups = calloc(4, sizeof(gid_t));
+        struct stub s;
+
+        (void)state;
+        /* Everything answers while the host has none of these names or ids. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+
+        /* A local user holds alice's UID, another is named bob; a local group
+         * holds eng's GID, another is named empty. */
+        write_local(LOCAL_PASSWD_DEFAULT "svc:x:1000001:100::/:/bin/sh\nbob:x:1500:1500::/home/bob:/bin/sh\n",
+                    LOCAL_GROUP_DEFAULT "builders:x:1000042:\nempty:x:1501:\n", false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000001, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwnam_r("bob", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwuid_r(1000002, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrnam_r("empty", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000050, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        /* What does not clash still answers. */
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000001, &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(grp.gr_name, "alice");
+        /* initgroups never hands out a local group's GID. */
+        groups[0] = 4242;
+        start = 1;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 1);
+        /* Enumeration skips them: no user left, one group. */
+        assert_int_equal(_nss_oslogin_setpwent(0), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_endpwent(), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_setgrent(0), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(grp.gr_name, "alice");
+        assert_int_equal(_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_endgrent(), NSS_STATUS_SUCCESS);
+
+        /* Answers from accountsd are checked too: dave's UID is local, eng's GID is. */
+        write_local(LOCAL_PASSWD_DEFAULT "dave-local:x:1000004:100::/:/bin/sh\n",
+                    LOCAL_GROUP_DEFAULT "builders:x:1000042:\n", true);
+        stub_start(&s, 2, false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("dave", 1000004, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_SUCCESS);
+        assert_int_equal(start, 0); /* primary skipped, 1000042 local, 7 below the floor */
+        stub_stop(&s);
+        assert_int_equal(s.served, 2);
+        /* In place (same inode): the change in size and mtime is seen. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, true);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+
+        /* A local user's name in a member list was meant for a directory user:
+         * not listed in gr_mem, no memberships. */
+        write_local(LOCAL_PASSWD_DEFAULT "localuser:x:1600:1600::/:/bin/sh\n", LOCAL_GROUP_DEFAULT, false);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        assert_string_equal(grp.gr_mem[0], "alice");
+        assert_string_equal(grp.gr_mem[1], "bob");
+        assert_null(grp.gr_mem[2]);
+        /* The size asked for is the filtered one: one byte less is ERANGE. */
+        size_t need = strlen("eng") + 1 + 2 + 3 * sizeof(char *) + strlen("alice") + 1 + strlen("bob") + 1;
+        alignas(16) char exact[256];
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, exact, need, &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, exact, need - 1, &err), NSS_STATUS_TRYAGAIN);
+        assert_int_equal(err, ERANGE);
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 1600, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_NOTFOUND);
+        assert_int_equal(start, 0);
+        assert_int_equal(_nss_oslogin_setgrent(0), NSS_STATUS_SUCCESS);
+        while (_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
+                for (char **m = grp.gr_mem; *m; m++)
+                        assert_string_not_equal(*m, "localuser");
+        assert_int_equal(_nss_oslogin_endgrent(), NSS_STATUS_SUCCESS);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
+
+        /* A host file that cannot be read: the module cannot vouch for anything. */
+        assert_int_equal(unlinkat(dir_fd, "etc/group", 0), 0);
+        assert_int_equal(mkdirat(dir_fd, "etc/group", 0755), 0);
+        err = 0;
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
+        assert_int_equal(err, EAGAIN);
+        start = 0;
+        assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 1000001, &start, &size, &groups, 0, &err),
+                         NSS_STATUS_UNAVAIL);
+        assert_int_equal(unlinkat(dir_fd, "etc/group", AT_REMOVEDIR), 0);
+        /* A missing file is an empty one (as for glibc's files source). */
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        free(groups);
+}
+
+/* In production the host's files are looked at every CACHE_CHECK_INTERVAL_MS. */
+static void test_local_interval(void **state)
+{
+        struct group grp;
+        char buf[512];
+        int err = 0;
+
+        (void)state;
+        watch.interval_msec = 100;
+        watch.next_check_msec = 0;
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT "eng:x:5000:\n", false);
+        /* Within the interval the old snapshot may still answer; after it, never. */
+        (void)_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err);
+        usleep(150 * 1000);
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
+        watch.interval_msec = 0;
+        assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+}
+
 static volatile bool stop_threads;
 
 static void *reader_thread(void *p)
@@ -408,20 +571,40 @@ static void test_threads_while_replaced(void **state)
         write_cache(1, false);
 }
 
-/* fork() while other threads look up and replace mappings: the child's
- * locks are usable and its lookups answer (alarm() turns a deadlock into a
- * failure). */
+/* Enumerates users until told to stop: holds the enumeration lock while
+ * the second layer takes its own (local.c), the order fork() must keep. */
+static void *enumerator_thread(void *p)
+{
+        unsigned *bad = p;
+        struct passwd pwd;
+        char buf[256];
+        int err;
+
+        while (!stop_threads) {
+                if (_nss_oslogin_setpwent(0) != NSS_STATUS_SUCCESS)
+                        (*bad)++;
+                while (_nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
+                        ;
+                _nss_oslogin_endpwent();
+        }
+        return NULL;
+}
+
+/* fork() while other threads look up, enumerate and replace mappings: the
+ * child's locks are usable and its lookups answer (alarm() turns a deadlock
+ * into a failure). */
 static void test_fork(void **state)
 {
-        pthread_t threads[2];
-        unsigned bad[2] = {};
+        pthread_t threads[3];
+        unsigned bad[3] = {};
 
         (void)state;
         stop_threads = false;
         for (size_t i = 0; i < ELEMENTSOF(threads); i++)
-                assert_int_equal(pthread_create(&threads[i], NULL, reader_thread, &bad[i]), 0);
-        for (unsigned round = 0; round < 20; round++) {
-                if (round % 5 == 0)
+                assert_int_equal(pthread_create(&threads[i], NULL, i == 2 ? enumerator_thread : reader_thread,
+                                                &bad[i]), 0);
+        for (unsigned round = 0; round < 60; round++) {
+                if (round % 15 == 0)
                         write_cache(100 + round, false);
                 int fds[2];
                 assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
@@ -466,6 +649,8 @@ int main(void)
                 cmocka_unit_test(test_enumeration),
                 cmocka_unit_test(test_replaced_and_corrupt),
                 cmocka_unit_test(test_miss),
+                cmocka_unit_test(test_local_names),
+                cmocka_unit_test(test_local_interval),
                 cmocka_unit_test(test_threads_while_replaced),
                 cmocka_unit_test(test_fork),
         };
