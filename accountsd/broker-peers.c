@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "accountsd/broker-peers.h"
-#include "accountsd/nss-server.h"
 #include "basic/log.h"
+#include "basic/socket-util.h"
 #include "basic/macro.h"
 
 int peer_uid(int fd, uint32_t *ret_uid)
@@ -83,6 +83,17 @@ void peer_table_done(struct peer_table *t)
         free(t->e);
         t->e = NULL;
         t->n = t->allocated = t->total = 0;
+}
+
+bool peer_seen_before(struct peer_seen *s, uint32_t uid)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->uid[i] == uid)
+                        return true;
+        if (s->n >= PEER_SEEN_MAX)
+                return true;
+        s->uid[s->n++] = uid;
+        return false;
 }
 
 /* Process-wide: sd_listen_fds() may be read once (it unsets the environment). */
