@@ -138,6 +138,21 @@ login alice bob_example_com true
 check "alice's key does not open bob's account" test "$RC" -eq 255
 check_eq "refusals changed nothing" "$before" "$(sums)"
 
+# The audit: sshd's key command and PAM's account step of one login are one
+# record (joined by the sshd session process); why names a refusal.
+OSLOGINCTL=$BUILD/accountsd/osloginctl
+audit_json=$("$OSLOGINCTL" audit --json)
+check "osloginctl audit --json parses" python3 -m json.tool <<<"$audit_json"
+ALICE_FP=$(ssh-keygen -lf "$FIXTURES/keys/alice.pub" | cut -d' ' -f2)
+check_eq "audit: alice's last login, key and account in one record, from 127.0.0.1" \
+	"granted $ALICE_FP granted True 127.0.0.1 True" \
+	"$(python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x["user"]=="alice_example_com"][-1]; print(r["key"], r["fingerprint"], r["login"], r["admin"], r["remote"], r["sshd_pid"] is not None)' <<<"$audit_json")"
+check_eq "audit: no account decision without its key decision (nothing left unjoined)" 0 \
+	"$(python3 -c 'import json,sys; print(sum(1 for x in json.load(sys.stdin) if x["login"] and not x["key"]))' <<<"$audit_json")"
+why=$("$OSLOGINCTL" why carol_example_com)
+check "osloginctl why carol: the key decision and the reason" \
+	grep -q '^carol_example_com was refused at .* by the key decision: the login policy is not granted\.$' <<<"$why"
+
 # Root: refused even with a key that works and an authorized_keys of its own.
 install -d -m 0700 /root/.ssh
 cp "$FIXTURES/keys/alice.pub" /root/.ssh/authorized_keys
@@ -201,7 +216,7 @@ check "MDS down: sshd still running" kill -0 "$SSHD_PID"
 check "MDS down: accountsd still running" kill -0 "$DPID"
 check_eq "MDS down: nothing written" "$before" "$(sums)"
 check "audit: the helper logged the outage as 'unavailable'" \
-	grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd cannot decide now (unavailable)' "$SYSLOG"
+	wait_for 3 grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd cannot decide now (unavailable)' "$SYSLOG"
 start_fake /run/fixture.json "$FAKE_ADDR" || not_ok "fake server restarts"
 login alice alice_example_com true
 check_eq "MDS back: alice logs in again" 0 "$RC"
@@ -219,7 +234,7 @@ login carol localuser true
 check_eq "accountsd killed: the local user still logs in" 0 "$RC"
 check_eq "accountsd killed: nothing written" "$before" "$(sums)"
 check "accountsd killed: the helper logged it" \
-	grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd unreachable at /run/oslogin/keys.sock' "$SYSLOG"
+	wait_for 3 grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd unreachable at /run/oslogin/keys.sock' "$SYSLOG"
 "$ACCOUNTSD" >>/run/accountsd.log 2>&1 &
 DPID=$!
 _cleanup_pids+=($DPID)
@@ -263,6 +278,10 @@ tfa 000000
 check "two-factor: a wrong code is refused" test "$RC" -eq 255
 login bob bob_example_com true
 check "two-factor: the key alone is no longer enough" test "$RC" -eq 255
+check_eq "audit: bob's two-factor login is one record (key, TOTP, account)" "granted TOTP granted granted" \
+	"$("$BUILD/accountsd/osloginctl" audit bob_example_com --json | python3 -c 'import json,sys
+r=[x for x in json.load(sys.stdin) if x["two_factor_result"]=="granted"][-1]
+print(r["key"], r["two_factor"], r["two_factor_result"], r["login"])')"
 
 # Parity with the reference, through sshd's keyboard-interactive: judy of
 # tests/fixtures/policies.json (code 424242; 1 TOTP, 2 text message that
