@@ -11,6 +11,7 @@
 #include "accountsd/broker-peers.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/broker-sessions.h"
+#include "accountsd/mode.h"
 #include "accountsd/worker.h"
 #include "basic/local-db.h"
 #include "basic/log.h"
@@ -50,6 +51,7 @@ struct broker_job {
         struct broker_reply reply;
         char *root, *sudo_rule;
         uint32_t uid_floor;
+        int security_keys; /* enable-oslogin-sk of the watched document, -1: unknown */
         char *email, *mds_session; /* AUTH_*: the session behind the token */
         int result;
 };
@@ -212,10 +214,34 @@ static int source_get_profile(void *userdata, const char *user, char **ret_body,
         return 0;
 }
 
+static int source_get_security_key_profile(void *userdata, const char *user, char **ret_body, size_t *ret_size)
+{
+        struct mds_source *src = userdata;
+        _cleanup_mds_response_ struct mds_response resp = {};
+        _cleanup_free_ char *path = strdup("oslogin/users");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if ((r = mds_query_append(&path, "username", user)) < 0 ||
+            (r = mds_query_append(&path, "view", "securityKey")) < 0 || (r = mds_get(src->client, path, &resp)) < 0)
+                return r;
+        *ret_size = resp.size;
+        *ret_body = TAKE_PTR(resp.body);
+        return 0;
+}
+
 static int source_authorize(void *userdata, const char *email, const char *policy)
 {
         struct mds_source *src = userdata;
         return oslogin_authorize(src->client, email, policy);
+}
+
+static int source_authorize_fingerprint(void *userdata, const char *email, const char *policy,
+                                        const char *fingerprint)
+{
+        struct mds_source *src = userdata;
+        return oslogin_authorize_fingerprint(src->client, email, policy, fingerprint);
 }
 
 static int source_metadata_bool(void *userdata, const char *key, bool default_value)
@@ -247,10 +273,12 @@ static void job_run(struct job *job, struct mds_client *client)
         struct mds_source src = {.client = client};
         const struct broker_source source = {
                 .get_profile = source_get_profile, .authorize = source_authorize,
+                .get_security_key_profile = source_get_security_key_profile,
+                .authorize_fingerprint = source_authorize_fingerprint,
                 .metadata_bool = source_metadata_bool, .post = source_post, .userdata = &src,
         };
         struct broker_context ctx = {.root = j->root, .sudo_rule = j->sudo_rule, .uid_floor = j->uid_floor,
-                                     .source = &source};
+                                     .source = &source, .security_keys = j->security_keys};
         int r = 0;
 
         /* Read now, for this decision: an account added a second ago is local. */
@@ -259,6 +287,7 @@ static void job_run(struct job *job, struct mds_client *client)
         ctx.local = db;
         switch (j->q.kind) {
         case BROKER_KEYS: r = broker_decide_keys(&ctx, &j->facts, &j->q, &j->reply); break;
+        case BROKER_PRINCIPALS: r = broker_decide_principals(&ctx, &j->facts, &j->q, &j->reply); break;
         case BROKER_ACCOUNT: r = broker_decide_account(&ctx, &j->facts, &j->q, &j->reply); break;
         case BROKER_AUTH_START:
                 r = broker_decide_auth_start(&ctx, &j->facts, &j->q, &j->reply, &j->email, &j->mds_session);
@@ -385,7 +414,10 @@ static int submit(struct conn *c, struct broker_request *q)
                 return -ENOMEM;
         s->jobs = grown;
         *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
-                                 .uid_floor = cfg->uid_floor};
+                                 .uid_floor = cfg->uid_floor,
+                                 .security_keys = s->manager->mode ? mode_metadata_flag(s->manager->mode,
+                                                                                         "enable-oslogin-sk")
+                                                                   : -1};
         *q = (struct broker_request){}; /* the job owns the certificate and the code now */
         broker_facts_init(&j->facts);
         j->root = strdup(s->manager->root);
@@ -440,12 +472,6 @@ static int on_request(struct conn *c)
                 log_refused_once(s, l, c->uid, peer_ok ? "a request of the wrong kind" : "a peer it does not serve");
                 conn_reply_status(c, q.kind, BROKER_REFUSED,
                                   peer_ok ? "not served on this socket" : "this peer may not ask here");
-                broker_request_done(&q);
-                return 1;
-        }
-        if (q.kind == BROKER_PRINCIPALS) {
-                /* Issue 15 fills this in; until then no certificate opens an account. */
-                conn_reply_status(c, q.kind, BROKER_DENIED, "certificates not enabled");
                 broker_request_done(&q);
                 return 1;
         }

@@ -436,6 +436,11 @@ enum host_mode mode_current(const struct mode *mo)
         return mo->applied;
 }
 
+int mode_metadata_flag(const struct mode *mo, const char *key)
+{
+        return mo->doc ? metadata_bool(mo->doc, key, false) : -1;
+}
+
 void mode_status(const struct mode *mo, FILE *f)
 {
         fprintf(f, "mode: %s\n", host_mode_to_string(mo->applied));
