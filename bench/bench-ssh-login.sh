@@ -10,8 +10,10 @@
 # one login of each makes. If BUILD/pam_oslogin/pam_oslogin.so exists, a
 # second round adds `account required pam_oslogin.so` to sshd's PAM stack
 # (see add_pam_oslogin below); otherwise that variant is skipped. Needs root.
-# Usage: bench/bench-ssh-login.sh [BUILD_DIR] [N]   (as a copy in BUILD/bench,
-# run by bench/run.sh, its first argument is ignored).
+# SERVER=split puts bench/split-proxy.py (Python's http.server, headers and
+# body in two segments: the delayed-ACK case) between accountsd and the fake.
+# Usage: [SERVER=fake|split] bench/bench-ssh-login.sh [BUILD_DIR] [N]   (as a
+# copy in BUILD/bench, run by bench/run.sh, its first argument is ignored).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -f "$here/../tests/lib.sh" ]; then SRC=$(cd "$here/.." && pwd); else SRC=${OSLOGIN_SRC:-$PWD}; fi
@@ -49,8 +51,18 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["instance"]["attr
 	"$FIXTURES/basic.json" >/run/fixture.json
 start_fake /run/fixture.json 127.0.0.1:$(free_port) --threads 2 || die "fake server did not start"
 CTL=$FAKE_URL/_fake
+MDS_URL=$FAKE_URL
+SERVER=${SERVER:-fake}
+if [ "$SERVER" = split ]; then
+	PROXY_PORT=$(free_port)
+	python3 "$SRC/bench/split-proxy.py" "$PROXY_PORT" "${FAKE_URL#http://}" &
+	_cleanup_pids+=($!)
+	MDS_URL=http://127.0.0.1:$PROXY_PORT
+	wait_for 10 curl -sf -H 'Metadata-Flavor: Google' "$MDS_URL/computeMetadata/v1/instance/id" -o /dev/null ||
+		die "split-proxy did not start"
+fi
 mkdir -p /etc/oslogin
-printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
+printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$MDS_URL" >/etc/oslogin/oslogin.conf
 chmod 0644 /etc/oslogin/oslogin.conf
 
 # The AuthorizedKeysCommandUser (units/oslogin-sysusers.conf) and the local user.
@@ -124,7 +136,7 @@ add_pam_oslogin() {
 	grep -q "pam_oslogin.so" /etc/pam.d/sshd || die "could not add pam_oslogin.so to /etc/pam.d/sshd"
 }
 
-echo "sshd $(ssh -V 2>&1 | cut -d, -f1) on 127.0.0.1:$PORT; client ssh ... true; $(nproc) cores"
+echo "sshd $(ssh -V 2>&1 | cut -d, -f1) on 127.0.0.1:$PORT; client ssh ... true; $(nproc) cores; metadata server: $SERVER ($MDS_URL)"
 compare "sshd PAM stack as shipped (no pam_oslogin)"
 echo "metadata requests per login: OS Login user $(login_requests alice_example_com), local user $(login_requests benchlocal)"
 if [ -e "$PAM_MODULE" ]; then
