@@ -52,6 +52,10 @@ struct broker_source {
         void *userdata;
 };
 
+/* The real metadata server through CLIENT (broker-source.c). */
+struct mds_client;
+void broker_source_mds(struct mds_client *client, struct broker_source *ret);
+
 /* What a decision knew before it started (from the shared answers) and
  * what it learned (put back into them when done). */
 struct broker_facts {

@@ -85,6 +85,17 @@ void peer_table_done(struct peer_table *t)
         t->n = t->allocated = t->total = 0;
 }
 
+bool peer_seen_before(struct peer_seen *s, uint32_t uid)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->uid[i] == uid)
+                        return true;
+        if (s->n >= PEER_SEEN_MAX)
+                return true;
+        s->uid[s->n++] = uid;
+        return false;
+}
+
 /* Process-wide: sd_listen_fds() may be read once (it unsets the environment). */
 static struct {
         int *fds;

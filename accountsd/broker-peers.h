@@ -45,6 +45,16 @@ void peer_table_release(struct peer_table *t, uint32_t uid);
 unsigned peer_table_count(const struct peer_table *t, uint32_t uid);
 void peer_table_done(struct peer_table *t);
 
+/* UIDs already logged (a refusal is logged once per UID). Bounded: past
+ * PEER_SEEN_MAX UIDs nothing more is logged. */
+#define PEER_SEEN_MAX 64u
+struct peer_seen {
+        uint32_t uid[PEER_SEEN_MAX];
+        size_t n;
+};
+/* True when UID was seen before; otherwise remembers it (when there is room). */
+bool peer_seen_before(struct peer_seen *s, uint32_t uid);
+
 /* The listening sockets systemd passed (sd_listen_fds_with_names), read
  * once at start; each taken at most once. */
 int listen_fds_collect(void);

@@ -15,7 +15,6 @@
 #include "accountsd/worker.h"
 #include "basic/local-db.h"
 #include "basic/log.h"
-#include "mds/oslogin-api.h"
 
 enum listener_kind { LISTENER_KEYS, LISTENER_PAM, _LISTENER_MAX };
 
@@ -67,8 +66,7 @@ struct broker_server {
         uint32_t akc_uid;
         bool akc_known;
         uint64_t akc_checked;
-        uint32_t refused_logged[BROKER_REFUSED_LOGGED_MAX];
-        size_t n_refused_logged;
+        struct peer_seen refused_logged;
         uint64_t decisions, requests;
 };
 
@@ -155,11 +153,8 @@ static void conn_reply_status(struct conn *c, enum broker_kind kind, enum broker
 
 static void log_refused_once(struct broker_server *s, const struct listener *l, uint32_t uid, const char *what)
 {
-        for (size_t i = 0; i < s->n_refused_logged; i++)
-                if (s->refused_logged[i] == uid)
-                        return;
-        if (s->n_refused_logged < BROKER_REFUSED_LOGGED_MAX)
-                s->refused_logged[s->n_refused_logged++] = uid;
+        if (peer_seen_before(&s->refused_logged, uid))
+                return;
         log_warning("Refused %s from UID %" PRIu32 " on %s (logged once per UID).", what, uid,
                     socket_names[l->kind]);
 }
@@ -192,95 +187,16 @@ static bool kind_served(enum listener_kind l, enum broker_kind k)
         return k == BROKER_ACCOUNT || k == BROKER_AUTH_START || k == BROKER_AUTH_CONTINUE;
 }
 
-/* --- decisions in a worker --- */
-
-struct mds_source {
-        struct mds_client *client;
-};
-
-static int source_get_profile(void *userdata, const char *user, char **ret_body, size_t *ret_size)
-{
-        struct mds_source *src = userdata;
-        _cleanup_mds_response_ struct mds_response resp = {};
-        _cleanup_free_ char *path = strdup("oslogin/users");
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        if ((r = mds_query_append(&path, "username", user)) < 0 || (r = mds_get(src->client, path, &resp)) < 0)
-                return r;
-        *ret_size = resp.size;
-        *ret_body = TAKE_PTR(resp.body);
-        return 0;
-}
-
-static int source_get_security_key_profile(void *userdata, const char *user, char **ret_body, size_t *ret_size)
-{
-        struct mds_source *src = userdata;
-        _cleanup_mds_response_ struct mds_response resp = {};
-        _cleanup_free_ char *path = strdup("oslogin/users");
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        if ((r = mds_query_append(&path, "username", user)) < 0 ||
-            (r = mds_query_append(&path, "view", "securityKey")) < 0 || (r = mds_get(src->client, path, &resp)) < 0)
-                return r;
-        *ret_size = resp.size;
-        *ret_body = TAKE_PTR(resp.body);
-        return 0;
-}
-
-static int source_authorize(void *userdata, const char *email, const char *policy)
-{
-        struct mds_source *src = userdata;
-        return oslogin_authorize(src->client, email, policy);
-}
-
-static int source_authorize_fingerprint(void *userdata, const char *email, const char *policy,
-                                        const char *fingerprint)
-{
-        struct mds_source *src = userdata;
-        return oslogin_authorize_fingerprint(src->client, email, policy, fingerprint);
-}
-
-static int source_metadata_bool(void *userdata, const char *key, bool default_value)
-{
-        struct mds_source *src = userdata;
-        return metadata_fetch_bool(src->client, key, default_value);
-}
-
-static int source_post(void *userdata, const char *path, const char *json, char **ret_body, size_t *ret_size)
-{
-        struct mds_source *src = userdata;
-        struct mds_response resp = {};
-        int r = mds_post_json(src->client, path, json, &resp);
-
-        if (r >= 0) {
-                *ret_size = resp.size;
-                *ret_body = TAKE_PTR(resp.body);
-        }
-        if (resp.body)
-                explicit_bzero(resp.body, resp.size);
-        mds_response_done(&resp);
-        return r;
-}
-
 static void job_run(struct job *job, struct mds_client *client)
 {
         struct broker_job *j = (struct broker_job *)job;
         _cleanup_local_db_ struct local_db *db = NULL;
-        struct mds_source src = {.client = client};
-        const struct broker_source source = {
-                .get_profile = source_get_profile, .authorize = source_authorize,
-                .get_security_key_profile = source_get_security_key_profile,
-                .authorize_fingerprint = source_authorize_fingerprint,
-                .metadata_bool = source_metadata_bool, .post = source_post, .userdata = &src,
-        };
+        struct broker_source source;
         struct broker_context ctx = {.root = j->root, .sudo_rule = j->sudo_rule, .uid_floor = j->uid_floor,
                                      .source = &source, .security_keys = j->security_keys};
         int r = 0;
 
+        broker_source_mds(client, &source);
         /* Read now, for this decision: an account added a second ago is local. */
         if (j->q.kind != BROKER_AUTH_CONTINUE && (r = local_db_load(j->root, &db)) < 0)
                 log_error_errno(r, "Cannot read the host's accounts under \"%s\": %m", j->root);

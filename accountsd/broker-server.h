@@ -27,7 +27,6 @@
 #define BROKER_DECISION_MARGIN_USEC (2ull * 1000000u)
 /* Decisions waiting for a worker; more answer UNAVAILABLE at once. */
 #define BROKER_QUEUED_MAX 64u
-#define BROKER_REFUSED_LOGGED_MAX 64u
 
 int broker_server_new(struct manager *m, struct broker_server **ret);
 void broker_server_free(struct broker_server *s);

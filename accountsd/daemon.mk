@@ -8,6 +8,7 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/broker-peers.c \
 	accountsd/broker-server.c \
 	accountsd/broker-sessions.c \
+	accountsd/broker-source.c \
 	accountsd/control.c \
 	accountsd/journal.c \
 	accountsd/manager.c \

@@ -41,14 +41,17 @@ static int on_drain(sd_event_source *s, uint64_t usec, void *userdata)
         struct manager *m = userdata;
         unsigned open = questions_open(m);
 
-        if (open == 0 || usec >= m->drain_until) {
+        (void)usec;
+        if (open == 0 || now_monotonic_usec() >= m->drain_until) {
                 if (open > 0)
                         log_warning("%u questions still open after %llu s; exiting anyway.", open,
                                     MANAGER_DRAIN_USEC / 1000000u);
                 sd_event_exit(m->event, 0);
                 return 0;
         }
-        sd_event_source_set_time(s, usec + 20000);
+        /* A time source is one-shot: it must be enabled again, not only moved. */
+        if (sd_event_source_set_time_relative(s, 20000) < 0 || sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0)
+                sd_event_exit(m->event, 0);
         return 0;
 }
 

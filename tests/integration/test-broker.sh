@@ -361,6 +361,7 @@ sleep 0.3
 kill $DPID
 wait $CPID
 check_eq "a question in progress at SIGTERM is answered (drained)" "DENIED" "$(first "$(cat /run/in-flight.out)")"
+check "the daemon exits once it has answered (well within the 5 s drain bound)" wait_for 3 bash -c "! kill -0 $DPID"
 check "the daemon said it was draining nothing too long" bash -c "! grep -q 'still open after' $LOG"
 curl -sf -X DELETE "$FCTL/faults" >/dev/null
 kill $ACT

@@ -178,6 +178,21 @@ static void test_peer_table(void **state)
         peer_table_done(&t);
 }
 
+static void test_peer_seen(void **state)
+{
+        struct peer_seen s = {};
+        (void)state;
+
+        assert_false(peer_seen_before(&s, 1000));
+        assert_true(peer_seen_before(&s, 1000));
+        assert_false(peer_seen_before(&s, 1001));
+        for (uint32_t uid = 2000; uid < 2000 + PEER_SEEN_MAX; uid++)
+                peer_seen_before(&s, uid);
+        /* Full: a flood of UIDs cannot flood the log either. */
+        assert_true(peer_seen_before(&s, 99999));
+        assert_int_equal(s.n, PEER_SEEN_MAX);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -185,6 +200,7 @@ int main(void)
                 cmocka_unit_test(test_never_a_failure), cmocka_unit_test(test_separate_ttls),
                 cmocka_unit_test(test_full),           cmocka_unit_test(test_sessions),
                 cmocka_unit_test(test_sessions_full),  cmocka_unit_test(test_peer_table),
+                cmocka_unit_test(test_peer_seen),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
