@@ -325,22 +325,6 @@ void directory_waiter_cancel(struct directory *d, struct directory_waiter *w)
                 }
 }
 
-/* The synthetic group's record and every user's membership, unless the
- * host has a group of that name or GID (the record would then be a second
- * name, and local members would get OS Login's restriction). */
-static int add_users_group(struct file_job *f, struct cache_writer *w, const struct local_db *local)
-{
-        int r = users_group_check(local, f->users_group, f->users_gid, f->uid_floor);
-
-        if (r < 0) {
-                f->users_group_error = r;
-                return 0;
-        }
-        cache_writer_set_users_group(w, f->users_gid);
-        r = cache_writer_add_group(w, f->users_group, f->users_gid, NULL);
-        return r == -EEXIST || r == -EPERM ? 0 : r;
-}
-
 static void file_job_run(struct job *j, struct mds_client *client)
 {
         struct file_job *f = (struct file_job *)j;
@@ -362,7 +346,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
                 cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
                 cache_writer_set_generation(w, f->generation);
                 if (f->users_group[0])
-                        r = add_users_group(f, w, local);
+                        r = users_group_add(w, local, f->users_group, f->users_gid, f->uid_floor,
+                                            &f->users_group_error);
                 if (r < 0)
                         ;
                 else if (f->full)
@@ -692,8 +677,17 @@ void directory_status(const struct directory *d, FILE *f)
                         d->last_stats.n_self_groups, d->last_stats.n_local, d->last_stats.n_skipped);
         if (d->last_build_error < 0)
                 fprintf(f, "directory-last-error: %s\n", strerror(-d->last_build_error));
-        if (d->builds)
+        if (d->builds) {
                 directory_groups_state_status(&d->groups, f);
+                if (!isempty(d->manager->config.users_group))
+                        fprintf(f, "users-group: %s (GID %u)%s\n", d->manager->config.users_group,
+                                d->manager->config.users_gid,
+                                d->users_group_error < 0 ? ", left out: a local group's name or GID, or invalid" : "");
+                if (d->ca_result < 0)
+                        fprintf(f, "trusted-ca: last refresh failed (%s), file kept\n", strerror(-d->ca_result));
+                else
+                        fprintf(f, "trusted-ca: %d key(s)\n", d->ca_result);
+        }
         fprintf(f, "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu unavailable)\n",
                 (unsigned long long)d->misses, (unsigned long long)d->answered_from_memory,
                 (unsigned long long)d->mds_lookups, (unsigned long long)d->unavail);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "accountsd/users-group.h"
+#include "basic/cache-writer.h"
 #include "basic/local-db.h"
 #include "basic/macro.h"
 #include "basic/valid.h"
@@ -63,4 +64,18 @@ int users_group_extend_reply(const struct nss_proto_request *q, struct byte_buff
         *reply = b;
         b = (struct byte_buffer){};
         return 0;
+}
+
+int users_group_add(struct cache_writer *w, const struct local_db *db, const char *name, uint32_t gid,
+                    uint32_t uid_floor, int *ret_refused)
+{
+        int r = users_group_check(db, name, gid, uid_floor);
+
+        *ret_refused = r < 0 ? r : 0;
+        if (r < 0)
+                return 0;
+        cache_writer_set_users_group(w, gid);
+        r = cache_writer_add_group(w, name, gid, NULL);
+        /* -EPERM: the writer's host filter agrees with the check above. */
+        return r == -EEXIST || r == -EPERM ? 0 : r;
 }

@@ -20,6 +20,7 @@
 #include "basic/cache-record.h"
 #include "basic/nss-proto.h"
 
+struct cache_writer;
 struct local_db;
 
 /* Whether NAME/GID may serve: a valid group name, a GID at or above
@@ -35,3 +36,9 @@ int users_group_reply(const char *name, uint32_t gid, const struct nss_proto_req
 /* A FOUND INITGROUPS reply in REPLY gets GID added (once); any other
  * reply is left alone. 0, -EBADMSG, -ENOMEM. */
 int users_group_extend_reply(const struct nss_proto_request *q, struct byte_buffer *reply, uint32_t gid);
+
+/* A directory write: the group's record and every user's membership in W,
+ * unless users_group_check() refuses NAME/GID (then *RET_REFUSED is its
+ * error and W is unchanged). 0, or the writer's error. */
+int users_group_add(struct cache_writer *w, const struct local_db *db, const char *name, uint32_t gid,
+                    uint32_t uid_floor, int *ret_refused);
