@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "accountsd/broker-peers.h"
-#include "accountsd/nss-server.h"
 #include "basic/log.h"
+#include "basic/socket-util.h"
 #include "basic/macro.h"
 
 int peer_uid(int fd, uint32_t *ret_uid)

@@ -12,10 +12,10 @@
 #include "accountsd/control.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
-#include "accountsd/nss-server.h"
 #include "accountsd/sudo-recheck.h"
 #include "accountsd/watch.h"
 #include "basic/log.h"
+#include "basic/socket-util.h"
 #include "mds/mds-client.h"
 
 #define CONTROL_REPLY_MAX (64u * 1024u)
