@@ -249,10 +249,14 @@ void sysconf_print_manual(const struct sysconf_options *o, FILE *f)
         _cleanup_free_ char *sshd = sysconf_sshd_settings(o), *pam = sysconf_pam_block(o);
 
         fprintf(f, "manual configuration (manage_host_config = false), add by hand:\n");
+        const char *match = sshd ? strstr(sshd, "\nMatch ") : NULL;
         fprintf(f, "  1. sshd: first in /etc/ssh/sshd_config, or in a drop-in that sorts first\n");
-        for (const char *p = sshd; p && *p; p += strcspn(p, "\n") + 1)
+        for (const char *p = sshd; p && *p; p += strcspn(p, "\n") + 1) {
+                if (match && p == match + 1)
+                        fprintf(f, "     and last (a Match block runs to the end of its file):\n");
                 if (*p != '#')
                         fprintf(f, "       %.*s\n", (int)strcspn(p, "\n"), p);
+        }
         fprintf(f, "  2. /etc/nsswitch.conf: append \" oslogin\" to the passwd: and group: lines\n"
                    "     (and initgroups: if there is one)\n");
         fprintf(f, "  3. /etc/pam.d/sshd: at the top\n");
