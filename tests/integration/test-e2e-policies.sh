@@ -123,7 +123,7 @@ check_eq "a fingerprint the directory does not vouch for is refused" 255 "$RC"
 OUT=$(runuser -u _oslogin -- /usr/sbin/oslogin-authorized-principals ivan_example_com "$(cut -d' ' -f2 "$CERT")")
 check_eq "… the principals command prints nothing, exit 0" "0:" "$?:$OUT"
 check "… and accountsd logged the refusal" wait_for 5 grep -q \
-	'principals user=ivan_example_com email=ivan@example.com decision=denied reason="the directory does not vouch for this certificate" keys=\[00000000-0000-0000-0000-000000000000\]' $LOG
+	'principals user=ivan_example_com email=ivan@example.com decision=denied reason="the directory does not vouch for this certificate (fingerprint 00000000-0000-0000-0000-000000000000)"' $LOG
 cert "$CA" $W/ivan.pub -n ivan_example_com
 login $W/ivan ivan_example_com "$CERT"
 check_eq "a certificate without the fingerprint extension is refused" 255 "$RC"
