@@ -18,6 +18,7 @@
 #include "accountsd/sshd-policy.h"
 #include "accountsd/sysconf-internal.h"
 #include "basic/atomic-file.h"
+#include "basic/local-db.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 
@@ -111,6 +112,17 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                 return 0;
         if (r < 0)
                 return sysconf_plan_fail(p, r, "sshd: cannot read /etc/ssh/sshd_config");
+        if (add && !isempty(o->users_group)) {
+                /* `Match Group` names a group: a local one of that name would
+                 * take its members' own authorized_keys away. */
+                _cleanup_local_db_ struct local_db *db = NULL;
+                r = local_db_load(o->root, &db);
+                if (r < 0)
+                        return sysconf_plan_fail(p, r, "sshd: cannot read /etc/group");
+                if (local_db_has_group(db, o->users_group))
+                        return sysconf_plan_fail(p, -EEXIST, "sshd: the OS Login users group \"%s\" is a local group",
+                                                 o->users_group);
+        }
         if (!(filtered = takeover_filter(TAKEOVER_SSHD, config, &removed)) ||
             !(base = sysconf_without_block(filtered)))
                 return -ENOMEM;

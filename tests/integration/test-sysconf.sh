@@ -184,6 +184,10 @@ umount /etc/pam.d
 ro /etc/ssh/sshd_config.d
 fail_at "sshd: cannot write /etc/ssh/sshd_config.d/00-oslogin.conf" "sshd drop-in directory read-only"
 umount /etc/ssh/sshd_config.d
+groupadd oslogin-users
+fail_at "sshd: the OS Login users group \"oslogin-users\" is a local group" \
+	"a local group named like the OS Login users group (its members would lose their authorized_keys)"
+groupdel oslogin-users
 printf 'BogusKeyword yes\n' >>/etc/ssh/sshd_config
 fail_at "sshd -t rejects" "sshd -t failing"
 cp -a /run/sshd_config.orig /etc/ssh/sshd_config
