@@ -105,6 +105,19 @@ login $W/ivan ivan_example_com "$CERT"
 check_eq "a certificate with the extension logs ivan in" "0:ivan_example_com" "$RC:$OUT"
 check_eq "the principals command prints his name for it (as _oslogin)" "ivan_example_com" \
 	"$(runuser -u _oslogin -- /usr/sbin/oslogin-authorized-principals ivan_example_com "$(cut -d' ' -f2 "$CERT")")"
+# A certificate login's metadata requests (profile, authorize&fingerprint=,
+# login and adminLogin for the account step), as in test-e2e-sshd.
+decision_requests() {
+	curl -sf "$CTL/stats" | python3 -c '
+import json, sys
+paths = json.load(sys.stdin)["paths"]
+print(sum(n for p, n in paths.items() if p.rstrip("/").endswith(("/oslogin/users", "/oslogin/authorize"))))'
+}
+sleep 1.2 # the shared answers ([broker] answer_ttl) expire
+curl -sf -X DELETE "$CTL/stats" >/dev/null
+login $W/ivan ivan_example_com "$CERT"
+check_eq "ivan logs in again with it" "0:ivan_example_com" "$RC:$OUT"
+diag "ivan's certificate login: $(decision_requests) metadata requests"
 cert "$CA" $W/ivan.pub -n ivan_example_com -f "$FP" -F data
 login $W/ivan ivan_example_com "$CERT"
 check_eq "… and in the name + data form" "0:ivan_example_com" "$RC:$OUT"
@@ -151,8 +164,11 @@ check "… a refusal accountsd logged" wait_for 5 grep -q \
 	'keys user=heidi_example_com email=heidi@example.com decision=denied reason="security keys required: not one of the user' $LOG
 check_eq "… the sk key's fingerprint gives that key" "$(cat "$FIXTURES/keys/heidi-sk.pub")" \
 	"$(akc heidi_example_com "$(ssh-keygen -lf "$FIXTURES/keys/heidi-sk.pub" | cut -d' ' -f2)")"
+sleep 1.2
+curl -sf -X DELETE "$CTL/stats" >/dev/null
 login $W/heidi heidi_example_com
 check_eq "heidi's plain key is refused by sshd" 255 "$RC"
+diag "heidi's refused plain key (security keys required): $(decision_requests) metadata requests"
 login $W/sa_robot sa_100000000000000000001
 check_eq "the service account sa_… logs in with its plain key" "0:sa_100000000000000000001" "$RC:$OUT"
 cert "$CA" $W/ivan.pub -n ivan_example_com -f "$FP"
