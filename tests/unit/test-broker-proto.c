@@ -67,7 +67,8 @@ static void test_request_round_trip(void **state)
         assert_request_exact(&b);
 
         b.size = 0;
-        q = (struct broker_request){.kind = BROKER_AUTH_CONTINUE, .challenge_id = 3, .action = BROKER_AUTH_RESPOND};
+        q = (struct broker_request){
+                .kind = BROKER_AUTH_CONTINUE, .challenge_id = 3, .action = BROKER_AUTH_RESPOND};
         strcpy(q.user, "bob");
         strcpy(q.session, "s-1");
         strcpy(q.credential, "123456");
@@ -197,7 +198,8 @@ static void test_reply_round_trip(void **state)
         broker_reply_done(&back);
 
         b.size = 0;
-        r = (struct broker_reply){.status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001};
+        r = (struct broker_reply){
+                .status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001};
         strcpy(r.message, "admin");
         assert_int_equal(broker_reply_encode(BROKER_ACCOUNT, &r, &b), 0);
         assert_int_equal(broker_reply_decode(BROKER_ACCOUNT, b.data, b.size, &back), 0);
