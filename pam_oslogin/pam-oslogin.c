@@ -237,6 +237,7 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags _unused_, int argc, 
                 break;
         }
         request_for(&c, BROKER_ACCOUNT, &q);
+        q.uid = c.uid; /* the daemon refuses another profile UID before it touches sudo */
         r = pam_oslogin_ask(pamh, &c.args, &q, &reply);
         if (r == 0)
                 r = account_decide(&c, &reply);

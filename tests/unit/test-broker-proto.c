@@ -59,11 +59,15 @@ static void test_request_round_trip(void **state)
         strcpy(q.user, "bob");
         strcpy(q.service, "sshd");
         strcpy(q.rhost, "192.0.2.7");
+        assert_int_equal(broker_request_encode(&q, &b), -EINVAL); /* no UID: never 0 */
+        b.size = 0;
+        q.uid = 2000001002;
         assert_int_equal(broker_request_encode(&q, &b), 0);
         assert_int_equal(broker_request_decode(b.data, b.size, &back), 0);
         assert_int_equal(back.kind, BROKER_ACCOUNT);
         assert_string_equal(back.service, "sshd");
         assert_string_equal(back.rhost, "192.0.2.7");
+        assert_int_equal(back.uid, 2000001002);
         assert_request_exact(&b);
 
         b.size = 0;
@@ -430,7 +434,7 @@ static void test_query(void **state)
         stop_server(&s, t);
 
         /* An answer to another kind of question. */
-        q = (struct broker_request){.kind = BROKER_ACCOUNT};
+        q = (struct broker_request){.kind = BROKER_ACCOUNT, .uid = 2000001001};
         strcpy(q.user, "alice");
         start_server(&s, SERVE_OTHER_KIND, &t);
         assert_int_equal(broker_query(s.path, &q, 1000, &r), -EBADMSG);
