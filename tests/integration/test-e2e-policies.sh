@@ -210,4 +210,11 @@ set_attr instance enable-oslogin FALSE
 check "enable-oslogin off: the drop-in is removed" wait_for 15 bash -c "! test -e $DROPIN"
 check "… and the CA file too" wait_for 10 bash -c "! test -e $CA_FILE"
 
+# --- a local group with the users group's GID: OS Login is not activated ---
+groupadd -g 4294000000 gidclash
+set_attr instance enable-oslogin TRUE
+check "a local group holding users_gid refuses the activation, saying why" wait_for 15 grep -q \
+	'Cannot activate the OS Login configuration: sshd: \[sshd\] users_group "oslogin-users" (GID 4294000000) is a local group' $LOG
+check_fails "… no drop-in written" test -e $DROPIN
+
 done_testing
