@@ -12,7 +12,8 @@
 # (see add_pam_oslogin below); otherwise that variant is skipped. Needs root.
 # SERVER=split puts bench/split-proxy.py (Python's http.server, headers and
 # body in two segments: the delayed-ACK case) between accountsd and the fake.
-# Usage: [SERVER=fake|split] bench/bench-ssh-login.sh [BUILD_DIR] [N]   (as a
+# ANSWER_TTL=0 turns the shared answers off (see below).
+# Usage: [SERVER=fake|split] [ANSWER_TTL=0] bench/bench-ssh-login.sh [BUILD_DIR] [N]   (as a
 # copy in BUILD/bench, run by bench/run.sh, its first argument is ignored).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +64,9 @@ if [ "$SERVER" = split ]; then
 fi
 mkdir -p /etc/oslogin
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$MDS_URL" >/etc/oslogin/oslogin.conf
+# ANSWER_TTL=0: no answer shared, not even within one login (every question
+# of every login goes to the server: the worst case for a slow server).
+[ -n "${ANSWER_TTL:-}" ] && printf '[broker]\nanswer_ttl = %s\nadmin_ttl = %s\n' "$ANSWER_TTL" "$ANSWER_TTL" >>/etc/oslogin/oslogin.conf
 chmod 0644 /etc/oslogin/oslogin.conf
 
 # The AuthorizedKeysCommandUser (units/oslogin-sysusers.conf) and the local user.
