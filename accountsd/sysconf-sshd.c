@@ -96,34 +96,6 @@ int sysconf_run_sshd_test(const struct sysconf_options *o)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
 }
 
-/* With two-factor, service accounts log in with their key alone (the
- * guest agent's footer): the `Match User sa_*` block of sshd_policy_lines(),
- * last in the drop-in since a Match runs to the end of its file. Nothing
- * to add when *SETTINGS hold it already (built from sshd_policy_lines()). */
-static int add_service_account_block(const struct sysconf_options *o, char **settings)
-{
-        const struct sshd_policy policy = {
-                .two_factor = true, .keys_command = o->akc_path, .keys_command_user = o->akc_user};
-        _cleanup_free_ char *lines = NULL;
-        const char *block;
-        char *s;
-        int r;
-
-        if (!o->two_factor || strstr(*settings, "\nMatch User sa_*\n"))
-                return 0;
-        r = sshd_policy_lines(&policy, &lines);
-        if (r < 0)
-                return r;
-        block = strstr(lines, "Match User sa_*\n");
-        if (!block)
-                return -EINVAL;
-        if (asprintf(&s, "%s%s", *settings, block) < 0)
-                return -ENOMEM;
-        free(*settings);
-        *settings = s;
-        return 0;
-}
-
 int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_plan *p)
 {
         _cleanup_close_ int ssh = sysconf_open_dir(o, "/etc/ssh");
@@ -163,11 +135,6 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                 if (add && !settings) {
                         safe_close(dir);
                         return -ENOMEM;
-                }
-                if (add && (r = add_service_account_block(o, &settings)) < 0) {
-                        safe_close(dir);
-                        free(settings);
-                        return sysconf_plan_fail(p, r, "sshd: cannot build the service accounts' block");
                 }
                 r = sysconf_plan_add(p, "sshd", "/etc/ssh/sshd_config.d/" SSHD_DROPIN, dir, SSHD_DROPIN, settings,
                         NULL);
