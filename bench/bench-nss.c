@@ -5,7 +5,9 @@
  *   nss-bench-tool build OUT N_USERS N_GROUPS   time and peak RSS of building the cache
  *   nss-bench-tool hit MODULE N_USERS ITER      _nss_oslogin_getpwnam_r via dlopen: median, RSS delta
  *   nss-bench-tool unavail MODULE ITER          a miss with no accountsd: median
- *   nss-bench-tool glibc N_USERS ITER           getpwnam() through glibc (whatever nsswitch.conf says) */
+ *   nss-bench-tool glibc N_USERS ITER           getpwnam() through glibc (whatever nsswitch.conf says)
+ *   nss-bench-tool glibc-unknown NAME ITER      getpwnam() of a name nobody has, through glibc
+ *   nss-bench-tool glibc-name NAME ITER         getpwnam() of one name that exists, through glibc */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <nss.h>
@@ -183,6 +185,21 @@ static int cmd_glibc(uint32_t n_users, uint32_t iter)
         return 0;
 }
 
+static int cmd_glibc_name(const char *name, uint32_t iter, bool exists)
+{
+        _cleanup_free_ uint64_t *t = calloc(iter, sizeof(uint64_t));
+
+        for (uint32_t i = 0; i < iter; i++) {
+                uint64_t s = nsec_now();
+                struct passwd *p = getpwnam(name);
+                t[i] = nsec_now() - s;
+                if (!p != !exists)
+                        return fprintf(stderr, "%s %sfound\n", name, p ? "" : "not "), 1;
+        }
+        printf("%.2f\n", median(t, iter) / 1e3);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc == 5 && streq(argv[1], "build"))
@@ -193,6 +210,10 @@ int main(int argc, char **argv)
                 return cmd_unavail(argv[2], arg_u32(argv[3]));
         if (argc == 4 && streq(argv[1], "glibc"))
                 return cmd_glibc(arg_u32(argv[2]), arg_u32(argv[3]));
+        if (argc == 4 && streq(argv[1], "glibc-unknown"))
+                return cmd_glibc_name(argv[2], arg_u32(argv[3]), false);
+        if (argc == 4 && streq(argv[1], "glibc-name"))
+                return cmd_glibc_name(argv[2], arg_u32(argv[3]), true);
         fprintf(stderr, "usage: see bench/bench-nss.c\n");
         return 2;
 }
