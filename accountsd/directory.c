@@ -61,6 +61,8 @@ struct file_job {
         uint64_t took_usec;
         struct directory_group_set *last_groups; /* full: a reference, the fallback of a failed groups listing */
         struct directory_group_set *new_groups;  /* full: what the groups listing returned */
+        struct mds_client *extra[DIRECTORY_MEMBER_CLIENTS - 1]; /* full: member lists in parallel */
+        size_t n_extra;
 };
 
 struct directory {
@@ -323,7 +325,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
                 cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
                 cache_writer_set_generation(w, f->generation);
                 if (f->full)
-                        r = directory_fetch_all(client, f->uid_floor, f->page_size, w, f->last_groups,
+                        r = directory_fetch_all(client, f->extra, f->n_extra, f->uid_floor, f->page_size, w,
+                                                f->last_groups,
                                                 &f->new_groups, &f->stats);
                 else {
                         for (size_t i = 0; i < f->n_adds && r >= 0; i++)
@@ -346,6 +349,8 @@ static void file_job_free(struct file_job *f)
         left_out_list_done(&f->filter.left_out);
         directory_group_set_unref(f->last_groups);
         directory_group_set_unref(f->new_groups);
+        for (size_t i = 0; i < f->n_extra; i++)
+                mds_client_free(f->extra[i]);
         for (size_t i = 0; i < f->n_adds; i++)
                 answer_done(&f->adds[i]);
         free(f->adds);
@@ -461,9 +466,12 @@ static void start_file_job(struct directory *d)
                 .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
                 .generation = ++d->generation, .started_usec = now_usec(), .dir_fd = m->runtime_dir_fd,
         };
-        if (f->full)
+        if (f->full) {
                 f->last_groups = directory_group_set_ref(d->groups.last_good);
-        else {
+                /* Made here, from the configuration as it is now; none is fine. */
+                while (f->n_extra < ELEMENTSOF(f->extra) && mds_client_new(&m->config, 0, &f->extra[f->n_extra]) >= 0)
+                        f->n_extra++;
+        } else {
                 f->base = d->map ? cache_map_ref(d->map) : NULL;
                 if (copy_found_answers(d, f) < 0) {
                         file_job_free(f);

@@ -193,6 +193,27 @@ check "groups back: refresh" "$CTL" refresh
 check "status: groups ok again" bash -c "'$CTL' status | grep -q '^directory-groups: ok$'"
 check "the recovery is logged" grep -q 'groups listing works again: 2 groups' $LOG
 
+# Member lists are fetched several at a time: 12 groups, each users?groupname=
+# answered 300 ms late, take 13 x 300 ms one after the other; 4 at a time
+# (users page, then 3 rounds) about 1.2 s.
+python3 - /run/fixture.json >/run/fixture-groups.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["oslogin"]["groups"] += [{"name": f"team{i}", "gid": str(2000100100 + i), "members": ["alice_example_com"]}
+                           for i in range(12)]
+print(json.dumps(d))
+PY
+curl -sf -X PUT --data-binary @/run/fixture-groups.json "$FCTL/data" >/dev/null
+curl -sf -X PUT --data '{"delay_ms":300,"path_prefix":"/computeMetadata/v1/oslogin/users"}' "$FCTL/faults" >/dev/null
+t0=$(date +%s%N)
+check "12 groups, member lists answered 300 ms late: refresh" "$CTL" refresh
+took=$(ms_since $t0)
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
+check "… in under 3.2 s (one at a time: at least 3.9 s): ${took} ms" test "$took" -lt 3200
+check_eq "… every group with its members" "12" "$(getent group $(seq -f 'team%g' 0 11) | grep -c ':alice_example_com$')"
+curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
+check "back to 2 groups" "$CTL" refresh
+
 # Daemon stopped: cached users resolve, misses answer at once.
 kill -TERM $DPID
 wait $DPID
