@@ -29,7 +29,11 @@ SANITIZE ?= 0
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 
+# The version every program prints (--version): the top of debian/changelog.
+OSLOGIN_VERSION := $(or $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null),unknown)
+
 PATH_DEFINES = \
+	-DOSLOGIN_VERSION=\"$(OSLOGIN_VERSION)\" \
 	-DOSLOGIN_SYSCONFDIR=\"$(SYSCONFDIR)\" \
 	-DOSLOGIN_RUNSTATEDIR=\"$(RUNSTATEDIR)\" \
 	-DOSLOGIN_LOCALSTATEDIR=\"$(LOCALSTATEDIR)\" \

@@ -9,6 +9,7 @@
 #include "accountsd/broker-decide.h"
 #include "basic/local-db.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/strv.h"
 #include "basic/sudoers.h"
 #include "basic/time-util.h"
@@ -40,14 +41,44 @@ _printf_(3, 4) static void reply_set(struct broker_reply *r, enum broker_status 
         va_end(ap);
 }
 
-/* One line per decision, LOG_AUTHPRIV's audit trail. */
-static void audit(const struct broker_request *q, const char *email, const struct broker_reply *r, const char *keys)
+/* One event per decision (KEYS and ACCOUNT with their MESSAGE_ID, the
+ * two-factor steps as plain lines), and what the audit record needs. */
+static void audit(const struct broker_context *c, const struct broker_request *q, const char *email,
+                  const struct broker_reply *r, const char *keys)
 {
-        log_full(r->status == BROKER_GRANTED || r->status == BROKER_CHALLENGE ? LOG_INFO : LOG_NOTICE,
-                 "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind),
-                 valid_user_name(q->user) ? q->user : "(invalid)", email ?: "-",
-                 broker_status_to_string(r->status), r->message, keys ? " keys=[" : "", keys ?: "",
-                 keys ? "]" : "");
+        int level = r->status == BROKER_GRANTED || r->status == BROKER_CHALLENGE ? LOG_INFO : LOG_NOTICE;
+        const char *user = valid_user_name(q->user) ? q->user : "(invalid)";
+        const char *id = q->kind == BROKER_KEYS      ? MESSAGE_ID_KEY_DECISION
+                         : q->kind == BROKER_ACCOUNT ? MESSAGE_ID_ACCOUNT_DECISION
+                                                     : NULL;
+        const char *fp = !isempty(q->fingerprint) ? q->fingerprint : keys;
+        char pid[16] = "", latency[24] = "";
+
+        if (c->outcome) {
+                snprintf(c->outcome->email, sizeof(c->outcome->email), "%s", email ?: "");
+                if (q->kind == BROKER_KEYS)
+                        snprintf(c->outcome->fingerprint, sizeof(c->outcome->fingerprint), "%.*s",
+                                 (int)strcspn(fp ?: "", " "), fp ?: "");
+        }
+        if (!id) {
+                log_full(level, "%s user=%s email=%s decision=%s reason=\"%s\"", broker_kind_to_string(q->kind),
+                         user, email ?: "-", broker_status_to_string(r->status), r->message);
+                return;
+        }
+        if (c->sshd_pid)
+                snprintf(pid, sizeof(pid), "%" PRIu32, c->sshd_pid);
+        if (c->received_usec)
+                snprintf(latency, sizeof(latency), "%llu",
+                         (unsigned long long)(now_monotonic_usec() - c->received_usec));
+        log_event(level, id,
+                  LOG_FIELDS({"OSLOGIN_USER", user}, {"OSLOGIN_EMAIL", email},
+                             {"OSLOGIN_FINGERPRINT", q->kind == BROKER_KEYS ? fp : NULL},
+                             {"OSLOGIN_DECISION", broker_status_to_string(r->status)}, {"OSLOGIN_REASON", r->message},
+                             {"OSLOGIN_REMOTE", q->kind == BROKER_ACCOUNT ? q->rhost : NULL}, {"OSLOGIN_SSHD_PID", pid},
+                             {"OSLOGIN_LATENCY_USEC", latency}),
+                  "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind), user,
+                  email ?: "-", broker_status_to_string(r->status), r->message, keys ? " keys=[" : "", keys ?: "",
+                  keys ? "]" : "");
 }
 
 /* The profile of USER, from F or from the server. -ENOENT: no such user;
@@ -202,14 +233,16 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
         if (r < 0)
                 return r;
         if (r > 0 || need_login(c, f, p->email, ret) > 0) {
-                audit(q, p ? p->email : NULL, ret, NULL);
+                audit(c, q, p ? p->email : NULL, ret, NULL);
                 return 0;
         }
         r = usable_keys(p, q->fingerprint, &ret->lines, fps, sizeof(fps));
         if (r < 0)
                 return r;
         reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted" : !isempty(q->fingerprint) ? "no usable key with that fingerprint" : "no usable key");
-        audit(q, p->email, ret, fps);
+        if (c->outcome)
+                c->outcome->n_keys = (size_t)r;
+        audit(c, q, p->email, ret, fps);
         return 0;
 }
 
@@ -249,15 +282,30 @@ static uint32_t update_sudo(const struct broker_context *c, struct broker_facts 
                     (r = sudoers_grant(c->root, c->visudo, q->user, p->account.uid, c->sudo_rule)) < 0)
                         log_error("Cannot grant sudo to \"%s\" (UID %" PRIu32 "): %s", q->user, p->account.uid,
                                   strerror(-r));
-                else if (r > 0)
-                        log_notice("Sudo granted to \"%s\" (%s, UID %" PRIu32 "): adminLogin.", q->user, p->email,
-                                   p->account.uid);
+                else if (r > 0) {
+                        char uid[16];
+                        snprintf(uid, sizeof(uid), "%" PRIu32, p->account.uid);
+                        log_event(LOG_NOTICE, MESSAGE_ID_SUDO_GRANTED,
+                                  LOG_FIELDS({"OSLOGIN_USER", q->user}, {"OSLOGIN_EMAIL", p->email}, {"OSLOGIN_UID", uid}),
+                                  "Sudo granted to \"%s\" (%s, UID %" PRIu32 "): adminLogin.", q->user, p->email,
+                                  p->account.uid);
+                        if (c->outcome)
+                                c->outcome->sudo = 1;
+                }
+                if (c->outcome)
+                        c->outcome->admin = true;
                 return BROKER_ACCOUNT_ADMIN;
         }
         if ((r = sudoers_revoke(c->root, q->user)) < 0)
                 log_error("Cannot revoke sudo of \"%s\": %s", q->user, strerror(-r));
-        else if (r > 0)
-                log_notice("Sudo revoked for \"%s\" (%s): no adminLogin.", q->user, p->email);
+        else if (r > 0) {
+                log_event(LOG_NOTICE, MESSAGE_ID_SUDO_REVOKED,
+                          LOG_FIELDS({"OSLOGIN_USER", q->user}, {"OSLOGIN_EMAIL", p->email},
+                                     {"OSLOGIN_REASON", "no adminLogin"}),
+                          "Sudo revoked for \"%s\" (%s): no adminLogin.", q->user, p->email);
+                if (c->outcome)
+                        c->outcome->sudo = -1;
+        }
         return 0;
 }
 
@@ -277,7 +325,7 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
                 reply_set(ret, BROKER_GRANTED, "login granted%s",
                           ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
         }
-        audit(q, p ? p->email : NULL, ret, NULL);
+        audit(c, q, p ? p->email : NULL, ret, NULL);
         return 0;
 }
 
@@ -397,6 +445,9 @@ int broker_decide_auth_start(const struct broker_context *c, struct broker_facts
         if (r < 0)
                 return r;
         if (r == 0 && session_reply(&s, NULL, ret) > 0) {
+                if (c->outcome && ret->n_challenges > 0)
+                        snprintf(c->outcome->two_factor, sizeof(c->outcome->two_factor), "%.31s",
+                                 ret->challenges[0].type);
                 char *email = strdup(p->email), *session = strdup(s.session_id);
                 if (!email || !session) {
                         free(email);
@@ -407,7 +458,7 @@ int broker_decide_auth_start(const struct broker_context *c, struct broker_facts
                 *ret_mds_session = session;
         }
 out:
-        audit(q, p ? p->email : NULL, ret, NULL);
+        audit(c, q, p ? p->email : NULL, ret, NULL);
         return 0;
 }
 
@@ -456,6 +507,6 @@ int broker_decide_auth_continue(const struct broker_context *c, const struct bro
                 *ret_mds_session = session;
         }
 out:
-        audit(q, email, ret, NULL);
+        audit(c, q, email, ret, NULL);
         return 0;
 }

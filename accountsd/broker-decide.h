@@ -60,6 +60,17 @@ struct broker_facts {
 void broker_facts_init(struct broker_facts *f);
 void broker_facts_done(struct broker_facts *f);
 
+/* What a decision tells the audit trail (accountsd/audit.h) besides its
+ * reply. */
+struct broker_outcome {
+        char email[256];
+        char fingerprint[128]; /* KEYS: the key asked for, or the first granted */
+        size_t n_keys;         /* KEYS: keys granted */
+        bool admin;            /* ACCOUNT granted: adminLogin */
+        int sudo;              /* ACCOUNT: 1 granted now, -1 revoked now, 0 unchanged */
+        char two_factor[32];   /* AUTH_START: the first challenge's type */
+};
+
 struct broker_context {
         const char *root;       /* "/" in production: /etc/passwd, sudoers */
         const char *visudo;     /* NULL: /usr/sbin/visudo */
@@ -67,6 +78,10 @@ struct broker_context {
         uint32_t uid_floor;
         const struct local_db *local;
         const struct broker_source *source;
+        /* For the decision's event (OSLOGIN_SSHD_PID, OSLOGIN_LATENCY_USEC): */
+        uint32_t sshd_pid;      /* 0: unknown */
+        uint64_t received_usec; /* CLOCK_MONOTONIC when the question came; 0: unknown */
+        struct broker_outcome *outcome; /* NULL: not wanted */
 };
 
 /* Each fills *RET (status, message, and the kind's fields) and returns 0,

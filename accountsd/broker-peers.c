@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,8 +10,8 @@
 #include <unistd.h>
 
 #include "accountsd/broker-peers.h"
-#include "accountsd/nss-server.h"
 #include "basic/log.h"
+#include "basic/socket-util.h"
 #include "basic/macro.h"
 
 int peer_uid(int fd, uint32_t *ret_uid)
@@ -172,4 +174,33 @@ int listen_socket(const char *dir, const char *name, mode_t mode, int *ret_fd)
                 return 0;
         }
         return unix_listen(dir, name, mode, ret_fd);
+}
+
+uint32_t peer_pid(int fd)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0 ? 0 : (uint32_t)cred.pid;
+}
+
+uint32_t peer_parent_pid(uint32_t pid)
+{
+        char path[32], buf[512];
+        _cleanup_close_ int fd = -EBADF;
+        unsigned long ppid;
+        ssize_t n;
+
+        if (pid == 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+                return 0;
+        buf[n] = '\0';
+        /* "PID (COMM) STATE PPID ...": COMM may hold anything, even ")". */
+        const char *p = strrchr(buf, ')');
+        if (!p || sscanf(p + 1, " %*c %lu", &ppid) != 1 || ppid == 0 || ppid > UINT32_MAX)
+                return 0;
+        return (uint32_t)ppid;
 }

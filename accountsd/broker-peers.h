@@ -38,6 +38,10 @@ struct peer_table {
 
 /* The peer UID of connected socket FD: 0 and *RET_UID, or -errno. */
 int peer_uid(int fd, uint32_t *ret_uid);
+/* The peer's PID (SO_PEERCRED), 0 when unknown. */
+uint32_t peer_pid(int fd);
+/* PID's parent from /proc (the sshd session of a key helper), 0 when unknown. */
+uint32_t peer_parent_pid(uint32_t pid);
 /* Takes a slot for UID: 0, or -EUSERS (the UID holds max_per_uid already;
  * never for root), -EMFILE (max_total reached), -ENOMEM. */
 int peer_table_acquire(struct peer_table *t, uint32_t uid);

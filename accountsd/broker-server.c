@@ -8,6 +8,7 @@
 
 #include "accountsd/broker-answers.h"
 #include "accountsd/broker-decide.h"
+#include "accountsd/audit.h"
 #include "accountsd/broker-peers.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/broker-sessions.h"
@@ -30,6 +31,7 @@ struct conn {
         struct listener *listener;
         int fd;
         uint32_t uid;
+        uint32_t pid; /* SO_PEERCRED: the audit record joins a login's questions by it */
         sd_event_source *io, *deadline;
         uint8_t header[BROKER_PROTO_HEADER_SIZE];
         uint8_t *in; /* header + payload, once the header is read */
@@ -51,6 +53,10 @@ struct broker_job {
         uint32_t uid_floor;
         char *email, *mds_session; /* AUTH_*: the session behind the token */
         int result;
+        uint32_t sshd_pid;      /* the sshd session the question is for; 0: unknown */
+        uint32_t parent_pid;    /* PAM: the peer's parent (keyboard-interactive runs in a child) */
+        uint64_t received_usec; /* CLOCK_MONOTONIC */
+        struct broker_outcome outcome;
 };
 
 struct broker_server {
@@ -191,7 +197,8 @@ static void job_run(struct job *job, struct mds_client *client)
         _cleanup_local_db_ struct local_db *db = NULL;
         struct broker_source source;
         struct broker_context ctx = {.root = j->root, .sudo_rule = j->sudo_rule, .uid_floor = j->uid_floor,
-                                     .source = &source};
+                                     .source = &source, .sshd_pid = j->sshd_pid,
+                                     .received_usec = j->received_usec, .outcome = &j->outcome};
         int r = 0;
 
         broker_source_mds(client, &source);
@@ -274,6 +281,23 @@ static int keep_session(struct broker_server *s, struct broker_job *j, uint64_t 
         return 0;
 }
 
+/* The decision, as a note of its login's audit record. */
+static void audit_job(struct broker_server *s, const struct broker_job *j, uint64_t now)
+{
+        const struct broker_outcome *o = &j->outcome;
+        struct audit_note n = {
+                .kind = j->q.kind, .status = j->reply.status, .user = j->q.user, .email = o->email,
+                .fingerprint = o->fingerprint, .remote = j->q.rhost, .message = j->reply.message,
+                .two_factor = o->two_factor, .sshd_pid = j->sshd_pid, .parent_pid = j->parent_pid,
+                .n_keys = o->n_keys, .admin = o->admin,
+                .sudo = o->sudo, .now_usec = now_realtime_usec(), .latency_usec = now - j->received_usec,
+        };
+
+        if (j->result < 0)
+                n.status = BROKER_UNAVAILABLE;
+        audit_log_note(s->manager->audit, &n);
+}
+
 static void job_done(struct job *job)
 {
         struct broker_job *j = (struct broker_job *)job;
@@ -306,6 +330,7 @@ static void job_done(struct job *job)
                 }
                 conn_reply(c, j->q.kind, &j->reply);
         }
+        audit_job(s, j, now);
         job_free(j);
 }
 
@@ -327,7 +352,10 @@ static int submit(struct conn *c, struct broker_request *q)
                 return -ENOMEM;
         s->jobs = grown;
         *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
-                                 .uid_floor = cfg->uid_floor};
+                                 .uid_floor = cfg->uid_floor, .received_usec = now,
+                                 /* The key helper is sshd's child; PAM runs in sshd itself. */
+                                 .sshd_pid = c->listener->kind == LISTENER_KEYS ? peer_parent_pid(c->pid) : c->pid,
+                                 .parent_pid = c->listener->kind == LISTENER_PAM ? peer_parent_pid(c->pid) : 0};
         *q = (struct broker_request){}; /* the job owns the certificate and the code now */
         broker_facts_init(&j->facts);
         j->root = strdup(s->manager->root);
@@ -474,8 +502,8 @@ static void conn_new(struct listener *l, int cfd)
                 safe_close(cfd);
                 return;
         }
-        *c = (struct conn){.listener = l, .fd = cfd, .uid = uid, .in_need = BROKER_PROTO_HEADER_SIZE,
-                           .next = s->conns};
+        *c = (struct conn){.listener = l, .fd = cfd, .uid = uid, .pid = peer_pid(cfd),
+                           .in_need = BROKER_PROTO_HEADER_SIZE, .next = s->conns};
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;

@@ -8,27 +8,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accountsd/audit.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/control.h"
+#include "accountsd/directory-fetch.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
-#include "accountsd/nss-server.h"
 #include "accountsd/sudo-recheck.h"
 #include "accountsd/watch.h"
 #include "basic/log.h"
+#include "basic/socket-util.h"
 #include "mds/mds-client.h"
 
-#define CONTROL_REPLY_MAX (64u * 1024u)
+#define CONTROL_REPLY_MAX (1024u * 1024u) /* the audit ring: AUDIT_RING_SIZE JSON lines */
 
 struct control_conn {
         struct control_server *server;
         int fd;
-        sd_event_source *io, *deadline;
+        sd_event_source *io, *deadline, *tick;
         char in[CONTROL_REQUEST_MAX + 1];
         size_t in_size;
         char *out;
         size_t out_size, out_done;
+        bool final; /* the connection ends once OUT is sent */
         bool waiting_refresh;
+        struct directory_progress shown; /* "refresh progress": the last progress line sent */
         struct control_conn *next;
 };
 
@@ -48,6 +52,7 @@ static void conn_free(struct control_conn *c)
                 }
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->deadline);
+        sd_event_source_disable_unref(c->tick);
         safe_close(c->fd);
         free(c->out);
         free(c);
@@ -64,19 +69,65 @@ static int flush(struct control_conn *c)
         return 1;
 }
 
+/* After a flush that returned R: the connection ends when the final text
+ * is out (or on an error); a progress line sent leaves it waiting. */
+static void after_flush(struct control_conn *c, int r)
+{
+        if (r < 0 || (r > 0 && c->final)) {
+                conn_free(c);
+                return;
+        }
+        if (r > 0) {
+                free(c->out);
+                c->out = NULL;
+                c->out_size = c->out_done = 0;
+        }
+        sd_event_source_set_io_events(c->io, r > 0 ? 0 : EPOLLOUT);
+}
+
+/* Queues TEXT (FINAL: the last of this connection) and starts sending. */
+static void send_text(struct control_conn *c, const char *text, bool final)
+{
+        char *grown = text ? realloc(c->out, c->out_size + strlen(text) + 1) : NULL;
+
+        if (!grown) {
+                conn_free(c);
+                return;
+        }
+        memcpy(grown + c->out_size, text, strlen(text) + 1);
+        c->out = grown;
+        c->out_size += strlen(text);
+        c->final = final;
+        after_flush(c, flush(c));
+}
+
 /* Takes TEXT (malloc'd) as the reply and starts sending it. */
 static void reply(struct control_conn *c, char *text)
 {
+        sd_event_source_disable_unref(TAKE_PTR(c->tick));
         if (!text) {
                 conn_free(c);
                 return;
         }
-        c->out = text;
-        c->out_size = strlen(text);
-        if (flush(c) != 0)
-                conn_free(c);
-        else
-                sd_event_source_set_io_events(c->io, EPOLLOUT);
+        send_text(c, text, true);
+        free(text);
+}
+
+/* "refresh progress": a line when the build's counts change. */
+static int on_tick(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        struct control_conn *c = userdata;
+        struct directory_progress p;
+        char line[128];
+
+        directory_progress_get(&p);
+        sd_event_source_set_time(src, usec + CONTROL_PROGRESS_USEC);
+        if (p.users == c->shown.users && p.groups == c->shown.groups && p.pages == c->shown.pages)
+                return 0;
+        c->shown = p;
+        snprintf(line, sizeof(line), "progress: users=%u groups=%u pages=%u\n", p.users, p.groups, p.pages);
+        send_text(c, line, false);
+        return 0;
 }
 
 static char *status_text(struct manager *m)
@@ -101,6 +152,27 @@ static char *status_text(struct manager *m)
         return text;
 }
 
+/* The audit ring, one JSON record per line, oldest first (audit.h). */
+static char *audit_text(struct manager *m)
+{
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        audit_log_expire(m->audit, now_realtime_usec());
+        int r = audit_log_dump(m->audit, f);
+        /* An empty ring is an empty line, not an empty reply (a closed connection). */
+        if (r >= 0 && ftell(f) == 0)
+                fputc('\n', f);
+        if (fclose(f) != 0 || r < 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
 static void run_command(struct control_conn *c)
 {
         struct manager *m = c->server->manager;
@@ -109,7 +181,9 @@ static void run_command(struct control_conn *c)
         sd_event_source_set_io_events(c->io, 0);
         if (streq(c->in, "status"))
                 return reply(c, status_text(m));
-        if (streq(c->in, "refresh")) {
+        if (streq(c->in, "audit"))
+                return reply(c, audit_text(m));
+        if (streq(c->in, "refresh") || streq(c->in, "refresh progress")) {
                 log_info("Refresh requested.");
                 watch_kick(m->watch);
                 if (!directory_enabled(m->directory))
@@ -117,6 +191,10 @@ static void run_command(struct control_conn *c)
                 directory_refresh(m->directory);
                 c->waiting_refresh = true;
                 sd_event_source_set_time_relative(c->deadline, CONTROL_REFRESH_TIMEOUT_MS * 1000ull);
+                if (streq(c->in, "refresh progress") &&
+                    sd_event_add_time_relative(m->event, &c->tick, CLOCK_MONOTONIC, CONTROL_PROGRESS_USEC, 10000,
+                                               on_tick, c) < 0)
+                        return reply(c, strdup("error: cannot report progress\n"));
                 return;
         }
         reply(c, strdup("error: unknown command\n"));
@@ -147,8 +225,7 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
 
         (void)src, (void)revents;
         if (c->out) {
-                if (flush(c) != 0)
-                        conn_free(c);
+                after_flush(c, flush(c));
                 return 0;
         }
         n = recv(fd, c->in + c->in_size, CONTROL_REQUEST_MAX - c->in_size, MSG_DONTWAIT);
@@ -234,7 +311,29 @@ void control_server_free(struct control_server *s)
         free(s);
 }
 
+/* Hands each whole "progress: " line at the start of BUF[0..*SIZE) to CB
+ * and removes it. */
+static void take_progress(char *buf, size_t *size, control_progress_t cb, void *userdata)
+{
+        for (;;) {
+                char *nl = memchr(buf, '\n', *size);
+                if (!nl || !strneq(buf, "progress: ", 10))
+                        return;
+                *nl = '\0';
+                cb(buf, userdata);
+                size_t used = (size_t)(nl + 1 - buf);
+                memmove(buf, nl + 1, *size - used);
+                *size -= used;
+        }
+}
+
 int control_query(const char *runtime_dir, const char *command, unsigned timeout_ms, char **ret_reply)
+{
+        return control_query_progress(runtime_dir, command, timeout_ms, NULL, NULL, ret_reply);
+}
+
+int control_query_progress(const char *runtime_dir, const char *command, unsigned timeout_ms, control_progress_t cb,
+                           void *userdata, char **ret_reply)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
@@ -268,6 +367,8 @@ int control_query(const char *runtime_dir, const char *command, unsigned timeout
                 if (n == 0)
                         break;
                 size += (size_t)n;
+                if (cb)
+                        take_progress(buf, &size, cb, userdata);
                 if (size >= CONTROL_REPLY_MAX)
                         return -EFBIG;
         }

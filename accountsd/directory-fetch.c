@@ -118,6 +118,31 @@ struct self_group {
         uint32_t gid;
 };
 
+static struct directory_progress progress;
+
+static void progress_page(uint32_t *counter, uint32_t value)
+{
+        __atomic_store_n(counter, value, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&progress.pages, 1, __ATOMIC_RELAXED);
+}
+
+void directory_progress_get(struct directory_progress *ret)
+{
+        ret->users = __atomic_load_n(&progress.users, __ATOMIC_RELAXED);
+        ret->groups = __atomic_load_n(&progress.groups, __ATOMIC_RELAXED);
+        ret->pages = __atomic_load_n(&progress.pages, __ATOMIC_RELAXED);
+}
+
+/* Adds "WHO (WHY)" to the build's list of skipped users while it fits. */
+static void note_skipped(struct directory_build_stats *st, const char *who, const char *why)
+{
+        size_t used = strlen(st->skipped_detail), room = sizeof(st->skipped_detail) - used;
+        int n = snprintf(st->skipped_detail + used, room, "%s%s (%s)", used ? "; " : "", who, why);
+
+        if (n < 0 || (size_t)n >= room) /* cut at the last whole entry */
+                st->skipped_detail[used] = '\0';
+}
+
 static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
                        struct self_group **self, size_t *n_self, struct directory_build_stats *st)
 {
@@ -133,14 +158,18 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                 if ((r = oslogin_users_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
                         return r;
                 st->n_skipped += (uint32_t)p.n_rejected;
+                for (size_t i = 0; i < p.n_rejections; i++)
+                        note_skipped(st, p.rejections[i].who, p.rejections[i].reason);
                 for (size_t i = 0; i < p.n_profiles && r >= 0; i++) {
                         const struct oslogin_posix_account *a = &p.profiles[i]->account;
                         int k = cache_writer_add_user(w, a->username, a->uid, a->gid, a->gecos, a->home, a->shell);
                         if (k == -ENOMEM)
                                 r = k;
-                        else if (k < 0 && k != -EPERM)
+                        else if (k < 0 && k != -EPERM) {
                                 st->n_skipped++;
-                        else if (k >= 0) {
+                                note_skipped(st, a->username,
+                                             k == -EEXIST ? "name or UID already in the directory" : "invalid entry");
+                        } else if (k >= 0) {
                                 st->n_users++;
                                 if (a->uid == a->gid) {
                                         struct self_group *n = reallocarray(*self, *n_self + 1, sizeof(**self));
@@ -155,6 +184,7 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                                 }
                         }
                 }
+                progress_page(&progress.users, st->n_users);
                 free(token);
                 token = TAKE_PTR(p.next_page_token);
                 oslogin_users_page_done(&p);
@@ -227,6 +257,8 @@ static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, s
                 /* Unlike users, the "0" page of groups may still hold groups. */
                 for (size_t i = 0; i < p.n_groups && r >= 0; i++)
                         r = group_set_add(set, p.groups[i].name, p.groups[i].gid);
+                progress_page(&progress.groups,
+                              __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
                 free(token);
                 token = TAKE_PTR(p.next_page_token);
                 oslogin_groups_page_done(&p);
@@ -278,6 +310,9 @@ int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, s
          * without, a freed chunk coalesces at once. Process-wide, and the
          * tcache still serves the daemon's other small allocations. */
         (void)mallopt(M_MXFAST, 0);
+        __atomic_store_n(&progress.users, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&progress.groups, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&progress.pages, 0, __ATOMIC_RELAXED);
         r = fetch_users(c, uid_floor, page_size, w, &self, &n_self, &st);
         if (r >= 0) {
                 /* The groups listing alone failing must not cost the users their cache. */

@@ -24,7 +24,18 @@ struct directory_build_stats {
         uint32_t n_local;   /* left out because the host has the name or id (the caller's writer filter) */
         int groups_error;   /* 0, or why the groups listing failed (the build went on without it) */
         bool groups_from_last_good; /* ... and the last good groups were used instead */
+        /* The users skipped, "who (why); ...", as many as fit: the build's
+         * event names them (once per build). */
+        char skipped_detail[768];
 };
+
+/* How far the running build is (`osloginctl refresh` shows it on a
+ * terminal): written by the build's worker after each page, read by the
+ * loop; relaxed atomics, counts only. */
+struct directory_progress {
+        uint32_t users, groups, pages;
+};
+void directory_progress_get(struct directory_progress *ret);
 
 /* The groups of one successful listing, members included: what a build
  * falls back on when the next listing fails. */

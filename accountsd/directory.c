@@ -17,6 +17,7 @@
 #include "basic/cache-writer.h"
 #include "basic/local-db-watch.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/time-util.h"
 #include "basic/strv.h"
 
@@ -90,6 +91,26 @@ struct directory {
         struct directory_build_stats last_stats;
         struct directory_groups_state groups;
 };
+
+/* One event per build (MESSAGE_ID_DIRECTORY_BUILD), its counts as fields. */
+static void directory_log_built(uint64_t took_usec, const struct directory_build_stats *st)
+{
+        char users[16], groups[16], skipped[16], latency[24];
+
+        snprintf(users, sizeof(users), "%u", st->n_users);
+        snprintf(groups, sizeof(groups), "%u", st->n_groups);
+        snprintf(skipped, sizeof(skipped), "%u", st->n_skipped);
+        snprintf(latency, sizeof(latency), "%llu", (unsigned long long)took_usec);
+        /* The skipped users by name, once per build: in the event itself. */
+        log_event(st->n_skipped ? LOG_WARNING : LOG_INFO, MESSAGE_ID_DIRECTORY_BUILD,
+                  LOG_FIELDS({"OSLOGIN_USERS", users}, {"OSLOGIN_GROUPS", groups}, {"OSLOGIN_SKIPPED", skipped},
+                             {"OSLOGIN_REASON", st->skipped_detail}, {"OSLOGIN_LATENCY_USEC", latency}),
+                  "Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u left out as local "
+                  "names, %u skipped%s%s%s.",
+                  (unsigned long long)(took_usec / 1000), st->n_users, st->n_groups, st->n_self_groups, st->n_local,
+                  st->n_skipped, st->skipped_detail[0] ? ": " : "", st->skipped_detail,
+                  st->n_skipped && !st->skipped_detail[0] ? " (groups)" : "");
+}
 
 static uint64_t now_usec(void)
 {
@@ -414,10 +435,7 @@ static void file_job_done(struct job *j)
                                 if (a->found && a->q.type != NSS_PROTO_INITGROUPS)
                                         d->rewrite_wanted = true;
                         }
-                        log_info("Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u skipped, "
-                                 "%u left out as local names.",
-                                 (unsigned long long)(f->took_usec / 1000), f->stats.n_users, f->stats.n_groups,
-                                 f->stats.n_self_groups, f->stats.n_skipped, f->stats.n_local);
+                        directory_log_built(f->took_usec, &f->stats);
                 } else
                         d->rewrites++;
         }

@@ -34,6 +34,7 @@
 #include "accountsd/uid-map.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
@@ -288,7 +289,10 @@ static int create_user(const struct reconcile_options *o, struct etc_db *db, str
                 return log_error_errno(r, "No free UID for \"%s\" in [%u, %u].", name, o->uid_min, o->uid_max);
         if ((r = etc_db_add_user(db, name, uid, uid, "", home, o->shell)) < 0)
                 return r;
-        log_info("Creating user \"%s\" (UID %u).", name, (unsigned)uid);
+        char uid_s[16];
+        snprintf(uid_s, sizeof(uid_s), "%u", (unsigned)uid);
+        log_event(LOG_INFO, MESSAGE_ID_USER_CREATED, LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_UID", uid_s}),
+                  "Creating user \"%s\" (UID %u).", name, (unsigned)uid);
         *ret_uid = uid;
         return 0;
 }
@@ -316,7 +320,9 @@ static int unexpire(struct etc_db *db, struct managed_users *m, const char *name
                 log_notice("Leaving the expiry of \"%s\" as it is: it was changed since its keys left metadata.", name);
                 return 1;
         }
-        log_info("Un-expiring user \"%s\" (its keys are back in metadata).", name);
+        log_event(LOG_INFO, MESSAGE_ID_USER_UPDATED,
+                  LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "un-expired: its keys are back in metadata"}),
+                  "Un-expiring user \"%s\" (its keys are back in metadata).", name);
         r = etc_db_set_expire(db, name, previous);
         return r < 0 ? r : 1;
 }
@@ -379,7 +385,9 @@ static int provision(const struct reconcile_options *o, struct etc_db *db, struc
 
 static int remove_account(struct etc_db *db, const char *name, struct reconcile_result *res)
 {
-        log_info("Removing user \"%s\" (its keys left metadata).", name);
+        log_event(LOG_INFO, MESSAGE_ID_USER_REMOVED,
+                  LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "removed: its keys left metadata"}),
+                  "Removing user \"%s\" (its keys left metadata).", name);
         res->removed++;
         return etc_db_remove_user(db, name);
 }
@@ -398,7 +406,9 @@ static int expire_account(struct etc_db *db, struct managed_users *m, const char
                 return r;
         if (now == DEPROVISIONED_EXPIRY)
                 return 0;
-        log_info("Expiring user \"%s\" (its keys left metadata): no key opens it any more.", name);
+        log_event(LOG_INFO, MESSAGE_ID_USER_REMOVED,
+                  LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "expired: its keys left metadata"}),
+                  "Expiring user \"%s\" (its keys left metadata): no key opens it any more.", name);
         r = etc_db_set_expire(db, name, DEPROVISIONED_EXPIRY);
         return r < 0 ? r : 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "accountsd/audit.h"
 #include "accountsd/broker-peers.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/control.h"
@@ -29,6 +30,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/nss-proto.h"
+#include "basic/version.h"
 #include "mds/mds-client.h"
 
 #define DEFAULT_RUNTIME_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
@@ -140,6 +142,9 @@ static int setup(struct manager *m)
                 return r;
         if ((r = worker_pool_new(m->event, &m->config, WORKER_THREADS, &m->pool)) < 0)
                 return log_error_errno(r, "Cannot start the worker threads: %m");
+        _cleanup_free_ char *audit_dir = NULL;
+        if ((r = manager_host_path(m, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->audit)) < 0)
+                return log_error_errno(r, "Cannot set up the audit log: %m");
         if ((r = mode_new(m, &m->mode)) < 0 || (r = directory_new(m, &m->directory)) < 0 ||
             (r = sudo_recheck_new(m, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
@@ -171,6 +176,7 @@ static void teardown(struct manager *m)
         sudo_recheck_free(m->sudo);
         directory_free(m->directory);
         mode_free(m->mode);
+        audit_log_free(m->audit);
         sd_event_source_disable_unref(m->ready_timeout);
         sd_event_source_disable_unref(m->drain);
         m->event = sd_event_unref(m->event);
@@ -188,7 +194,8 @@ static void help(void)
                "  --once              one reconcile (and directory build in OS Login mode), then exit\n"
                "  --foreground        accepted for compatibility: the daemon never forks\n"
                "  --debug             log debug messages\n"
-               "  --help              this text\n");
+               "  --help              this text\n"
+               "  --version           the version\n");
 }
 
 static int parse_argv(struct manager *m, int argc, char *argv[])
@@ -197,7 +204,8 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
                 {"config", required_argument, NULL, 'c'},      {"root", required_argument, NULL, 'r'},
                 {"runtime-dir", required_argument, NULL, 'R'}, {"once", no_argument, NULL, 'o'},
                 {"foreground", no_argument, NULL, 'f'},        {"debug", no_argument, NULL, 'd'},
-                {"help", no_argument, NULL, 'h'},              {},
+                {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+                {},
         };
         const char *runtime_dir = DEFAULT_RUNTIME_DIR;
         int c;
@@ -211,6 +219,7 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
                 case 'f': break;
                 case 'd': log_set_max_level(LOG_DEBUG); break;
                 case 'h': help(); return 0;
+                case 'V': return version_print("oslogin-accountsd"), 0;
                 default: return -EINVAL;
                 }
         }

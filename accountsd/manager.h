@@ -31,6 +31,7 @@ struct nss_server;
 struct broker_server;
 struct control_server;
 struct sudo_recheck;
+struct audit_log;
 struct metadata_document;
 
 struct manager {
@@ -50,6 +51,7 @@ struct manager {
         struct broker_server *broker;
         struct control_server *control;
         struct sudo_recheck *sudo;
+        struct audit_log *audit; /* one record per login (audit.h) */
 
         bool ready;              /* READY=1 sent */
         sd_event_source *drain;  /* stopping: waiting for questions in progress */

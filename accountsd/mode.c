@@ -13,6 +13,7 @@
 #include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/time-util.h"
 #include "basic/strv.h"
 #include "basic/sudoers.h"
@@ -97,20 +98,32 @@ int host_mode_save(const char *root, enum host_mode mode)
         return write_file_atomic(fd, MODE_STATE_FILE, line, strlen(line), 0644, (uid_t)-1, (gid_t)-1);
 }
 
-/* Rejected lines are logged when they first appear, not at every poll. */
+/* Rejected and expired lines are logged when they first appear, not at
+ * every poll, each by its place (source and line), user and key start. */
+static int log_rejection_once(struct mode *mo, char ***now, const struct ssh_key_rejection *e)
+{
+        _cleanup_free_ char *id = NULL;
+        const char *user = e->user ?: "(invalid name)";
+
+        if (asprintf(&id, "%s\n%s\n%s\n%s", user, e->reason, e->source ?: "", e->hint ?: "") < 0 ||
+            strv_extend(now, id) < 0)
+                return -ENOMEM;
+        if (!strv_contains(mo->logged_rejections, id))
+                log_warning("Ignoring the %s line %u for \"%s\" (%s): %s.", e->source ?: "ssh-keys", e->line, user,
+                            e->hint ?: "?", e->reason);
+        return 0;
+}
+
 static void log_new_rejections(struct mode *mo, const struct ssh_key_set *keys)
 {
         _cleanup_strv_free_ char **now = NULL;
 
-        for (size_t i = 0; i < keys->n_rejected; i++) {
-                _cleanup_free_ char *id = NULL;
-                const char *user = keys->rejected[i].user ?: "(invalid name)";
-                if (asprintf(&id, "%s\n%s", user, keys->rejected[i].reason) < 0 || strv_extend(&now, id) < 0)
+        for (size_t i = 0; i < keys->n_rejected; i++)
+                if (log_rejection_once(mo, &now, &keys->rejected[i]) < 0)
                         return;
-                if (!strv_contains(mo->logged_rejections, id))
-                        log_warning(
-                                "Ignoring an ssh-keys line for \"%s\": %s.", user, keys->rejected[i].reason);
-        }
+        for (size_t i = 0; i < keys->n_expired; i++)
+                if (log_rejection_once(mo, &now, &keys->expired[i]) < 0)
+                        return;
         strv_free(mo->logged_rejections);
         mo->logged_rejections = TAKE_PTR(now);
 }
@@ -124,6 +137,10 @@ static int revoke_all_sudoers(const char *root)
         STRV_FOREACH (u, users)
                 if ((r = sudoers_revoke(root, *u)) < 0)
                         log_error_errno(r, "Cannot revoke the sudoers drop-in of \"%s\": %m", *u);
+                else if (r > 0)
+                        log_event(LOG_NOTICE, MESSAGE_ID_SUDO_REVOKED,
+                                  LOG_FIELDS({"OSLOGIN_USER", *u}, {"OSLOGIN_REASON", "OS Login switched off"}),
+                                  "Sudo revoked for \"%s\": OS Login switched off.", *u);
         return 0;
 }
 
@@ -181,9 +198,12 @@ static int switch_mode(struct mode *mo, enum host_mode want, bool two_factor)
         if (want == HOST_MODE_METADATA_KEYS)
                 (void)revoke_all_sudoers(m->root); /* OS Login grants end with OS Login */
         if (!mo->configured || mo->applied != want || mo->two_factor != two_factor)
-                log_info("OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s).",
-                        want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
-                        want == HOST_MODE_OSLOGIN ? "true" : "false", two_factor ? "true" : "false");
+                log_event(LOG_INFO, MESSAGE_ID_MODE_SWITCH,
+                          LOG_FIELDS({"OSLOGIN_MODE", host_mode_to_string(want)},
+                                     {"OSLOGIN_TWO_FACTOR", two_factor ? "true" : "false"}),
+                          "OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s).",
+                          want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
+                          want == HOST_MODE_OSLOGIN ? "true" : "false", two_factor ? "true" : "false");
         mo->applied = want;
         mo->configured = true;
         mo->two_factor = two_factor;

@@ -35,25 +35,6 @@ struct nss_server {
         uint64_t accepted, refused, malformed;
 };
 
-int unix_listen(const char *dir, const char *name, mode_t mode, int *ret_fd)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_close_ int fd = -EBADF;
-
-        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, name) >= sizeof(sa.sun_path))
-                return log_error_errno(ENAMETOOLONG, "Socket path \"%s/%s\" too long.", dir, name);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return log_error_errno(errno, "Cannot create a socket: %m");
-        /* A socket left by an earlier run (the directory is root's: nobody else can plant one). */
-        if (unlink(sa.sun_path) < 0 && errno != ENOENT)
-                return log_error_errno(errno, "Cannot remove the old \"%s\": %m", sa.sun_path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, mode) < 0 || listen(fd, 128) < 0)
-                return log_error_errno(errno, "Cannot listen on \"%s\": %m", sa.sun_path);
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 static void connection_free(struct connection *c)
 {
         struct nss_server *s = c->server;

@@ -28,5 +28,3 @@ unsigned nss_server_open(const struct nss_server *s);
 /* After SIGHUP: the connection limits follow the configuration. */
 void nss_server_reconfigure(struct nss_server *s);
 
-/* Shared with control.c: a listening Unix stream socket at DIR/NAME with MODE. */
-int unix_listen(const char *dir, const char *name, mode_t mode, int *ret_fd);

@@ -7,6 +7,7 @@
 #include "accountsd/sudo-recheck.h"
 #include "accountsd/worker.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/sudoers.h"
 #include "mds/oslogin-api.h"
 
@@ -73,7 +74,10 @@ static void recheck_run(struct job *j, struct mds_client *client)
                         log_error_errno(r, "Cannot revoke sudo for \"%s\": %m", *u);
                 } else {
                         rj->revoked++;
-                        log_notice("Sudo revoked for \"%s\": adminLogin no longer granted.", *u);
+                        log_event(LOG_NOTICE, MESSAGE_ID_SUDO_REVOKED,
+                                  LOG_FIELDS({"OSLOGIN_USER", *u},
+                                             {"OSLOGIN_REASON", "adminLogin no longer granted (periodic re-check)"}),
+                                  "Sudo revoked for \"%s\": adminLogin no longer granted.", *u);
                 }
         }
 }

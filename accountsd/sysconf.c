@@ -266,3 +266,61 @@ int sysconf_get_status(const struct sysconf_options *o, struct sysconf_status *r
         *ret = s;
         return 0;
 }
+
+/* Lines of A not in B (each line of B matches once), prefixed with MARK. */
+static unsigned print_missing(FILE *f, char mark, const char *a, const char *b)
+{
+        _cleanup_free_ char *used = calloc(strlen(b ?: "") + 1, 1);
+        unsigned n = 0;
+
+        for (const char *p = a ?: ""; *p;) {
+                size_t len = strcspn(p, "\n");
+                bool found = false;
+                for (const char *q = b ?: ""; *q && !found;) {
+                        size_t qlen = strcspn(q, "\n");
+                        size_t at = (size_t)(q - (b ?: ""));
+                        if (used && !used[at] && qlen == len && strneq(p, q, len)) {
+                                used[at] = 1;
+                                found = true;
+                        }
+                        q += qlen + (q[qlen] == '\n');
+                }
+                if (!found) {
+                        fprintf(f, "%c%.*s\n", mark, (int)len, p);
+                        n++;
+                }
+                p += len + (p[len] == '\n');
+        }
+        return n;
+}
+
+int sysconf_preview(const struct sysconf_options *o, bool activate, FILE *f)
+{
+        struct sysconf_plan p = {};
+        unsigned changed = 0;
+        int r;
+
+        /* The same planning as sysconf_apply(), stopping before any write. */
+        if ((r = sysconf_plan_pam(o, activate, &p)) >= 0 && (r = sysconf_plan_sshd(o, activate, &p)) >= 0)
+                r = sysconf_plan_nsswitch(o, activate, &p);
+        if (r < 0) {
+                fprintf(f, "%s would fail: %s (%s); nothing would be changed.\n", activate ? "activate" : "deactivate",
+                        p.failed_step[0] ? p.failed_step : "planning", strerror(-r));
+                plan_done(&p);
+                return r;
+        }
+        for (size_t i = 0; i < p.n; i++) {
+                const struct sysconf_edit *e = &p.edits[i];
+                if (!edit_changes(e))
+                        continue;
+                changed++;
+                fprintf(f, "%s %s:\n", e->path,
+                        !e->new ? "would be removed" : !e->old ? "would be created" : "would change");
+                (void)print_missing(f, '-', e->old, e->new);
+                (void)print_missing(f, '+', e->new, e->old);
+        }
+        if (changed == 0)
+                fprintf(f, "%s would change nothing.\n", activate ? "activate" : "deactivate");
+        plan_done(&p);
+        return (int)changed;
+}

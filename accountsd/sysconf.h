@@ -57,5 +57,10 @@ int sysconf_apply(const struct sysconf_options *o, bool activate, struct sysconf
 int sysconf_activate(const struct sysconf_options *o);
 int sysconf_deactivate(const struct sysconf_options *o);
 int sysconf_get_status(const struct sysconf_options *o, struct sysconf_status *ret);
+/* What activate (or deactivate) would change, planned exactly as they plan
+ * and written to F as removed ("-") and added ("+") lines per file; nothing
+ * is changed. The number of files that would change, or -errno (the step
+ * that would fail is printed). */
+int sysconf_preview(const struct sysconf_options *o, bool activate, FILE *f);
 /* For manage_host_config = false: the lines an administrator adds by hand. */
 void sysconf_print_manual(const struct sysconf_options *o, FILE *f);

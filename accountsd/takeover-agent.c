@@ -18,6 +18,7 @@
 #include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "basic/strv.h"
@@ -177,7 +178,8 @@ int takeover_agent_switch_off(const char *root)
                 return log_error_errno(r, "Cannot record the guest agent's setting, leaving it: %m");
         if ((r = sysconf_replace_file(fd, CFG_NAME, next)) < 0)
                 return log_error_errno(r, "Cannot write " CFG_DIR "/" CFG_NAME ": %m");
-        log_notice("Set [Daemons] accounts_daemon = false in " CFG_DIR "/" CFG_NAME
+        log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", CFG_DIR "/" CFG_NAME}),
+                  "Set [Daemons] accounts_daemon = false in " CFG_DIR "/" CFG_NAME
                    " (was %s): the guest agent no longer manages metadata-key accounts; restored on purge "
                    "from " STATE_DIR "/" TAKEOVER_RESTORE_FILE ".",
                 previous[0] ? previous : "unset");

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "accountsd/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/macro.h"
 
 #define MAX_FILE (1024u * 1024)
@@ -74,9 +76,11 @@ static int empty_dir(const char *root, const char *dir, const char *what, unsign
                 int q = remove_one(root, dirfd(d), dir, e->d_name);
                 if (q > 0) {
                         (*count)++;
-                        log_notice("Removed the guest environment's %s %s/%s (backup under " TAKEOVER_BACKUP_DIR
-                                   ").",
-                                what, dir, e->d_name);
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                        log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
+                                  "Removed the guest environment's %s %s (backup under " TAKEOVER_BACKUP_DIR ").",
+                                  what, path);
                 } else if (q < 0 && r == 0)
                         r = q;
         }
@@ -118,7 +122,10 @@ static int remove_sudo_includes(const char *root, unsigned *count)
                 int q = remove_one(root, fd, "/etc/sudoers.d", names[i]);
                 if (q > 0) {
                         (*count)++;
-                        log_notice("Removed the guest agent's sudo include /etc/sudoers.d/%s.", names[i]);
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof(path), "/etc/sudoers.d/%s", names[i]);
+                        log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
+                                  "Removed the guest agent's sudo include %s.", path);
                 } else if (q < 0 && r == 0)
                         r = q;
         }
@@ -146,7 +153,10 @@ static int remove_caches(const char *root, unsigned *count)
                 int q = remove_one(root, dirfd(d), "/etc", e->d_name);
                 if (q > 0) {
                         (*count)++;
-                        log_notice("Removed guest-oslogin's NSS cache /etc/%s.", e->d_name);
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof(path), "/etc/%s", e->d_name);
+                        log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
+                                  "Removed guest-oslogin's NSS cache %s.", path);
                 } else if (q < 0 && r == 0)
                         r = q;
         }
@@ -178,8 +188,9 @@ static int filter_file(const char *root, const char *dir, const char *name, enum
         if ((r = takeover_backup(root, path, data, size)) < 0 || (r = sysconf_replace_file(fd, name, next)) < 0)
                 return log_error_errno(r, "Cannot remove the guest environment's lines from %s: %m", path);
         (*count)++;
-        log_notice("Removed %u line(s) of the guest environment from %s (\"%s\").", removed.lines, path,
-                removed.first);
+        log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
+                  "Removed %u line(s) of the guest environment from %s (\"%s\").", removed.lines, path,
+                  removed.first);
         return 1;
 }
 

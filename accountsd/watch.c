@@ -11,6 +11,7 @@
 #include "accountsd/watch.h"
 #include "accountsd/worker.h"
 #include "basic/log.h"
+#include "basic/message-ids.h"
 #include "basic/time-util.h"
 
 struct watch {
@@ -57,11 +58,19 @@ static void on_event(struct job *j)
                 w->last_error = e->error;
                 /* One line when an outage starts, then one every 20 failures.
                  * Refused or no route: there is no server, not a failing one. */
-                if ((e->failures == 1 || e->failures % 20 == 0) && mode_no_metadata_server(e->error))
+                if (e->failures == 1) {
+                        bool none = mode_no_metadata_server(e->error);
+                        log_event(none ? LOG_NOTICE : LOG_WARNING, MESSAGE_ID_MDS_LOST,
+                                  LOG_FIELDS({"OSLOGIN_REASON", strerror(abs(e->error))}),
+                                  none ? "No metadata server (%s): not a cloud VM, or not yet; accounts left "
+                                         "unchanged, retrying."
+                                       : "Metadata server unavailable (%s); retrying, accounts left unchanged.",
+                                  strerror(abs(e->error)));
+                } else if (e->failures % 20 == 0 && mode_no_metadata_server(e->error))
                         log_notice_errno(e->error,
                                          "No metadata server (%m): not a cloud VM, or not yet; accounts left "
                                          "unchanged, retrying.");
-                else if (e->failures == 1 || e->failures % 20 == 0)
+                else if (e->failures % 20 == 0)
                         log_warning_errno(e->error,
                                           "Metadata server unavailable (%m); retrying, accounts left unchanged.");
                 mode_metadata_unreachable(w->manager->mode, e->error);
@@ -70,7 +79,12 @@ static void on_event(struct job *j)
                         directory_mds_unreachable(w->manager->directory);
                 break;
         case WATCH_RECOVERED:
-                log_info("Metadata server reachable again after %u failed requests.", w->failures);
+                {
+                        char failures[16];
+                        snprintf(failures, sizeof(failures), "%u", w->failures);
+                        log_event(LOG_INFO, MESSAGE_ID_MDS_BACK, LOG_FIELDS({"OSLOGIN_FAILURES", failures}),
+                                  "Metadata server reachable again after %u failed requests.", w->failures);
+                }
                 w->failures = 0;
                 w->last_success_realtime_usec = now_realtime_usec();
                 directory_mds_reachable(w->manager->directory);

@@ -10,12 +10,19 @@
 
 #include "authorized-keys-cmd/helper.h"
 #include "basic/log.h"
+#include "basic/version.h"
 
 int main(int argc, char *argv[])
 {
         struct broker_request q = {.kind = BROKER_KEYS};
 
         helper_setup("oslogin-authorized-keys");
+        /* The one exception: no user name starts with '-' (valid_user_name),
+         * so "--version" alone can never be a login name sshd passes. */
+        if (argc == 2 && streq(argv[1], "--version")) {
+                version_print("oslogin-authorized-keys");
+                return 0;
+        }
         /* No options: the arguments come from sshd and the user name is
          * chosen by whoever connects, so "-c…" must never be read as an
          * option. Not even --help: it would print to sshd. */

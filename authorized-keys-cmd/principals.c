@@ -8,12 +8,18 @@
 
 #include "authorized-keys-cmd/helper.h"
 #include "basic/log.h"
+#include "basic/version.h"
 
 int main(int argc, char *argv[])
 {
         struct broker_request q = {.kind = BROKER_PRINCIPALS};
 
         helper_setup("oslogin-authorized-principals");
+        /* No user name starts with '-': "--version" alone is never sshd's. */
+        if (argc == 2 && streq(argv[1], "--version")) {
+                version_print("oslogin-authorized-principals");
+                return 0;
+        }
         if (argc != 3) {
                 fprintf(stderr, "Usage: oslogin-authorized-principals USER CERT_BASE64\n");
                 return 1;

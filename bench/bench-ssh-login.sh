@@ -146,4 +146,10 @@ if [ -e "$PAM_MODULE" ]; then
 else
 	echo "pam_oslogin variant skipped: $PAM_MODULE not built"
 fi
-grep -q 'oslogin-authorized-keys.*decision=granted' /run/syslog.log || echo "bench-ssh-login: no audit line from the helper in syslog" >&2
+# Requests of one login once the shared answers (answer_ttl, 5 s) have
+# expired: profile and login asked again, adminLogin still remembered
+# (admin_ttl); and of the very first login, with a fresh daemon.
+sleep 6
+echo "metadata requests of a login after answer_ttl: OS Login user $(login_requests alice_example_com)"
+grep -q 'keys user=alice_example_com .*decision=granted' /run/accountsd.log ||
+	echo "bench-ssh-login: no key decision line in the daemon's log" >&2

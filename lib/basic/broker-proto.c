@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <endian.h>
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "basic/broker-proto.h"
+#include "basic/socket-util.h"
 #include "basic/time-util.h"
 
 #define SERVICE_MAX 64u
@@ -423,91 +422,6 @@ int broker_reply_decode(enum broker_kind kind, const uint8_t *msg, size_t size, 
 
 /* --- sockets --- */
 
-/* Waits for EVENTS on FD until DEADLINE (CLOCK_MONOTONIC µs). */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-        for (;;) {
-                uint64_t now = now_monotonic_usec();
-                struct pollfd p = {.fd = fd, .events = events};
-                int n;
-
-                if (now >= deadline)
-                        return -ETIMEDOUT;
-                /* Round up: a 0 ms poll() would spin until the deadline. */
-                n = poll(&p, 1, (int)MIN((deadline - now + 999) / 1000, (uint64_t)INT32_MAX));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        return -ETIMEDOUT;
-                return 0;
-        }
-}
-
-static int recv_exact(int fd, uint8_t *buf, size_t size, uint64_t deadline)
-{
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = recv(fd, buf + done, size - done, MSG_DONTWAIT);
-                if (n > 0) {
-                        done += (size_t)n;
-                        continue;
-                }
-                if (n == 0)
-                        return -ECONNRESET;
-                if (errno == EINTR)
-                        continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK)
-                        return negative_errno();
-                int k = wait_fd(fd, POLLIN, deadline);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}
-
-static int send_all(int fd, const uint8_t *buf, size_t size, uint64_t deadline)
-{
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = send(fd, buf + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (n >= 0) {
-                        done += (size_t)n;
-                        continue;
-                }
-                if (errno == EINTR)
-                        continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK)
-                        return negative_errno();
-                int k = wait_fd(fd, POLLOUT, deadline);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}
-
-/* A Unix socket connects at once or fails at once (ENOENT, ECONNREFUSED,
- * EAGAIN when the backlog is full): no waiting, no retry. */
-static int connect_unix(const char *path, int *ret_fd)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_close_ int fd = -EBADF;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -EINVAL;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return negative_errno();
-        if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return negative_errno();
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 static void wipe_buffer(struct byte_buffer *b)
 {
         if (b->data)
@@ -523,12 +437,12 @@ static int exchange(int fd, const struct byte_buffer *request, enum broker_kind 
         uint16_t status;
         int k;
 
-        k = send_all(fd, request->data, request->size, deadline);
+        k = send_all_until(fd, request->data, request->size, deadline);
         if (k < 0)
                 return k;
         /* Nothing more to say: a daemon that waits for EOF sees it now. */
         (void)shutdown(fd, SHUT_WR);
-        k = recv_exact(fd, header, sizeof(header), deadline);
+        k = recv_exact_until(fd, header, sizeof(header), deadline);
         if (k < 0)
                 return k;
         if (broker_header_decode(header, true, &status, &payload_size) < 0)
@@ -537,7 +451,7 @@ static int exchange(int fd, const struct byte_buffer *request, enum broker_kind 
         if (!msg)
                 return -ENOMEM;
         memcpy(msg, header, sizeof(header));
-        k = recv_exact(fd, msg + BROKER_PROTO_HEADER_SIZE, payload_size, deadline);
+        k = recv_exact_until(fd, msg + BROKER_PROTO_HEADER_SIZE, payload_size, deadline);
         if (k < 0)
                 return k;
         return broker_reply_decode(kind, msg, BROKER_PROTO_HEADER_SIZE + payload_size, ret);
@@ -553,7 +467,7 @@ int broker_query(const char *socket_path, const struct broker_request *q, unsign
 
         k = broker_request_encode(q, &request);
         if (k >= 0)
-                k = connect_unix(socket_path, &fd);
+                k = unix_connect(socket_path, &fd);
         if (k >= 0)
                 k = exchange(fd, &request, q->kind, deadline, ret);
         wipe_buffer(&request);
@@ -568,11 +482,11 @@ int broker_read_request(int fd, unsigned timeout_ms, struct broker_request *ret)
         uint16_t kind;
         int k;
 
-        k = recv_exact(fd, msg, BROKER_PROTO_HEADER_SIZE, deadline);
+        k = recv_exact_until(fd, msg, BROKER_PROTO_HEADER_SIZE, deadline);
         if (k >= 0 && broker_header_decode(msg, false, &kind, &payload_size) < 0)
                 k = -EBADMSG;
         if (k >= 0)
-                k = recv_exact(fd, msg + BROKER_PROTO_HEADER_SIZE, payload_size, deadline);
+                k = recv_exact_until(fd, msg + BROKER_PROTO_HEADER_SIZE, payload_size, deadline);
         if (k >= 0)
                 k = broker_request_decode(msg, BROKER_PROTO_HEADER_SIZE + payload_size, ret);
         explicit_bzero(msg, sizeof(msg));
@@ -587,5 +501,5 @@ int broker_write_reply(int fd, enum broker_kind kind, const struct broker_reply 
         k = broker_reply_encode(kind, r, &b);
         if (k < 0)
                 return k;
-        return send_all(fd, b.data, b.size, now_monotonic_usec() + (uint64_t)timeout_ms * 1000u);
+        return send_all_until(fd, b.data, b.size, now_monotonic_usec() + (uint64_t)timeout_ms * 1000u);
 }

@@ -11,6 +11,7 @@ BASIC_SRCS := \
 	lib/basic/log.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \
+	lib/basic/socket-util.c \
 	lib/basic/selinux-util.c \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \

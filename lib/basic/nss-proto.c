@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <endian.h>
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 
 #include "basic/nss-proto.h"
+#include "basic/socket-util.h"
+#include "basic/time-util.h"
 
 bool nss_proto_type_by_name(enum nss_proto_type type)
 {
@@ -231,103 +230,11 @@ int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg
         return 0;
 }
 
-static uint64_t now_msec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* Waits for EVENTS on FD until DEADLINE (CLOCK_MONOTONIC msec). */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-        for (;;) {
-                uint64_t now = now_msec();
-                struct pollfd p = {.fd = fd, .events = events};
-                int n;
-
-                if (now >= deadline)
-                        return -ETIMEDOUT;
-                n = poll(&p, 1, (int)MIN(deadline - now, (uint64_t)INT32_MAX));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        return -ETIMEDOUT;
-                return 0;
-        }
-}
-
-static int recv_exact(int fd, uint8_t *buf, size_t size, uint64_t deadline)
-{
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = recv(fd, buf + done, size - done, MSG_DONTWAIT);
-                if (n > 0) {
-                        done += (size_t)n;
-                        continue;
-                }
-                if (n == 0)
-                        return -ECONNRESET;
-                if (errno == EINTR)
-                        continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK)
-                        return negative_errno();
-                int k = wait_fd(fd, POLLIN, deadline);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}
-
-static int send_all(int fd, const uint8_t *buf, size_t size, uint64_t deadline)
-{
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = send(fd, buf + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (n >= 0) {
-                        done += (size_t)n;
-                        continue;
-                }
-                if (errno == EINTR)
-                        continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK)
-                        return negative_errno();
-                int k = wait_fd(fd, POLLOUT, deadline);
-                if (k < 0)
-                        return k;
-        }
-        return 0;
-}
-
-static int connect_unix(const char *path, int *ret_fd)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_close_ int fd = -EBADF;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -EINVAL;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return negative_errno();
-        /* A Unix socket connects at once or fails at once (ENOENT,
-         * ECONNREFUSED, EAGAIN when the backlog is full): no waiting. */
-        if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return negative_errno();
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, unsigned timeout_ms,
                     uint8_t **ret_msg, size_t *ret_size)
 {
         _cleanup_byte_buffer_ struct byte_buffer request = BYTE_BUFFER_INIT(NSS_PROTO_REQUEST_MAX);
-        uint64_t deadline = now_msec() + timeout_ms;
+        uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;
         uint8_t header[NSS_PROTO_HEADER_SIZE];
         _cleanup_close_ int fd = -EBADF;
         uint32_t payload_size;
@@ -337,13 +244,13 @@ int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, 
         k = nss_proto_request_encode(q, &request);
         if (k < 0)
                 return k;
-        k = connect_unix(socket_path, &fd);
+        k = unix_connect(socket_path, &fd);
         if (k < 0)
                 return k;
-        k = send_all(fd, request.data, request.size, deadline);
+        k = send_all_until(fd, request.data, request.size, deadline);
         if (k < 0)
                 return k;
-        k = recv_exact(fd, header, sizeof(header), deadline);
+        k = recv_exact_until(fd, header, sizeof(header), deadline);
         if (k < 0)
                 return k;
         if (nss_proto_header_decode(header, true, &kind, &payload_size) < 0)
@@ -352,7 +259,7 @@ int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, 
         if (!msg)
                 return -ENOMEM;
         memcpy(msg, header, sizeof(header));
-        k = recv_exact(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
+        k = recv_exact_until(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
         if (k < 0)
                 return k;
         *ret_size = NSS_PROTO_HEADER_SIZE + payload_size;
@@ -362,18 +269,18 @@ int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, 
 
 int nss_proto_read_request(int fd, unsigned timeout_ms, struct nss_proto_request *ret)
 {
-        uint64_t deadline = now_msec() + timeout_ms;
+        uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;
         uint8_t msg[NSS_PROTO_REQUEST_MAX];
         uint32_t payload_size;
         uint16_t kind;
         int k;
 
-        k = recv_exact(fd, msg, NSS_PROTO_HEADER_SIZE, deadline);
+        k = recv_exact_until(fd, msg, NSS_PROTO_HEADER_SIZE, deadline);
         if (k < 0)
                 return k;
         if (nss_proto_header_decode(msg, false, &kind, &payload_size) < 0)
                 return -EBADMSG;
-        k = recv_exact(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
+        k = recv_exact_until(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
         if (k < 0)
                 return k;
         return nss_proto_request_decode(msg, NSS_PROTO_HEADER_SIZE + payload_size, ret);
@@ -381,5 +288,5 @@ int nss_proto_read_request(int fd, unsigned timeout_ms, struct nss_proto_request
 
 int nss_proto_write_message(int fd, const struct byte_buffer *b, unsigned timeout_ms)
 {
-        return send_all(fd, b->data, b->size, now_msec() + timeout_ms);
+        return send_all_until(fd, b->data, b->size, now_monotonic_usec() + (uint64_t)timeout_ms * 1000u);
 }

@@ -114,18 +114,25 @@ static json_object *pick_account(json_object *accounts)
         return NULL;
 }
 
-static int parse_account(json_object *a, uint32_t floor, struct oslogin_posix_account *ret)
+/* Each -EBADMSG says why in *REASON (a static string, for the build's log). */
+static int refuse(const char **reason, const char *why)
+{
+        *reason = why;
+        return -EBADMSG;
+}
+
+static int parse_account(json_object *a, uint32_t floor, struct oslogin_posix_account *ret, const char **reason)
 {
         const char *name = member_string(a, "username"), *home = member_string(a, "homeDirectory");
         const char *shell = member_string(a, "shell"), *gecos = member_string(a, "gecos");
         _cleanup_free_ char *default_home = NULL;
 
         if (!name || !valid_user_name(name) || streq(name, "root"))
-                return -EBADMSG;
+                return refuse(reason, "invalid or reserved username");
         if (member_id(a, "uid", floor, &ret->uid) < 0 || member_id(a, "gid", floor, &ret->gid) < 0)
-                return -EBADMSG;
+                return refuse(reason, "UID or GID missing, invalid or below the floor");
         if ((!isempty(home) && !valid_home(home)) || (!isempty(shell) && !valid_shell(shell)))
-                return -EBADMSG;
+                return refuse(reason, "invalid home directory or shell");
         if (asprintf(&default_home, "/home/%s", name) < 0)
                 return -ENOMEM;
         ret->username = strdup(name);
@@ -172,7 +179,7 @@ static int parse_keys(json_object *keys, struct oslogin_profile *p)
         return 0;
 }
 
-static int profile_from_json(json_object *lp, uint32_t uid_floor, struct oslogin_profile **ret)
+static int profile_from_json(json_object *lp, uint32_t uid_floor, struct oslogin_profile **ret, const char **reason)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = calloc(1, sizeof(*p));
         json_object *accounts = member(lp, "posixAccounts", json_type_array), *a;
@@ -181,12 +188,14 @@ static int profile_from_json(json_object *lp, uint32_t uid_floor, struct oslogin
 
         if (!p)
                 return -ENOMEM;
-        if (!email || !valid_email(email) || !accounts || !(a = pick_account(accounts)))
-                return -EBADMSG;
+        if (!email || !valid_email(email))
+                return refuse(reason, "invalid email");
+        if (!accounts || !(a = pick_account(accounts)))
+                return refuse(reason, "no primary or Linux POSIX account");
         p->email = strdup(email);
         if (!p->email)
                 return -ENOMEM;
-        r = parse_account(a, uid_floor, &p->account);
+        r = parse_account(a, uid_floor, &p->account, reason);
         if (r < 0)
                 return r;
         r = parse_keys(member(lp, "sshPublicKeys", json_type_object), p);
@@ -208,7 +217,8 @@ int oslogin_profile_parse(const char *json, size_t size, uint32_t uid_floor, str
         profiles = member(o, "loginProfiles", json_type_array);
         if (!profiles || json_object_array_length(profiles) == 0)
                 return -EBADMSG;
-        return profile_from_json(json_object_array_get_idx(profiles, 0), uid_floor, ret);
+        const char *reason;
+        return profile_from_json(json_object_array_get_idx(profiles, 0), uid_floor, ret, &reason);
 }
 
 bool oslogin_key_usable(const struct oslogin_ssh_key *key, uint64_t now_usec)
@@ -240,6 +250,8 @@ void oslogin_users_page_done(struct oslogin_users_page *p)
         for (size_t i = 0; i < p->n_profiles; i++)
                 oslogin_profile_free(p->profiles[i]);
         free(p->profiles);
+        for (size_t i = 0; i < p->n_rejections; i++)
+                free(p->rejections[i].who);
         free(p->next_page_token);
         memset(p, 0, sizeof(*p));
 }
@@ -265,10 +277,32 @@ int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, 
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                r = profile_from_json(json_object_array_get_idx(list, i), uid_floor, &p.profiles[p.n_profiles]);
+                json_object *lp = json_object_array_get_idx(list, i);
+                const char *reason = "invalid";
+                r = profile_from_json(lp, uid_floor, &p.profiles[p.n_profiles], &reason);
                 if (r == -ENOMEM) {
                         oslogin_users_page_done(&p);
                         return r;
+                }
+                if (r < 0 && p.n_rejections < OSLOGIN_REJECTIONS_MAX) {
+                        /* Named by what identifies it safely: the email, the username, or its place. */
+                        const char *email = member_string(lp, "name");
+                        json_object *accounts = member(lp, "posixAccounts", json_type_array), *a;
+                        const char *user =
+                                accounts && (a = pick_account(accounts)) ? member_string(a, "username") : NULL;
+                        struct oslogin_rejection *x = &p.rejections[p.n_rejections];
+                        if (email && valid_email(email))
+                                x->who = strdup(email);
+                        else if (user && valid_user_name(user))
+                                x->who = strdup(user);
+                        else if (asprintf(&x->who, "(entry %zu of the page)", i + 1) < 0)
+                                x->who = NULL;
+                        if (!x->who) {
+                                oslogin_users_page_done(&p);
+                                return -ENOMEM;
+                        }
+                        x->reason = reason;
+                        p.n_rejections++;
                 }
                 if (r < 0)
                         p.n_rejected++;

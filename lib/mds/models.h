@@ -41,10 +41,20 @@ struct oslogin_group {
         uint32_t gid;
 };
 
+/* A profile a page dropped: who (email, else username, else its place in
+ * the page; always printable) and why (static). */
+struct oslogin_rejection {
+        char *who;
+        const char *reason;
+};
+#define OSLOGIN_REJECTIONS_MAX 16
+
 struct oslogin_users_page {
         struct oslogin_profile **profiles;
         size_t n_profiles;
         size_t n_rejected; /* entries dropped as invalid */
+        struct oslogin_rejection rejections[OSLOGIN_REJECTIONS_MAX]; /* the first of them */
+        size_t n_rejections;
         char *next_page_token; /* NULL or "0": last page */
 };
 

@@ -290,48 +290,100 @@ void ssh_key_set_done(struct ssh_key_set *s)
         for (size_t i = 0; i < s->n_keys; i++)
                 ssh_key_line_done(&s->keys[i]);
         free(s->keys);
-        for (size_t i = 0; i < s->n_rejected; i++)
+        for (size_t i = 0; i < s->n_rejected; i++) {
                 free(s->rejected[i].user);
+                free(s->rejected[i].hint);
+        }
         free(s->rejected);
+        for (size_t i = 0; i < s->n_expired; i++) {
+                free(s->expired[i].user);
+                free(s->expired[i].hint);
+        }
+        free(s->expired);
         memset(s, 0, sizeof(*s));
 }
 
-static int add_rejection(struct ssh_key_set *s, const char *line, const char *reason)
+/* Appends at most MAX bytes of the token at P (up to a blank) to OUT,
+ * anything but [A-Za-z0-9+/=@._-] as '?'. */
+static size_t hint_token(const char *p, size_t max, char *out)
 {
-        struct ssh_key_rejection *p = realloc(s->rejected, (s->n_rejected + 1) * sizeof(*p));
+        size_t n = 0;
+
+        for (; p[n] && p[n] != ' ' && p[n] != '\t' && n < max; n++)
+                out[n] = isalnum((unsigned char)p[n]) || strchr("+/=@._-", p[n]) ? p[n] : '?';
+        out[n] = '\0';
+        return n;
+}
+
+/* "TYPE AAAAC3Nz…" of LINE: its first word after "user:" (32 bytes at
+ * most) and 8 bytes of the next; enough to find the line, never a whole key. */
+static char *line_hint(const char *line)
+{
+        char type[33], key[9];
+        const char *colon = strchr(line, ':'), *p = colon ? colon + 1 : line;
+        char *ret = NULL;
+
+        while (*p == ' ' || *p == '\t')
+                p++;
+        size_t tl = hint_token(p, sizeof(type) - 1, type);
+        p += strcspn(p, " \t");
+        while (*p == ' ' || *p == '\t')
+                p++;
+        size_t kl = hint_token(p, sizeof(key) - 1, key);
+        if (asprintf(&ret, "%s%s%s%s", tl ? type : "(no key)", kl ? " " : "", key,
+                     kl && strcspn(p, " \t") > kl ? "…" : "") < 0)
+                return NULL;
+        return ret;
+}
+
+static int add_rejection(struct ssh_key_rejection **list, size_t *n, const char *line, unsigned lineno,
+                         const char *reason)
+{
+        struct ssh_key_rejection *p = realloc(*list, (*n + 1) * sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        s->rejected = p;
+        *list = p;
         const char *colon = strchr(line, ':');
         _cleanup_free_ char *user = colon ? strndup(line, (size_t)(colon - line)) : NULL;
-        p[s->n_rejected].user = user && valid_user_name(user) ? TAKE_PTR(user) : NULL;
-        p[s->n_rejected++].reason = reason;
+        char *hint = line_hint(line);
+        if (!hint)
+                return -ENOMEM;
+        p[*n] = (struct ssh_key_rejection){
+                .user = user && valid_user_name(user) ? TAKE_PTR(user) : NULL,
+                .reason = reason, .line = lineno, .hint = hint,
+        };
+        (*n)++;
         return 0;
 }
 
 int ssh_keys_parse_text(const char *text, uint64_t now_usec, struct ssh_key_set *s)
 {
         _cleanup_free_ char *copy = strdup(text ?: "");
-        char *save = NULL;
 
         if (!copy)
                 return -ENOMEM;
-        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        /* Line numbers as an editor shows them: strsep keeps empty lines. */
+        char *next = copy;
+        unsigned lineno = 0;
+        for (char *line; (line = strsep(&next, "\n"));) {
                 struct ssh_key_line k = {};
                 const char *reason;
+                lineno++;
                 int r = ssh_key_line_parse(line, &k, &reason);
                 if (r == -ENODATA)
                         continue;
                 if (r == -EBADMSG) {
-                        if ((r = add_rejection(s, line, reason)) < 0)
+                        if ((r = add_rejection(&s->rejected, &s->n_rejected, line, lineno, reason)) < 0)
                                 return r;
                         continue;
                 }
                 if (r < 0)
                         return r;
                 if (k.expire_usec && k.expire_usec <= now_usec) {
-                        s->n_expired++;
+                        r = add_rejection(&s->expired, &s->n_expired, line, lineno, "expired (google-ssh expireOn)");
                         ssh_key_line_done(&k);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
                 struct ssh_key_line *p = realloc(s->keys, (s->n_keys + 1) * sizeof(*p));
@@ -358,11 +410,19 @@ int ssh_keys_effective(const struct metadata_document *doc, uint64_t now_usec, s
         };
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(sources); i++)
+        static const char *const names[4] = {"instance ssh-keys", "instance sshKeys", "project ssh-keys",
+                                             "project sshKeys"};
+        for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
+                size_t rejected = s.n_rejected, expired = s.n_expired;
                 if (sources[i] && (r = ssh_keys_parse_text(sources[i], now_usec, &s)) < 0) {
                         ssh_key_set_done(&s);
                         return r;
                 }
+                for (size_t k = rejected; k < s.n_rejected; k++)
+                        s.rejected[k].source = names[i];
+                for (size_t k = expired; k < s.n_expired; k++)
+                        s.expired[k].source = names[i];
+        }
         *ret = s;
         return 0;
 }

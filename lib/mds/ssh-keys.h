@@ -20,9 +20,15 @@ struct ssh_key_line {
         uint64_t expire_usec; /* 0: never; microseconds since the epoch */
 };
 
+/* A line that gives no key, described so an administrator finds it:
+ * never the whole line (it may hold anything), only its place and the
+ * start of the key. */
 struct ssh_key_rejection {
         char *user;          /* may be NULL when the line has no valid user part */
         const char *reason;  /* static string */
+        const char *source;  /* "instance ssh-keys"... (static); NULL from ssh_keys_parse_text() */
+        unsigned line;       /* 1-based, in its source */
+        char *hint;          /* "TYPE AAAAC3Nz…": the key type and 8 bytes of the key, printable only */
 };
 
 struct ssh_key_set {
@@ -30,6 +36,7 @@ struct ssh_key_set {
         size_t n_keys;
         struct ssh_key_rejection *rejected;
         size_t n_rejected;
+        struct ssh_key_rejection *expired; /* reason "expired": dropped, but logged by the caller */
         size_t n_expired;
 };
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/version.h"
 #include "fake.h"
 
 static int parse_listen(const char *s, struct sockaddr_in *ret)
@@ -47,7 +48,8 @@ static void usage(FILE *f)
                    "  --tls-cert PEM      HTTPS: the server certificate (chain)\n"
                    "  --tls-key PEM       HTTPS: its private key\n"
                    "  --tls-client-ca PEM HTTPS: the CA every client certificate must chain to;\n"
-                   "                      a connection without one is refused\n");
+                   "                      a connection without one is refused\n"
+                   "  --version           the version\n");
 }
 
 int main(int argc, char *argv[])
@@ -61,6 +63,7 @@ int main(int argc, char *argv[])
                 {"tls-key", required_argument, NULL, 'K'},
                 {"tls-client-ca", required_argument, NULL, 'A'},
                 {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
                 {},
         };
         const char *listen_at = "127.0.0.1:8080", *log_path = NULL;
@@ -96,6 +99,9 @@ int main(int argc, char *argv[])
                         break;
                 case 'h':
                         usage(stdout);
+                        return 0;
+                case 'V':
+                        version_print("oslogin-fake-metadata");
                         return 0;
                 default:
                         usage(stderr);

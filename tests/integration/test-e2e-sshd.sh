@@ -136,6 +136,21 @@ login alice bob_example_com true
 check "alice's key does not open bob's account" test "$RC" -eq 255
 check_eq "refusals changed nothing" "$before" "$(sums)"
 
+# The audit: sshd's key command and PAM's account step of one login are one
+# record (joined by the sshd session process); why names a refusal.
+OSLOGINCTL=$BUILD/accountsd/osloginctl
+audit_json=$("$OSLOGINCTL" audit --json)
+check "osloginctl audit --json parses" python3 -m json.tool <<<"$audit_json"
+ALICE_FP=$(ssh-keygen -lf "$FIXTURES/keys/alice.pub" | cut -d' ' -f2)
+check_eq "audit: alice's last login, key and account in one record, from 127.0.0.1" \
+	"granted $ALICE_FP granted True 127.0.0.1 True" \
+	"$(python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x["user"]=="alice_example_com"][-1]; print(r["key"], r["fingerprint"], r["login"], r["admin"], r["remote"], r["sshd_pid"] is not None)' <<<"$audit_json")"
+check_eq "audit: no account decision without its key decision (nothing left unjoined)" 0 \
+	"$(python3 -c 'import json,sys; print(sum(1 for x in json.load(sys.stdin) if x["login"] and not x["key"]))' <<<"$audit_json")"
+why=$("$OSLOGINCTL" why carol_example_com)
+check "osloginctl why carol: the key decision and the reason" \
+	grep -q '^carol_example_com was refused at .* by the key decision: the login policy is not granted\.$' <<<"$why"
+
 # Root: refused even with a key that works and an authorized_keys of its own.
 install -d -m 0700 /root/.ssh
 cp "$FIXTURES/keys/alice.pub" /root/.ssh/authorized_keys
@@ -255,6 +270,10 @@ tfa 000000
 check "two-factor: a wrong code is refused" test "$RC" -eq 255
 login bob bob_example_com true
 check "two-factor: the key alone is no longer enough" test "$RC" -eq 255
+check_eq "audit: bob's two-factor login is one record (key, TOTP, account)" "granted TOTP granted granted" \
+	"$("$BUILD/accountsd/osloginctl" audit bob_example_com --json | python3 -c 'import json,sys
+r=[x for x in json.load(sys.stdin) if x["two_factor_result"]=="granted"][-1]
+print(r["key"], r["two_factor"], r["two_factor_result"], r["login"])')"
 curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin-2fa" >/dev/null
 check "enable-oslogin-2fa removed: back to key only" wait_for 15 bash -c "! grep -q 'twofactor' /etc/pam.d/sshd"
 

@@ -8,7 +8,7 @@ check "make install DESTDIR=" make -s -C "$SRC" B="$BUILD" install DESTDIR="$DES
 for f in usr/sbin/oslogin-accountsd:755 usr/sbin/oslogin-authorized-keys:755 usr/bin/oslogin-fake-metadata:755 \
 	usr/lib/systemd/system/oslogin-accountsd.service:644 usr/lib/tmpfiles.d/oslogin.conf:644 \
 	usr/lib/sysusers.d/oslogin.conf:644 usr/share/man/man8/oslogin-accountsd.8:644 \
-	usr/share/man/man5/oslogin.conf.5:644; do
+	usr/share/man/man5/oslogin.conf.5:644 usr/share/bash-completion/completions/osloginctl:644; do
 	check_eq "installed ${f%%:*} mode ${f##*:}" "${f##*:}" "$(stat -c %a "$DEST/${f%%:*}" 2>&1)"
 done
 check "unit uses Type=notify and orders itself before sshd" \

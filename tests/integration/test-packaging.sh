@@ -43,7 +43,8 @@ EXPECTED[oslogin]="/etc/oslogin/oslogin.conf
 /usr/share/man/man7/oslogin.7.gz
 /usr/share/man/man8/oslogin-accountsd.8.gz
 /usr/share/man/man8/oslogin-authorized-keys.8.gz
-/usr/share/man/man8/osloginctl.8.gz"
+/usr/share/man/man8/osloginctl.8.gz
+/usr/share/bash-completion/completions/osloginctl"
 EXPECTED[libnss-oslogin]="/usr/lib/$MA/libnss_oslogin.so.2
 /usr/share/man/man8/nss-oslogin.8.gz"
 EXPECTED[libpam-oslogin]="/lib/$MA/security/pam_oslogin.so

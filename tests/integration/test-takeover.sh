@@ -79,10 +79,17 @@ check_eq "sshd -T: AuthorizedKeysCommand is ours" "/usr/sbin/oslogin-authorized-
 check_eq "sshd -T: AuthorizedKeysCommandUser is ours" "_oslogin" "$(sshd_T authorizedkeyscommanduser)"
 check_eq "sshd -T: root refused" "no" "$(sshd_T permitrootlogin)"
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
+# The key command is a client of the running daemon's keys.sock.
+"$ACCOUNTSD" >>$LOG 2>&1 &
+daemon=$!
+_cleanup_pids+=($daemon)
+wait_for 15 test -S /run/oslogin/keys.sock
 check "the key command sshd now runs gives alice her OS Login key" bash -c \
-	"OSLOGIN_CONFIG=/etc/oslogin/oslogin.conf '$AKC' alice_example_com | grep -qF '$(cut -d' ' -f2 "$FIXTURES/keys/alice.pub")'"
-check_fails "… and carol (login denied) none" bash -c \
-	"OSLOGIN_CONFIG=/etc/oslogin/oslogin.conf '$AKC' carol_example_com | grep -q ssh-"
+	"'$AKC' alice_example_com | grep -qF '$(cut -d' ' -f2 "$FIXTURES/keys/alice.pub")'"
+check "… and carol (login denied) none, a definite answer (exit 0)" bash -c \
+	"out=\$('$AKC' carol_example_com) && [ -z \"\$out\" ]"
+kill $daemon
+wait $daemon 2>/dev/null
 check_fails "sshd_config: nothing of the agent left" grep -qE 'google|Google OS Login' /etc/ssh/sshd_config
 check_eq "sshd_config: the administrator's file otherwise unchanged" "$(cat /run/sshd_config.clean)" "$(cat /etc/ssh/sshd_config)"
 check "nsswitch: passwd: ends in our oslogin" grep -qE '^passwd:.* oslogin$' /etc/nsswitch.conf

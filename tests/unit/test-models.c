@@ -112,6 +112,30 @@ static void test_deep_json(void **state)
         free(huge);
 }
 
+/* A dropped profile is named by its email, else its username, else its
+ * place; never by bytes that fail the validators. */
+static void test_rejection_names(void **state)
+{
+        static const char users[] = "{\"loginProfiles\":["
+                                    "{\"name\":\"bad\\nmail\",\"posixAccounts\":[" ACCOUNT("bob", "5000", "") "]},"
+                                    "{\"name\":\"c@b.c\",\"posixAccounts\":[" ACCOUNT("carol", "10", "") "]},"
+                                    "{\"name\":\"x\\ty\"},"
+                                    "{\"name\":\"d@b.c\"}]}";
+        struct oslogin_users_page up;
+        (void)state;
+
+        assert_int_equal(oslogin_users_page_parse(users, strlen(users), 1000, &up), 0);
+        assert_int_equal(up.n_profiles, 0);
+        assert_int_equal(up.n_rejections, 4);
+        assert_string_equal(up.rejections[0].who, "bob");
+        assert_string_equal(up.rejections[0].reason, "invalid email");
+        assert_string_equal(up.rejections[1].who, "c@b.c");
+        assert_string_equal(up.rejections[1].reason, "UID or GID missing, invalid or below the floor");
+        assert_string_equal(up.rejections[2].who, "(entry 3 of the page)");
+        assert_string_equal(up.rejections[3].reason, "no primary or Linux POSIX account");
+        oslogin_users_page_done(&up);
+}
+
 static void test_pages(void **state)
 {
         static const char users[] = "{\"loginProfiles\":["
@@ -130,6 +154,10 @@ static void test_pages(void **state)
         assert_int_equal(oslogin_users_page_parse(users, strlen(users), 1000, &up), 0);
         assert_int_equal(up.n_profiles, 1);
         assert_int_equal(up.n_rejected, 1);
+        /* The build's event names each: who (the email) and why. */
+        assert_int_equal(up.n_rejections, 1);
+        assert_string_equal(up.rejections[0].who, "r@b.c");
+        assert_string_equal(up.rejections[0].reason, "invalid or reserved username");
         assert_string_equal(up.next_page_token, "page-2");
         assert_false(oslogin_last_page(up.next_page_token));
         oslogin_users_page_done(&up);
@@ -167,7 +195,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_profile), cmocka_unit_test(test_profile_hostile),
-                cmocka_unit_test(test_deep_json), cmocka_unit_test(test_pages),
+                cmocka_unit_test(test_deep_json), cmocka_unit_test(test_pages), cmocka_unit_test(test_rejection_names),
                 cmocka_unit_test(test_authorize),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

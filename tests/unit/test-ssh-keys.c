@@ -91,6 +91,29 @@ static const char document[] =
         "\"block-project-ssh-keys\":\"%s\",\"sshKeys\":\"%s\"}},"
         "\"project\":{\"numericProjectId\":123456789012,\"attributes\":{\"ssh-keys\":\"carol:" KEY "\",\"enable-oslogin\":\"TRUE\"}}}";
 
+static void test_rejection_hint(void **state)
+{
+        struct ssh_key_set s = {};
+        (void)state;
+        /* Empty lines count (an editor's numbering); bytes that could forge a
+         * log line are masked; a key is cut after 8 bytes. */
+        assert_int_equal(ssh_keys_parse_text("\nal\"ice:" KEY "\nbob:ssh-rsa AAAA\x01xyz\n"
+                                             "carol:ssh-fake\"x AAAAB3NzaC1yc2EAAAA secret-comment\n",
+                                             NOW_USEC, &s),
+                         0);
+        assert_int_equal(s.n_rejected, 3);
+        assert_null(s.rejected[0].user);
+        assert_int_equal(s.rejected[0].line, 2);
+        assert_string_equal(s.rejected[0].hint, "ssh-ed25519 AAAAC3Nz\u2026");
+        assert_string_equal(s.rejected[1].user, "bob");
+        assert_int_equal(s.rejected[1].line, 3);
+        assert_string_equal(s.rejected[1].hint, "ssh-rsa AAAA?xyz");
+        assert_int_equal(s.rejected[2].line, 4);
+        assert_string_equal(s.rejected[2].hint, "ssh-fake?x AAAAB3Nz\u2026");
+        assert_null(s.rejected[2].source);
+        ssh_key_set_done(&s);
+}
+
 static void effective(const char *block, const char *legacy, struct ssh_key_set *ret)
 {
         char json[4096];
@@ -114,6 +137,15 @@ static void test_effective(void **state)
         assert_int_equal(s.n_expired, 1);
         assert_int_equal(s.n_rejected, 1);
         assert_string_equal(s.rejected[0].user, "root");
+        /* Named by place and key start, for the log: never the whole line. */
+        assert_string_equal(s.rejected[0].source, "instance ssh-keys");
+        assert_int_equal(s.rejected[0].line, 3);
+        assert_string_equal(s.rejected[0].hint, "bad");
+        assert_string_equal(s.expired[0].user, "bob");
+        assert_string_equal(s.expired[0].source, "instance ssh-keys");
+        assert_int_equal(s.expired[0].line, 2);
+        assert_string_equal(s.expired[0].hint, "ssh-ed25519 AAAAC3Nz\u2026");
+        assert_string_equal(s.expired[0].reason, "expired (google-ssh expireOn)");
         ssh_key_set_done(&s);
 
         effective("true", "", &s);
@@ -166,6 +198,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid_lines), cmocka_unit_test(test_rejected_lines),
                 cmocka_unit_test(test_expire_on),   cmocka_unit_test(test_effective),
+                cmocka_unit_test(test_rejection_hint),
                 cmocka_unit_test(test_booleans),    cmocka_unit_test(test_fingerprint),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
