@@ -18,6 +18,7 @@
 #include "basic/local-db-watch.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
+#include "basic/negative-table.h"
 #include "basic/time-util.h"
 #include "basic/strv.h"
 
@@ -149,6 +150,11 @@ static void remember_answer(struct directory *d, const struct inflight *f)
                 return;
         answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size, now_usec(),
                          found ? MAX(c->refresh_interval_usec * 2, 60000000ull) : c->negative_ttl_usec);
+        /* The module reads "not found" from the negative table: the next
+         * question for the same name costs it no round trip to us. */
+        int r = found ? 0 : answer_store_write_negatives(&d->answers, d->manager->runtime_dir_fd, now_usec());
+        if (r < 0)
+                log_warning_errno(r, "Cannot write the negative table: %m");
 }
 
 static void schedule_rewrite(struct directory *d);
@@ -564,6 +570,7 @@ void directory_set_enabled(struct directory *d, bool enabled)
                 /* No OS Login users without OS Login (a write in flight removes its file when it ends). */
                 if (unlinkat(d->manager->runtime_dir_fd, CACHE_FILE_NAME, 0) == 0)
                         log_info("OS Login is off: directory cache removed.");
+                (void)unlinkat(d->manager->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME, 0);
         }
 }
 
@@ -597,6 +604,9 @@ int directory_new(struct manager *m, struct directory **ret)
         r = atomic_file_remove_stale(m->runtime_dir_fd, CACHE_FILE_NAME);
         if (r > 0)
                 log_info("Removed %d unfinished cache file(s) of an earlier run.", r);
+        /* The answers an earlier run's negative table holds are not ours. */
+        (void)atomic_file_remove_stale(m->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME);
+        (void)unlinkat(m->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME, 0);
         /* In OS Login mode the last cache serves until the first build replaces it, MDS down or not. */
         d->enabled = mode_current(m->mode) == HOST_MODE_OSLOGIN;
         if (d->enabled && asprintf(&path, "%s/%s", m->runtime_dir, CACHE_FILE_NAME) >= 0 &&

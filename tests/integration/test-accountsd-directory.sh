@@ -128,11 +128,17 @@ check_eq "later lookups are cache hits (no request)" "$before" "$(oslogin_reques
 
 # Negative cache and coalescing.
 curl -sf -X DELETE "$FCTL/stats" >/dev/null
+nss_misses() { "$CTL" status | sed -n 's/^nss-misses: \([0-9]*\).*/\1/p'; }
+misses0=$(nss_misses)
 for i in $(seq 5); do getent passwd ghost_example_com; done
 check_eq "5 lookups of an unknown name: one request" 1 "$(oslogin_requests users)"
+# The repeats are answered by the module from the negative table.
+check_eq "… and one question to accountsd over nss.sock" "$((misses0 + 1))" "$(nss_misses)"
+check_eq "negative table: root's, 0644" "0 644" "$(stat -c '%u %a' /run/oslogin/negative.table)"
 sleep 4.5
 getent passwd ghost_example_com
 check_eq "after negative_ttl the name is asked again" 2 "$(oslogin_requests users)"
+check_eq "… through accountsd" "$((misses0 + 2))" "$(nss_misses)"
 curl -sf -X DELETE "$FCTL/stats" >/dev/null
 # The server is held (SIGSTOP) so the ten misses overlap for sure.
 kill -STOP "$FAKE_PID"
@@ -248,9 +254,12 @@ DPID=$!
 _cleanup_pids+=($DPID)
 wait_for 10 test -S /run/oslogin/control.sock
 check "restart in OS Login mode does not flap the configuration" bash -c "! grep -q 'configuration deactivated' $LOG"
+getent passwd ghost2_example_com >/dev/null
+check "an unknown name: negative table written" test -s /run/oslogin/negative.table
 curl -sf -X PUT --data FALSE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
 check "enable-oslogin=FALSE: nsswitch restored" wait_for 10 bash -c "! grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf"
 check "cache removed" wait_for 5 bash -c "! test -e /run/oslogin/directory.cache"
+check "negative table removed" bash -c "! test -e /run/oslogin/negative.table"
 check_eq "mode recorded" "metadata-keys" "$(cat /var/lib/oslogin/mode)"
 check_fails "OS Login users no longer resolve" getent passwd alice_example_com
 kill -TERM $DPID
