@@ -254,8 +254,8 @@ DPID=$!
 _cleanup_pids+=($DPID)
 wait_for 10 test -S /run/oslogin/control.sock
 check "restart in OS Login mode does not flap the configuration" bash -c "! grep -q 'configuration deactivated' $LOG"
-getent passwd ghost2_example_com >/dev/null
-check "an unknown name: negative table written" test -s /run/oslogin/negative.table
+check "an unknown name: negative table written" \
+	wait_for 10 bash -c 'getent passwd ghost2_example_com >/dev/null; test -s /run/oslogin/negative.table'
 curl -sf -X PUT --data FALSE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
 check "enable-oslogin=FALSE: nsswitch restored" wait_for 10 bash -c "! grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf"
 check "cache removed" wait_for 5 bash -c "! test -e /run/oslogin/directory.cache"
