@@ -6,7 +6,9 @@
 # stand-in for PID 1's userdb socket (bench/fake-userdb.py), which a VM has
 # and nss-systemd asks on every lookup that reaches it. A private mount
 # namespace (private /run and /etc, the module overlaid into the system
-# library dir); needs root. Usage: bench/bench-nss-stock.sh [BUILD]
+# library dir); needs root. Also a repeated unknown name through the
+# module, over nss.sock against from the negative table.
+# Usage: bench/bench-nss-stock.sh [BUILD]
 set -eu
 if [ -z "${OSLOGIN_BENCH_NS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ]; then echo "bench-nss-stock: needs root (namespaces), skipped"; exit 0; fi
@@ -38,8 +40,9 @@ measure() { # LINE LABEL
 }
 measure_unknown() { # LINE LABEL
 	lines "$1"
-	echo "getpwnam() of a name nobody has, '$1'$2: median $("$TOOL" glibc-unknown nosuchuser "$ITER") us"
+	echo "getpwnam() of a name nobody has (in the negative table), '$1'$2: median $("$TOOL" glibc-unknown ghost_example_com "$ITER") us"
 }
+"$TOOL" negative "$MODULE" "$ITER"
 userdb=no
 for round in without with; do
 	if [ $round = with ]; then
@@ -55,6 +58,7 @@ for round in without with; do
 	measure "files systemd oslogin" "$label"
 	measure "files oslogin systemd" "$label"
 	measure_unknown "files systemd" "$label"
+	measure_unknown "files oslogin" "$label"
 	measure_unknown "files oslogin systemd" "$label"
 done
 kill "$userdb" 2>/dev/null || true
