@@ -319,6 +319,16 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
         r = prologue(c, f, q, ret, &p);
         if (r < 0)
                 return r;
+        if (r == 0 && p->account.uid != q->uid) {
+                /* Before any grant: sudo is written by UID, and the login
+                 * would go to the UID NSS gave the asking process. */
+                log_warning("\"%s\" resolves to UID %" PRIu32 " on this host but its OS Login profile (%s) says "
+                            "%" PRIu32 ": refused, sudo untouched.",
+                            q->user, q->uid, p->email, p->account.uid);
+                reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is not the UID %" PRIu32 " NSS resolves",
+                          p->account.uid, q->uid);
+                r = 1;
+        }
         if (r == 0 && need_login(c, f, p->email, ret) == 0) {
                 ret->account_flags = update_sudo(c, f, q, p);
                 ret->uid = p->account.uid;

@@ -37,7 +37,7 @@ static unsigned timeout_ms(void)
 
 static void print_lines(char **lines)
 {
-        STRV_FOREACH(l, lines)
+        STRV_FOREACH (l, lines)
                 if (fputs(*l, stdout) == EOF || putchar('\n') == EOF)
                         break; /* sshd closed the pipe: it has what it needs */
         (void)fflush(stdout);
@@ -52,8 +52,8 @@ int helper_run(const struct broker_request *q)
 
         r = broker_query(path, q, timeout_ms(), &reply);
         if (r < 0) {
-                log_warning("user=%s %s: accountsd unreachable at %s (%s); no %s from OS Login", q->user, what,
-                            path, r == -EBADMSG ? "malformed reply" : strerror(-r), what);
+                log_warning("user=%s %s: accountsd unreachable at %s (%s); no %s from OS Login", q->user,
+                        what, path, r == -EBADMSG ? "malformed reply" : strerror(-r), what);
                 return 1;
         }
         switch (reply.status) {
@@ -69,11 +69,11 @@ int helper_run(const struct broker_request *q)
         case BROKER_REFUSED:
                 log_warning("user=%s %s: accountsd refused to answer this caller (%s); is it the "
                             "AuthorizedKeysCommandUser?",
-                            q->user, what, reply.message);
+                        q->user, what, reply.message);
                 return 1;
         default:
-                log_warning("user=%s %s: accountsd cannot decide now (%s): %s; no %s from OS Login", q->user, what,
-                            broker_status_to_string(reply.status), reply.message, what);
+                log_warning("user=%s %s: accountsd cannot decide now (%s): %s; no %s from OS Login", q->user,
+                        what, broker_status_to_string(reply.status), reply.message, what);
                 return 1;
         }
 }

@@ -29,7 +29,8 @@ int main(int argc, char *argv[])
                 return 0;
         }
         if (argv[2][0] == '\0' || !helper_valid_argument(argv[2], BROKER_CERTIFICATE_MAX)) {
-                log_notice("user=%s principals: empty, oversized or invalid certificate; no principals", argv[1]);
+                log_notice("user=%s principals: empty, oversized or invalid certificate; no principals",
+                        argv[1]);
                 return 0;
         }
         strcpy(q.user, argv[1]);

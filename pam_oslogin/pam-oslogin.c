@@ -38,8 +38,8 @@ enum user_kind {
 
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct pam_oslogin_args *ret)
 {
-        *ret = (struct pam_oslogin_args){.socket_path = BROKER_PAM_SOCKET_PATH,
-                                         .timeout_ms = PAM_OSLOGIN_TIMEOUT_MS_DEFAULT};
+        *ret = (struct pam_oslogin_args){
+                .socket_path = BROKER_PAM_SOCKET_PATH, .timeout_ms = PAM_OSLOGIN_TIMEOUT_MS_DEFAULT};
         for (int i = 0; i < argc; i++) {
                 uint32_t ms;
 
@@ -136,10 +136,10 @@ static int call_begin(pam_handle_t *pamh, int argc, const char **argv, struct ca
                 return PAM_SYSTEM_ERR;
         if (c->args.debug)
                 pam_syslog(pamh, LOG_DEBUG, "user \"%s\": %s", c->user,
-                           c->kind == USER_LOCAL     ? "local"
-                           : c->kind == USER_ROOT    ? "root"
-                           : c->kind == USER_OSLOGIN ? "OS Login"
-                                                     : "unknown");
+                        c->kind == USER_LOCAL     ? "local"
+                        : c->kind == USER_ROOT    ? "root"
+                        : c->kind == USER_OSLOGIN ? "OS Login"
+                                                  : "unknown");
         return -1;
 }
 
@@ -165,18 +165,18 @@ static void request_for(const struct call *c, enum broker_kind kind, struct brok
 }
 
 int pam_oslogin_ask(pam_handle_t *pamh, const struct pam_oslogin_args *args, const struct broker_request *q,
-                    struct broker_reply *ret)
+        struct broker_reply *ret)
 {
         int r = broker_query(args->socket_path, q, args->timeout_ms, ret);
 
         if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "cannot ask accountsd (%s) about \"%s\": %s; refused", args->socket_path,
-                           q->user, r == -EBADMSG ? "malformed reply" : strerror(-r));
+                pam_syslog(pamh, LOG_ERR, "cannot ask accountsd (%s) about \"%s\": %s; refused",
+                        args->socket_path, q->user, r == -EBADMSG ? "malformed reply" : strerror(-r));
                 return PAM_AUTHINFO_UNAVAIL;
         }
         if (ret->status == BROKER_UNAVAILABLE || ret->status == BROKER_REFUSED) {
                 pam_syslog(pamh, LOG_ERR, "accountsd cannot decide about \"%s\" (%s): %s; refused", q->user,
-                           broker_status_to_string(ret->status), ret->message);
+                        broker_status_to_string(ret->status), ret->message);
                 broker_reply_done(ret);
                 return PAM_AUTHINFO_UNAVAIL;
         }
@@ -189,12 +189,12 @@ static int account_decide(const struct call *c, const struct broker_reply *reply
         case BROKER_GRANTED:
                 if (reply->uid != c->uid) {
                         pam_syslog(c->pamh, LOG_ERR,
-                                   "\"%s\" resolves to UID %u but its OS Login profile says %u; refused", c->user,
-                                   (unsigned)c->uid, (unsigned)reply->uid);
+                                "\"%s\" resolves to UID %u but its OS Login profile says %u; refused",
+                                c->user, (unsigned)c->uid, (unsigned)reply->uid);
                         return PAM_PERM_DENIED;
                 }
                 pam_syslog(c->pamh, LOG_INFO, "\"%s\" granted login%s", c->user,
-                           reply->account_flags & BROKER_ACCOUNT_ADMIN ? " (adminLogin: sudo)" : "");
+                        reply->account_flags & BROKER_ACCOUNT_ADMIN ? " (adminLogin: sudo)" : "");
                 return PAM_SUCCESS;
         case BROKER_DENIED:
                 pam_syslog(c->pamh, LOG_NOTICE, "\"%s\" refused by OS Login: %s", c->user, reply->message);
@@ -208,8 +208,8 @@ static int account_decide(const struct call *c, const struct broker_reply *reply
                  * the rest of the stack (often pam_permit) for a name neither
                  * side vouches for: refuse instead. */
                 pam_syslog(c->pamh, LOG_ERR,
-                           "accountsd calls \"%s\" a local account, but it is not in %s; refused", c->user,
-                           PASSWD_PATH);
+                        "accountsd calls \"%s\" a local account, but it is not in %s; refused", c->user,
+                        PASSWD_PATH);
                 return PAM_PERM_DENIED;
         default:
                 return PAM_AUTHINFO_UNAVAIL; /* pam_oslogin_ask() let through only the above */
@@ -237,6 +237,7 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags _unused_, int argc, 
                 break;
         }
         request_for(&c, BROKER_ACCOUNT, &q);
+        q.uid = c.uid; /* the daemon refuses another profile UID before it touches sudo */
         r = pam_oslogin_ask(pamh, &c.args, &q, &reply);
         if (r == 0)
                 r = account_decide(&c, &reply);
@@ -256,23 +257,25 @@ static int auth_start(const struct call *c, int flags)
                 return r;
         switch (reply.status) {
         case BROKER_GRANTED: /* the server needs no challenge this time */
-                pam_syslog(c->pamh, LOG_INFO, "two-factor authentication of \"%s\": no challenge needed", c->user);
+                pam_syslog(c->pamh, LOG_INFO, "two-factor authentication of \"%s\": no challenge needed",
+                        c->user);
                 return PAM_SUCCESS;
         case BROKER_CHALLENGE:
                 r = pam_oslogin_two_factor(c->pamh, flags, &c->args, &q, &reply);
                 pam_syslog(c->pamh, r == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE,
-                           "two-factor authentication of \"%s\": %s", c->user, pam_strerror(c->pamh, r));
+                        "two-factor authentication of \"%s\": %s", c->user, pam_strerror(c->pamh, r));
                 return r;
         case BROKER_NO_FACTOR:
-                pam_syslog(c->pamh, LOG_NOTICE, "no second factor for \"%s\" (%s); no other authentication here",
-                           c->user, reply.message);
+                pam_syslog(c->pamh, LOG_NOTICE,
+                        "no second factor for \"%s\" (%s); no other authentication here", c->user,
+                        reply.message);
                 return PAM_AUTH_ERR;
         case BROKER_UNKNOWN_USER:
                 pam_syslog(c->pamh, LOG_NOTICE, "\"%s\" is not an OS Login user; refused", c->user);
                 return PAM_USER_UNKNOWN;
         default: /* DENIED; NOT_OURS for a name /etc/passwd does not hold */
-                pam_syslog(c->pamh, LOG_NOTICE, "two-factor authentication of \"%s\" refused (%s): %s", c->user,
-                           broker_status_to_string(reply.status), reply.message);
+                pam_syslog(c->pamh, LOG_NOTICE, "two-factor authentication of \"%s\" refused (%s): %s",
+                        c->user, broker_status_to_string(reply.status), reply.message);
                 return PAM_AUTH_ERR;
         }
 }
@@ -294,14 +297,15 @@ _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const 
                 break;
         }
         if (!c.args.twofactor) {
-                pam_syslog(pamh, LOG_NOTICE, "\"%s\" is an OS Login user: no password authentication", c.user);
+                pam_syslog(
+                        pamh, LOG_NOTICE, "\"%s\" is an OS Login user: no password authentication", c.user);
                 return PAM_AUTH_ERR;
         }
         return auth_start(&c, flags);
 }
 
-_public_ int pam_sm_setcred(pam_handle_t *pamh _unused_, int flags _unused_, int argc _unused_,
-                            const char **argv _unused_)
+_public_ int pam_sm_setcred(
+        pam_handle_t *pamh _unused_, int flags _unused_, int argc _unused_, const char **argv _unused_)
 {
         return PAM_SUCCESS;
 }

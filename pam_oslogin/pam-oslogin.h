@@ -21,9 +21,9 @@ struct pam_oslogin_args {
 /* Sends Q to accountsd: 0 and the reply, or a PAM code (PAM_AUTHINFO_UNAVAIL
  * after one log line) when the daemon cannot be asked or answers nonsense. */
 int pam_oslogin_ask(pam_handle_t *pamh, const struct pam_oslogin_args *args, const struct broker_request *q,
-                    struct broker_reply *ret);
+        struct broker_reply *ret);
 
 /* The two-factor conversation for USER, from the challenges of an AUTH_START
  * reply: a PAM return code (PAM_SUCCESS only when accountsd says GRANTED). */
 int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslogin_args *args,
-                           const struct broker_request *start, const struct broker_reply *challenge);
+        const struct broker_request *start, const struct broker_reply *challenge);

@@ -24,7 +24,7 @@ static const struct {
         {"AUTHZEN", "Google phone prompt", ""},
         {"TOTP", "Google Authenticator", "Enter your one-time password: "},
         {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
-         "Enter the verification code sent to your phone: "},
+                "Enter the verification code sent to your phone: "},
 };
 
 /* The table entry for TYPE, or -1 for a type we cannot drive (SECURITY_KEY). */
@@ -55,9 +55,10 @@ static int choose(pam_handle_t *pamh, const struct broker_challenge *const *usab
         used = snprintf(menu, sizeof(menu), "Please choose from the available authentication methods:\n");
         for (size_t i = 0; i < n && used < sizeof(menu); i++)
                 used += snprintf(menu + used, sizeof(menu) - used, "%zu: %s\n", i + 1,
-                                 challenge_types[challenge_type(usable[i]->type)].label);
+                        challenge_types[challenge_type(usable[i]->type)].label);
         if (used < sizeof(menu))
-                snprintf(menu + used, sizeof(menu) - used, "Enter the number for the authentication method to use: ");
+                snprintf(menu + used, sizeof(menu) - used,
+                        "Enter the number for the authentication method to use: ");
         if (pam_prompt(pamh, PAM_PROMPT_ECHO_ON, &answer, "%s", menu) != PAM_SUCCESS || !answer)
                 return -1;
         if (safe_atou32(answer, &k) < 0 || k < 1 || k > n)
@@ -78,9 +79,9 @@ static bool valid_code(const char *code)
 
 /* AUTH_CONTINUE for challenge ID; the request (and its credential) is
  * wiped whatever happens. */
-static int send_continue(pam_handle_t *pamh, const struct pam_oslogin_args *args, const struct broker_request *start,
-                         const char *session, uint32_t id, uint32_t action, const char *code,
-                         struct broker_reply *ret)
+static int send_continue(pam_handle_t *pamh, const struct pam_oslogin_args *args,
+        const struct broker_request *start, const char *session, uint32_t id, uint32_t action,
+        const char *code, struct broker_reply *ret)
 {
         struct broker_request q = {.kind = BROKER_AUTH_CONTINUE, .challenge_id = id, .action = action};
         int r;
@@ -103,7 +104,7 @@ static int ask_code(pam_handle_t *pamh, const struct broker_challenge *c, char *
 
         if (isempty(prompt)) {
                 if (pam_prompt(pamh, PAM_PROMPT_ECHO_ON, &code, "%s",
-                               "Approve the sign-in on your phone, then press Enter: ") != PAM_SUCCESS)
+                            "Approve the sign-in on your phone, then press Enter: ") != PAM_SUCCESS)
                         return PAM_CONV_ERR;
                 *ret = NULL;
                 return PAM_SUCCESS;
@@ -122,12 +123,13 @@ static int finish(pam_handle_t *pamh, int flags, const struct broker_reply *repl
                 return PAM_SUCCESS;
         /* DENIED, or CHALLENGE (another try): the server's reason, then a
          * failure; sshd asks again if it allows more attempts. */
-        tell(pamh, flags, PAM_ERROR_MSG, isempty(reply->message) ? "Two-factor authentication failed." : reply->message);
+        tell(pamh, flags, PAM_ERROR_MSG,
+                isempty(reply->message) ? "Two-factor authentication failed." : reply->message);
         return PAM_AUTH_ERR;
 }
 
 int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslogin_args *args,
-                           const struct broker_request *start, const struct broker_reply *challenge)
+        const struct broker_request *start, const struct broker_reply *challenge)
 {
         const struct broker_challenge *usable[BROKER_CHALLENGES_MAX];
         struct broker_reply alternate = {}, answer = {};
@@ -150,9 +152,10 @@ int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslog
         const struct broker_challenge *c = usable[i];
         if (args->debug)
                 pam_syslog(pamh, LOG_DEBUG, "two-factor challenge %u (%s, %s) for \"%s\"", (unsigned)c->id,
-                           c->type, c->status, start->user);
+                        c->type, c->status, start->user);
         if (!streq(c->status, "READY")) {
-                r = send_continue(pamh, args, start, session, c->id, BROKER_AUTH_START_ALTERNATE, NULL, &alternate);
+                r = send_continue(
+                        pamh, args, start, session, c->id, BROKER_AUTH_START_ALTERNATE, NULL, &alternate);
                 if (r != 0)
                         return r;
                 if (alternate.status != BROKER_CHALLENGE) {

@@ -126,6 +126,11 @@ static int put_request_payload(const struct broker_request *q, struct byte_buffe
         case BROKER_PRINCIPALS:
                 return q->certificate ? put_text(b, q->certificate, 1, BROKER_CERTIFICATE_MAX) : -EINVAL;
         case BROKER_ACCOUNT:
+                if (q->uid == 0 || q->uid == UINT32_MAX)
+                        return -EINVAL;
+                if ((k = put_text(b, q->service, 0, SERVICE_MAX)) < 0 || (k = put_text(b, q->rhost, 0, RHOST_MAX)) < 0)
+                        return k;
+                return byte_buffer_put_u32(b, q->uid);
         case BROKER_AUTH_START:
                 k = put_text(b, q->service, 0, SERVICE_MAX);
                 return k < 0 ? k : put_text(b, q->rhost, 0, RHOST_MAX);
@@ -304,6 +309,10 @@ static int get_request_payload(struct byte_reader *r, struct broker_request *q)
         case BROKER_PRINCIPALS:
                 return get_text_alloc(r, 1, BROKER_CERTIFICATE_MAX, &q->certificate);
         case BROKER_ACCOUNT:
+                if (get_text(r, 0, SERVICE_MAX, q->service) < 0 || get_text(r, 0, RHOST_MAX, q->rhost) < 0 ||
+                    byte_reader_get_u32(r, &q->uid) < 0 || q->uid == 0 || q->uid == UINT32_MAX)
+                        return -EBADMSG;
+                return 0;
         case BROKER_AUTH_START:
                 if (get_text(r, 0, SERVICE_MAX, q->service) < 0)
                         return -EBADMSG;

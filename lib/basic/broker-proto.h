@@ -33,7 +33,10 @@
  *   KEYS           string user, string fingerprint ("" = every key)
  *   PRINCIPALS     string user, string certificate (sshd's %k, base64)
  *   ACCOUNT        string user, string service (PAM_SERVICE),
- *                  string rhost (PAM_RHOST, "" if none)
+ *                  string rhost (PAM_RHOST, "" if none), u32 uid (the
+ *                  UID NSS resolves USER to in the asking process: the
+ *                  daemon refuses a profile with another UID before it
+ *                  grants or revokes anything; never 0)
  *   AUTH_START     string user, string service, string rhost
  *   AUTH_CONTINUE  string user, string session, u32 challenge_id,
  *                  u32 action (enum broker_auth_action),
@@ -131,6 +134,7 @@ struct broker_request {
         char fingerprint[BROKER_MESSAGE_MAX + 1]; /* KEYS */
         char *certificate;                        /* PRINCIPALS, malloc'd */
         char service[64 + 1], rhost[256 + 1];     /* ACCOUNT, AUTH_* */
+        uint32_t uid;                             /* ACCOUNT: what NSS resolved USER to */
         char session[BROKER_SESSION_MAX + 1];     /* AUTH_CONTINUE */
         uint32_t challenge_id, action;            /* AUTH_CONTINUE */
         char credential[BROKER_CREDENTIAL_MAX + 1]; /* AUTH_CONTINUE: wiped by broker_request_done() */

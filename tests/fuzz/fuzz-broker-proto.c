@@ -22,12 +22,12 @@
 
 #include "basic/broker-proto.h"
 
-#define CHECK(expr)                                                                                           \
-        do {                                                                                                  \
-                if (!(expr)) {                                                                                \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);              \
-                        abort();                                                                              \
-                }                                                                                             \
+#define CHECK(expr)                                                                                         \
+        do {                                                                                                \
+                if (!(expr)) {                                                                              \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
+                        abort();                                                                            \
+                }                                                                                           \
         } while (0)
 
 /* What accountsd does with one connection's bytes. */
@@ -50,9 +50,11 @@ static int read_request_socket(const uint8_t *data, size_t size, struct broker_r
 static bool same_request(const struct broker_request *a, const struct broker_request *b)
 {
         return a->kind == b->kind && streq(a->user, b->user) && streq(a->fingerprint, b->fingerprint) &&
-               !a->certificate == !b->certificate && (!a->certificate || streq(a->certificate, b->certificate)) &&
-               streq(a->service, b->service) && streq(a->rhost, b->rhost) && streq(a->session, b->session) &&
-               a->challenge_id == b->challenge_id && a->action == b->action && streq(a->credential, b->credential);
+               !a->certificate == !b->certificate &&
+               (!a->certificate || streq(a->certificate, b->certificate)) && streq(a->service, b->service) &&
+               streq(a->rhost, b->rhost) && streq(a->session, b->session) &&
+               a->challenge_id == b->challenge_id && a->action == b->action &&
+               streq(a->credential, b->credential);
 }
 
 /* Returns the request's length in DATA (0 when there is no request). */
@@ -111,9 +113,10 @@ static void fuzz_reply(enum broker_kind kind, const uint8_t *msg, size_t size)
         (void)broker_status_to_string(r.status);
         /* Lines only in a granted KEYS/PRINCIPALS answer, none with a
          * control character (sshd reads one key per line). */
-        CHECK(!r.lines == !(r.status == BROKER_GRANTED && (kind == BROKER_KEYS || kind == BROKER_PRINCIPALS)));
+        CHECK(!r.lines ==
+                !(r.status == BROKER_GRANTED && (kind == BROKER_KEYS || kind == BROKER_PRINCIPALS)));
         size_t n = 0;
-        STRV_FOREACH(l, r.lines) {
+        STRV_FOREACH (l, r.lines) {
                 CHECK(**l != '\0' && !strpbrk(*l, "\n\r"));
                 n++;
         }

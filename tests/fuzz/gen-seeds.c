@@ -239,7 +239,7 @@ static int broker_seeds(const char *dir)
                               principals_q = {.kind = BROKER_PRINCIPALS, .user = "alice_example_com",
                                               .certificate = (char *)"AAAAHHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t"},
                               account = {.kind = BROKER_ACCOUNT, .user = "alice_example_com", .service = "sshd",
-                                         .rhost = "192.0.2.7"},
+                                         .rhost = "192.0.2.7", .uid = 2000001001},
                               start = {.kind = BROKER_AUTH_START, .user = "bob_example_com", .service = "sshd"},
                               respond = {.kind = BROKER_AUTH_CONTINUE, .user = "bob_example_com", .session = "s1",
                                          .challenge_id = 1, .action = BROKER_AUTH_RESPOND, .credential = "123456"},

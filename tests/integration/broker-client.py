@@ -19,7 +19,7 @@
 #                                              were answered and how many closed)
 # Prints "STATUS message", then the kind's fields one per line. Exit 0 with
 # a reply, 3 when the daemon closed without one, 4 when connect() failed.
-import errno, os, socket, struct, sys, time
+import errno, os, pwd, socket, struct, sys, time
 
 BROKER_MAGIC, NSS_MAGIC = 0x4B4C534F, 0x4E4C534F
 KINDS = {"keys": 1, "principals": 2, "account": 3, "auth-start": 4, "auth-continue": 5}
@@ -67,6 +67,22 @@ def broker(argv):
         payload = s(user) + s(argv[3])
     elif kind in ("account", "auth-start"):
         payload = s(user) + s(argv[3] if len(argv) > 3 else "sshd") + s(argv[4] if len(argv) > 4 else "")
+        if kind == "account":
+            # The UID the asker's NSS gives USER, as pam_oslogin sends it:
+            # argv[5], else BROKER_CLIENT_UIDS ("name=uid,..."; the tests'
+            # namespaces have no NSS module), else getpwnam(), else
+            # 4294967294 (matches no profile).
+            uids = dict(e.split("=", 1) for e in os.environ.get("BROKER_CLIENT_UIDS", "").split(",") if "=" in e)
+            if len(argv) > 5:
+                uid = int(argv[5])
+            elif user in uids:
+                uid = int(uids[user])
+            else:
+                try:
+                    uid = pwd.getpwnam(user).pw_uid
+                except KeyError:
+                    uid = 4294967294
+            payload += struct.pack("<I", uid)
     else:
         payload = s(user) + s(argv[3]) + struct.pack("<II", int(argv[4]), int(argv[5])) + s(argv[6] if len(argv) > 6 else "")
     c = connect(path)

@@ -36,6 +36,10 @@ akp() {
 	RC=$?
 }
 syslog_count() { grep -c -- "$1" "$SYSLOG"; }
+# syslog_settle PATTERN N: waits (3 s at most) until PATTERN has N lines:
+# the capture is asynchronous; the count is then checked exactly.
+syslog_has() { [ "$(syslog_count "$1")" -ge "$2" ]; }
+syslog_settle() { wait_for 3 syslog_has "$1" "$2" || true; sleep 0.05; }
 
 # --- 1. the real daemon ------------------------------------------------------
 . "$SRC/tests/integration/broker-daemon.sh"
@@ -176,13 +180,13 @@ check_eq "NOT_OURS: nothing, exit 0 (sshd's own files decide)" "0:" "$RC:$OUT"
 n=$(syslog_count 'user=dave_example_com')
 akc dave_example_com
 check_eq "UNAVAILABLE: nothing, exit 1" "1:" "$RC:$OUT"
-sleep 0.1
+syslog_settle 'user=dave_example_com' $((n + 1))
 check_eq "UNAVAILABLE: one syslog line with the daemon's reason" 1 \
 	$(($(syslog_count 'user=dave_example_com keys: accountsd cannot decide now (unavailable): metadata server down') - n))
 akc erin_example_com
 check_eq "REFUSED: nothing, exit 1" "1:" "$RC:$OUT"
 sleep 0.1
-check "REFUSED: logged" grep -q 'user=erin_example_com keys: accountsd refused to answer this caller' "$SYSLOG"
+check "REFUSED: logged" wait_for 3 grep -q 'user=erin_example_com keys: accountsd refused to answer this caller' "$SYSLOG"
 
 : >"$QLOG"
 for name in 'a:b' '../etc' '-rf' '--help' 'root' "$(printf 'a\nb')" abcdefghijabcdefghijabcdefghij123; do
@@ -195,14 +199,14 @@ check_eq "a fingerprint with a newline: nothing, exit 0, nothing asked" "0::0" "
 akc alice_example_com "SHA256:$(head -c 1100 /dev/zero | tr '\0' A)"
 check_eq "an oversized fingerprint: nothing, exit 0, nothing asked" "0::0" "$RC:$OUT:$(wc -l <"$QLOG")"
 sleep 0.1
-check "invalid names logged without the name" grep -q 'user=(invalid) keys: invalid or reserved user name' "$SYSLOG"
+check "invalid names logged without the name" wait_for 3 grep -q 'user=(invalid) keys: invalid or reserved user name' "$SYSLOG"
 
 # Malformed answers: exit 1, nothing printed, one log line each.
 for mode in garbage oversize truncated other-kind bad-version close; do
 	world "$mode"
 	n=$(syslog_count 'user=alice_example_com keys: accountsd unreachable')
 	akc alice_example_com
-	sleep 0.05
+	syslog_settle 'user=alice_example_com keys: accountsd unreachable' $((n + 1))
 	m=$(($(syslog_count 'user=alice_example_com keys: accountsd unreachable') - n))
 	if [ "$RC" = 1 ] && [ -z "$OUT" ] && [ "$m" = 1 ] && [ "$MS" -lt 400 ]; then
 		ok "reply '$mode': nothing printed, exit 1, one log line, ${MS} ms"
@@ -228,8 +232,8 @@ OSLOGIN_KEYS_SOCKET=/run/fake-broker/dead.sock akc alice_example_com
 check_eq "a socket nobody listens on: nothing, exit 1" "1:" "$RC:$OUT"
 [ "$MS" -lt 100 ] && ok "dead socket: answered in ${MS} ms" || not_ok "dead socket took ${MS} ms"
 sleep 0.1
-check "unreachable: logged with the reason" grep -q 'accountsd unreachable at /run/fake-broker/nothing.sock (No such file or directory)' "$SYSLOG"
-check "logs go to authpriv (facility 10)" grep -q '^<8[0-9]>.*oslogin-authorized-keys' "$SYSLOG"
+check "unreachable: logged with the reason" wait_for 3 grep -q 'accountsd unreachable at /run/fake-broker/nothing.sock (No such file or directory)' "$SYSLOG"
+check "logs go to authpriv (facility 10)" wait_for 3 grep -q '^<8[0-9]>.*oslogin-authorized-keys' "$SYSLOG"
 
 # The principals command.
 akp alice_example_com AAAAB3NzaC1yc2EAAAADAQABAAABAQ

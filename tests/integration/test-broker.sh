@@ -70,6 +70,8 @@ NSS=/run/oslogin/nss.sock
 as_uid() { local uid=$1; shift; setpriv --reuid="$uid" --regid=65534 --clear-groups "$@"; }
 # The system python: the test drops to other UIDs, which may not read root's.
 PY=/usr/bin/python3
+# The UIDs pam_oslogin would send (NSS resolves them on a real host).
+export BROKER_CLIENT_UIDS=alice_example_com=2000001001,bob_example_com=2000001002,carol_example_com=2000001003
 client() { $PY "$CLIENT" "$@"; }
 as_client() { local uid=$1; shift; as_uid "$uid" $PY "$CLIENT" "$@"; }
 first() { head -n1 <<<"$1" | cut -d' ' -f1; }
@@ -113,6 +115,15 @@ check_eq "the daemon wrote the admin's drop-in, by UID" "#2000001001 ALL=(ALL:AL
 	"$(grep -v '^# ' /var/lib/oslogin/sudoers.d/alice__example__com 2>&1)"
 check "sudoers include written" grep -q '^#includedir /var/lib/oslogin/sudoers.d' /etc/sudoers.d/oslogin
 check "visudo accepts the result" visudo -c
+# NSS gave the asker another UID than the profile's (a second profile for
+# the name, a changed UID): refused before any sudo change, either way.
+before=$(sha256sum /var/lib/oslogin/sudoers.d/* | sha256sum)
+check_eq "ACCOUNT of bob with another NSS UID: denied" "DENIED" \
+	"$(first "$(client account $PAM bob_example_com sshd '' 2000009999)")"
+check "… bob got no drop-in" test ! -e /var/lib/oslogin/sudoers.d/bob__example__com
+check_eq "ACCOUNT of alice (admin) with another NSS UID: denied" "DENIED" \
+	"$(first "$(client account $PAM alice_example_com sshd '' 2000009999)")"
+check_eq "… the sudoers drop-ins are as they were" "$before" "$(sha256sum /var/lib/oslogin/sudoers.d/* | sha256sum)"
 check_eq "ACCOUNT without the login policy: denied" "DENIED" "$(first "$(client account $PAM carol_example_com)")"
 check_eq "ACCOUNT of a local user: not ours (the host decides)" "NOT_OURS" "$(first "$(client account $PAM mallory)")"
 

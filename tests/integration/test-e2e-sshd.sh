@@ -214,7 +214,7 @@ check "MDS down: sshd still running" kill -0 "$SSHD_PID"
 check "MDS down: accountsd still running" kill -0 "$DPID"
 check_eq "MDS down: nothing written" "$before" "$(sums)"
 check "audit: the helper logged the outage as 'unavailable'" \
-	grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd cannot decide now (unavailable)' "$SYSLOG"
+	wait_for 3 grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd cannot decide now (unavailable)' "$SYSLOG"
 start_fake /run/fixture.json "$FAKE_ADDR" || not_ok "fake server restarts"
 login alice alice_example_com true
 check_eq "MDS back: alice logs in again" 0 "$RC"
@@ -232,7 +232,7 @@ login carol localuser true
 check_eq "accountsd killed: the local user still logs in" 0 "$RC"
 check_eq "accountsd killed: nothing written" "$before" "$(sums)"
 check "accountsd killed: the helper logged it" \
-	grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd unreachable at /run/oslogin/keys.sock' "$SYSLOG"
+	wait_for 3 grep -q 'oslogin-authorized-keys.*user=alice_example_com keys: accountsd unreachable at /run/oslogin/keys.sock' "$SYSLOG"
 "$ACCOUNTSD" >>/run/accountsd.log 2>&1 &
 DPID=$!
 _cleanup_pids+=($DPID)

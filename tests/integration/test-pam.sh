@@ -76,6 +76,10 @@ UNKNOWN="pamtester: User not known to the underlying authentication module"
 UNAVAIL="pamtester: Authentication service cannot retrieve authentication info"
 AUTHERR="pamtester: Authentication failure"
 syslog_count() { grep -c -- "$1" "$SYSLOG"; }
+# syslog_settle PATTERN N: waits (3 s at most) until PATTERN has N lines:
+# the capture is asynchronous; the count is then checked exactly.
+syslog_has() { [ "$(syslog_count "$1")" -ge "$2" ]; }
+syslog_settle() { wait_for 3 syslog_has "$1" "$2" || true; sleep 0.05; }
 
 # --- 1. the real daemon ------------------------------------------------------
 if [ $daemon_up = 1 ]; then
@@ -171,7 +175,7 @@ if [ $daemon_up = 1 ]; then
 	forget_answers
 	pt oslogin-old carol_example_com acct_mgmt
 	check_eq "config= (old stacks): ignored, accountsd still decides" "$DENIED" "$OUT"
-	check "config= logged as an unknown argument" grep -q 'unknown argument "config=/run/world-writable.conf", ignored' "$SYSLOG"
+	check "config= logged as an unknown argument" wait_for 3 grep -q 'unknown argument "config=/run/world-writable.conf", ignored' "$SYSLOG"
 
 	# --- auth ---
 	pt oslogin localuser authenticate
@@ -213,8 +217,8 @@ print(json.dumps(d))' >/run/one-challenge.json
 
 	# --- logs ---
 	sleep 0.2
-	check "syslog: login granted to alice" grep -q 'pam_oslogin.*"alice_example_com" granted login (adminLogin: sudo)' "$SYSLOG"
-	check "syslog: carol's refusal says why" grep -q 'pam_oslogin.*"carol_example_com" refused by OS Login: .*login' "$SYSLOG"
+	check "syslog: login granted to alice" wait_for 3 grep -q 'pam_oslogin.*"alice_example_com" granted login (adminLogin: sudo)' "$SYSLOG"
+	check "syslog: carol's refusal says why" wait_for 3 grep -q 'pam_oslogin.*"carol_example_com" refused by OS Login: .*login' "$SYSLOG"
 	check "daemon log: sudo granted and revoked for alice" sh -c \
 		"grep -q 'Sudo granted to .alice_example_com.' $ACCOUNTSD_LOG && grep -q 'Sudo revoked for .alice_example_com.' $ACCOUNTSD_LOG"
 
@@ -265,7 +269,7 @@ check "ACCOUNT carries the service" sh -c "tail -1 $QLOG | grep -q '\"kind\": \"
 pt fb carol_example_com acct_mgmt
 check_eq "DENIED: PAM_PERM_DENIED" "$DENIED" "$OUT"
 sleep 0.1
-check "DENIED: the daemon's reason logged" grep -q '"carol_example_com" refused by OS Login: carol lacks the login policy' "$SYSLOG"
+check "DENIED: the daemon's reason logged" wait_for 3 grep -q '"carol_example_com" refused by OS Login: carol lacks the login policy' "$SYSLOG"
 pt fb mallory_example_com acct_mgmt
 check_eq "UNKNOWN_USER: PAM_USER_UNKNOWN" "$UNKNOWN" "$OUT"
 pt fb ghost_example_com acct_mgmt
@@ -273,7 +277,7 @@ check_eq "NOT_OURS for a name /etc/passwd does not hold: PAM_PERM_DENIED, never 
 n=$(syslog_count 'accountsd cannot decide about "dave_example_com"')
 pt fb dave_example_com acct_mgmt
 check_eq "UNAVAILABLE: PAM_AUTHINFO_UNAVAIL" "$UNAVAIL" "$OUT"
-sleep 0.1
+syslog_settle 'accountsd cannot decide about "dave_example_com"' $((n + 1))
 check_eq "UNAVAILABLE: one log line" 1 $(($(syslog_count 'accountsd cannot decide about "dave_example_com" (unavailable): metadata server down') - n))
 pt fb erin_example_com acct_mgmt
 check_eq "REFUSED: PAM_AUTHINFO_UNAVAIL" "$UNAVAIL" "$OUT"
@@ -291,7 +295,7 @@ for mode in garbage oversize truncated other-kind bad-version close; do
 	world "$mode"
 	n=$(syslog_count 'cannot ask accountsd')
 	pt fb alice_example_com acct_mgmt
-	sleep 0.05
+	syslog_settle 'cannot ask accountsd' $((n + 1))
 	m=$(($(syslog_count 'cannot ask accountsd') - n))
 	if [ "$OUT" = "$UNAVAIL" ] && [ "$m" = 1 ] && [ "$MS" -lt 400 ]; then
 		ok "reply '$mode': PAM_AUTHINFO_UNAVAIL, one log line, ${MS} ms"
@@ -319,7 +323,7 @@ check_eq "a socket nobody listens on: PAM_AUTHINFO_UNAVAIL" "$UNAVAIL" "$OUT"
 pt fb-gone localuser acct_mgmt
 check_eq "no daemon: local users unaffected" "$SUCCESS" "$OUT"
 sleep 0.1
-check "no daemon: logged with the reason" grep -q 'cannot ask accountsd (/run/fake-broker/nothing.sock) about "alice_example_com": No such file or directory; refused' "$SYSLOG"
+check "no daemon: logged with the reason" wait_for 3 grep -q 'cannot ask accountsd (/run/fake-broker/nothing.sock) about "alice_example_com": No such file or directory; refused' "$SYSLOG"
 
 # Two-factor over the stand-in: the menu lists what the module can drive.
 pt fb bob_example_com authenticate

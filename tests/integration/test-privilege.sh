@@ -6,12 +6,13 @@
 # hostile fake metadata server and runs sudo, su, getent, id and the
 # AuthorizedKeysCommand: the hostile server must receive no request and
 # every answer must come from the legitimate server. An unsafe oslogin.conf
-# is refused by oslogin-authorized-keys and oslogin-accountsd (fail closed),
-# the AuthorizedKeysCommand works as the sysusers account _oslogin with
-# sshd's clean environment, and hostile names and UIDs from the metadata
-# server never reach NSS answers or /etc/passwd.
-# Related cases elsewhere (not repeated here): test-akc.sh (world-writable
-# config refused by the AKC, runs as nobody, invalid names and root never
+# is refused by oslogin-accountsd (fail closed) and cannot steer the
+# AuthorizedKeysCommand (it reads none; keys.sock refuses mallory), which
+# works as the sysusers account _oslogin with sshd's clean environment, and
+# hostile names and UIDs from the metadata server never reach NSS answers
+# or /etc/passwd.
+# Related cases elsewhere (not repeated here): test-akc.sh (keys.sock
+# refuses nobody, the AKC as _oslogin, invalid names and root never
 # asked), test-accounts.sh (system account "daemon" refused, symlinks),
 # test-mds-client.sh (proxy variables ignored, GCE_METADATA_HOST honoured
 # outside setuid), test-nss-module.sh (invalid names and UIDs below the
@@ -189,26 +190,26 @@ else
 	not_ok "pam_oslogin.so built at $PAM_MODULE"
 fi
 
-# The AuthorizedKeysCommand run by mallory herself: not setuid, so her
-# GCE_METADATA_HOST and OSLOGIN_CONFIG are hers to set (she only fools
-# herself; sshd runs it with a clean environment). Proxies are never used.
+# The AuthorizedKeysCommand is a client of accountsd's keys.sock, which
+# answers root and the AuthorizedKeysCommandUser only: mallory running it
+# herself, with every proxy variable, GCE_METADATA_HOST and OSLOGIN_CONFIG
+# set, is refused (nothing printed, exit 1, logged). Root running it with
+# the same environment gets the legitimate key: the helper reads no
+# configuration and talks to no server.
 ALICE_KEY=$(cat "$FIXTURES/keys/alice.pub")
-check_eq "mallory runs the AKC with every proxy variable set: legitimate keys, no proxy" "$ALICE_KEY" \
-	"$(setpriv --reuid=mallory --regid=mallory --init-groups env http_proxy="$HOSTILE_URL" HTTP_PROXY="$HOSTILE_URL" \
-		https_proxy="$HOSTILE_URL" HTTPS_PROXY="$HOSTILE_URL" ALL_PROXY="$HOSTILE_URL" all_proxy="$HOSTILE_URL" \
-		"$AKC" alice_example_com 2>/dev/null)"
-out=$(setpriv --reuid=mallory --regid=mallory --init-groups env OSLOGIN_CONFIG=/home/mallory/evil.conf \
-	"$AKC" alice_example_com 2>&1)
-rc=$?
-check_eq "AKC refuses a config not owned by root (mallory's): exit 1, nothing printed" "1:" "$rc:$(grep -v 'see syslog' <<<"$out")"
-check "... with a clear error naming the file" wait_for 3 grep -q 'evil.conf: refusing a config file not owned by root' $SYSLOG
+HOSTILE_AKC_ENV=(http_proxy="$HOSTILE_URL" HTTP_PROXY="$HOSTILE_URL" https_proxy="$HOSTILE_URL"
+	HTTPS_PROXY="$HOSTILE_URL" ALL_PROXY="$HOSTILE_URL" all_proxy="$HOSTILE_URL"
+	GCE_METADATA_HOST="$HOSTILE_ADDR" OSLOGIN_CONFIG=/home/mallory/evil.conf)
+out=$(setpriv --reuid=mallory --regid=mallory --init-groups env "${HOSTILE_AKC_ENV[@]}" "$AKC" alice_example_com 2>/dev/null)
+check_eq "mallory runs the AKC with a hostile environment: keys.sock refuses her, nothing printed, exit 1" "1:" "$?:$out"
+check "... and the helper logs the refusal" wait_for 3 grep -q 'user=alice_example_com keys: accountsd refused to answer this caller' $SYSLOG
+check_eq "root runs the AKC with the same environment: the legitimate key" "$ALICE_KEY" \
+	"$(env "${HOSTILE_AKC_ENV[@]}" "$AKC" alice_example_com 2>/dev/null)"
 
 check_eq "the hostile server received no request" 0 "$(stats "$HOSTILE_URL")"
 check "the legitimate server was asked (miss and AKC)" test "$(stats "$LEGIT_URL")" -gt 0
-# The zero above can fail: mallory's own AKC with her GCE_METADATA_HOST
-# (honoured outside setuid, by design) does reach the hostile server.
-setpriv --reuid=mallory --regid=mallory --init-groups env GCE_METADATA_HOST="$HOSTILE_ADDR" \
-	"$AKC" alice_example_com >/dev/null 2>&1
+# The zero above can fail: a request straight to the hostile server counts.
+curl -sf -H 'Metadata-Flavor: Google' "$HOSTILE_URL/computeMetadata/v1/" >/dev/null
 check "control: the hostile server counts the requests it gets" test "$(stats "$HOSTILE_URL")" -gt 0
 
 # The sysusers account, with the environment sshd gives it.
@@ -218,11 +219,13 @@ check_eq "AKC as _oslogin (AuthorizedKeysCommandUser) with a clean environment: 
 check_eq "_oslogin owns nothing and cannot log in" "/nonexistent:/usr/sbin/nologin" \
 	"$(getent passwd _oslogin | cut -d: -f6,7)"
 
-# Unsafe /etc/oslogin/oslogin.conf: refused by both, nothing changed.
+# Unsafe /etc/oslogin/oslogin.conf: accountsd refuses it (at start and on
+# SIGHUP), nothing changed; the AKC reads no configuration, so the unsafe
+# file cannot steer it either: it answers from the daemon's safe one.
 cp -p /etc/oslogin/oslogin.conf /run/good.conf
 chmod 0666 /etc/oslogin/oslogin.conf
 out=$("$AKC" alice_example_com 2>&1)
-check_eq "world-writable /etc/oslogin/oslogin.conf: AKC exit 1, no key" "1:0" "$?:$(grep -c ssh- <<<"$out")"
+check_eq "world-writable /etc/oslogin/oslogin.conf: the AKC ignores it (exit 0, the legitimate key)" "0:$ALICE_KEY" "$?:$out"
 sum=$(md5sum /etc/passwd /etc/group /etc/nsswitch.conf /run/oslogin/directory.cache | md5sum)
 out=$("$ACCOUNTSD" --once --runtime-dir /run/oslogin-once 2>&1)
 rc=$?
@@ -234,7 +237,7 @@ out=$("$ACCOUNTSD" --once --runtime-dir /run/oslogin-once 2>&1)
 rc=$?
 check "config owned by mallory: accountsd refuses to start (exit $rc)" bash -c "[ $rc -ne 0 ] && grep -q 'owner $(id -u mallory)' <<<'$out'"
 out=$("$AKC" alice_example_com 2>&1)
-check_eq "config owned by mallory: AKC exit 1" 1 $?
+check_eq "config owned by mallory: the AKC ignores it (exit 0, the legitimate key)" "0:$ALICE_KEY" "$?:$out"
 check_eq "refusals changed nothing (/etc/passwd, group, nsswitch.conf, cache)" "$sum" \
 	"$(md5sum /etc/passwd /etc/group /etc/nsswitch.conf /run/oslogin/directory.cache | md5sum)"
 kill -HUP $DPID

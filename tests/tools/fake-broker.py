@@ -85,6 +85,8 @@ def read_request(conn):
         q["certificate"] = r.string()
     elif kind in (3, 4):
         q["service"], q["rhost"] = r.string(), r.string()
+        if kind == 3:
+            q["uid"] = r.u32()
     elif kind == 5:
         q["session"], q["challenge_id"], q["action"] = r.string(), r.u32(), r.u32()
         q["credential"] = r.string()

@@ -225,12 +225,19 @@ static void test_keys_policy(void **state)
         assert_int_equal(f->script.profile_calls, 1);
 }
 
-static enum broker_status account(struct fixture *f, const char *user)
+static enum broker_status account_as(struct fixture *f, const char *user, uint32_t nss_uid)
 {
         f->q.kind = BROKER_ACCOUNT;
+        f->q.uid = nss_uid;
         snprintf(f->q.user, sizeof(f->q.user), "%s", user);
         assert_int_equal(broker_decide_account(&f->ctx, &f->facts, &f->q, &f->reply), 0);
         return f->reply.status;
+}
+
+/* As pam_oslogin asks: with the UID NSS gives (the profile's, here). */
+static enum broker_status account(struct fixture *f, const char *user)
+{
+        return account_as(f, user, 2000001001);
 }
 
 static char *dropin(struct fixture *f)
@@ -245,6 +252,21 @@ static char *dropin(struct fixture *f)
         assert_true(fread(content, 1, 511, p) > 0);
         fclose(p);
         return content;
+}
+
+/* A profile whose UID is not the one NSS gave the asker (a second profile
+ * for the name, a changed UID): refused before sudo is touched. */
+static void test_account_uid_mismatch(void **state)
+{
+        struct fixture *f = *state;
+
+        assert_int_equal(account_as(f, "alice", 2000009999), BROKER_DENIED);
+        assert_non_null(strstr(f->reply.message, "2000009999"));
+        assert_null(dropin(f));
+        assert_int_equal(f->script.authorize_calls, 0);
+        /* The positive case in the same fixture: the matching UID is granted. */
+        broker_facts_done(&f->facts);
+        assert_int_equal(account(f, "alice"), BROKER_GRANTED);
 }
 
 static void test_account(void **state)
@@ -395,6 +417,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_keys_profile_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keys_policy, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_account, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_account_uid_mismatch, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_factor, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,15 +59,20 @@ static void test_request_round_trip(void **state)
         strcpy(q.user, "bob");
         strcpy(q.service, "sshd");
         strcpy(q.rhost, "192.0.2.7");
+        assert_int_equal(broker_request_encode(&q, &b), -EINVAL); /* no UID: never 0 */
+        b.size = 0;
+        q.uid = 2000001002;
         assert_int_equal(broker_request_encode(&q, &b), 0);
         assert_int_equal(broker_request_decode(b.data, b.size, &back), 0);
         assert_int_equal(back.kind, BROKER_ACCOUNT);
         assert_string_equal(back.service, "sshd");
         assert_string_equal(back.rhost, "192.0.2.7");
+        assert_int_equal(back.uid, 2000001002);
         assert_request_exact(&b);
 
         b.size = 0;
-        q = (struct broker_request){.kind = BROKER_AUTH_CONTINUE, .challenge_id = 3, .action = BROKER_AUTH_RESPOND};
+        q = (struct broker_request){
+                .kind = BROKER_AUTH_CONTINUE, .challenge_id = 3, .action = BROKER_AUTH_RESPOND};
         strcpy(q.user, "bob");
         strcpy(q.session, "s-1");
         strcpy(q.credential, "123456");
@@ -197,7 +202,8 @@ static void test_reply_round_trip(void **state)
         broker_reply_done(&back);
 
         b.size = 0;
-        r = (struct broker_reply){.status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001};
+        r = (struct broker_reply){
+                .status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001};
         strcpy(r.message, "admin");
         assert_int_equal(broker_reply_encode(BROKER_ACCOUNT, &r, &b), 0);
         assert_int_equal(broker_reply_decode(BROKER_ACCOUNT, b.data, b.size, &back), 0);
@@ -428,7 +434,7 @@ static void test_query(void **state)
         stop_server(&s, t);
 
         /* An answer to another kind of question. */
-        q = (struct broker_request){.kind = BROKER_ACCOUNT};
+        q = (struct broker_request){.kind = BROKER_ACCOUNT, .uid = 2000001001};
         strcpy(q.user, "alice");
         start_server(&s, SERVE_OTHER_KIND, &t);
         assert_int_equal(broker_query(s.path, &q, 1000, &r), -EBADMSG);
