@@ -15,6 +15,8 @@
 #include "basic/time-util.h"
 #include "basic/valid.h"
 #include "mds/models.h"
+#include "mds/policies.h"
+#include "mds/ssh-cert.h"
 #include "mds/ssh-keys.h"
 #include "mds/two-factor.h"
 
@@ -221,19 +223,102 @@ static int usable_keys(const struct oslogin_profile *p, const char *want_fp, cha
         return (int)n;
 }
 
+/* enable-oslogin-sk: from the watched document, else asked. 1/0, or 1
+ * with *RET decided (UNAVAILABLE). */
+static int security_keys_required(const struct broker_context *c, struct broker_facts *f, struct broker_reply *ret,
+                                  bool *ret_required)
+{
+        int r = c->security_keys;
+
+        if (r < 0) {
+                f->requests++;
+                r = c->source->metadata_bool(c->source->userdata, "enable-oslogin-sk", false);
+        }
+        if (r < 0) {
+                reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-sk (%s)", strerror(-r));
+                return 1;
+        }
+        *ret_required = r > 0;
+        return 0;
+}
+
+/* The security keys of USER (view=securityKey): the profile must still
+ * name USER. -EBADMSG: invalid or someone else's; -ENOENT; -errno. */
+static int security_key_lines(const struct broker_context *c, struct broker_facts *f, const char *user,
+                              const char *want_fp, char ***ret_lines, char *audit_fps, size_t audit_size)
+{
+        _cleanup_(oslogin_key_list_done) struct oslogin_key_list l = {};
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_free_ char *body = NULL;
+        size_t size = 0, n = 0, used = 0;
+        int r;
+
+        f->requests++;
+        r = c->source->get_security_key_profile(c->source->userdata, user, &body, &size);
+        if (r < 0)
+                return r;
+        r = oslogin_profile_parse(body, size, c->uid_floor, &p);
+        if (r >= 0 && (!streq(p->account.username, user) || !p->email))
+                r = -EBADMSG;
+        if (r >= 0)
+                r = oslogin_security_keys_parse(body, size, &l);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        for (size_t i = 0; i < l.n_keys && n < BROKER_KEYS_MAX; i++) {
+                _cleanup_free_ char *fp = NULL;
+                if (strlen(l.keys[i]) > BROKER_KEY_LINE_MAX || ssh_key_fingerprint(l.keys[i], &fp) < 0)
+                        continue;
+                if (!isempty(want_fp) && !streq(want_fp, fp))
+                        continue;
+                if (strv_extend(&lines, l.keys[i]) < 0)
+                        return -ENOMEM;
+                n++;
+                if (used < audit_size)
+                        used += snprintf(audit_fps + used, audit_size - used, "%s%s", used ? " " : "", fp);
+        }
+        *ret_lines = TAKE_PTR(lines);
+        return (int)n;
+}
+
+static bool service_account(const char *user)
+{
+        return strncmp(user, "sa_", 3) == 0;
+}
+
 int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
                        struct broker_reply *ret)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         char fps[AUDIT_KEYS_MAX] = "";
+        bool sk = false;
         int r;
 
         *ret = (struct broker_reply){};
         r = prologue(c, f, q, ret, &p);
         if (r < 0)
                 return r;
-        if (r > 0 || need_login(c, f, p->email, ret) > 0) {
+        if (r > 0 || need_login(c, f, p->email, ret) > 0 || security_keys_required(c, f, ret, &sk) > 0) {
                 audit(c, q, p ? p->email : NULL, ret, NULL);
+                return 0;
+        }
+        if (sk && !service_account(q->user)) {
+                /* Security keys required: only the profile's sk keys; a plain
+                 * key's fingerprint matches none of them and is refused. */
+                r = security_key_lines(c, f, q->user, q->fingerprint, &ret->lines, fps, sizeof(fps));
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -ENOENT)
+                        reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user (security keys)");
+                else if (r == -EBADMSG)
+                        reply_set(ret, BROKER_UNAVAILABLE, "invalid security keys answer from the metadata server");
+                else if (r < 0)
+                        reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
+                else if (r == 0 && !isempty(q->fingerprint))
+                        reply_set(ret, BROKER_DENIED, "security keys required: not one of the user's security keys");
+                else
+                        reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted (security key)" : "no security key");
+                audit(c, q, p->email, ret, fps);
                 return 0;
         }
         r = usable_keys(p, q->fingerprint, &ret->lines, fps, sizeof(fps));
@@ -243,6 +328,49 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
         if (c->outcome)
                 c->outcome->n_keys = (size_t)r;
         audit(c, q, p->email, ret, fps);
+        return 0;
+}
+
+int broker_decide_principals(const struct broker_context *c, struct broker_facts *f,
+                             const struct broker_request *q, struct broker_reply *ret)
+{
+        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
+        _cleanup_free_ char *fp = NULL;
+        char audit_fp[SSH_CERT_FINGERPRINT_MAX + 1] = "";
+        int r;
+
+        *ret = (struct broker_reply){};
+        /* The certificate first: one without the extension asks nothing. */
+        r = ssh_cert_fingerprint(q->certificate ?: "", &fp);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                reply_set(ret, BROKER_DENIED, "%s",
+                          r == -ENOENT ? "the certificate has no fingerprint@google.com extension"
+                                       : "not a valid user certificate");
+                audit(c, q, NULL, ret, NULL);
+                return 0;
+        }
+        snprintf(audit_fp, sizeof(audit_fp), "%s", fp);
+        r = prologue(c, f, q, ret, &p);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                goto out;
+        f->requests++;
+        r = c->source->authorize_fingerprint(c->source->userdata, p->email, "login", fp);
+        /* The fingerprint in the message: it names the certificate in the log. */
+        if (r == 0 || r == -ENOENT)
+                reply_set(ret, BROKER_DENIED, "the directory does not vouch for this certificate (fingerprint %s)", fp);
+        else if (r < 0)
+                reply_set(ret, BROKER_UNAVAILABLE, "cannot check the certificate (%s)", strerror(-r));
+        else {
+                if (strv_extend(&ret->lines, q->user) < 0)
+                        return -ENOMEM;
+                reply_set(ret, BROKER_GRANTED, "certificate accepted (fingerprint %s)", fp);
+        }
+out:
+        audit(c, q, p ? p->email : NULL, ret, audit_fp);
         return 0;
 }
 

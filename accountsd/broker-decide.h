@@ -15,7 +15,10 @@
  *   - otherwise the profile (shared answer) must name this user, and its
  *     UID must not be a local account's (DENIED, logged: a profile can
  *     never become a local account through its UID either);
- * then asks the policy: KEYS and ACCOUNT need `login`; ACCOUNT then
+ * then asks the policy: KEYS and ACCOUNT need `login`; with
+ * enable-oslogin-sk, KEYS offers only the profile's security keys
+ * (view=securityKey), except to service accounts (sa_*), which keep their
+ * plain keys (doc/oslogin-policies.md); ACCOUNT then
  * grants or revokes the sudo drop-in by UID after `adminLogin`.
  * A server that cannot be asked gives UNAVAILABLE (fail closed). */
 
@@ -36,6 +39,12 @@ struct broker_source {
         int (*get_profile)(void *userdata, const char *user, char **ret_body, size_t *ret_size);
         /* authorize?email=&policy=: 1 granted, 0 denied, -errno. */
         int (*authorize)(void *userdata, const char *email, const char *policy);
+        /* users?username=USER&view=securityKey (the profile and its
+         * securityKeys): 0 and the body (malloc'd). */
+        int (*get_security_key_profile)(void *userdata, const char *user, char **ret_body, size_t *ret_size);
+        /* authorize?email=&policy=&fingerprint=: 1 granted, 0 denied, -errno. */
+        int (*authorize_fingerprint)(void *userdata, const char *email, const char *policy,
+                                     const char *fingerprint);
         /* A metadata boolean (instance over project), DEFAULT when unset. */
         int (*metadata_bool)(void *userdata, const char *key, bool default_value);
         /* POST JSON to PATH: 0 and the body (malloc'd). */
@@ -78,6 +87,9 @@ struct broker_context {
         uint32_t uid_floor;
         const struct local_db *local;
         const struct broker_source *source;
+        /* enable-oslogin-sk from the watched document: 1/0, -1 when no
+         * document is known yet (then the decision asks the server). */
+        int security_keys;
         /* For the decision's event (OSLOGIN_SSHD_PID, OSLOGIN_LATENCY_USEC): */
         uint32_t sshd_pid;      /* 0: unknown */
         uint64_t received_usec; /* CLOCK_MONOTONIC when the question came; 0: unknown */
@@ -88,6 +100,13 @@ struct broker_context {
  * or -ENOMEM. */
 int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
                        struct broker_reply *ret);
+/* PRINCIPALS: sshd's AuthorizedPrincipalsCommand (%u %k). The OS Login
+ * fingerprint of the certificate (mds/ssh-cert.h), then the profile, then
+ * authorize?email=&policy=login&fingerprint=: only a yes grants, with the
+ * user name as the single principal. A certificate without the extension
+ * or a malformed one: DENIED, nothing asked. */
+int broker_decide_principals(const struct broker_context *c, struct broker_facts *f,
+                             const struct broker_request *q, struct broker_reply *ret);
 int broker_decide_account(const struct broker_context *c, struct broker_facts *f,
                           const struct broker_request *q, struct broker_reply *ret);
 

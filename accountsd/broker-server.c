@@ -12,6 +12,7 @@
 #include "accountsd/broker-peers.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/broker-sessions.h"
+#include "accountsd/mode.h"
 #include "accountsd/worker.h"
 #include "basic/local-db.h"
 #include "basic/log.h"
@@ -51,6 +52,7 @@ struct broker_job {
         struct broker_reply reply;
         char *root, *sudo_rule;
         uint32_t uid_floor;
+        int security_keys; /* enable-oslogin-sk of the watched document, -1: unknown */
         char *email, *mds_session; /* AUTH_*: the session behind the token */
         int result;
         uint32_t sshd_pid;      /* the sshd session the question is for; 0: unknown */
@@ -197,8 +199,9 @@ static void job_run(struct job *job, struct mds_client *client)
         _cleanup_local_db_ struct local_db *db = NULL;
         struct broker_source source;
         struct broker_context ctx = {.root = j->root, .sudo_rule = j->sudo_rule, .uid_floor = j->uid_floor,
-                                     .source = &source, .sshd_pid = j->sshd_pid,
-                                     .received_usec = j->received_usec, .outcome = &j->outcome};
+                                     .source = &source, .security_keys = j->security_keys,
+                                     .sshd_pid = j->sshd_pid, .received_usec = j->received_usec,
+                                     .outcome = &j->outcome};
         int r = 0;
 
         broker_source_mds(client, &source);
@@ -208,6 +211,7 @@ static void job_run(struct job *job, struct mds_client *client)
         ctx.local = db;
         switch (j->q.kind) {
         case BROKER_KEYS: r = broker_decide_keys(&ctx, &j->facts, &j->q, &j->reply); break;
+        case BROKER_PRINCIPALS: r = broker_decide_principals(&ctx, &j->facts, &j->q, &j->reply); break;
         case BROKER_ACCOUNT: r = broker_decide_account(&ctx, &j->facts, &j->q, &j->reply); break;
         case BROKER_AUTH_START:
                 r = broker_decide_auth_start(&ctx, &j->facts, &j->q, &j->reply, &j->email, &j->mds_session);
@@ -353,6 +357,9 @@ static int submit(struct conn *c, struct broker_request *q)
         s->jobs = grown;
         *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
                                  .uid_floor = cfg->uid_floor, .received_usec = now,
+                                 .security_keys = s->manager->mode ? mode_metadata_flag(s->manager->mode,
+                                                                                         "enable-oslogin-sk")
+                                                                   : -1,
                                  /* The key helper is sshd's child; PAM runs in sshd itself. */
                                  .sshd_pid = c->listener->kind == LISTENER_KEYS ? peer_parent_pid(c->pid) : c->pid,
                                  .parent_pid = c->listener->kind == LISTENER_PAM ? peer_parent_pid(c->pid) : 0};
@@ -410,12 +417,6 @@ static int on_request(struct conn *c)
                 log_refused_once(s, l, c->uid, peer_ok ? "a request of the wrong kind" : "a peer it does not serve");
                 conn_reply_status(c, q.kind, BROKER_REFUSED,
                                   peer_ok ? "not served on this socket" : "this peer may not ask here");
-                broker_request_done(&q);
-                return 1;
-        }
-        if (q.kind == BROKER_PRINCIPALS) {
-                /* Issue 15 fills this in; until then no certificate opens an account. */
-                conn_reply_status(c, q.kind, BROKER_DENIED, "certificates not enabled");
                 broker_request_done(&q);
                 return 1;
         }

@@ -25,10 +25,34 @@ static int source_get_profile(void *userdata, const char *user, char **ret_body,
         return 0;
 }
 
+static int source_get_security_key_profile(void *userdata, const char *user, char **ret_body, size_t *ret_size)
+{
+        struct mds_client *client = userdata;
+        _cleanup_mds_response_ struct mds_response resp = {};
+        _cleanup_free_ char *path = strdup("oslogin/users");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if ((r = mds_query_append(&path, "username", user)) < 0 ||
+            (r = mds_query_append(&path, "view", "securityKey")) < 0 || (r = mds_get(client, path, &resp)) < 0)
+                return r;
+        *ret_size = resp.size;
+        *ret_body = TAKE_PTR(resp.body);
+        return 0;
+}
+
 static int source_authorize(void *userdata, const char *email, const char *policy)
 {
         struct mds_client *client = userdata;
         return oslogin_authorize(client, email, policy);
+}
+
+static int source_authorize_fingerprint(void *userdata, const char *email, const char *policy,
+                                        const char *fingerprint)
+{
+        struct mds_client *client = userdata;
+        return oslogin_authorize_fingerprint(client, email, policy, fingerprint);
 }
 
 static int source_metadata_bool(void *userdata, const char *key, bool default_value)
@@ -57,6 +81,8 @@ void broker_source_mds(struct mds_client *client, struct broker_source *ret)
 {
         *ret = (struct broker_source){
                 .get_profile = source_get_profile, .authorize = source_authorize,
+                .get_security_key_profile = source_get_security_key_profile,
+                .authorize_fingerprint = source_authorize_fingerprint,
                 .metadata_bool = source_metadata_bool, .post = source_post, .userdata = client,
         };
 }

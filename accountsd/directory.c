@@ -12,6 +12,8 @@
 #include "accountsd/directory-records.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
+#include "accountsd/trusted-ca.h"
+#include "accountsd/users-group.h"
 #include "accountsd/worker.h"
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
@@ -37,6 +39,8 @@ struct inflight {
         char *key;
         const char *root; /* the manager's: outlives the job */
         uint32_t uid_floor;
+        char users_group[USER_NAME_MAX + 1]; /* "": none */
+        uint32_t users_gid;
         uint64_t budget_usec;
         int result; /* status, or -errno */
         struct byte_buffer reply;
@@ -65,6 +69,11 @@ struct file_job {
         struct directory_group_set *new_groups;  /* full: what the groups listing returned */
         struct mds_client *extra[DIRECTORY_MEMBER_CLIENTS - 1]; /* full: member lists in parallel */
         size_t n_extra;
+        char users_group[USER_NAME_MAX + 1];     /* "": none */
+        uint32_t users_gid;
+        int users_group_error;                   /* why it was left out (a local group's name or GID) */
+        int ca_result;                           /* full: the TrustedUserCAKeys refresh, keys or -errno */
+        bool ca_changed;
 };
 
 struct directory {
@@ -91,6 +100,7 @@ struct directory {
         uint64_t misses, mds_lookups, answered_from_memory, unavail;
         struct directory_build_stats last_stats;
         struct directory_groups_state groups;
+        int users_group_error, ca_result; /* the last build's */
 };
 
 /* One event per build (MESSAGE_ID_DIRECTORY_BUILD), its counts as fields. */
@@ -175,6 +185,11 @@ static void inflight_run(struct job *j, struct mds_client *client)
         mds_client_set_deadline(client, now_usec() + f->budget_usec);
         f->result = directory_fetch_answer(client, f->uid_floor, local, &f->left_out, &f->q, &f->reply);
         mds_client_set_deadline(client, 0);
+        /* Every OS Login user is in the synthetic group (users-group.h). */
+        if (f->result == NSS_PROTO_FOUND && f->users_group[0] &&
+            users_group_check(local, f->users_group, f->users_gid, f->uid_floor) >= 0 &&
+            users_group_extend_reply(&f->q, &f->reply, f->users_gid) < 0)
+                f->result = -ENOMEM;
 }
 
 static void inflight_unlink(struct directory *d, struct inflight *f)
@@ -247,8 +262,10 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                 *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done}, .directory = d, .q = *q,
                                        .key = TAKE_PTR(key), .root = d->manager->root,
                                        .uid_floor = d->manager->config.uid_floor,
+                                       .users_gid = d->manager->config.users_gid,
                                        .budget_usec = MAX(d->manager->config.nss_timeout_usec, 500000ull),
                                        .reply = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX), .next = d->inflight};
+                snprintf(f->users_group, sizeof(f->users_group), "%s", d->manager->config.users_group ?: "");
                 d->inflight = f;
                 d->n_inflight++;
                 d->mds_lookups++;
@@ -297,6 +314,12 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
                 return 1;
         }
         r = directory_answer_from_map(d->map, q, &b);
+        if (r == -ENOENT && !isempty(d->manager->config.users_group)) {
+                /* Before the first build: sshd names the group by its GID. */
+                b.size = 0;
+                r = users_group_reply(d->manager->config.users_group, d->manager->config.users_gid, q, &b);
+                r = r < 0 ? r : r > 0 ? 0 : -ENOENT;
+        }
         if (r >= 0)
                 return answer_from_memory(d, q, &b, cb, userdata);
         if (!(key = answer_key(q)))
@@ -351,7 +374,12 @@ static void file_job_run(struct job *j, struct mds_client *client)
                 cache_writer_set_filter(w, directory_local_writer_filter, &f->filter);
                 cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
                 cache_writer_set_generation(w, f->generation);
-                if (f->full)
+                if (f->users_group[0])
+                        r = users_group_add(w, local, f->users_group, f->users_gid, f->uid_floor,
+                                            &f->users_group_error);
+                if (r < 0)
+                        ;
+                else if (f->full)
                         r = directory_fetch_all(client, f->extra, f->n_extra, f->uid_floor, f->page_size, w,
                                                 f->last_groups,
                                                 &f->new_groups, &f->stats);
@@ -364,6 +392,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
         }
         if (r >= 0)
                 r = cache_writer_commit(w, f->dir_fd, CACHE_FILE_NAME);
+        if (f->full)
+                f->ca_result = trusted_ca_refresh(client, f->dir_fd, TRUSTED_CA_FILE_NAME, &f->ca_changed);
         f->filter.db = NULL; /* freed on return */
         f->stats.n_local = (uint32_t)left_out_list_entries(&f->filter.left_out);
         f->result = r;
@@ -404,6 +434,25 @@ static void reopen_map(struct directory *d)
         d->generation = MAX(d->generation, cache_map_header(map)->generation);
 }
 
+/* The synthetic group and the CA file: logged when their state changes. */
+static void report_build_extras(struct directory *d, const struct file_job *f)
+{
+        if (f->users_group_error < 0 && f->users_group_error != d->users_group_error)
+                log_error("The OS Login users group \"%s\" (GID %u) %s: left out of the directory, so the "
+                          "sshd drop-in is not applied either ([sshd] users_group, users_gid in oslogin.conf).",
+                          f->users_group, f->users_gid,
+                          f->users_group_error == -EEXIST ? "clashes with a local group's name or GID"
+                                                          : "is not a valid group name and GID");
+        d->users_group_error = f->users_group_error;
+        if (f->ca_result < 0 && d->ca_result >= 0)
+                log_warning_errno(f->ca_result, "Cannot refresh the trusted certificate authorities "
+                                  "(oslogin/certificates); " TRUSTED_CA_FILE_NAME " left as it is: %m");
+        else if (f->ca_changed)
+                log_info("Trusted certificate authorities written: %d key(s) in " TRUSTED_CA_FILE_NAME ".",
+                         f->ca_result);
+        d->ca_result = f->ca_result;
+}
+
 static void file_job_done(struct job *j)
 {
         struct file_job *f = (struct file_job *)j;
@@ -411,8 +460,13 @@ static void file_job_done(struct job *j)
         struct manager *m = d->manager;
 
         d->file_job = NULL;
-        if (!d->enabled)
-                (void)unlinkat(m->runtime_dir_fd, CACHE_FILE_NAME, 0); /* switched off meanwhile */
+        if (f->full && d->enabled)
+                report_build_extras(d, f);
+        if (!d->enabled) {
+                /* switched off meanwhile */
+                (void)unlinkat(m->runtime_dir_fd, CACHE_FILE_NAME, 0);
+                (void)unlinkat(m->runtime_dir_fd, TRUSTED_CA_FILE_NAME, 0);
+        }
         else if (f->result < 0 && f->full) {
                 d->builds_failed++;
                 d->last_build_error = f->result;
@@ -489,7 +543,9 @@ static void start_file_job(struct directory *d)
                 .uid_floor = m->config.uid_floor, .page_size = m->config.page_size,
                 .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
                 .generation = ++d->generation, .started_usec = now_usec(), .dir_fd = m->runtime_dir_fd,
+                .users_gid = m->config.users_gid,
         };
+        snprintf(f->users_group, sizeof(f->users_group), "%s", m->config.users_group ?: "");
         if (f->full) {
                 f->last_groups = directory_group_set_ref(d->groups.last_good);
                 /* Made here, from the configuration as it is now; none is fine. */
@@ -571,6 +627,9 @@ void directory_set_enabled(struct directory *d, bool enabled)
                 if (unlinkat(d->manager->runtime_dir_fd, CACHE_FILE_NAME, 0) == 0)
                         log_info("OS Login is off: directory cache removed.");
                 (void)unlinkat(d->manager->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME, 0);
+                /* No certificate opens the host without OS Login either. */
+                if (unlinkat(d->manager->runtime_dir_fd, TRUSTED_CA_FILE_NAME, 0) == 0)
+                        log_info("OS Login is off: " TRUSTED_CA_FILE_NAME " removed.");
         }
 }
 
@@ -654,8 +713,17 @@ void directory_status(const struct directory *d, FILE *f)
                         d->last_stats.n_self_groups, d->last_stats.n_local, d->last_stats.n_skipped);
         if (d->last_build_error < 0)
                 fprintf(f, "directory-last-error: %s\n", strerror(-d->last_build_error));
-        if (d->builds)
+        if (d->builds) {
                 directory_groups_state_status(&d->groups, f);
+                if (!isempty(d->manager->config.users_group))
+                        fprintf(f, "users-group: %s (GID %u)%s\n", d->manager->config.users_group,
+                                d->manager->config.users_gid,
+                                d->users_group_error < 0 ? ", left out: a local group's name or GID, or invalid" : "");
+                if (d->ca_result < 0)
+                        fprintf(f, "trusted-ca: last refresh failed (%s), file kept\n", strerror(-d->ca_result));
+                else
+                        fprintf(f, "trusted-ca: %d key(s)\n", d->ca_result);
+        }
         fprintf(f, "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu unavailable)\n",
                 (unsigned long long)d->misses, (unsigned long long)d->answered_from_memory,
                 (unsigned long long)d->mds_lookups, (unsigned long long)d->unavail);

@@ -5,4 +5,5 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/directory-fetch.c \
 	accountsd/directory-local.c \
 	accountsd/directory-members.c \
-	accountsd/directory-records.c
+	accountsd/directory-records.c \
+	accountsd/users-group.c

@@ -11,6 +11,8 @@
 #include "accountsd/mode.h"
 #include "accountsd/sysconf.h"
 #include "accountsd/takeover.h"
+#include "accountsd/users-group.h"
+#include "basic/local-db.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
@@ -23,6 +25,13 @@
 
 #define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
 
+/* The metadata switches the sshd drop-in follows (doc/oslogin-policies.md). */
+struct host_policy {
+        bool two_factor;    /* enable-oslogin-2fa */
+        bool certificates;  /* enable-oslogin-certificates */
+        bool security_keys; /* enable-oslogin-sk */
+};
+
 struct mode {
         struct manager *manager;
         enum host_mode applied;
@@ -31,7 +40,7 @@ struct mode {
          * edits are idempotent): a stateless /etc may have come back from
          * the image while the recorded mode in /var survived. */
         bool configured;
-        bool two_factor;
+        struct host_policy policy;
         struct metadata_document *doc; /* the last document that parsed */
         sd_event_source *retry_timer;  /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
         sd_event_source *expiry_timer; /* CLOCK_REALTIME: the earliest key expiry */
@@ -157,11 +166,34 @@ static void take_over(struct mode *mo)
                 log_warning_errno(r, "Cannot switch off the guest agent's account manager: %m");
 }
 
-static int apply_host_config(struct mode *mo, enum host_mode want, bool two_factor)
+/* The users group must not be a local group's name or GID: it would put
+ * local users under OS Login's key rule, or give the group a second name. */
+static int check_users_group(struct mode *mo)
+{
+        const struct oslogin_config *c = &mo->manager->config;
+        _cleanup_local_db_ struct local_db *db = NULL;
+        int r;
+
+        if (isempty(c->users_group))
+                return 0;
+        r = local_db_load(mo->manager->root, &db);
+        if (r >= 0)
+                r = users_group_check(db, c->users_group, c->users_gid, c->uid_floor);
+        if (r < 0)
+                snprintf(mo->host_failed_step, sizeof(mo->host_failed_step),
+                         "sshd: [sshd] users_group \"%s\" (GID %u) %s", c->users_group, c->users_gid,
+                         r == -EEXIST   ? "is a local group's name or GID"
+                         : r == -EINVAL ? "is not a valid group name and GID above uid_floor"
+                                        : "cannot be checked against /etc/group");
+        return r;
+}
+
+static int apply_host_config(struct mode *mo, enum host_mode want, const struct host_policy *policy)
 {
         struct manager *m = mo->manager;
         struct sysconf_options so;
         struct sysconf_report rep;
+        int r;
 
         if (!m->config.manage_host_config) {
                 if (!mo->logged_unmanaged)
@@ -173,14 +205,33 @@ static int apply_host_config(struct mode *mo, enum host_mode want, bool two_fact
         sysconf_options_default(&so);
         so.root = m->root;
         so.akc_user = m->config.akc_user ?: so.akc_user;
-        so.two_factor = two_factor;
-        int r = sysconf_apply(&so, want == HOST_MODE_OSLOGIN, &rep);
+        so.two_factor = policy->two_factor;
+        so.certificates = policy->certificates;
+        so.security_keys = policy->security_keys;
+        so.cert_authentication = m->config.cert_authentication;
+        so.users_group = isempty(m->config.users_group) ? NULL : m->config.users_group;
+        if (want == HOST_MODE_OSLOGIN && (r = check_users_group(mo)) < 0) {
+                log_error("Cannot activate the OS Login configuration: %s. Nothing was changed.", mo->host_failed_step);
+                return r;
+        }
+        r = sysconf_apply(&so, want == HOST_MODE_OSLOGIN, &rep);
         snprintf(mo->host_failed_step, sizeof(mo->host_failed_step), "%s", rep.failed_step);
         return r;
 }
 
 /* Switches the host configuration to WANT; 0 when done (or nothing to do). */
-static int switch_mode(struct mode *mo, enum host_mode want, bool two_factor)
+static const char *true_false(bool b)
+{
+        return b ? "true" : "false";
+}
+
+static bool host_policy_equal(const struct host_policy *a, const struct host_policy *b)
+{
+        return a->two_factor == b->two_factor && a->certificates == b->certificates &&
+               a->security_keys == b->security_keys;
+}
+
+static int switch_mode(struct mode *mo, enum host_mode want, const struct host_policy *policy)
 {
         struct manager *m = mo->manager;
         int r;
@@ -188,25 +239,29 @@ static int switch_mode(struct mode *mo, enum host_mode want, bool two_factor)
         /* The agent writes its blocks again on metadata changes: a pass that
          * finds them applies the (idempotent) configuration again. */
         if (mo->configured && mo->applied == want &&
-                (want != HOST_MODE_OSLOGIN || mo->two_factor == two_factor) &&
+                (want != HOST_MODE_OSLOGIN || host_policy_equal(&mo->policy, policy)) &&
                 !takeover_pending(m->root, m->config.manage_host_config))
                 return 0;
         take_over(mo);
-        r = apply_host_config(mo, want, two_factor);
+        r = apply_host_config(mo, want, policy);
         if (r < 0)
                 return r; /* sysconf logged the step; nothing was changed */
         if (want == HOST_MODE_METADATA_KEYS)
                 (void)revoke_all_sudoers(m->root); /* OS Login grants end with OS Login */
-        if (!mo->configured || mo->applied != want || mo->two_factor != two_factor)
+        if (!mo->configured || mo->applied != want || !host_policy_equal(&mo->policy, policy))
                 log_event(LOG_INFO, MESSAGE_ID_MODE_SWITCH,
                           LOG_FIELDS({"OSLOGIN_MODE", host_mode_to_string(want)},
-                                     {"OSLOGIN_TWO_FACTOR", two_factor ? "true" : "false"}),
-                          "OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s).",
+                                     {"OSLOGIN_TWO_FACTOR", true_false(policy->two_factor)},
+                                     {"OSLOGIN_CERTIFICATES", true_false(policy->certificates)},
+                                     {"OSLOGIN_SECURITY_KEYS", true_false(policy->security_keys)}),
+                          "OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s, "
+                          "enable-oslogin-certificates=%s, enable-oslogin-sk=%s).",
                           want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
-                          want == HOST_MODE_OSLOGIN ? "true" : "false", two_factor ? "true" : "false");
+                          want == HOST_MODE_OSLOGIN ? "true" : "false", true_false(policy->two_factor),
+                          true_false(policy->certificates), true_false(policy->security_keys));
         mo->applied = want;
         mo->configured = true;
-        mo->two_factor = two_factor;
+        mo->policy = *policy;
         r = host_mode_save(m->root, want);
         if (r < 0)
                 log_warning_errno(r, "Cannot record the mode in " STATE_DIR "/" MODE_STATE_FILE ": %m");
@@ -286,7 +341,12 @@ static int apply(struct mode *mo)
 {
         struct manager *m = mo->manager;
         bool oslogin = metadata_bool(mo->doc, "enable-oslogin", false);
-        bool two_factor = oslogin && metadata_bool(mo->doc, "enable-oslogin-2fa", false);
+        /* They matter only with OS Login; a change of any re-applies the drop-in. */
+        const struct host_policy policy = {
+                .two_factor = oslogin && metadata_bool(mo->doc, "enable-oslogin-2fa", false),
+                .certificates = oslogin && metadata_bool(mo->doc, "enable-oslogin-certificates", false),
+                .security_keys = oslogin && metadata_bool(mo->doc, "enable-oslogin-sk", false),
+        };
         enum host_mode want = oslogin ? HOST_MODE_OSLOGIN : HOST_MODE_METADATA_KEYS;
         struct reconcile_result res = {};
         uint64_t start = now_monotonic_usec();
@@ -295,12 +355,12 @@ static int apply(struct mode *mo)
         /* Order matters for sshd: metadata users go before OS Login is
          * switched on, and come back only after it is switched off. */
         if (want == HOST_MODE_METADATA_KEYS) {
-                q = switch_mode(mo, want, two_factor);
+                q = switch_mode(mo, want, &policy);
                 directory_set_enabled(m->directory, false);
         }
         r = reconcile_keys(mo, oslogin, &res);
         if (r >= 0 && want == HOST_MODE_OSLOGIN) {
-                q = switch_mode(mo, want, two_factor);
+                q = switch_mode(mo, want, &policy);
                 directory_set_enabled(m->directory, true);
         }
         mo->last_error = r < 0 ? r : q;
@@ -454,6 +514,11 @@ void mode_free(struct mode *mo)
 enum host_mode mode_current(const struct mode *mo)
 {
         return mo->applied;
+}
+
+int mode_metadata_flag(const struct mode *mo, const char *key)
+{
+        return mo->doc ? metadata_bool(mo->doc, key, false) : -1;
 }
 
 void mode_status(const struct mode *mo, FILE *f)

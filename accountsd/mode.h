@@ -44,6 +44,9 @@ const char *mode_no_server_status(int error);
 /* The mode last applied. */
 enum host_mode mode_current(const struct mode *mo);
 void mode_status(const struct mode *mo, FILE *f);
+/* KEY of the last document as a metadata boolean (instance over project,
+ * default false): 1/0, -1 when no document parsed yet. */
+int mode_metadata_flag(const struct mode *mo, const char *key);
 
 const char *host_mode_to_string(enum host_mode mode);
 /* ROOT/var/lib/oslogin/mode: HOST_MODE_UNKNOWN when absent or unreadable. */

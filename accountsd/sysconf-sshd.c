@@ -15,8 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "accountsd/sshd-policy.h"
 #include "accountsd/sysconf-internal.h"
 #include "basic/atomic-file.h"
+#include "basic/local-db.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 
@@ -42,18 +44,34 @@ static bool includes_dropin_dir(const char *config)
 
 char *sysconf_sshd_settings(const struct sysconf_options *o)
 {
+        const struct sshd_policy p = {
+                .certificates = o->certificates,
+                .cert_authentication = o->cert_authentication,
+                .security_keys = o->security_keys,
+                .two_factor = o->two_factor,
+                .keys_command = o->akc_path,
+                .keys_command_user = o->akc_user,
+                .principals_command = o->principals_path,
+                .principals_user = o->akc_user,
+                .trusted_ca_file = o->trusted_ca_path,
+                .users_group = isempty(o->users_group) ? NULL : o->users_group,
+        };
+        _cleanup_free_ char *lines = NULL;
         char *s;
+
+        if (sshd_policy_lines(&p, &lines) < 0)
+                return NULL;
+        /* The policy's Match blocks go last: each runs to the end of the file. */
+        char *match = strstr(lines, "Match ");
+        size_t head = match ? (size_t)(match - lines) : strlen(lines);
         if (asprintf(&s,
                     "# Written by osloginctl activate (OS Login); removed by osloginctl deactivate.\n"
-                    "AuthorizedKeysCommand %s %%u %%f\n"
-                    "AuthorizedKeysCommandUser %s\n"
+                    "%.*s"
                     "PermitRootLogin no\n"
                     "PasswordAuthentication no\n"
-                    "%s",
-                    o->akc_path, o->akc_user,
-                    o->two_factor ? "KbdInteractiveAuthentication yes\n"
-                                    "AuthenticationMethods publickey,keyboard-interactive\n"
-                                  : "KbdInteractiveAuthentication no\n") < 0)
+                    "%s%s",
+                    (int)head, lines, o->two_factor ? "" : "KbdInteractiveAuthentication no\n",
+                    match ?: "") < 0)
                 return NULL;
         return s;
 }
@@ -94,6 +112,17 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                 return 0;
         if (r < 0)
                 return sysconf_plan_fail(p, r, "sshd: cannot read /etc/ssh/sshd_config");
+        if (add && !isempty(o->users_group)) {
+                /* `Match Group` names a group: a local one of that name would
+                 * take its members' own authorized_keys away. */
+                _cleanup_local_db_ struct local_db *db = NULL;
+                r = local_db_load(o->root, &db);
+                if (r < 0)
+                        return sysconf_plan_fail(p, r, "sshd: cannot read /etc/group");
+                if (local_db_has_group(db, o->users_group))
+                        return sysconf_plan_fail(p, -EEXIST, "sshd: the OS Login users group \"%s\" is a local group",
+                                                 o->users_group);
+        }
         if (!(filtered = takeover_filter(TAKEOVER_SSHD, config, &removed)) ||
             !(base = sysconf_without_block(filtered)))
                 return -ENOMEM;
@@ -113,8 +142,17 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                         return r;
                 next = TAKE_PTR(base);
         } else if (add) {
+                /* Without a drop-in, the Match blocks go in a second block at
+                 * the end of sshd_config: at the top they would swallow it. */
                 _cleanup_free_ char *settings = sysconf_sshd_settings(o);
-                if (!settings || asprintf(&next, BLOCK_BEGIN "\n%s" BLOCK_END "\n%s", settings, base) < 0)
+                char *match = settings ? strstr(settings, "\nMatch ") : NULL;
+                if (!settings)
+                        return -ENOMEM;
+                if (match)
+                        *match++ = '\0';
+                if (asprintf(&next, BLOCK_BEGIN "\n%s%s" BLOCK_END "\n%s%s%s%s%s", settings, match ? "\n" : "", base,
+                             match && *base && base[strlen(base) - 1] != '\n' ? "\n" : "",
+                             match ? BLOCK_BEGIN "\n" : "", match ?: "", match ? BLOCK_END "\n" : "") < 0)
                         return -ENOMEM;
         } else
                 next = TAKE_PTR(base);

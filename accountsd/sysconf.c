@@ -27,6 +27,10 @@ void sysconf_options_default(struct sysconf_options *o)
                 .root = "/",
                 .akc_path = OSLOGIN_SBINDIR "/oslogin-authorized-keys",
                 .akc_user = "_oslogin",
+                .principals_path = OSLOGIN_SBINDIR "/oslogin-authorized-principals",
+                .trusted_ca_path = OSLOGIN_RUNSTATEDIR "/oslogin/trusted-ca-keys.pub",
+                .cert_authentication = true,
+                .users_group = "oslogin-users",
                 .sshd_path = "/usr/sbin/sshd",
                 .pam_module = "pam_oslogin.so",
                 .reload_sshd = true,
@@ -60,13 +64,15 @@ int sysconf_replace_file(int dir_fd, const char *name, const char *content)
 
 char *sysconf_without_block(const char *text)
 {
-        const char *b = strstr(text, BLOCK_BEGIN "\n"), *e = b ? strstr(b, BLOCK_END "\n") : NULL;
-        if (!b || !e)
-                return strdup(text);
-        char *out;
-        if (asprintf(&out, "%.*s%s", (int)(b - text), text, e + strlen(BLOCK_END "\n")) < 0)
-                return NULL;
-        return out;
+        char *out = strdup(text);
+
+        /* Every block of ours: sshd_config may hold a second one at its end. */
+        for (;;) {
+                char *b = out ? strstr(out, BLOCK_BEGIN "\n") : NULL, *e = b ? strstr(b, BLOCK_END "\n") : NULL;
+                if (!b || !e)
+                        return out;
+                memmove(b, e + strlen(BLOCK_END "\n"), strlen(e + strlen(BLOCK_END "\n")) + 1);
+        }
 }
 
 int sysconf_plan_fail(struct sysconf_plan *p, int r, const char *fmt, ...)
@@ -243,10 +249,14 @@ void sysconf_print_manual(const struct sysconf_options *o, FILE *f)
         _cleanup_free_ char *sshd = sysconf_sshd_settings(o), *pam = sysconf_pam_block(o);
 
         fprintf(f, "manual configuration (manage_host_config = false), add by hand:\n");
+        const char *match = sshd ? strstr(sshd, "\nMatch ") : NULL;
         fprintf(f, "  1. sshd: first in /etc/ssh/sshd_config, or in a drop-in that sorts first\n");
-        for (const char *p = sshd; p && *p; p += strcspn(p, "\n") + 1)
+        for (const char *p = sshd; p && *p; p += strcspn(p, "\n") + 1) {
+                if (match && p == match + 1)
+                        fprintf(f, "     and last (a Match block runs to the end of its file):\n");
                 if (*p != '#')
                         fprintf(f, "       %.*s\n", (int)strcspn(p, "\n"), p);
+        }
         fprintf(f, "  2. /etc/nsswitch.conf: add \"oslogin\" right after \"files\" on the passwd: and group: lines\n"
                    "     (and initgroups: if there is one)\n");
         fprintf(f, "  3. /etc/pam.d/sshd: at the top\n");

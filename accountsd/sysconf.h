@@ -10,8 +10,11 @@
  * - sshd: a drop-in /etc/ssh/sshd_config.d/00-oslogin.conf when
  *   sshd_config includes that directory (sshd takes the first value of a
  *   keyword, so the name sorts first), else a marked block at the top of
- *   sshd_config; with two_factor, keyboard-interactive after the key
- *   (AuthenticationMethods publickey,keyboard-interactive);
+ *   sshd_config (and its Match blocks in a second one at the end: a Match
+ *   runs to the end of its file). The lines are sshd_policy_lines(): the
+ *   keys command, certificates (TrustedUserCAKeys and the principals
+ *   command), security keys, two-factor (keyboard-interactive after the
+ *   key), and `Match Group USERS_GROUP` with `AuthorizedKeysFile none`;
  * - /etc/pam.d/sshd: a marked block at the top with pam_oslogin.so for
  *   account (and auth, with `twofactor` when two_factor), written only when
  *   the module is installed: a stack naming a missing module refuses
@@ -35,6 +38,13 @@ struct sysconf_options {
         const char *pam_module; /* as named in the stack; relative: under OSLOGIN_PAMDIR */
         bool reload_sshd;
         bool two_factor; /* enable-oslogin-2fa */
+        /* The policy switches (accountsd/sshd-policy.h, doc/oslogin-policies.md). */
+        bool certificates;        /* enable-oslogin-certificates */
+        bool cert_authentication; /* [sshd] cert_authentication (default true) */
+        bool security_keys;       /* enable-oslogin-sk */
+        const char *principals_path; /* the AuthorizedPrincipalsCommand */
+        const char *trusted_ca_path; /* TrustedUserCAKeys: accountsd's file in /run/oslogin */
+        const char *users_group;     /* Match Group … AuthorizedKeysFile none; NULL: none */
 };
 
 struct sysconf_status {

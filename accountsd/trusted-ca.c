@@ -7,6 +7,7 @@
 
 #include "accountsd/trusted-ca.h"
 #include "basic/atomic-file.h"
+#include "mds/mds-client.h"
 #include "mds/policies.h"
 
 #define TRUSTED_CA_FILE_MAX (1024u * 1024u)
@@ -42,4 +43,14 @@ int trusted_ca_update(int dir_fd, const char *name, const char *json, size_t siz
         if (ret_changed)
                 *ret_changed = true;
         return (int)l.n_keys;
+}
+
+int trusted_ca_refresh(struct mds_client *c, int dir_fd, const char *name, bool *ret_changed)
+{
+        _cleanup_mds_response_ struct mds_response resp = {};
+        int r = mds_get(c, "oslogin/certificates", &resp);
+
+        if (r < 0)
+                return r;
+        return trusted_ca_update(dir_fd, name, resp.body, resp.size, ret_changed);
 }

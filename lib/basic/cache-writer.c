@@ -33,6 +33,7 @@ struct cache_writer {
         uint64_t generation, created_usec;
         cache_writer_filter_t filter;
         void *filter_userdata;
+        uint32_t users_gid; /* every user's extra group, 0: none */
 };
 
 int cache_writer_new(struct cache_writer **ret)
@@ -81,6 +82,11 @@ void cache_writer_set_generation(struct cache_writer *w, uint64_t generation)
 void cache_writer_set_creation_time(struct cache_writer *w, uint64_t realtime_usec)
 {
         w->created_usec = realtime_usec;
+}
+
+void cache_writer_set_users_group(struct cache_writer *w, uint32_t gid)
+{
+        w->users_gid = gid;
 }
 
 void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filter, void *userdata)
@@ -419,6 +425,43 @@ static int membership_add(struct membership_table *t, const char *name, uint32_t
         return 0;
 }
 
+static int compare_u32(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* Every user gets USERS_GID, kept in GID order with the rest. */
+static int collect_users_group(const struct entry_list *users, uint32_t users_gid, struct membership_table *t)
+{
+        char name[USER_NAME_MAX + 1];
+        size_t pos;
+        int k;
+
+        for (size_t i = 0; i < users->n; i++) {
+                struct passwd_record pw;
+                k = passwd_record_decode(users->arena.data + users->items[i].offset, users->items[i].size, &pw);
+                if (k < 0)
+                        return k;
+                memcpy(name, pw.name.ptr, pw.name.len);
+                name[pw.name.len] = 0;
+                k = membership_add(t, name, users_gid);
+                if (k < 0)
+                        return k;
+                if (!strmap_get(&t->index, name, &pos))
+                        return -EIO; /* cannot happen: just added */
+                struct membership *m = &t->items[pos];
+                bool twice = false;
+                for (size_t j = 0; j + 1 < m->n; j++)
+                        twice = twice || m->gids[j] == users_gid;
+                if (twice)
+                        m->n--; /* a real group with that GID listed them already */
+                else
+                        qsort(m->gids, m->n, sizeof(uint32_t), compare_u32);
+        }
+        return 0;
+}
+
 /* Walks the (sorted) groups' member lists. */
 static int collect_memberships(const struct entry_list *groups, struct membership_table *t)
 {
@@ -511,6 +554,8 @@ int cache_writer_build(struct cache_writer *w, void **ret_data, size_t *ret_size
         if (k < 0)
                 return k;
         k = collect_memberships(&w->groups, &table);
+        if (k >= 0 && w->users_gid != 0)
+                k = collect_users_group(&w->users, w->users_gid, &table);
         if (k < 0)
                 return k;
         k = put_memberships(&img, &table, &h.sections[CACHE_SECTION_MEMBERSHIPS], &members);

@@ -40,6 +40,12 @@ void cache_writer_set_generation(struct cache_writer *w, uint64_t generation);
 /* Default: the time of the commit/build. */
 void cache_writer_set_creation_time(struct cache_writer *w, uint64_t realtime_usec);
 
+/* Every user of the file becomes a member of GID (0: none) in the
+ * membership index, without being listed in that group's record (so the
+ * record has no member limit): accountsd's synthetic group of all OS Login
+ * users. The caller adds the group record itself. */
+void cache_writer_set_users_group(struct cache_writer *w, uint32_t gid);
+
 /* The caller's last say over each new user and group (valid, not a
  * duplicate), called before it is added: 0 lets it in; a negative errno keeps
  * it out and is what cache_writer_add_user/add_group return. -EPERM means

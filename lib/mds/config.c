@@ -78,6 +78,7 @@ void config_free(struct oslogin_config *c)
         free(c->shell);
         free(c->sudo_rule);
         free(c->akc_user);
+        free(c->users_group);
         memset(c, 0, sizeof(*c));
 }
 
@@ -103,6 +104,8 @@ int config_defaults(struct oslogin_config *ret)
                 .admin_ttl_usec = 300000000ull,
                 .max_connections = 256,
                 .per_uid_connections = 16,
+                .cert_authentication = true,
+                .users_gid = OSLOGIN_DEFAULT_USERS_GID,
         };
         c.url = strdup(OSLOGIN_DEFAULT_MDS_URL);
         c.credentials_directory = strdup(OSLOGIN_DEFAULT_MTLS_DIR);
@@ -113,7 +116,8 @@ int config_defaults(struct oslogin_config *ret)
         c.shell = strdup("/bin/bash");
         c.sudo_rule = strdup("ALL=(ALL:ALL) NOPASSWD:ALL");
         c.akc_user = strdup("_oslogin");
-        if (!c.url || !c.credentials_directory || !c.https_address || !c.state_directory || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
+        c.users_group = strdup(OSLOGIN_DEFAULT_USERS_GROUP);
+        if (!c.users_group || !c.url || !c.credentials_directory || !c.https_address || !c.state_directory || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
                 config_free(&c);
                 return -ENOMEM;
         }
@@ -286,6 +290,12 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
                 return parse_duration(value, &c->akc_deadline_usec);
         if (KEY("authorized_keys", "user"))
                 return valid_user_name(value) ? set_string(&c->akc_user, value) : -EINVAL;
+        if (KEY("sshd", "cert_authentication"))
+                return set_bool(&c->cert_authentication, NULL, value);
+        if (KEY("sshd", "users_group"))
+                return isempty(value) || valid_group_name(value) ? set_string(&c->users_group, value) : -EINVAL;
+        if (KEY("sshd", "users_gid"))
+                return set_uint32(&c->users_gid, value);
         if (KEY("broker", "answer_ttl"))
                 return parse_duration(value, &c->answer_ttl_usec);
         if (KEY("broker", "admin_ttl"))

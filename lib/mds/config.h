@@ -16,6 +16,11 @@
 #define OSLOGIN_DEFAULT_MTLS_DIR OSLOGIN_RUNSTATEDIR "/google-mds-mtls"
 #define OSLOGIN_DEFAULT_HTTPS_ADDRESS "169.254.169.254:443"
 #define OSLOGIN_DEFAULT_STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
+/* The group every OS Login user is a member of (through NSS), so that the
+ * sshd drop-in can say `Match Group oslogin-users` / `AuthorizedKeysFile
+ * none`: their own ~/.ssh/authorized_keys never counts. */
+#define OSLOGIN_DEFAULT_USERS_GROUP "oslogin-users"
+#define OSLOGIN_DEFAULT_USERS_GID 4294000000u
 
 enum mds_transport {
         MDS_TRANSPORT_AUTO,  /* HTTPS when the credentials exist (and always once it has worked) */
@@ -58,6 +63,10 @@ struct oslogin_config {
         /* [authorized_keys] */
         uint64_t akc_deadline_usec;
         char *akc_user;
+        /* [sshd] */
+        bool cert_authentication;       /* certificates beside keys (the guest agent's [OSLogin] default) */
+        char *users_group;              /* every OS Login user's synthetic group; "" or NULL: none */
+        uint32_t users_gid;
         /* [broker] */
         uint64_t answer_ttl_usec;       /* profile and login answers shared within one login */
         uint64_t admin_ttl_usec;        /* adminLogin answers (the sudo grant) */

@@ -32,6 +32,12 @@ int oslogin_fetch_profile(
 
 int oslogin_authorize(struct mds_client *c, const char *email, const char *policy)
 {
+        return oslogin_authorize_fingerprint(c, email, policy, NULL);
+}
+
+int oslogin_authorize_fingerprint(struct mds_client *c, const char *email, const char *policy,
+                                  const char *fingerprint)
+{
         _cleanup_mds_response_ struct mds_response resp = {};
         _cleanup_free_ char *path = strdup("oslogin/authorize");
         int r;
@@ -39,7 +45,8 @@ int oslogin_authorize(struct mds_client *c, const char *email, const char *polic
         if (!path)
                 return -ENOMEM;
         if ((r = mds_query_append(&path, "email", email)) < 0 ||
-                (r = mds_query_append(&path, "policy", policy)) < 0)
+                (r = mds_query_append(&path, "policy", policy)) < 0 ||
+                (fingerprint && (r = mds_query_append(&path, "fingerprint", fingerprint)) < 0))
                 return r;
         if ((r = mds_get(c, path, &resp)) < 0)
                 return r;

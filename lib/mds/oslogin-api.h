@@ -20,6 +20,10 @@ int oslogin_fetch_profile(
 /* authorize?email=EMAIL&policy=POLICY ("login", "adminLogin"): 1 granted,
  * 0 denied (any answer but {"success": true}), -errno when unknown. */
 int oslogin_authorize(struct mds_client *c, const char *email, const char *policy);
+/* The same with &fingerprint=FINGERPRINT (a key's or a certificate's, as
+ * the directory knows it): granted only when the directory vouches for it. */
+int oslogin_authorize_fingerprint(struct mds_client *c, const char *email, const char *policy,
+                                  const char *fingerprint);
 
 /* instance/attributes/KEY, else project/attributes/KEY, as a metadata
  * boolean: 1/0, DEFAULT_VALUE when neither is set or parses; -errno when

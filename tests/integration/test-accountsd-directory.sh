@@ -74,7 +74,7 @@ check_eq "getent group eng (members from users?groupname=)" "eng:*:2000100001:al
 	"$(getent group eng)"
 check_eq "self group (GID == UID)" "alice_example_com:*:2000001001:alice_example_com" "$(getent group 2000001001)"
 check_eq "id: primary, self and supplementary groups" \
-	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops)" \
+	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops),4294000000(oslogin-users)" \
 	"$(id alice_example_com)"
 valgrind_check "valgrind: osloginctl status (daemon running)" "$CTL" status
 valgrind_check "valgrind: osloginctl lookup user" "$CTL" lookup user bob_example_com

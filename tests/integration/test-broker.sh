@@ -102,7 +102,7 @@ check_eq "KEYS of an unknown user" "UNKNOWN_USER" "$(first "$(client keys $KEYS 
 check_eq "KEYS of root: not ours" "NOT_OURS" "$(first "$(client keys $KEYS root)")"
 check_eq "KEYS of an invalid name: the codec refuses it, the daemon closes" "closed without a reply" \
 	"$(client keys $KEYS -oops)"
-check_eq "PRINCIPALS: not enabled yet" "DENIED certificates not enabled" "$(client principals $KEYS alice_example_com AAAA)"
+check_eq "PRINCIPALS: a blob that is no certificate: denied, nothing asked" "DENIED not a valid user certificate" "$(client principals $KEYS alice_example_com AAAA)"
 
 out=$(client account $PAM bob_example_com)
 check_eq "ACCOUNT of a non-admin: granted, no sudo" "GRANTED login granted

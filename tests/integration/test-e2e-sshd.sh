@@ -101,7 +101,7 @@ sums() { md5sum /etc/passwd /etc/group /etc/shadow /etc/sudoers.d/* /var/lib/osl
 
 login alice alice_example_com id
 check_eq "alice logs in with her key; id shows her OS Login identity and groups" \
-	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops)" "$OUT"
+	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops),4294000000(oslogin-users)" "$OUT"
 check "her home was made at first login (pam_mkhomedir), owned by her" \
 	bash -c '[ "$(stat -c %u:%a /home/alice_example_com)" = "2000001001:700" ]'
 login alice alice_example_com sudo -n true

@@ -38,6 +38,7 @@ TOGGLE = ["t%02d" % i for i in range(16)]
 VARIANT = ["v%d" % i for i in range(8)]
 UID = {n: 2000002000 + i for i, n in enumerate(STABLE + TOGGLE + VARIANT + ["newbie"])}
 HAMMER_GID, TOGGLE_GID = 2000200001, 2000200002
+USERS_GID = 4294000000  # [sshd] users_gid, the default
 
 def user(name, gen):
     v = "AB"[gen % 2] if name in VARIANT else None
@@ -91,7 +92,8 @@ def expected():
                 u = user(n, gen)
                 out("user", n, uid, uid, u["gecos"], u["home"], u["shell"])
                 out("group", n, uid, n)  # the self group
-                g = [uid, HAMMER_GID] + ([TOGGLE_GID] if n in TOGGLE and gen % 2 == 0 else [])
+                # Every OS Login user is in the synthetic users group (accountsd/users-group.h).
+                g = [uid, HAMMER_GID] + ([TOGGLE_GID] if n in TOGGLE and gen % 2 == 0 else []) + [USERS_GID]
                 out("initgroups", n, uid, ",".join(map(str, g)))
             else:
                 out("absent", n, uid)
@@ -102,7 +104,7 @@ def expected():
                 # joins an older cache (hammer without t*) until the next build:
                 # each group record is right, the list mixes two generations.
                 # (This sat outside the loop over users, so it never applied.)
-                out("initgroups-subset", n, uid, ",".join(map(str, [uid, HAMMER_GID, TOGGLE_GID])))
+                out("initgroups-subset", n, uid, ",".join(map(str, [uid, HAMMER_GID, TOGGLE_GID, USERS_GID])))
         for name, (gid, members) in groups(gen).items():
             out("group", name, gid, ",".join(members))
     out("gabsent", "hamtoggle", TOGGLE_GID)
@@ -143,7 +145,7 @@ check "cache built at start" wait_for 15 test -s /run/oslogin/directory.cache
 check "enable-oslogin=TRUE put oslogin in nsswitch.conf" grep -Eq '^passwd:.*files.*oslogin' /etc/nsswitch.conf
 check_eq "a hammer user resolves through glibc" "s07:*:2000002007:2000002007:user s07:/home/s07:/bin/bash" \
 	"$(getent passwd s07)"
-check_eq "its groups: self group and hammer" "uid=2000002007(s07) gid=2000002007(s07) groups=2000002007(s07),2000200001(hammer)" \
+check_eq "its groups: self group and hammer" "uid=2000002007(s07) gid=2000002007(s07) groups=2000002007(s07),2000200001(hammer),4294000000(oslogin-users)" \
 	"$(id s07)"
 
 # The long-running process starts now and lives through every phase.

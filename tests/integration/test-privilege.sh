@@ -151,7 +151,7 @@ curl -sf -X PUT --data-binary @/run/legit2.json "$LEGIT_URL/_fake/data" >/dev/nu
 check_eq "mallory, hostile environment: getent passwd of an OS Login user is the legitimate one" "$ALICE_LINE" \
 	"$(as mallory getent passwd alice_example_com)"
 check_eq "mallory, hostile environment: id of an OS Login user" \
-	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops)" \
+	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops),4294000000(oslogin-users)" \
 	"$(as mallory id alice_example_com)"
 check_fails "mallory: sudo -n -l is refused" as mallory sudo -n -l
 check_fails "mallory: sudo -n true is refused" as mallory sudo -n true
@@ -162,7 +162,7 @@ check "alice (adminLogin grant), hostile environment: sudo -n true" as $ALICE_UI
 check "alice: sudo -n -l lists the grant" bash -c \
 	"$(declare -f as); HENV=(${HENV[*]@Q}); as $ALICE_UID sudo -n -l | grep -q 'NOPASSWD: ALL'"
 check_eq "alice: sudo -n -u bob_example_com id: bob's legitimate UID and groups" \
-	"uid=2000001002(bob_example_com) gid=2000001002(bob_example_com) groups=2000001002(bob_example_com),2000100001(eng)" \
+	"uid=2000001002(bob_example_com) gid=2000001002(bob_example_com) groups=2000001002(bob_example_com),2000100001(eng),4294000000(oslogin-users)" \
 	"$(as $ALICE_UID sudo -n -u bob_example_com id)"
 check_eq "alice: sudo to dave (a miss through accountsd's socket; OSLOGIN_NSS_BYPASS ignored in setuid sudo)" \
 	"2000001999" "$(as $ALICE_UID sudo -n -u dave_example_com id -u)"
@@ -270,7 +270,7 @@ check "no UID or GID below 1000 from the cache in the enumeration" bash -c \
 	"! getent passwd | awk -F: '\$3 < 1000 || \$4 < 1000' | grep -v -F -f <(awk -F: '\$3 < 1000 || \$4 < 1000' /etc/passwd)"
 check_fails "group with GID 0 from the server is not an answer" bash -c "getent group wheel0"
 check_fails "group with GID 27 (below the floor) is not an answer" bash -c "getent group lowgrp"
-check_eq "alice's groups: none of the hostile ones" "2000001001 2000100001 2000100002" "$(id -G alice_example_com)"
+check_eq "alice's groups: none of the hostile ones" "2000001001 2000100001 2000100002 4294000000" "$(id -G alice_example_com)"
 
 # Metadata-keys mode: hostile ssh-keys user names never reach /etc/passwd.
 python3 /run/fixture.py "$FIXTURES/basic.json" keys >/run/keys.json

@@ -44,6 +44,12 @@ cp -a /etc/ssh/sshd_config /run/sshd_config.noinclude
 check "activate (no Include)" ctl activate
 check_eq "block at the top of sshd_config" "# BEGIN oslogin (managed by osloginctl; do not edit)" "$(head -1 /etc/ssh/sshd_config)"
 check_eq "sshd -T sees it: passwordauthentication no" no "$(sshd_T passwordauthentication)"
+check_eq "the Match block is in a second block at the very end (at the top it would swallow sshd_config)" \
+	"$(printf '%s\n' '# BEGIN oslogin (managed by osloginctl; do not edit)' 'Match Group oslogin-users' \
+		'    AuthorizedKeysFile none' '# END oslogin')" "$(tail -4 /etc/ssh/sshd_config)"
+check_eq "… so the administrator's settings still apply to everyone: x11forwarding as before" \
+	"$(/usr/sbin/sshd -T -f /run/sshd_config.noinclude -C user=root,host=x,addr=127.0.0.1 | grep -i '^x11forwarding')" \
+	"$(/usr/sbin/sshd -T -C user=root,host=x,addr=127.0.0.1 | grep -i '^x11forwarding')"
 check "deactivate (no Include)" ctl deactivate
 check "sshd_config restored byte for byte" cmp /run/sshd_config.noinclude /etc/ssh/sshd_config
 
@@ -204,6 +210,10 @@ umount /etc/pam.d
 ro /etc/ssh/sshd_config.d
 fail_at "sshd: cannot write /etc/ssh/sshd_config.d/00-oslogin.conf" "sshd drop-in directory read-only"
 umount /etc/ssh/sshd_config.d
+groupadd oslogin-users
+fail_at "sshd: the OS Login users group \"oslogin-users\" is a local group" \
+	"a local group named like the OS Login users group (its members would lose their authorized_keys)"
+groupdel oslogin-users
 printf 'BogusKeyword yes\n' >>/etc/ssh/sshd_config
 fail_at "sshd -t rejects" "sshd -t failing"
 cp -a /run/sshd_config.orig /etc/ssh/sshd_config

@@ -13,6 +13,29 @@
 
 #define KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfnjIZY+cssukTyN7nEORReToMY3FEli0UG3FUobp7k alice@laptop"
 #define KEY_FP "SHA256:kjhJ+iomoV3CbRqFGJ49vYDrvF0wok/Cp06b9aZEpF0"
+#define SK_KEY                                                                                                \
+        "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIN5SGxlAEv2z74RgXjKhH+lXFHitidS+" \
+        "UvAXthAntpxdAAAABHNzaDo= heidi@yubikey"
+#define SK_FP "SHA256:+SxpHFwCYAXcg58tIQhpuWE1AT6Vv6weQSAbU6Lh/io"
+/* tests/tools/oslogin-make-cert sign policy-ca.pem ivan.pub -n ivan_example_com
+ * -f b86db4ca-09fd-429e-b121-a12799614032 -V 0:4102444800 (and without -f) */
+#define CERT "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIDj/HJCRsVOEQLzjV6G6Z5i3mUkr24F4AjmGsFAC7HH/AAAAIHgCyor8fJp9dTdlhtPCjEU7UHPzKsnPknYqEzo2KA+xAAAAAAAAAAEAAAABAAAADG9zbG9naW4tdGVzdAAAABQAAAAQaXZhbl9leGFtcGxlX2NvbQAAAAAAAAAAAAAAAPSGVwAAAAAAAAAAxQAAADtmaW5nZXJwcmludEBnb29nbGUuY29tPWI4NmRiNGNhLTA5ZmQtNDI5ZS1iMTIxLWExMjc5OTYxNDAzMgAAAAAAAAAVcGVybWl0LVgxMS1mb3J3YXJkaW5nAAAAAAAAABdwZXJtaXQtYWdlbnQtZm9yd2FyZGluZwAAAAAAAAAWcGVybWl0LXBvcnQtZm9yd2FyZGluZwAAAAAAAAAKcGVybWl0LXB0eQAAAAAAAAAOcGVybWl0LXVzZXItcmMAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgsCjJXLsNvAQkWJEHIzhh5OE2mf5Qh/pAd+z70najomoAAABTAAAAC3NzaC1lZDI1NTE5AAAAQONYohFkorSnaGJIIHMfCiApOyubMlsaOlaqiTws1HdlHPFQoEYGh7WEE2euzqzVLNUUbDCHPfymFTOibOEwJQ4="
+#define CERT_NO_FP "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAILYp272uHzcR9R8sKQCydtGkPU6/CPJmGfTo93LhjH07AAAAIHgCyor8fJp9dTdlhtPCjEU7UHPzKsnPknYqEzo2KA+xAAAAAAAAAAEAAAABAAAADG9zbG9naW4tdGVzdAAAABQAAAAQaXZhbl9leGFtcGxlX2NvbQAAAAAAAAAAAAAAAPSGVwAAAAAAAAAAggAAABVwZXJtaXQtWDExLWZvcndhcmRpbmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9ydC1mb3J3YXJkaW5nAAAAAAAAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCwKMlcuw28BCRYkQcjOGHk4TaZ/lCH+kB37PvSdqOiagAAAFMAAAALc3NoLWVkMjU1MTkAAABAwtnoQXL8IijWsH0/A90gvaAZOjeRrgf70Is8oNX6udspTD/195/UHd4aFpGrRGf54Wf05L8a3R+q2SFE1C8hDQ=="
+#define CERT_FP "b86db4ca-09fd-429e-b121-a12799614032"
+
+/* The profile of USER with view=securityKey: the plain key and SK_KEY. */
+static const char *sk_profile_of(const char *user, const char *uid)
+{
+        static char buf[1536];
+        snprintf(buf, sizeof(buf),
+                 "{\"loginProfiles\":[{\"name\":\"%s@example.com\",\"posixAccounts\":[{\"primary\":true,"
+                 "\"username\":\"%s\",\"uid\":\"%s\",\"gid\":\"%s\",\"operatingSystemType\":\"LINUX\"}],"
+                 "\"sshPublicKeys\":{\"fp\":{\"key\":\"" KEY "\"}},"
+                 "\"securityKeys\":[{\"publicKey\":\"" SK_KEY "\",\"deviceNickname\":\"yubikey\"},"
+                 "{\"publicKey\":\"" KEY "\"}]}]}",
+                 user, user, uid, uid);
+        return buf;
+}
 
 static const char *profile_of(const char *user, const char *uid)
 {
@@ -30,7 +53,12 @@ struct script {
         const char *profile; /* NULL: 404 */
         int profile_error;   /* instead of an answer */
         int login, admin;    /* 1/0 or -errno */
-        int twofa;
+        int twofa, sk;
+        const char *email;      /* the e-mail authorize must be asked for */
+        const char *sk_profile; /* view=securityKey; NULL: 404 */
+        int cert_login;         /* authorize with a fingerprint: 1/0/-errno */
+        char last_fingerprint[300];
+        unsigned sk_profile_calls, cert_calls;
         const char *start_answer, *continue_answer;
         unsigned profile_calls, authorize_calls, bool_calls, post_calls;
         char last_body[512], last_path[256];
@@ -53,17 +81,41 @@ static int s_profile(void *u, const char *user, char **ret, size_t *size)
 static int s_authorize(void *u, const char *email, const char *policy)
 {
         struct script *s = u;
-        assert_string_equal(email, "alice@example.com");
+        assert_string_equal(email, s->email);
         s->authorize_calls++;
         return streq(policy, "login") ? s->login : s->admin;
+}
+
+static int s_sk_profile(void *u, const char *user, char **ret, size_t *size)
+{
+        struct script *s = u;
+        (void)user;
+        s->sk_profile_calls++;
+        if (!s->sk_profile)
+                return -ENOENT;
+        *ret = strdup(s->sk_profile);
+        *size = strlen(s->sk_profile);
+        return 0;
+}
+
+static int s_authorize_fingerprint(void *u, const char *email, const char *policy, const char *fp)
+{
+        struct script *s = u;
+        assert_string_equal(email, s->email);
+        assert_string_equal(policy, "login");
+        snprintf(s->last_fingerprint, sizeof(s->last_fingerprint), "%s", fp);
+        s->cert_calls++;
+        return s->cert_login;
 }
 
 static int s_bool(void *u, const char *key, bool def)
 {
         struct script *s = u;
-        (void)def;
-        assert_string_equal(key, "enable-oslogin-2fa");
+        assert_false(def);
         s->bool_calls++;
+        if (streq(key, "enable-oslogin-sk"))
+                return s->sk;
+        assert_string_equal(key, "enable-oslogin-2fa");
         return s->twofa;
 }
 
@@ -109,8 +161,12 @@ static int setup(void **state)
               "localid:x:2000001500:2000001500::/home/localid:/bin/sh\n", p);
         fclose(p);
         assert_int_equal(local_db_load(f->root, &f->db), 0);
-        f->script = (struct script){.profile = profile_of("alice", "2000001001"), .login = 1, .admin = 1};
+        f->script = (struct script){.profile = profile_of("alice", "2000001001"), .login = 1, .admin = 1,
+                                    .email = "alice@example.com", .sk_profile = sk_profile_of("alice", "2000001001"),
+                                    .cert_login = 1};
         f->source = (struct broker_source){.get_profile = s_profile, .authorize = s_authorize,
+                                           .get_security_key_profile = s_sk_profile,
+                                           .authorize_fingerprint = s_authorize_fingerprint,
                                            .metadata_bool = s_bool, .post = s_post, .userdata = &f->script};
         f->ctx = (struct broker_context){.root = f->root, .visudo = "/bin/true", .sudo_rule = "ALL=(ALL) ALL",
                                          .uid_floor = 1000, .local = f->db, .source = &f->source};
@@ -223,6 +279,122 @@ static void test_keys_policy(void **state)
         assert_null(f->reply.lines);
         assert_true(f->facts.policy_learned[BROKER_POLICY_LOGIN]);
         assert_int_equal(f->script.profile_calls, 1);
+}
+
+static void test_keys_security_keys(void **state)
+{
+        struct fixture *f = *state;
+
+        f->ctx.security_keys = 1;
+        /* Every key sshd may try: only the security key (the plain key listed
+         * under securityKeys is not of an sk type and is dropped). */
+        assert_int_equal(keys(f, "alice", ""), BROKER_GRANTED);
+        assert_non_null(f->reply.lines);
+        assert_string_equal(f->reply.lines[0], SK_KEY);
+        assert_null(f->reply.lines[1]);
+        assert_int_equal(f->script.sk_profile_calls, 1);
+        assert_int_equal(f->script.bool_calls, 0); /* the watched document said so */
+        /* A plain key's fingerprint: refused outright. */
+        assert_int_equal(keys(f, "alice", KEY_FP), BROKER_DENIED);
+        assert_null(f->reply.lines);
+        assert_string_equal(f->reply.message, "security keys required: not one of the user's security keys");
+        assert_int_equal(keys(f, "alice", SK_FP), BROKER_GRANTED);
+        assert_string_equal(f->reply.lines[0], SK_KEY);
+        assert_null(f->reply.lines[1]);
+        /* The login policy still decides first. */
+        broker_facts_done(&f->facts);
+        f->script.login = 0;
+        unsigned asked = f->script.sk_profile_calls;
+        assert_int_equal(keys(f, "alice", SK_FP), BROKER_DENIED);
+        assert_null(f->reply.lines);
+        assert_int_equal(f->script.sk_profile_calls, asked);
+        f->script.login = 1;
+        broker_facts_done(&f->facts);
+        /* A securityKey view of someone else, garbage, or no answer: unavailable. */
+        f->script.sk_profile = sk_profile_of("mallory", "2000001002");
+        assert_int_equal(keys(f, "alice", SK_FP), BROKER_UNAVAILABLE);
+        assert_null(f->reply.lines);
+        f->script.sk_profile = "{\"loginProfiles\":[{\"securityKeys\":7}]}";
+        assert_int_equal(keys(f, "alice", SK_FP), BROKER_UNAVAILABLE);
+        f->script.sk_profile = NULL;
+        assert_int_equal(keys(f, "alice", SK_FP), BROKER_UNKNOWN_USER);
+        /* Service accounts keep their plain keys (automation has no hardware key). */
+        broker_facts_done(&f->facts);
+        f->script.profile = profile_of("sa_robot", "2000001003");
+        f->script.email = "sa_robot@example.com";
+        asked = f->script.sk_profile_calls;
+        assert_int_equal(keys(f, "sa_robot", KEY_FP), BROKER_GRANTED);
+        assert_string_equal(f->reply.lines[0], KEY);
+        assert_null(f->reply.lines[1]);
+        assert_int_equal(f->script.sk_profile_calls, asked);
+}
+
+static void test_keys_security_keys_asked(void **state)
+{
+        struct fixture *f = *state;
+
+        /* No document yet: the switch is asked of the server. */
+        f->ctx.security_keys = -1;
+        f->script.sk = 1;
+        assert_int_equal(keys(f, "alice", KEY_FP), BROKER_DENIED);
+        assert_int_equal(f->script.bool_calls, 1);
+        f->script.sk = 0;
+        assert_int_equal(keys(f, "alice", KEY_FP), BROKER_GRANTED);
+        assert_string_equal(f->reply.lines[0], KEY);
+        assert_int_equal(f->script.sk_profile_calls, 1);
+        f->script.sk = -EHOSTUNREACH;
+        assert_int_equal(keys(f, "alice", KEY_FP), BROKER_UNAVAILABLE);
+        assert_null(f->reply.lines);
+}
+
+static enum broker_status principals(struct fixture *f, const char *user, const char *cert)
+{
+        broker_reply_done(&f->reply);
+        f->q.kind = BROKER_PRINCIPALS;
+        snprintf(f->q.user, sizeof(f->q.user), "%s", user);
+        f->q.certificate = (char *)cert;
+        assert_int_equal(broker_decide_principals(&f->ctx, &f->facts, &f->q, &f->reply), 0);
+        f->q.certificate = NULL;
+        return f->reply.status;
+}
+
+static void test_principals(void **state)
+{
+        struct fixture *f = *state;
+
+        f->script.profile = profile_of("ivan_example_com", "2000001004");
+        f->script.email = "ivan_example_com@example.com";
+        assert_int_equal(principals(f, "ivan_example_com", CERT), BROKER_GRANTED);
+        assert_non_null(f->reply.lines);
+        assert_string_equal(f->reply.lines[0], "ivan_example_com");
+        assert_null(f->reply.lines[1]);
+        assert_string_equal(f->script.last_fingerprint, CERT_FP);
+        assert_int_equal(f->script.cert_calls, 1);
+        /* The directory does not vouch for it: no principal. */
+        f->script.cert_login = 0;
+        assert_int_equal(principals(f, "ivan_example_com", CERT), BROKER_DENIED);
+        assert_null(f->reply.lines);
+        f->script.cert_login = -ETIMEDOUT;
+        assert_int_equal(principals(f, "ivan_example_com", CERT), BROKER_UNAVAILABLE);
+        assert_null(f->reply.lines);
+        /* Without the extension, or not a certificate: nothing is asked. */
+        unsigned asked = f->script.cert_calls + f->script.profile_calls;
+        assert_int_equal(principals(f, "ivan_example_com", CERT_NO_FP), BROKER_DENIED);
+        assert_string_equal(f->reply.message, "the certificate has no fingerprint@google.com extension");
+        assert_int_equal(principals(f, "ivan_example_com", "AAAAC3NzaC1lZDI1NTE5AAAAIOfnjIZY"), BROKER_DENIED);
+        assert_string_equal(f->reply.message, "not a valid user certificate");
+        assert_int_equal(principals(f, "ivan_example_com", ""), BROKER_DENIED);
+        assert_int_equal(f->script.cert_calls + f->script.profile_calls, asked);
+        /* The host's names are the host's. */
+        f->script.cert_login = 1;
+        assert_int_equal(principals(f, "deploy", CERT), BROKER_NOT_OURS);
+        assert_null(f->reply.lines);
+        assert_int_equal(f->script.cert_calls + f->script.profile_calls, asked);
+        /* A profile of someone else. */
+        broker_facts_done(&f->facts);
+        f->script.profile = profile_of("mallory", "2000001002");
+        assert_int_equal(principals(f, "ivan_example_com", CERT), BROKER_UNAVAILABLE);
+        assert_null(f->reply.lines);
 }
 
 static enum broker_status account_as(struct fixture *f, const char *user, uint32_t nss_uid)
@@ -416,6 +588,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_keys_host_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keys_profile_checks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_keys_policy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_keys_security_keys, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_keys_security_keys_asked, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_principals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_account, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_account_uid_mismatch, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_two_factor, setup, teardown),

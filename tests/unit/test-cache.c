@@ -193,6 +193,53 @@ static void test_import(void **state)
         assert_int_equal(gr.n_members, 3);
 }
 
+/* The synthetic group of every user: in each user's memberships, in GID
+ * order, without a member list; users a rewrite adds get it too. */
+static void test_users_group(void **state)
+{
+        _cleanup_free_ void *data = NULL, *merged = NULL;
+        _cleanup_cache_map_ struct cache_map *m = NULL, *m2 = NULL;
+        _cleanup_cache_writer_ struct cache_writer *w = small_writer(), *w2 = NULL;
+        struct group_record gr;
+        struct gid_list_record gl;
+        size_t size, merged_size;
+
+        (void)state;
+        cache_writer_set_users_group(w, 1000045); /* between eng (1000042) and empty (1000050) */
+        assert_int_equal(cache_writer_add_group(w, "oslogin-users", 1000045, NULL), 0);
+        assert_int_equal(cache_writer_build(w, &data, &size), 0);
+        assert_int_equal(cache_map_from_memory(data, size, &m), 0);
+        assert_int_equal(cache_map_find_group_by_name(m, "oslogin-users", &gr), 0);
+        assert_int_equal(gr.gid, 1000045);
+        assert_int_equal(gr.n_members, 0);
+        assert_int_equal(cache_map_find_memberships(m, "alice_example_com", &gl), 0);
+        assert_int_equal(gl.n_gids, 3);
+        assert_int_equal(gid_list_record_get(&gl, 0), 1000001);
+        assert_int_equal(gid_list_record_get(&gl, 1), 1000042);
+        assert_int_equal(gid_list_record_get(&gl, 2), 1000045);
+        assert_int_equal(cache_map_find_memberships(m, "bob_example_com", &gl), 0);
+        assert_int_equal(gl.n_gids, 2);
+        assert_int_equal(gid_list_record_get(&gl, 1), 1000045);
+        /* A member name that is no user of the file is not given it. */
+        assert_int_equal(cache_map_find_memberships(m, "localuser", &gl), 0);
+        assert_int_equal(gl.n_gids, 1);
+        assert_int_equal(gid_list_record_get(&gl, 0), 1000042);
+
+        /* A rewrite: a new user, the rest imported. */
+        assert_int_equal(cache_writer_new(&w2), 0);
+        cache_writer_set_users_group(w2, 1000045);
+        assert_int_equal(cache_writer_add_user(w2, "carol_example_com", 1000003, 1000003, "", "/home/carol_example_com",
+                                               "/bin/sh"), 0);
+        assert_int_equal(cache_writer_import(w2, m), 0);
+        assert_int_equal(cache_writer_build(w2, &merged, &merged_size), 0);
+        assert_int_equal(cache_map_from_memory(merged, merged_size, &m2), 0);
+        assert_int_equal(cache_map_find_memberships(m2, "carol_example_com", &gl), 0);
+        assert_int_equal(gl.n_gids, 1);
+        assert_int_equal(gid_list_record_get(&gl, 0), 1000045);
+        assert_int_equal(cache_map_find_group_by_gid(m2, 1000045, &gr), 0);
+        assert_true(span_eq(gr.name, "oslogin-users"));
+}
+
 static void test_empty(void **state)
 {
         _cleanup_cache_writer_ struct cache_writer *w = NULL;
@@ -279,6 +326,7 @@ int main(void)
                 cmocka_unit_test(test_deterministic),
                 cmocka_unit_test(test_invalid_and_duplicates),
                 cmocka_unit_test(test_import),
+                cmocka_unit_test(test_users_group),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_commit_and_open),
                 cmocka_unit_test(test_checksum_streamed),

@@ -142,6 +142,36 @@ static void test_broker(void **state)
                         fail_msg("accepted: %s", bad[i]);
 }
 
+static void test_sshd(void **state)
+{
+        static const char *const bad[] = {
+                "[sshd]\ncert_authentication = maybe\n", "[sshd]\nusers_group = a:b\n",
+                "[sshd]\nusers_group = -x\n",            "[sshd]\nusers_gid = 5000000000\n",
+                "[sshd]\nusers_gid = lots\n",
+        };
+        struct oslogin_config c;
+        (void)state;
+        strcpy(path, "/tmp/test-config.XXXXXX");
+        assert_int_equal(config_load("/nonexistent/oslogin.conf", 0, &c), 0);
+        assert_true(c.cert_authentication);
+        assert_string_equal(c.users_group, "oslogin-users");
+        assert_int_equal(c.users_gid, 4294000000u);
+        config_free(&c);
+        assert_int_equal(load("[sshd]\ncert_authentication = no\nusers_group = ssh-oslogin\nusers_gid = 3000000\n", 0, &c),
+                         0);
+        assert_false(c.cert_authentication);
+        assert_string_equal(c.users_group, "ssh-oslogin");
+        assert_int_equal(c.users_gid, 3000000);
+        config_free(&c);
+        /* Empty: no group, no Match block. */
+        assert_int_equal(load("[sshd]\nusers_group =\n", 0, &c), 0);
+        assert_string_equal(c.users_group, "");
+        config_free(&c);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (load(bad[i], 0, &c) != -EINVAL)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
 static void test_unsafe_file(void **state)
 {
         struct oslogin_config c;
@@ -186,6 +216,7 @@ int main(void)
                 cmocka_unit_test(test_bad_values),  cmocka_unit_test(test_unsafe_file),
                 cmocka_unit_test(test_durations),   cmocka_unit_test(test_transport),
                 cmocka_unit_test(test_broker),
+                cmocka_unit_test(test_sshd),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
