@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accountsd/directory-answers.h"
 #include "accountsd/directory.h"
+#include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/negative-table.h"
 
 char *answer_key(const struct nss_proto_request *q)
 {
@@ -81,6 +85,38 @@ void answer_store_forget_found_before(struct answer_store *s, uint64_t usec)
         for (size_t i = 0; i < s->n; i++)
                 if (s->answers[i].found && s->answers[i].answered_usec < usec)
                         answer_store_remove(s, i--);
+}
+
+static int newest_first(const void *x, const void *y)
+{
+        const struct answer *a = *(const struct answer *const *)x, *b = *(const struct answer *const *)y;
+        return a->answered_usec < b->answered_usec ? 1 : a->answered_usec > b->answered_usec ? -1 : 0;
+}
+
+int answer_store_write_negatives(const struct answer_store *s, int dir_fd, uint64_t now)
+{
+        _cleanup_free_ const struct answer **live = calloc(MAX(s->n, (size_t)1), sizeof(*live));
+        _cleanup_free_ struct negative_entry *entries = NULL;
+        _cleanup_free_ void *image = NULL;
+        size_t n = 0, size;
+        int r;
+
+        if (!live)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n; i++)
+                if (!s->answers[i].found && s->answers[i].expires_usec > now)
+                        live[n++] = &s->answers[i];
+        if (n == 0)
+                return unlinkat(dir_fd, NEGATIVE_TABLE_FILE_NAME, 0) < 0 && errno != ENOENT ? -errno : 0;
+        /* Full: the newest answers are the ones worth keeping. */
+        qsort(live, n, sizeof(*live), newest_first);
+        if (!(entries = calloc(n, sizeof(*entries))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                entries[i] = (struct negative_entry){.q = live[i]->q, .expires_usec = live[i]->expires_usec};
+        if ((r = negative_table_build(entries, n, now, &image, &size)) < 0)
+                return r;
+        return write_file_atomic(dir_fd, NEGATIVE_TABLE_FILE_NAME, image, size, 0644, (uid_t)-1, (gid_t)-1);
 }
 
 bool breaker_blocks(struct breaker *b, uint64_t now)

@@ -44,6 +44,11 @@ void answer_store_add(struct answer_store *s, const char *key, const struct nss_
  * them knows better, removals included). */
 void answer_store_forget_found_before(struct answer_store *s, uint64_t usec);
 
+/* The unexpired "not found" answers, newest first, as the negative table
+ * the NSS module reads (basic/negative-table.h) in DIR_FD, replaced
+ * atomically; none: the file is removed. */
+int answer_store_write_negatives(const struct answer_store *s, int dir_fd, uint64_t now);
+
 struct breaker {
         unsigned failures;
         uint64_t open_until; /* CLOCK_MONOTONIC; 0: closed */

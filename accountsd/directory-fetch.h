@@ -64,10 +64,14 @@ void directory_group_set_unref(struct directory_group_set *s);
  * groups are off, 5xx, a bad page, a member list that fails) does not:
  * the users are built with LAST_GOOD's groups, or with none when there is
  * no LAST_GOOD, and ret->groups_error says why. On success *RET_GROUPS is
- * the new set when the listing worked, else NULL. */
-int directory_fetch_all(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
-                        const struct directory_group_set *last_good, struct directory_group_set **ret_groups,
-                        struct directory_build_stats *ret);
+ * the new set when the listing worked, else NULL. The N_EXTRA clients in
+ * EXTRA (may be none) fetch member lists alongside C, each in a thread. */
+int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra, uint32_t uid_floor,
+                        uint32_t page_size, struct cache_writer *w, const struct directory_group_set *last_good,
+                        struct directory_group_set **ret_groups, struct directory_build_stats *ret);
+
+/* How many clients a full build fetches member lists with (C included). */
+#define DIRECTORY_MEMBER_CLIENTS 4u
 
 /* What the loop keeps between builds about the groups listing: the last
  * good set, and the current failure (logged once when it starts and once
@@ -99,3 +103,7 @@ int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struc
 
 /* The members of group NAME (users?groupname=, all pages). */
 int directory_fetch_members(struct mds_client *c, const char *name, char ***ret);
+/* Fills .members of the N GROUPS: C here and each of EXTRA in a thread of
+ * its own. 0, or the first error (then some lists may be filled). */
+int directory_fetch_members_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra,
+                                struct directory_group *groups, size_t n);

@@ -20,6 +20,7 @@
 #include "basic/local-db-watch.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
+#include "basic/negative-table.h"
 #include "basic/time-util.h"
 #include "basic/strv.h"
 
@@ -66,6 +67,8 @@ struct file_job {
         uint64_t took_usec;
         struct directory_group_set *last_groups; /* full: a reference, the fallback of a failed groups listing */
         struct directory_group_set *new_groups;  /* full: what the groups listing returned */
+        struct mds_client *extra[DIRECTORY_MEMBER_CLIENTS - 1]; /* full: member lists in parallel */
+        size_t n_extra;
         char users_group[USER_NAME_MAX + 1];     /* "": none */
         uint32_t users_gid;
         int users_group_error;                   /* why it was left out (a local group's name or GID) */
@@ -157,6 +160,11 @@ static void remember_answer(struct directory *d, const struct inflight *f)
                 return;
         answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size, now_usec(),
                          found ? MAX(c->refresh_interval_usec * 2, 60000000ull) : c->negative_ttl_usec);
+        /* The module reads "not found" from the negative table: the next
+         * question for the same name costs it no round trip to us. */
+        int r = found ? 0 : answer_store_write_negatives(&d->answers, d->manager->runtime_dir_fd, now_usec());
+        if (r < 0)
+                log_warning_errno(r, "Cannot write the negative table: %m");
 }
 
 static void schedule_rewrite(struct directory *d);
@@ -372,7 +380,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
                 if (r < 0)
                         ;
                 else if (f->full)
-                        r = directory_fetch_all(client, f->uid_floor, f->page_size, w, f->last_groups,
+                        r = directory_fetch_all(client, f->extra, f->n_extra, f->uid_floor, f->page_size, w,
+                                                f->last_groups,
                                                 &f->new_groups, &f->stats);
                 else {
                         for (size_t i = 0; i < f->n_adds && r >= 0; i++)
@@ -397,6 +406,8 @@ static void file_job_free(struct file_job *f)
         left_out_list_done(&f->filter.left_out);
         directory_group_set_unref(f->last_groups);
         directory_group_set_unref(f->new_groups);
+        for (size_t i = 0; i < f->n_extra; i++)
+                mds_client_free(f->extra[i]);
         for (size_t i = 0; i < f->n_adds; i++)
                 answer_done(&f->adds[i]);
         free(f->adds);
@@ -535,9 +546,12 @@ static void start_file_job(struct directory *d)
                 .users_gid = m->config.users_gid,
         };
         snprintf(f->users_group, sizeof(f->users_group), "%s", m->config.users_group ?: "");
-        if (f->full)
+        if (f->full) {
                 f->last_groups = directory_group_set_ref(d->groups.last_good);
-        else {
+                /* Made here, from the configuration as it is now; none is fine. */
+                while (f->n_extra < ELEMENTSOF(f->extra) && mds_client_new(&m->config, 0, &f->extra[f->n_extra]) >= 0)
+                        f->n_extra++;
+        } else {
                 f->base = d->map ? cache_map_ref(d->map) : NULL;
                 if (copy_found_answers(d, f) < 0) {
                         file_job_free(f);
@@ -612,6 +626,7 @@ void directory_set_enabled(struct directory *d, bool enabled)
                 /* No OS Login users without OS Login (a write in flight removes its file when it ends). */
                 if (unlinkat(d->manager->runtime_dir_fd, CACHE_FILE_NAME, 0) == 0)
                         log_info("OS Login is off: directory cache removed.");
+                (void)unlinkat(d->manager->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME, 0);
                 /* No certificate opens the host without OS Login either. */
                 if (unlinkat(d->manager->runtime_dir_fd, TRUSTED_CA_FILE_NAME, 0) == 0)
                         log_info("OS Login is off: " TRUSTED_CA_FILE_NAME " removed.");
@@ -648,6 +663,9 @@ int directory_new(struct manager *m, struct directory **ret)
         r = atomic_file_remove_stale(m->runtime_dir_fd, CACHE_FILE_NAME);
         if (r > 0)
                 log_info("Removed %d unfinished cache file(s) of an earlier run.", r);
+        /* The answers an earlier run's negative table holds are not ours. */
+        (void)atomic_file_remove_stale(m->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME);
+        (void)unlinkat(m->runtime_dir_fd, NEGATIVE_TABLE_FILE_NAME, 0);
         /* In OS Login mode the last cache serves until the first build replaces it, MDS down or not. */
         d->enabled = mode_current(m->mode) == HOST_MODE_OSLOGIN;
         if (d->enabled && asprintf(&path, "%s/%s", m->runtime_dir, CACHE_FILE_NAME) >= 0 &&

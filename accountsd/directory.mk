@@ -4,5 +4,6 @@ ACCOUNTSD_LIB_SRCS += \
 	accountsd/directory-answers.c \
 	accountsd/directory-fetch.c \
 	accountsd/directory-local.c \
+	accountsd/directory-members.c \
 	accountsd/directory-records.c \
 	accountsd/users-group.c

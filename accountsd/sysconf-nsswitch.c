@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The nsswitch part of the host configuration: " oslogin" appended to
- * passwd:, group: and initgroups:, what we appended recorded in
- * /var/lib/oslogin/nsswitch.changed so deactivate removes exactly that;
+/* The nsswitch part of the host configuration: " oslogin" inserted after
+ * "files" on passwd:, group: and initgroups:, the lines we changed recorded
+ * in /var/lib/oslogin/nsswitch.changed so deactivate removes exactly that;
  * the guest agent's "cache_oslogin oslogin" removed in the same step.
  * authselect (Fedora, RHEL) makes /etc/nsswitch.conf a symlink to
  * /etc/authselect/nsswitch.conf: such a file is edited in place through
@@ -48,8 +48,63 @@ static bool has_token(const char *line, const char *token)
         return false;
 }
 
-/* Rewrites nsswitch.conf: with ADD, appends the service to the databases
- * listed in *CHANGED (filling it); without, removes what ADD appended. */
+/* Where " oslogin" goes in LINE: right after "files" (or "compat") and the
+ * [STATUS=action] items that belong to it, so the services after it (Debian's
+ * "systemd", which probes userdb sockets on every lookup) are asked only for
+ * names neither the files nor we know. Without such a service, the end of the
+ * service list (before a comment). */
+static size_t insert_position(const char *line)
+{
+        const char *p = strchr(line, ':');
+        const char *end = line + strcspn(line, "#");
+
+        for (p = p ? p + 1 : line; p < end;) {
+                p += strspn(p, " \t");
+                size_t len = strcspn(p, " \t#[");
+                if (len == 0 && *p == '[' && strchr(p, ']') && strchr(p, ']') < end) {
+                        p = strchr(p, ']') + 1; /* another service's action item */
+                        continue;
+                }
+                if (len == 0)
+                        break;
+                bool ours = (len == 5 && strneq(p, "files", 5)) || (len == 6 && strneq(p, "compat", 6));
+                p += len;
+                if (!ours)
+                        continue;
+                for (;;) { /* its action items, "[NOTFOUND=return]" */
+                        const char *q = p + strspn(p, " \t");
+                        if (*q != '[' || !strchr(q, ']'))
+                                break;
+                        p = strchr(q, ']') + 1;
+                }
+                return (size_t)(p - line);
+        }
+        /* No "files": after the last service, keeping trailing blanks and a comment. */
+        while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+        return (size_t)(end - line);
+}
+
+/* Removes the " oslogin" an activation inserted (anywhere: older versions
+ * appended it): the token and the one blank before it, which we added. */
+static void remove_token(char *line)
+{
+        const char *colon = strchr(line, ':');
+        size_t n = strlen(NSS_SERVICE);
+
+        for (char *p = colon ? (char *)colon + 1 : line; (p = strstr(p, NSS_SERVICE)); p += n) {
+                bool starts = p > line && p[-1] == ' ';
+                bool ends = p[n] == '\0' || strchr(" \t#[", p[n]);
+                if (starts && ends) {
+                        memmove(p - 1, p + n, strlen(p + n) + 1);
+                        return;
+                }
+        }
+}
+
+/* Rewrites nsswitch.conf: with ADD, inserts the service into the databases
+ * (those it inserts listed in *CHANGED); without, removes what ADD inserted,
+ * giving back the original lines byte for byte. */
 static char *edit_nsswitch(const char *text, bool add, char *changed, size_t changed_size)
 {
         static const char *const dbs[] = {"passwd", "group", "initgroups"};
@@ -75,14 +130,17 @@ static char *edit_nsswitch(const char *text, bool add, char *changed, size_t cha
                                 continue;
                         char tag[32];
                         snprintf(tag, sizeof(tag), " %s ", dbs[i]);
+                        bool recorded = strstr(changed, tag);
+                        /* Ours from an earlier activation: out, then back in
+                         * its place (an upgrade moves it after "files"). */
+                        if (recorded && has_token(line, NSS_SERVICE))
+                                remove_token(line);
                         if (add && !has_token(line, NSS_SERVICE)) {
-                                strcat(line, " " NSS_SERVICE);
-                                if (!strstr(changed, tag))
+                                size_t at = insert_position(line), sl = strlen(" " NSS_SERVICE);
+                                memmove(line + at + sl, line + at, strlen(line + at) + 1);
+                                memcpy(line + at, " " NSS_SERVICE, sl);
+                                if (!recorded)
                                         strncat(changed, tag, changed_size - strlen(changed) - 1);
-                        } else if (!add && strstr(changed, tag)) {
-                                size_t ll = strlen(line), sl = strlen(" " NSS_SERVICE);
-                                if (ll >= sl && streq(line + ll - sl, " " NSS_SERVICE))
-                                        line[ll - sl] = '\0';
                         }
                 }
                 fprintf(out, "%s%s", line, nl ? "\n" : "");

@@ -257,7 +257,7 @@ void sysconf_print_manual(const struct sysconf_options *o, FILE *f)
                 if (*p != '#')
                         fprintf(f, "       %.*s\n", (int)strcspn(p, "\n"), p);
         }
-        fprintf(f, "  2. /etc/nsswitch.conf: append \" oslogin\" to the passwd: and group: lines\n"
+        fprintf(f, "  2. /etc/nsswitch.conf: add \"oslogin\" right after \"files\" on the passwd: and group: lines\n"
                    "     (and initgroups: if there is one)\n");
         fprintf(f, "  3. /etc/pam.d/sshd: at the top\n");
         for (const char *p = pam; p && *p; p += strcspn(p, "\n") + 1)

@@ -43,6 +43,8 @@ cp "$T/big.json" "$T/serving.json"
 fake=$!
 pids+=($fake)
 for _ in $(seq 100); do curl -sf -H 'Metadata-Flavor: Google' $URL/computeMetadata/v1/ >/dev/null && break; sleep 0.1; done
+# sshd -t (activation) wants its privilege separation directory, as on a host.
+mkdir -p /run/sshd
 cp -a /etc "$T/root-etc" 2>/dev/null || true
 mkdir -p "$T/root/var/lib" "$T/root/home" "$T/run" && mv "$T/root-etc" "$T/root/etc"
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$URL" >"$T/oslogin.conf"

@@ -5,8 +5,16 @@
  *   nss-bench-tool build OUT N_USERS N_GROUPS   time and peak RSS of building the cache
  *   nss-bench-tool hit MODULE N_USERS ITER      _nss_oslogin_getpwnam_r via dlopen: median, RSS delta
  *   nss-bench-tool unavail MODULE ITER          a miss with no accountsd: median
- *   nss-bench-tool glibc N_USERS ITER           getpwnam() through glibc (whatever nsswitch.conf says) */
+ *   nss-bench-tool glibc N_USERS ITER           getpwnam() through glibc (whatever nsswitch.conf says)
+ *   nss-bench-tool glibc-unknown NAME ITER      getpwnam() of a name nobody has, through glibc
+ *   nss-bench-tool glibc-name NAME ITER         getpwnam() of one name that exists, through glibc
+ *   nss-bench-tool negative MODULE ITER         an unknown name via dlopen: answered "not found" over
+ *                                               nss.sock (a stub answering from memory, as accountsd
+ *                                               does for a repeated name), then from the negative table */
 #include <dlfcn.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <fcntl.h>
 #include <nss.h>
 #include <pwd.h>
@@ -17,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
+#include "basic/negative-table.h"
 #include "basic/parse-util.h"
 
 typedef enum nss_status (*getpwnam_fn)(const char *, struct passwd *, char *, size_t, int *);
@@ -183,6 +193,99 @@ static int cmd_glibc(uint32_t n_users, uint32_t iter)
         return 0;
 }
 
+static int cmd_glibc_name(const char *name, uint32_t iter, bool exists)
+{
+        _cleanup_free_ uint64_t *t = calloc(iter, sizeof(uint64_t));
+
+        for (uint32_t i = 0; i < iter; i++) {
+                uint64_t s = nsec_now();
+                struct passwd *p = getpwnam(name);
+                t[i] = nsec_now() - s;
+                if (!p != !exists)
+                        return fprintf(stderr, "%s %sfound\n", name, p ? "" : "not "), 1;
+        }
+        printf("%.2f\n", median(t, iter) / 1e3);
+        return 0;
+}
+
+/* accountsd answering a name it remembers as unknown: read, "not found". */
+static unsigned stub_served;
+
+static void *stub_main(void *p)
+{
+        int listen_fd = *(int *)p;
+
+        for (;;) {
+                _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
+                _cleanup_close_ int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                struct nss_proto_request q;
+                if (fd < 0)
+                        return NULL;
+                if (nss_proto_read_request(fd, 1000, &q) < 0 || nss_proto_reply_status(&b, NSS_PROTO_NOTFOUND) < 0)
+                        continue;
+                __atomic_add_fetch(&stub_served, 1, __ATOMIC_RELAXED);
+                (void)nss_proto_write_message(fd, &b, 1000);
+        }
+}
+
+static uint64_t time_unknown(getpwnam_fn getpwnam, uint32_t iter)
+{
+        _cleanup_free_ uint64_t *t = calloc(iter, sizeof(uint64_t));
+        struct passwd pwd;
+        char buf[1024];
+        int err;
+
+        for (uint32_t i = 0; i < iter; i++) {
+                uint64_t s = nsec_now();
+                enum nss_status st = getpwnam("ghost_example_com", &pwd, buf, sizeof(buf), &err);
+                t[i] = nsec_now() - s;
+                if (st != NSS_STATUS_NOTFOUND) {
+                        fprintf(stderr, "expected NOTFOUND, got %d\n", st);
+                        exit(1);
+                }
+        }
+        return median(t, iter);
+}
+
+static int cmd_negative(const char *module, uint32_t iter)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        void *h = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+        int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        getpwnam_fn getpwnam;
+        pthread_t thread;
+
+        if (!h || listen_fd < 0)
+                return 1;
+        *(void **)&getpwnam = dlsym(h, "_nss_oslogin_getpwnam_r");
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", NSS_PROTO_SOCKET_PATH);
+        (void)unlink(sa.sun_path);
+        (void)unlink(NEGATIVE_TABLE_PATH);
+        if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 64) < 0 ||
+            pthread_create(&thread, NULL, stub_main, &listen_fd) != 0)
+                return fprintf(stderr, "cannot serve %s\n", sa.sun_path), 1;
+        uint64_t over_socket = time_unknown(getpwnam, iter);
+        unsigned served_socket = __atomic_load_n(&stub_served, __ATOMIC_RELAXED);
+
+        struct negative_entry e = {.q = {.type = NSS_PROTO_GETPWNAM}, .expires_usec = nsec_now() / 1000 + 3600000000ull};
+        strcpy(e.q.name, "ghost_example_com");
+        _cleanup_free_ void *image = NULL;
+        size_t size;
+        int dir_fd = open(CACHE_DIR, O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0 || negative_table_build(&e, 1, nsec_now() / 1000, &image, &size) < 0 ||
+            write_file_atomic(dir_fd, NEGATIVE_TABLE_FILE_NAME, image, size, 0644, -1, -1) < 0)
+                return fprintf(stderr, "cannot write the negative table\n"), 1;
+        close(dir_fd);
+        usleep((CACHE_CHECK_INTERVAL_MS + 50) * 1000); /* the module looks at most that often */
+        uint64_t from_table = time_unknown(getpwnam, iter);
+        unsigned served_table = __atomic_load_n(&stub_served, __ATOMIC_RELAXED) - served_socket;
+        printf("repeated unknown name via dlopen, %u lookups: over nss.sock median %.2f us (%u questions to the "
+               "daemon); from the negative table median %.2f us (%u questions to the daemon)\n",
+               iter, over_socket / 1e3, served_socket, from_table / 1e3, served_table);
+        (void)unlink(sa.sun_path); /* the table stays, for glibc-unknown */
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc == 5 && streq(argv[1], "build"))
@@ -193,6 +296,12 @@ int main(int argc, char **argv)
                 return cmd_unavail(argv[2], arg_u32(argv[3]));
         if (argc == 4 && streq(argv[1], "glibc"))
                 return cmd_glibc(arg_u32(argv[2]), arg_u32(argv[3]));
+        if (argc == 4 && streq(argv[1], "glibc-unknown"))
+                return cmd_glibc_name(argv[2], arg_u32(argv[3]), false);
+        if (argc == 4 && streq(argv[1], "negative"))
+                return cmd_negative(argv[2], arg_u32(argv[3]));
+        if (argc == 4 && streq(argv[1], "glibc-name"))
+                return cmd_glibc_name(argv[2], arg_u32(argv[3]), true);
         fprintf(stderr, "usage: see bench/bench-nss.c\n");
         return 2;
 }

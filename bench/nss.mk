@@ -4,7 +4,7 @@ BENCH_NSS_TOOL := $(B)/bench/nss-bench-tool
 BENCH_NSS := $(B)/bench/bench-nss
 
 $(BENCH_NSS_TOOL): $(B)/bench/bench-nss.o $(B)/libbasic.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -ldl
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -ldl -lpthread
 
 $(BENCH_NSS): bench/bench-nss.sh $(BENCH_NSS_TOOL) $(NSS_MODULE)
 	@mkdir -p $(@D)

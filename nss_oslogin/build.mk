@@ -6,6 +6,7 @@ NSS_MODULE_SRCS := \
 	nss_oslogin/enumerate.c \
 	nss_oslogin/local.c \
 	nss_oslogin/lookup.c \
+	nss_oslogin/negative.c \
 	nss_oslogin/nss-oslogin.c \
 	nss_oslogin/pack.c
 NSS_MODULE_OBJS := $(NSS_MODULE_SRCS:%.c=$(B)/%.o)

@@ -7,6 +7,7 @@
 
 #include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
+#include "nss_oslogin/negative.h"
 
 /* Variables, not macros, so the unit test can point them at a temp dir. */
 static const char *socket_path = NSS_PROTO_SOCKET_PATH;
@@ -24,7 +25,7 @@ struct saved_reply {
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t saved_key;
 static bool saved_key_ok, bypass;
-static pthread_mutex_t *extra_locks[2];
+static pthread_mutex_t *extra_locks[3]; /* getpwent, getgrent, the negative table */
 static pthread_mutex_t *inner_lock;
 static size_t n_extra_locks;
 
@@ -82,7 +83,8 @@ void lookup_register_inner_lock(pthread_mutex_t *lock)
 
 void lookup_register_lock(pthread_mutex_t *lock)
 {
-        /* Called from the enumeration code's own once-init, before use. */
+        /* Called from the enumeration code's and the negative table's own
+         * once-init, before use. */
         if (n_extra_locks < ELEMENTSOF(extra_locks))
                 extra_locks[n_extra_locks++] = lock;
 }
@@ -270,9 +272,10 @@ int lookup(const struct nss_proto_request *q, struct answer *ret)
         }
         k = a.map ? from_cache(a.map, q, &a.reply) : -ENOENT;
         if (k < 0) {
-                /* Not cached (or a corrupt entry): ask accountsd. */
+                /* Not cached (or a corrupt entry): ask accountsd, unless it
+                 * said "not found" recently (the negative table). */
                 a.map = cache_map_unref(a.map);
-                k = from_socket(q, timeout_ms, &a);
+                k = k == -ENOENT && negative_known(q) ? -ENOENT : from_socket(q, timeout_ms, &a);
         }
         if (k == 0 && !above_floor(q, &a.reply, floor))
                 k = -ENOENT;

@@ -128,11 +128,17 @@ check_eq "later lookups are cache hits (no request)" "$before" "$(oslogin_reques
 
 # Negative cache and coalescing.
 curl -sf -X DELETE "$FCTL/stats" >/dev/null
+nss_misses() { "$CTL" status | sed -n 's/^nss-misses: \([0-9]*\).*/\1/p'; }
+misses0=$(nss_misses)
 for i in $(seq 5); do getent passwd ghost_example_com; done
 check_eq "5 lookups of an unknown name: one request" 1 "$(oslogin_requests users)"
+# The repeats are answered by the module from the negative table.
+check_eq "… and one question to accountsd over nss.sock" "$((misses0 + 1))" "$(nss_misses)"
+check_eq "negative table: root's, 0644" "0 644" "$(stat -c '%u %a' /run/oslogin/negative.table)"
 sleep 4.5
 getent passwd ghost_example_com
 check_eq "after negative_ttl the name is asked again" 2 "$(oslogin_requests users)"
+check_eq "… through accountsd" "$((misses0 + 2))" "$(nss_misses)"
 curl -sf -X DELETE "$FCTL/stats" >/dev/null
 # The server is held (SIGSTOP) so the ten misses overlap for sure.
 kill -STOP "$FAKE_PID"
@@ -193,6 +199,27 @@ check "groups back: refresh" "$CTL" refresh
 check "status: groups ok again" bash -c "'$CTL' status | grep -q '^directory-groups: ok$'"
 check "the recovery is logged" grep -q 'groups listing works again: 2 groups' $LOG
 
+# Member lists are fetched several at a time: 12 groups, each users?groupname=
+# answered 300 ms late, take 13 x 300 ms one after the other; 4 at a time
+# (users page, then 3 rounds) about 1.2 s.
+python3 - /run/fixture.json >/run/fixture-groups.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["oslogin"]["groups"] += [{"name": f"team{i}", "gid": str(2000100100 + i), "members": ["alice_example_com"]}
+                           for i in range(12)]
+print(json.dumps(d))
+PY
+curl -sf -X PUT --data-binary @/run/fixture-groups.json "$FCTL/data" >/dev/null
+curl -sf -X PUT --data '{"delay_ms":300,"path_prefix":"/computeMetadata/v1/oslogin/users"}' "$FCTL/faults" >/dev/null
+t0=$(date +%s%N)
+check "12 groups, member lists answered 300 ms late: refresh" "$CTL" refresh
+took=$(ms_since $t0)
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
+check "… in under 3.2 s (one at a time: at least 3.9 s): ${took} ms" test "$took" -lt 3200
+check_eq "… every group with its members" "12" "$(getent group $(seq -f 'team%g' 0 11) | grep -c ':alice_example_com$')"
+curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
+check "back to 2 groups" "$CTL" refresh
+
 # Daemon stopped: cached users resolve, misses answer at once.
 kill -TERM $DPID
 wait $DPID
@@ -227,9 +254,12 @@ DPID=$!
 _cleanup_pids+=($DPID)
 wait_for 10 test -S /run/oslogin/control.sock
 check "restart in OS Login mode does not flap the configuration" bash -c "! grep -q 'configuration deactivated' $LOG"
+check "an unknown name: negative table written" \
+	wait_for 10 bash -c 'getent passwd ghost2_example_com >/dev/null; test -s /run/oslogin/negative.table'
 curl -sf -X PUT --data FALSE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
 check "enable-oslogin=FALSE: nsswitch restored" wait_for 10 bash -c "! grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf"
 check "cache removed" wait_for 5 bash -c "! test -e /run/oslogin/directory.cache"
+check "negative table removed" bash -c "! test -e /run/oslogin/negative.table"
 check_eq "mode recorded" "metadata-keys" "$(cat /var/lib/oslogin/mode)"
 check_fails "OS Login users no longer resolve" getent passwd alice_example_com
 kill -TERM $DPID

@@ -24,8 +24,10 @@ check_eq "sshd -T: permitrootlogin no" no "$(sshd_T permitrootlogin)"
 check_eq "sshd -T: kbdinteractiveauthentication no" no "$(sshd_T kbdinteractiveauthentication)"
 check_eq "sshd -T: authorizedkeyscommand" "/usr/sbin/oslogin-authorized-keys %u %f" "$(sshd_T authorizedkeyscommand)"
 check_eq "sshd -T: authorizedkeyscommanduser" "_oslogin" "$(sshd_T authorizedkeyscommanduser)"
-check "nsswitch passwd: oslogin appended" grep -qE '^passwd:.* oslogin$' /etc/nsswitch.conf
-check "nsswitch group: oslogin appended" grep -qE '^group:.* oslogin$' /etc/nsswitch.conf
+# Right after "files": a service behind it (Debian's systemd) is asked only
+# for names neither the files nor OS Login know.
+check_eq "nsswitch passwd: oslogin right after files" "$(grep '^passwd:' /run/nsswitch.orig | sed -E 's/^(passwd:[[:space:]]*files)/\1 oslogin/')" "$(grep '^passwd:' /etc/nsswitch.conf)"
+check_eq "nsswitch group: oslogin right after files" "$(grep '^group:' /run/nsswitch.orig | sed -E 's/^(group:[[:space:]]*files)/\1 oslogin/')" "$(grep '^group:' /etc/nsswitch.conf)"
 check_eq "other nsswitch lines untouched" "$(grep -vE '^(passwd|group):' /run/nsswitch.orig)" "$(grep -vE '^(passwd|group):' /etc/nsswitch.conf)"
 check_eq "status: active" "active active" "$(parts)"
 sum1=$(md5sum /etc/nsswitch.conf /etc/ssh/sshd_config.d/00-oslogin.conf | md5sum)
@@ -98,6 +100,30 @@ ctl activate >/dev/null
 check_eq "no duplicate oslogin on group:" 1 "$(grep '^group:' /etc/nsswitch.conf | grep -o oslogin | wc -l)"
 ctl deactivate >/dev/null
 check "deactivate keeps the administrator's entry" cmp /run/nsswitch.admin /etc/nsswitch.conf
+cp -a /run/nsswitch.orig /etc/nsswitch.conf
+
+# Placement on other lines: Debian's stock ones, action items after files,
+# no files at all, a comment, tabs; each back byte for byte.
+printf 'passwd:         files systemd\ngroup:\tfiles [NOTFOUND=return]\tsystemd # local only\ninitgroups: sss # no files\nshadow:         files systemd\n' >/etc/nsswitch.conf
+cp -a /etc/nsswitch.conf /run/nsswitch.placed
+ctl activate >/dev/null
+check_eq "stock passwd: files oslogin systemd" "passwd:         files oslogin systemd" "$(grep '^passwd:' /etc/nsswitch.conf)"
+check_eq "group: after files' action item, tab and comment kept" "$(printf 'group:\tfiles [NOTFOUND=return] oslogin\tsystemd # local only')" "$(grep '^group:' /etc/nsswitch.conf)"
+check_eq "initgroups: no files, at the end before the comment" "initgroups: sss oslogin # no files" "$(grep '^initgroups:' /etc/nsswitch.conf)"
+check_eq "shadow: untouched" "shadow:         files systemd" "$(grep '^shadow:' /etc/nsswitch.conf)"
+sum_placed=$(md5sum </etc/nsswitch.conf)
+ctl activate >/dev/null
+check_eq "activate again: same file" "$sum_placed" "$(md5sum </etc/nsswitch.conf)"
+ctl deactivate >/dev/null
+check "deactivate: every line back byte for byte" cmp /run/nsswitch.placed /etc/nsswitch.conf
+# An activation by an older version appended the service: activating again
+# moves it after files, deactivating gives the original back.
+printf 'passwd:         files systemd oslogin\ngroup:          files systemd oslogin\n' >/etc/nsswitch.conf
+printf ' passwd  group ' >/var/lib/oslogin/nsswitch.changed
+ctl activate >/dev/null
+check_eq "upgrade: moved after files" "passwd:         files oslogin systemd" "$(grep '^passwd:' /etc/nsswitch.conf)"
+ctl deactivate >/dev/null
+check_eq "upgrade: deactivate gives the stock lines" "$(printf 'passwd:         files systemd\ngroup:          files systemd')" "$(cat /etc/nsswitch.conf)"
 cp -a /run/nsswitch.orig /etc/nsswitch.conf
 
 # accountsd follows enable-oslogin.
@@ -203,7 +229,7 @@ fail_at "state: cannot write" "state directory read-only (the last step)"
 mount -o remount,rw /var/lib/oslogin
 check "authselect layout: activate" "$CTL_BIN" --pam-module "$MODULE" activate
 check "… nsswitch.conf is still the symlink" test -L /etc/nsswitch.conf
-check "… its target edited in place" grep -qE '^passwd:.* oslogin$' /etc/authselect/nsswitch.conf
+check "… its target edited in place" grep -qE '^passwd:.*files oslogin' /etc/authselect/nsswitch.conf
 check "… sshd reloaded once, at the end" wait_for 3 bash -c '[ "$(wc -l </run/hup.log)" = 1 ]'
 check_eq "… status sees nsswitch active through the link" "active active" "$(parts)"
 check "authselect layout: deactivate" "$CTL_BIN" deactivate
@@ -238,7 +264,7 @@ check_eq "… the mode is recorded all the same" oslogin "$(cat /var/lib/oslogin
 status=$(ctl status)
 check "osloginctl status: the manual configuration" grep -q '^manual configuration (manage_host_config = false)' <<<"$status"
 check "… with our AuthorizedKeysCommand line" grep -qx '       AuthorizedKeysCommand /usr/sbin/oslogin-authorized-keys %u %f' <<<"$status"
-check "… and the nsswitch and PAM lines" bash -c "grep -q 'append \" oslogin\" to the passwd: and group: lines' <<<'$status' && grep -q 'account required pam_oslogin.so' <<<'$status'"
+check "… and the nsswitch and PAM lines" bash -c "grep -q 'add \"oslogin\" right after \"files\" on the passwd: and group: lines' <<<'$status' && grep -q 'account required pam_oslogin.so' <<<'$status'"
 sleep 0.3
 check_fails "… sshd not reloaded" test -s /run/hup.log
 

@@ -92,7 +92,7 @@ kill $daemon
 wait $daemon 2>/dev/null
 check_fails "sshd_config: nothing of the agent left" grep -qE 'google|Google OS Login' /etc/ssh/sshd_config
 check_eq "sshd_config: the administrator's file otherwise unchanged" "$(cat /run/sshd_config.clean)" "$(cat /etc/ssh/sshd_config)"
-check "nsswitch: passwd: ends in our oslogin" grep -qE '^passwd:.* oslogin$' /etc/nsswitch.conf
+check "nsswitch: passwd: our oslogin right after files" grep -qE '^passwd:[[:space:]]+files oslogin( |$)' /etc/nsswitch.conf
 check_fails "nsswitch: no cache_oslogin" grep -q cache_oslogin /etc/nsswitch.conf
 check_eq "nsswitch: one oslogin per line" 1 "$(grep '^passwd:' /etc/nsswitch.conf | grep -o oslogin | wc -l)"
 check_fails "pam.d/sshd: no pam_oslogin_login/_admin, pam_group or the agent's mkhomedir" \

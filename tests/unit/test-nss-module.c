@@ -16,11 +16,12 @@
 #include "nss_oslogin/enumerate.c"
 #include "nss_oslogin/local.c"
 #include "nss_oslogin/lookup.c"
+#include "nss_oslogin/negative.c"
 #include "nss_oslogin/nss-oslogin.c"
 #include "nss_oslogin/pack.c"
 
 static char dir[] = "/tmp/test-nss-module.XXXXXX";
-static char cache_file[64], sock_file[64], etc_dir[64];
+static char cache_file[64], sock_file[64], etc_dir[64], negative_file[64];
 static int dir_fd = -EBADF;
 
 /* The host's own accounts: DIR/etc/passwd and DIR/etc/group. IN_PLACE
@@ -77,6 +78,8 @@ static int setup(void **state)
         snprintf(cache_file, sizeof(cache_file), "%s/directory.cache", dir);
         snprintf(sock_file, sizeof(sock_file), "%s/nss.sock", dir);
         snprintf(etc_dir, sizeof(etc_dir), "%s/etc", dir);
+        snprintf(negative_file, sizeof(negative_file), "%s/" NEGATIVE_TABLE_FILE_NAME, dir);
+        negative_path = negative_file;
         assert_int_equal(mkdir(etc_dir, 0755), 0);
         local_root = dir;
         local_check_interval_msec = 0; /* every change is seen at once; test_local_interval sets it */
@@ -98,6 +101,7 @@ static int teardown(void **state)
         unlinkat(dir_fd, "etc/group", 0);
         unlinkat(dir_fd, "etc", AT_REMOVEDIR);
         unlinkat(dir_fd, "directory.cache", 0);
+        unlinkat(dir_fd, NEGATIVE_TABLE_FILE_NAME, 0);
         close(dir_fd);
         rmdir(dir);
         return 0;
@@ -392,6 +396,119 @@ static void test_miss(void **state)
         stub_stop(&s);
 }
 
+/* Writes the negative table with N entries and makes the module look at it now. */
+static void write_negative(const struct negative_entry *e, size_t n, mode_t mode)
+{
+        _cleanup_free_ void *image = NULL;
+        size_t size;
+
+        assert_int_equal(negative_table_build(e, n, usec_now(), &image, &size), 0);
+        assert_int_equal(write_file_atomic(dir_fd, NEGATIVE_TABLE_FILE_NAME, image, size, mode, -1, -1), 0);
+        table.next_check_msec = 0;
+}
+
+static struct negative_entry negative(enum nss_proto_type type, const char *name, uint32_t id, int64_t ttl_usec)
+{
+        struct negative_entry e = {.q = {.type = type, .id = id}, .expires_usec = usec_now() + ttl_usec};
+        snprintf(e.q.name, sizeof(e.q.name), "%s", name);
+        return e;
+}
+
+/* accountsd's recent "not found" answers are read from the negative table:
+ * no socket round trip for them, an expired one is asked again, the cache
+ * still wins, and a table anyone but root could write is ignored. */
+static void test_negative_table(void **state)
+{
+        struct passwd pwd;
+        struct group grp;
+        char buf[512];
+        int err = 0;
+        struct stub s;
+
+        (void)state;
+        const struct negative_entry e[] = {
+                negative(NSS_PROTO_GETPWNAM, "ghost", 0, 10000000),
+                negative(NSS_PROTO_GETPWUID, "", 1000099, 10000000),
+                negative(NSS_PROTO_GETPWNAM, "alice", 0, 10000000),  /* in the cache: the cache answers */
+                negative(NSS_PROTO_GETGRNAM, "gone", 0, 1),          /* expires at once */
+        };
+        write_negative(e, ELEMENTSOF(e), 0644);
+        /* Two connections: "gone" (expired) and "dave" (never in the table);
+         * a ghost question that reached the stub would leave dave unanswered. */
+        stub_start(&s, 2, false);
+        for (int i = 0; i < 100; i++) {
+                assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+                assert_int_equal(_nss_oslogin_getpwuid_r(1000099, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        }
+        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        usleep(10);
+        assert_int_equal(_nss_oslogin_getgrnam_r("gone", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        stub_stop(&s);
+        assert_int_equal(s.served, 2);
+
+        /* A user name is no group name: getgrnam("ghost") is asked. */
+        stub_start(&s, 1, false);
+        assert_int_equal(_nss_oslogin_getgrnam_r("ghost", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        stub_stop(&s);
+        assert_int_equal(s.served, 1);
+
+        if (geteuid() == 0) {
+                /* Group-writable: not accountsd's, ignored. */
+                write_negative(e, ELEMENTSOF(e), 0664);
+                stub_start(&s, 1, false);
+                assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+                stub_stop(&s);
+                assert_int_equal(s.served, 1);
+        }
+        /* Damaged (the magic): ignored. */
+        write_negative(e, ELEMENTSOF(e), 0644);
+        _cleanup_close_ int fd = openat(dir_fd, NEGATIVE_TABLE_FILE_NAME, O_WRONLY | O_CLOEXEC);
+        assert_int_equal(pwrite(fd, "X", 1, 0), 1);
+        table.next_check_msec = 0;
+        table.size = 0; /* the same inode: look again */
+        stub_start(&s, 1, false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        stub_stop(&s);
+        assert_int_equal(s.served, 1);
+        /* Removed: asked again. */
+        assert_int_equal(unlinkat(dir_fd, NEGATIVE_TABLE_FILE_NAME, 0), 0);
+        table.next_check_msec = 0;
+        stub_start(&s, 1, false);
+        assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        stub_stop(&s);
+        assert_int_equal(s.served, 1);
+        assert_null(table.data);
+}
+
+/* initgroups of a name in the host's /etc/passwd: NOTFOUND at once, never
+ * a question to accountsd (cron, su, sudo and sshd do it for every local
+ * user). */
+static void test_initgroups_local_no_socket(void **state)
+{
+        long start = 0, size = 4;
+        gid_t *groups = calloc(4, sizeof(gid_t));
+        struct passwd pwd;
+        char buf[512];
+        int err = 0;
+        struct stub s;
+
+        (void)state;
+        write_local(LOCAL_PASSWD_DEFAULT "cronuser:x:1700:1700::/:/bin/sh\n", LOCAL_GROUP_DEFAULT, false);
+        stub_start(&s, 1, false);
+        for (int i = 0; i < 10; i++)
+                assert_int_equal(_nss_oslogin_initgroups_dyn("cronuser", 1700, &start, &size, &groups, 0, &err),
+                                 NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_initgroups_dyn("root", 0, &start, &size, &groups, 0, &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(start, 0);
+        /* The one connection is dave's. */
+        assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+        stub_stop(&s);
+        assert_int_equal(s.served, 1);
+        free(groups);
+        write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
+}
+
 /* The second layer: a name or id the host has is never answered, from the
  * cache or from accountsd, and the host's files are followed as they change. */
 static void test_local_names(void **state)
@@ -650,6 +767,8 @@ int main(void)
                 cmocka_unit_test(test_replaced_and_corrupt),
                 cmocka_unit_test(test_miss),
                 cmocka_unit_test(test_local_names),
+                cmocka_unit_test(test_negative_table),
+                cmocka_unit_test(test_initgroups_local_no_socket),
                 cmocka_unit_test(test_local_interval),
                 cmocka_unit_test(test_threads_while_replaced),
                 cmocka_unit_test(test_fork),
