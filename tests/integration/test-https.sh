@@ -114,7 +114,11 @@ check_fails "… and nothing is pinned" test -e "$PIN"
 curl -sS --cacert server-ca.crt --resolve "metadata.google.internal:$HTTPS_PORT:127.0.0.1" \
 	-H 'Metadata-Flavor: Google' "https://metadata.google.internal:$HTTPS_PORT/computeMetadata/v1/" \
 	>/dev/null 2>&1
-check_eq "the fake refuses a client without a certificate (curl exit 52: empty reply, TLS closed)" 52 "$?"
+# The server closes the connection after the handshake: curl sees an empty
+# reply (52) or a failed send (55), by a race of who writes first.
+rc=$?
+check "the fake refuses a client without a certificate (curl exit 52 or 55: TLS closed, rc $rc)" \
+	test "$rc" = 52 -o "$rc" = 55
 printf '%s\n' "$(cat rogue.key)" >"$MTLS/client.key" # the key alone, no certificate
 mds --timeout 1s
 check_eq "client.key without its certificate: exit 1" "1:" "$RC:$OUT"
