@@ -62,7 +62,8 @@ struct broker_job {
 };
 
 struct broker_server {
-        struct manager *manager;
+        const struct daemon_context *ctx;
+        const struct mode *mode; /* the watched document's switches */
         struct listener listeners[_LISTENER_MAX];
         struct conn *conns;
         struct broker_answers answers;
@@ -179,8 +180,8 @@ static bool akc_peer(struct broker_server *s, uint32_t uid)
         s->akc_checked = now;
         _cleanup_local_db_ struct local_db *db = NULL;
         uint32_t akc;
-        s->akc_known = local_db_load(s->manager->root, &db) >= 0 &&
-                       local_db_user_uid(db, s->manager->config.akc_user, &akc) >= 0 && akc != 0;
+        s->akc_known = local_db_load(s->ctx->root, &db) >= 0 &&
+                       local_db_user_uid(db, s->ctx->config.akc_user, &akc) >= 0 && akc != 0;
         if (s->akc_known)
                 s->akc_uid = akc;
         return s->akc_known && uid == s->akc_uid;
@@ -240,7 +241,7 @@ static void jobs_remove(struct broker_server *s, struct broker_job *j)
 /* What the decision learned goes into the shared answers. */
 static void share_facts(struct broker_server *s, struct broker_job *j, uint64_t now)
 {
-        const struct oslogin_config *cfg = &s->manager->config;
+        const struct oslogin_config *cfg = &s->ctx->config;
         struct broker_facts *f = &j->facts;
 
         s->requests += f->requests;
@@ -299,7 +300,7 @@ static void audit_job(struct broker_server *s, const struct broker_job *j, uint6
 
         if (j->result < 0)
                 n.status = BROKER_UNAVAILABLE;
-        audit_log_note(s->manager->audit, &n);
+        audit_log_note(s->ctx->audit, &n);
 }
 
 static void job_done(struct job *job)
@@ -342,12 +343,12 @@ static void job_done(struct job *job)
 static int submit(struct conn *c, struct broker_request *q)
 {
         struct broker_server *s = c->listener->server;
-        const struct oslogin_config *cfg = &s->manager->config;
+        const struct oslogin_config *cfg = &s->ctx->config;
         uint64_t now = now_monotonic_usec();
         struct broker_job *j;
         int r;
 
-        if (worker_pool_queued(s->manager->pool) >= BROKER_QUEUED_MAX) {
+        if (worker_pool_queued(s->ctx->pool) >= BROKER_QUEUED_MAX) {
                 conn_reply_status(c, q->kind, BROKER_UNAVAILABLE, "the daemon is busy");
                 return 0;
         }
@@ -357,7 +358,7 @@ static int submit(struct conn *c, struct broker_request *q)
         s->jobs = grown;
         *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
                                  .uid_floor = cfg->uid_floor, .received_usec = now,
-                                 .security_keys = s->manager->mode ? mode_metadata_flag(s->manager->mode,
+                                 .security_keys = s->mode ? mode_metadata_flag(s->mode,
                                                                                          "enable-oslogin-sk")
                                                                    : -1,
                                  /* The key helper is sshd's child; PAM runs in sshd itself. */
@@ -365,7 +366,7 @@ static int submit(struct conn *c, struct broker_request *q)
                                  .parent_pid = c->listener->kind == LISTENER_PAM ? peer_parent_pid(c->pid) : 0};
         *q = (struct broker_request){}; /* the job owns the certificate and the code now */
         broker_facts_init(&j->facts);
-        j->root = strdup(s->manager->root);
+        j->root = strdup(s->ctx->root);
         j->sudo_rule = strdup(cfg->sudo_rule);
         if (!j->root || !j->sudo_rule) {
                 job_free(j);
@@ -395,7 +396,7 @@ static int submit(struct conn *c, struct broker_request *q)
         }
         s->jobs[s->n_jobs++] = j;
         c->job = j;
-        worker_pool_submit(s->manager->pool, &j->job);
+        worker_pool_submit(s->ctx->pool, &j->job);
         return 0;
 }
 
@@ -410,7 +411,7 @@ static int on_request(struct conn *c)
         if (r < 0)
                 return r;
         sd_event_source_set_io_events(c->io, 0);
-        sd_event_source_set_time_relative(c->deadline, s->manager->config.timeout_usec + BROKER_DECISION_MARGIN_USEC);
+        sd_event_source_set_time_relative(c->deadline, s->ctx->config.timeout_usec + BROKER_DECISION_MARGIN_USEC);
         bool peer_ok = l->kind == LISTENER_PAM ? c->uid == 0 : akc_peer(s, c->uid);
         if (!peer_ok || !kind_served(l->kind, q.kind)) {
                 l->refused++;
@@ -509,9 +510,9 @@ static void conn_new(struct listener *l, int cfd)
                 s->conns->prev = c;
         s->conns = c;
         l->accepted++;
-        r = sd_event_add_io(s->manager->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
+        r = sd_event_add_io(s->ctx->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
         if (r >= 0)
-                r = sd_event_add_time_relative(s->manager->event, &c->deadline, CLOCK_MONOTONIC,
+                r = sd_event_add_time_relative(s->ctx->event, &c->deadline, CLOCK_MONOTONIC,
                                                BROKER_READ_TIMEOUT_MS * 1000ull, 1000, on_conn_deadline, c);
         if (r < 0)
                 conn_free(c);
@@ -533,12 +534,12 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 static void apply_limits(struct broker_server *s)
 {
         for (int i = 0; i < _LISTENER_MAX; i++) {
-                s->listeners[i].peers.max_total = s->manager->config.max_connections;
-                s->listeners[i].peers.max_per_uid = s->manager->config.per_uid_connections;
+                s->listeners[i].peers.max_total = s->ctx->config.max_connections;
+                s->listeners[i].peers.max_per_uid = s->ctx->config.per_uid_connections;
         }
 }
 
-int broker_server_new(struct manager *m, struct broker_server **ret)
+int broker_server_new(const struct daemon_context *ctx, const struct mode *mode, struct broker_server **ret)
 {
         struct broker_server *s = calloc(1, sizeof(*s));
         static const mode_t modes[_LISTENER_MAX] = {0666, 0600};
@@ -546,14 +547,15 @@ int broker_server_new(struct manager *m, struct broker_server **ret)
 
         if (!s)
                 return -ENOMEM;
-        s->manager = m;
+        s->ctx = ctx;
+        s->mode = mode;
         for (int i = 0; i < _LISTENER_MAX; i++)
                 s->listeners[i] = (struct listener){.server = s, .kind = i, .fd = -EBADF};
         apply_limits(s);
         for (int i = 0; i < _LISTENER_MAX && r >= 0; i++) {
-                r = listen_socket(m->runtime_dir, socket_names[i], modes[i], &s->listeners[i].fd);
+                r = listen_socket(ctx->runtime_dir, socket_names[i], modes[i], &s->listeners[i].fd);
                 if (r >= 0)
-                        r = sd_event_add_io(m->event, &s->listeners[i].io, s->listeners[i].fd, EPOLLIN, on_accept,
+                        r = sd_event_add_io(ctx->event, &s->listeners[i].io, s->listeners[i].fd, EPOLLIN, on_accept,
                                             &s->listeners[i]);
         }
         if (r < 0) {

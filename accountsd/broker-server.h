@@ -20,7 +20,10 @@
 
 #include <stdio.h>
 
-#include "accountsd/manager.h"
+#include "accountsd/context.h"
+
+struct mode;
+struct broker_server;
 
 #define BROKER_READ_TIMEOUT_MS 1000u
 /* The decision may wait for the metadata server: its deadline plus this. */
@@ -28,7 +31,8 @@
 /* Decisions waiting for a worker; more answer UNAVAILABLE at once. */
 #define BROKER_QUEUED_MAX 64u
 
-int broker_server_new(struct manager *m, struct broker_server **ret);
+/* MODE (mode.h, may be NULL) gives the watched document's switches. */
+int broker_server_new(const struct daemon_context *ctx, const struct mode *mode, struct broker_server **ret);
 void broker_server_free(struct broker_server *s);
 /* After SIGHUP: limits and TTLs follow the configuration; shared answers
  * are dropped (the metadata server may have changed). */

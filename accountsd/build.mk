@@ -17,6 +17,7 @@ ACCOUNTSD_LIB_SRCS := \
 	accountsd/directory-answers.c \
 	accountsd/directory-fetch.c \
 	accountsd/directory-local.c \
+	accountsd/directory-lookup.c \
 	accountsd/directory-members.c \
 	accountsd/directory-records.c \
 	accountsd/journal.c \

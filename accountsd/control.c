@@ -159,8 +159,8 @@ static char *audit_text(struct manager *m)
 
         if (!f)
                 return NULL;
-        audit_log_expire(m->audit, now_realtime_usec());
-        int r = audit_log_dump(m->audit, f);
+        audit_log_expire(m->ctx.audit, now_realtime_usec());
+        int r = audit_log_dump(m->ctx.audit, f);
         /* An empty ring is an empty line, not an empty reply (a closed connection). */
         if (r >= 0 && ftell(f) == 0)
                 fputc('\n', f);
@@ -190,7 +190,7 @@ static void run_command(struct control_conn *c)
                 c->waiting_refresh = true;
                 sd_event_source_set_time_relative(c->deadline, CONTROL_REFRESH_TIMEOUT_MS * 1000ull);
                 if (streq(c->in, "refresh progress") &&
-                    sd_event_add_time_relative(m->event, &c->tick, CLOCK_MONOTONIC, CONTROL_PROGRESS_USEC, 10000,
+                    sd_event_add_time_relative(m->ctx.event, &c->tick, CLOCK_MONOTONIC, CONTROL_PROGRESS_USEC, 10000,
                                                on_tick, c) < 0)
                         return reply(c, strdup("error: cannot report progress\n"));
                 return;
@@ -269,9 +269,9 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         }
         *c = (struct control_conn){.server = s, .fd = cfd, .next = s->conns};
         s->conns = c;
-        r = sd_event_add_io(s->manager->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
+        r = sd_event_add_io(s->manager->ctx.event, &c->io, cfd, EPOLLIN, on_conn_io, c);
         if (r >= 0)
-                r = sd_event_add_time_relative(s->manager->event, &c->deadline, CLOCK_MONOTONIC,
+                r = sd_event_add_time_relative(s->manager->ctx.event, &c->deadline, CLOCK_MONOTONIC,
                                                CONTROL_TIMEOUT_MS * 1000ull, 1000, on_conn_deadline, c);
         if (r < 0)
                 conn_free(c);
@@ -287,9 +287,9 @@ int control_server_new(struct manager *m, struct control_server **ret)
                 return -ENOMEM;
         s->manager = m;
         s->fd = -EBADF;
-        r = unix_listen(m->runtime_dir, CONTROL_SOCKET_NAME, 0600, &s->fd);
+        r = unix_listen(m->ctx.runtime_dir, CONTROL_SOCKET_NAME, 0600, &s->fd);
         if (r >= 0)
-                r = sd_event_add_io(m->event, &s->io, s->fd, EPOLLIN, on_accept, s);
+                r = sd_event_add_io(m->ctx.event, &s->io, s->fd, EPOLLIN, on_accept, s);
         if (r < 0) {
                 control_server_free(s);
                 return r;

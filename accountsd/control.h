@@ -2,9 +2,11 @@
 #pragma once
 
 /* The daemon's end of the control socket (lib/basic/control-proto.h has
- * the protocol). Each part's status comes from that part; a finished
- * directory build reaches waiting "refresh" commands through
- * control_build_finished(), which the manager wires to the directory. */
+ * the protocol). It sits beside the manager, at the top: it reads each
+ * part's status from that part and asks the watch and the directory for a
+ * refresh. A finished directory build reaches waiting "refresh" commands
+ * through control_build_finished(), which main.c wires to the directory's
+ * build_finished callback; no part calls this file. */
 
 #include "accountsd/manager.h"
 #include "basic/control-proto.h"

@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "accountsd/manager.h"
+#include "accountsd/context.h"
 #include "basic/nss-proto.h"
 
 #define DIRECTORY_BREAKER_THRESHOLD 3u
@@ -38,7 +38,21 @@
 #define DIRECTORY_INFLIGHT_MAX 64u
 #define DIRECTORY_REWRITE_DELAY_USEC 200000ull
 
-int directory_new(struct manager *m, struct directory **ret);
+struct directory;
+
+/* What the directory tells the part above it (the manager wires it). */
+struct directory_callbacks {
+        /* A full build ended with R: 0, or -errno (the previous cache
+         * stays). Not called for the rewrites that add answered misses. */
+        void (*build_finished)(int r, void *userdata);
+};
+
+/* OSLOGIN: the host is in OS Login mode as the daemon starts; the last
+ * cache file then serves until the first build replaces it (the first
+ * directory_set_enabled(true) starts that build). Off, the file is not
+ * read. CALLBACKS (may be NULL) is copied. */
+int directory_new(const struct daemon_context *ctx, bool oslogin, const struct directory_callbacks *callbacks,
+                  void *userdata, struct directory **ret);
 void directory_free(struct directory *d);
 
 /* OS Login on: build now and every refresh_interval. Off: timers stop,
@@ -49,7 +63,7 @@ bool directory_enabled(const struct directory *d);
 void directory_refresh(struct directory *d);
 /* After SIGHUP: the refresh timer follows the new interval. */
 void directory_reconfigure(struct directory *d);
-/* The watch saw the metadata server fail: open the breaker. */
+/* The metadata server failed for the watch too: open the breaker. */
 void directory_mds_unreachable(struct directory *d);
 void directory_mds_reachable(struct directory *d);
 

@@ -68,8 +68,8 @@ static int load_config(struct manager *m)
                 return log_error_errno(r, "Cannot create the metadata client: %m");
         }
         mds_client_free(probe);
-        config_free(&m->config);
-        m->config = c;
+        config_free(&m->ctx.config);
+        m->ctx.config = c;
         return 0;
 }
 
@@ -83,8 +83,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (load_config(m) < 0)
                 log_error("Configuration not reloaded; the previous one stays in effect.");
         else {
-                if ((r = worker_pool_reconfigure(m->pool, &m->config)) < 0 ||
-                    (r = watch_reconfigure(m->watch, &m->config)) < 0)
+                if ((r = worker_pool_reconfigure(m->ctx.pool, &m->ctx.config)) < 0 ||
+                    (r = watch_reconfigure(m->watch, &m->ctx.config)) < 0)
                         log_error_errno(r, "Cannot apply the new configuration: %m");
                 directory_reconfigure(m->directory);
                 nss_server_reconfigure(m->nss_server);
@@ -109,13 +109,89 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 static int open_runtime_dir(struct manager *m)
 {
         /* The socket directory must be root's: mode 0755, not a symlink. */
-        if (mkdir(m->runtime_dir, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Cannot create \"%s\": %m", m->runtime_dir);
-        m->runtime_dir_fd = open_dir_nofollow(AT_FDCWD, m->runtime_dir, 0);
-        if (m->runtime_dir_fd < 0)
-                return log_error_errno(m->runtime_dir_fd, "Cannot open \"%s\": %m", m->runtime_dir);
+        if (mkdir(m->ctx.runtime_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Cannot create \"%s\": %m", m->ctx.runtime_dir);
+        m->ctx.runtime_dir_fd = open_dir_nofollow(AT_FDCWD, m->ctx.runtime_dir, 0);
+        if (m->ctx.runtime_dir_fd < 0)
+                return log_error_errno(m->ctx.runtime_dir_fd, "Cannot open \"%s\": %m", m->ctx.runtime_dir);
         return 0;
 }
+
+/* The wiring: what each part reports upwards, and where it goes. No part
+ * calls the manager, control.c or a sibling; they call these. */
+
+static void on_document(const char *json, size_t size, void *userdata)
+{
+        struct manager *m = userdata;
+        mode_handle_document(m->mode, json, size);
+}
+
+static void on_mds_unreachable(int error, unsigned failures, void *userdata)
+{
+        struct manager *m = userdata;
+
+        if (m->ctx.once && !mode_has_document(m->mode)) {
+                log_error_errno(error, "Cannot fetch the metadata: %m");
+                manager_once_finished(m, error);
+        } else if (watch_no_metadata_server(error))
+                /* Refused or no route: not a slow server but none at all (a
+                 * laptop, a VM outside the cloud). Waiting would only delay sshd. */
+                manager_notify_ready(m, watch_no_server_status(error));
+        /* One failed long-poll can be a blip; two in a row is an outage for misses too. */
+        if (failures >= 2)
+                directory_mds_unreachable(m->directory);
+}
+
+static void on_mds_reachable(void *userdata)
+{
+        struct manager *m = userdata;
+        directory_mds_reachable(m->directory);
+}
+
+static const struct watch_callbacks watch_callbacks = {
+        .document = on_document,
+        .unreachable = on_mds_unreachable,
+        .reachable = on_mds_reachable,
+};
+
+static void on_mode_applied(enum host_mode mode, void *userdata)
+{
+        struct manager *m = userdata;
+
+        directory_set_enabled(m->directory, mode == HOST_MODE_OSLOGIN);
+        /* The re-check follows the mode the host is in: the old one while a switch fails. */
+        sudo_recheck_set_enabled(m->sudo, mode_current(m->mode) == HOST_MODE_OSLOGIN);
+}
+
+static void on_pass_done(int r, enum host_mode applied, const char *status, void *userdata)
+{
+        struct manager *m = userdata;
+
+        /* The first pass is done whatever came of it (READY=1 is sent once). */
+        if (status)
+                manager_notify_ready(m, status);
+        /* --once: in OS Login mode the directory build reports the end. */
+        if (m->ctx.once && (r < 0 || applied != HOST_MODE_OSLOGIN))
+                manager_once_finished(m, r);
+}
+
+static const struct mode_callbacks mode_callbacks = {
+        .mode_applied = on_mode_applied,
+        .pass_done = on_pass_done,
+};
+
+static void on_build_finished(int r, void *userdata)
+{
+        struct manager *m = userdata;
+
+        control_build_finished(m->control, r);
+        if (m->ctx.once)
+                manager_once_finished(m, r);
+}
+
+static const struct directory_callbacks directory_callbacks = {
+        .build_finished = on_build_finished,
+};
 
 static int setup(struct manager *m)
 {
@@ -129,39 +205,46 @@ static int setup(struct manager *m)
         /* Before any thread starts, so they all inherit the mask and the loop gets the signals. */
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
-        if ((r = sd_event_default(&m->event)) < 0)
+        if ((r = sd_event_default(&m->ctx.event)) < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
-        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m)) < 0 ||
-            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m)) < 0 ||
-            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0)
+        if ((r = sd_event_add_signal(m->ctx.event, NULL, SIGTERM, on_sigterm, m)) < 0 ||
+            (r = sd_event_add_signal(m->ctx.event, NULL, SIGINT, on_sigterm, m)) < 0 ||
+            (r = sd_event_add_signal(m->ctx.event, NULL, SIGHUP, on_sighup, m)) < 0)
                 return log_error_errno(r, "Cannot watch signals: %m");
         /* WATCHDOG=1 at half of WATCHDOG_USEC, from the loop itself: a stuck loop stops it. */
-        if ((r = sd_event_set_watchdog(m->event, true)) < 0)
+        if ((r = sd_event_set_watchdog(m->ctx.event, true)) < 0)
                 return log_error_errno(r, "Cannot set up the watchdog: %m");
         if ((r = open_runtime_dir(m)) < 0)
                 return r;
-        if ((r = worker_pool_new(m->event, &m->config, WORKER_THREADS, &m->pool)) < 0)
+        if ((r = worker_pool_new(m->ctx.event, &m->ctx.config, WORKER_THREADS, &m->ctx.pool)) < 0)
                 return log_error_errno(r, "Cannot start the worker threads: %m");
         _cleanup_free_ char *audit_dir = NULL;
-        if ((r = manager_host_path(m, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->audit)) < 0)
+        if ((r = manager_host_path(m, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->ctx.audit)) < 0)
                 return log_error_errno(r, "Cannot set up the audit log: %m");
-        if ((r = mode_new(m, &m->mode)) < 0 || (r = directory_new(m, &m->directory)) < 0 ||
-            (r = sudo_recheck_new(m, &m->sudo)) < 0)
+        /* The parts, bottom-up: each gets the context and the callbacks
+         * through which it reports upwards (above); what one part must
+         * know of another's state at the start is given here. */
+        if ((r = mode_new(&m->ctx, &mode_callbacks, m, &m->mode)) < 0 ||
+            (r = directory_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &directory_callbacks, m,
+                               &m->directory)) < 0 ||
+            (r = sudo_recheck_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
-        if (!m->once) {
+        if (!m->ctx.once) {
                 /* The sockets systemd holds for us (oslogin-accountsd.socket), if any. */
                 if ((r = listen_fds_collect()) < 0)
                         return r;
-                if ((r = nss_server_new(m, &m->nss_server)) < 0 || (r = broker_server_new(m, &m->broker)) < 0 ||
+                if ((r = nss_server_new(&m->ctx, m->directory, &m->nss_server)) < 0 ||
+                    (r = broker_server_new(&m->ctx, m->mode, &m->broker)) < 0 ||
                     (r = control_server_new(m, &m->control)) < 0)
                         return r;
                 listen_fds_close_unused();
-                r = sd_event_add_time_relative(m->event, &m->ready_timeout, CLOCK_MONOTONIC, READY_TIMEOUT_USEC,
+                r = sd_event_add_time_relative(m->ctx.event, &m->ready_timeout, CLOCK_MONOTONIC, READY_TIMEOUT_USEC,
                                                1000000, on_ready_timeout, m);
                 if (r < 0)
                         return log_error_errno(r, "Cannot add a timer: %m");
         }
-        if ((r = watch_start(m, &m->watch)) < 0)
+        /* Last: its first document goes through everything above. */
+        if ((r = watch_start(&m->ctx, &watch_callbacks, m, &m->watch)) < 0)
                 return log_error_errno(r, "Cannot start the metadata watch: %m");
         return 0;
 }
@@ -169,18 +252,18 @@ static int setup(struct manager *m)
 static void teardown(struct manager *m)
 {
         watch_stop(m->watch);
-        worker_pool_stop(m->pool, 200000);
+        worker_pool_stop(m->ctx.pool, 200000);
         control_server_free(m->control);
         nss_server_free(m->nss_server);
         broker_server_free(m->broker);
         sudo_recheck_free(m->sudo);
         directory_free(m->directory);
         mode_free(m->mode);
-        audit_log_free(m->audit);
+        audit_log_free(m->ctx.audit);
         sd_event_source_disable_unref(m->ready_timeout);
         sd_event_source_disable_unref(m->drain);
-        m->event = sd_event_unref(m->event);
-        safe_close(m->runtime_dir_fd);
+        m->ctx.event = sd_event_unref(m->ctx.event);
+        safe_close(m->ctx.runtime_dir_fd);
         /* The watch and the config stay: its detached thread may still be in a long-poll. */
 }
 
@@ -213,9 +296,9 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
         while ((c = getopt_long(argc, argv, "c:r:R:ofdh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c': m->config_path = optarg; break;
-                case 'r': m->root = optarg; break;
+                case 'r': m->ctx.root = optarg; break;
                 case 'R': runtime_dir = optarg; break;
-                case 'o': m->once = true; break;
+                case 'o': m->ctx.once = true; break;
                 case 'f': break;
                 case 'd': log_set_max_level(LOG_DEBUG); break;
                 case 'h': help(); return 0;
@@ -225,10 +308,11 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
         }
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument \"%s\", see --help.", argv[optind]);
-        if (m->root[0] != '/' || runtime_dir[0] != '/')
+        if (m->ctx.root[0] != '/' || runtime_dir[0] != '/')
                 return log_error_errno(EINVAL, "--root and --runtime-dir want absolute paths.");
-        m->runtime_dir = strdup(runtime_dir);
-        return m->runtime_dir ? 1 : -ENOMEM;
+        char *copy = strdup(runtime_dir);
+        m->ctx.runtime_dir = copy;
+        return copy ? 1 : -ENOMEM;
 }
 
 int main(int argc, char *argv[])
@@ -236,7 +320,7 @@ int main(int argc, char *argv[])
         struct manager *m = &manager;
         int r;
 
-        *m = (struct manager){.root = "/", .runtime_dir_fd = -EBADF};
+        *m = (struct manager){.ctx = {.root = "/", .runtime_dir_fd = -EBADF}};
         log_open("oslogin-accountsd", LOG_TARGET_AUTO, LOG_DAEMON);
         journal_events_open();
         r = parse_argv(m, argc, argv);
@@ -250,8 +334,8 @@ int main(int argc, char *argv[])
         m->started_usec = now_monotonic_usec();
         r = setup(m);
         if (r >= 0) {
-                log_info("Watching %s (root %s).", m->config.url ?: OSLOGIN_DEFAULT_MDS_URL, m->root);
-                r = sd_event_loop(m->event);
+                log_info("Watching %s (root %s).", m->ctx.config.url ?: OSLOGIN_DEFAULT_MDS_URL, m->ctx.root);
+                r = sd_event_loop(m->ctx.event);
                 if (r < 0)
                         log_error_errno(r, "Event loop failed: %m");
         }

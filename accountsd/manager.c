@@ -11,7 +11,7 @@
 
 int manager_host_path(const struct manager *m, const char *path, char **ret)
 {
-        return asprintf(ret, "%s%s", streq(m->root, "/") ? "" : m->root, path) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "%s%s", streq(m->ctx.root, "/") ? "" : m->ctx.root, path) < 0 ? -ENOMEM : 0;
 }
 
 void manager_notify_ready(struct manager *m, const char *status)
@@ -27,7 +27,7 @@ void manager_notify_ready(struct manager *m, const char *status)
 void manager_once_finished(struct manager *m, int r)
 {
         m->exit_status = r < 0 ? 1 : 0;
-        sd_event_exit(m->event, m->exit_status);
+        sd_event_exit(m->ctx.event, m->exit_status);
 }
 
 
@@ -46,12 +46,12 @@ static int on_drain(sd_event_source *s, uint64_t usec, void *userdata)
                 if (open > 0)
                         log_warning("%u questions still open after %llu s; exiting anyway.", open,
                                     MANAGER_DRAIN_USEC / 1000000u);
-                sd_event_exit(m->event, 0);
+                sd_event_exit(m->ctx.event, 0);
                 return 0;
         }
         /* A time source is one-shot: it must be enabled again, not only moved. */
         if (sd_event_source_set_time_relative(s, 20000) < 0 || sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0)
-                sd_event_exit(m->event, 0);
+                sd_event_exit(m->ctx.event, 0);
         return 0;
 }
 
@@ -60,12 +60,12 @@ void manager_stop(struct manager *m)
         uint64_t now = now_monotonic_usec();
 
         if (m->drain || questions_open(m) == 0) {
-                sd_event_exit(m->event, 0);
+                sd_event_exit(m->ctx.event, 0);
                 return;
         }
         nss_server_stop_accepting(m->nss_server);
         broker_server_stop_accepting(m->broker);
         m->drain_until = now + MANAGER_DRAIN_USEC;
-        if (sd_event_add_time(m->event, &m->drain, CLOCK_MONOTONIC, now + 20000, 1000, on_drain, m) < 0)
-                sd_event_exit(m->event, 0);
+        if (sd_event_add_time(m->ctx.event, &m->drain, CLOCK_MONOTONIC, now + 20000, 1000, on_drain, m) < 0)
+                sd_event_exit(m->ctx.event, 0);
 }

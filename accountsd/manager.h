@@ -1,26 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* The state of one oslogin-accountsd process, shared by its parts:
+/* The top of oslogin-accountsd: the event loop, signals, readiness and
+ * the parts, wired together in main.c. Below it, each knowing only the
+ * context (context.h) and what it calls downwards:
  *   watch.c         long-poll of the attribute document (own thread)
  *   mode.c          enable-oslogin switch and the metadata-keys reconcile
- *   directory.c     OS Login directory → cache file, misses, negative cache
- *   nss-server.c    the NSS miss socket (nss.sock, 0666)
- *   broker-server.c the trust broker's sockets (keys.sock 0666, pam.sock
- *                   0600): key, account and two-factor decisions
- *   control.c       the root-only control socket for osloginctl
+ *   directory*.c    OS Login directory → cache file, misses, negative cache
  *   sudo-recheck.c  periodic adminLogin re-check of sudoers drop-ins
+ *   nss-server.c    the NSS miss socket (nss.sock, 0666)
+ *   broker-*.c      the trust broker's sockets (keys.sock 0666, pam.sock
+ *                   0600): key, account and two-factor decisions
+ * and beside it control.c, the root-only control socket for osloginctl.
  * Everything but the worker threads runs in the sd-event loop. */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "basic/control-proto.h"
-#include "mds/config.h"
+#include "accountsd/context.h"
 
-
-struct worker_pool;
 struct watch;
 struct mode;
 struct directory;
@@ -28,19 +27,11 @@ struct nss_server;
 struct broker_server;
 struct control_server;
 struct sudo_recheck;
-struct audit_log;
-struct metadata_document;
 
 struct manager {
-        sd_event *event;
-        const char *config_path; /* NULL: the default */
-        const char *root;        /* "/" in production */
-        char *runtime_dir;       /* /run/oslogin */
-        int runtime_dir_fd;
-        bool once;
+        struct daemon_context ctx; /* what the parts see */
+        const char *config_path;   /* NULL: the default */
 
-        struct oslogin_config config;
-        struct worker_pool *pool;
         struct watch *watch;
         struct mode *mode;
         struct directory *directory;
@@ -48,7 +39,6 @@ struct manager {
         struct broker_server *broker;
         struct control_server *control;
         struct sudo_recheck *sudo;
-        struct audit_log *audit; /* one record per login (audit.h) */
 
         bool ready;              /* READY=1 sent */
         sd_event_source *drain;  /* stopping: waiting for questions in progress */

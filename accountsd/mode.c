@@ -6,7 +6,6 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-#include "accountsd/directory.h"
 #include "accounts/keys-reconcile.h"
 #include "accountsd/mode.h"
 #include "hostconf/host-mode.h"
@@ -34,7 +33,9 @@ struct host_policy {
 };
 
 struct mode {
-        struct manager *manager;
+        const struct daemon_context *ctx;
+        struct mode_callbacks callbacks;
+        void *userdata;
         enum host_mode applied;
         /* Whether this run has applied the host configuration yet, and with
          * which enable-oslogin-2fa. The first pass always applies it (the
@@ -107,11 +108,11 @@ static int revoke_all_sudoers(const char *root)
  * blocks in sshd/PAM/nsswitch go with ours, in sysconf's transaction. */
 static void take_over(struct mode *mo)
 {
-        struct manager *m = mo->manager;
-        int r = takeover_files(m->root, m->config.manage_host_config);
+        const struct daemon_context *ctx = mo->ctx;
+        int r = takeover_files(ctx->root, ctx->config.manage_host_config);
         if (r < 0)
                 log_warning_errno(r, "Some of the guest environment's files could not be removed: %m");
-        r = takeover_agent_switch_off(m->root);
+        r = takeover_agent_switch_off(ctx->root);
         if (r < 0)
                 log_warning_errno(r, "Cannot switch off the guest agent's account manager: %m");
 }
@@ -120,13 +121,13 @@ static void take_over(struct mode *mo)
  * local users under OS Login's key rule, or give the group a second name. */
 static int check_users_group(struct mode *mo)
 {
-        const struct oslogin_config *c = &mo->manager->config;
+        const struct oslogin_config *c = &mo->ctx->config;
         _cleanup_local_db_ struct local_db *db = NULL;
         int r;
 
         if (isempty(c->users_group))
                 return 0;
-        r = local_db_load(mo->manager->root, &db);
+        r = local_db_load(mo->ctx->root, &db);
         if (r >= 0)
                 r = users_group_check(db, c->users_group, c->users_gid, c->uid_floor);
         if (r < 0)
@@ -140,12 +141,12 @@ static int check_users_group(struct mode *mo)
 
 static int apply_host_config(struct mode *mo, enum host_mode want, const struct host_policy *policy)
 {
-        struct manager *m = mo->manager;
+        const struct daemon_context *ctx = mo->ctx;
         struct sysconf_options so;
         struct sysconf_report rep;
         int r;
 
-        if (!m->config.manage_host_config) {
+        if (!ctx->config.manage_host_config) {
                 if (!mo->logged_unmanaged)
                         log_notice("manage_host_config = false: sshd, nsswitch and PAM are left to the "
                                    "administrator (osloginctl status lists what OS Login needs).");
@@ -153,13 +154,13 @@ static int apply_host_config(struct mode *mo, enum host_mode want, const struct 
                 return 0;
         }
         sysconf_options_default(&so);
-        so.root = m->root;
-        so.akc_user = m->config.akc_user ?: so.akc_user;
+        so.root = ctx->root;
+        so.akc_user = ctx->config.akc_user ?: so.akc_user;
         so.two_factor = policy->two_factor;
         so.certificates = policy->certificates;
         so.security_keys = policy->security_keys;
-        so.cert_authentication = m->config.cert_authentication;
-        so.users_group = isempty(m->config.users_group) ? NULL : m->config.users_group;
+        so.cert_authentication = ctx->config.cert_authentication;
+        so.users_group = isempty(ctx->config.users_group) ? NULL : ctx->config.users_group;
         if (want == HOST_MODE_OSLOGIN && (r = check_users_group(mo)) < 0) {
                 log_error("Cannot activate the OS Login configuration: %s. Nothing was changed.", mo->host_failed_step);
                 return r;
@@ -183,21 +184,21 @@ static bool host_policy_equal(const struct host_policy *a, const struct host_pol
 
 static int switch_mode(struct mode *mo, enum host_mode want, const struct host_policy *policy)
 {
-        struct manager *m = mo->manager;
+        const struct daemon_context *ctx = mo->ctx;
         int r;
 
         /* The agent writes its blocks again on metadata changes: a pass that
          * finds them applies the (idempotent) configuration again. */
         if (mo->configured && mo->applied == want &&
                 (want != HOST_MODE_OSLOGIN || host_policy_equal(&mo->policy, policy)) &&
-                !takeover_pending(m->root, m->config.manage_host_config))
+                !takeover_pending(ctx->root, ctx->config.manage_host_config))
                 return 0;
         take_over(mo);
         r = apply_host_config(mo, want, policy);
         if (r < 0)
                 return r; /* sysconf logged the step; nothing was changed */
         if (want == HOST_MODE_METADATA_KEYS)
-                (void)revoke_all_sudoers(m->root); /* OS Login grants end with OS Login */
+                (void)revoke_all_sudoers(ctx->root); /* OS Login grants end with OS Login */
         if (!mo->configured || mo->applied != want || !host_policy_equal(&mo->policy, policy))
                 log_event(LOG_INFO, MESSAGE_ID_MODE_SWITCH,
                           LOG_FIELDS({"OSLOGIN_MODE", host_mode_to_string(want)},
@@ -212,7 +213,7 @@ static int switch_mode(struct mode *mo, enum host_mode want, const struct host_p
         mo->applied = want;
         mo->configured = true;
         mo->policy = *policy;
-        r = host_mode_save(m->root, want);
+        r = host_mode_save(ctx->root, want);
         if (r < 0)
                 log_warning_errno(r, "Cannot record the mode in " STATE_DIR "/" MODE_STATE_FILE ": %m");
         return 0;
@@ -232,10 +233,10 @@ static void arm_timer(sd_event_source *s, uint64_t usec)
  * oslogin.conf leaves unset, so a host keeps the agent's behaviour. */
 static void import_agent_accounts(struct mode *mo, struct reconcile_options *o, struct agent_accounts *a)
 {
-        const struct oslogin_config *c = &mo->manager->config;
+        const struct oslogin_config *c = &mo->ctx->config;
 
         if ((c->groups_set && c->deprovision_remove_set && c->reuse_homedir_set) ||
-            takeover_agent_accounts(mo->manager->root, a) < 0)
+            takeover_agent_accounts(mo->ctx->root, a) < 0)
                 return;
         if (!c->groups_set && a->has_groups)
                 o->extra_groups = a->groups;
@@ -254,29 +255,29 @@ static void import_agent_accounts(struct mode *mo, struct reconcile_options *o, 
 
 static int reconcile_keys(struct mode *mo, bool oslogin, struct reconcile_result *ret)
 {
-        struct manager *m = mo->manager;
+        const struct daemon_context *ctx = mo->ctx;
         _cleanup_(ssh_key_set_done) struct ssh_key_set keys = {};
         _cleanup_(agent_accounts_done) struct agent_accounts agent = {};
         struct reconcile_options o = {
-                .root = m->root,
-                .extra_groups = m->config.groups,
-                .deprovision_remove = m->config.deprovision_remove,
-                .ignore_home_owner = !m->config.reuse_homedir,
-                .uid_min = m->config.uid_min,
-                .uid_max = m->config.uid_max,
-                .home_base = m->config.home_base,
-                .shell = m->config.shell,
+                .root = ctx->root,
+                .extra_groups = ctx->config.groups,
+                .deprovision_remove = ctx->config.deprovision_remove,
+                .ignore_home_owner = !ctx->config.reuse_homedir,
+                .uid_min = ctx->config.uid_min,
+                .uid_max = ctx->config.uid_max,
+                .home_base = ctx->config.home_base,
+                .shell = ctx->config.shell,
         };
         int r;
 
         import_agent_accounts(mo, &o, &agent);
-        if (!m->config.metadata_accounts && !oslogin && !mo->logged_no_metadata_accounts)
+        if (!ctx->config.metadata_accounts && !oslogin && !mo->logged_no_metadata_accounts)
                 log_notice("metadata_accounts = false: ssh-keys in the metadata make no account; the ones "
                            "made earlier are deprovisioned.");
-        mo->logged_no_metadata_accounts = !m->config.metadata_accounts;
+        mo->logged_no_metadata_accounts = !ctx->config.metadata_accounts;
         /* In OS Login mode, or with metadata_accounts = false, no metadata
          * key grants access: the empty set deprovisions them all. */
-        if (!oslogin && m->config.metadata_accounts) {
+        if (!oslogin && ctx->config.metadata_accounts) {
                 r = ssh_keys_effective(mo->doc, now_realtime_usec(), &keys);
                 if (r < 0)
                         return log_error_errno(r, "Cannot evaluate the metadata ssh-keys: %m");
@@ -289,7 +290,6 @@ static int reconcile_keys(struct mode *mo, bool oslogin, struct reconcile_result
  * are handled by the loop, between events). */
 static int apply(struct mode *mo)
 {
-        struct manager *m = mo->manager;
         bool oslogin = metadata_bool(mo->doc, "enable-oslogin", false);
         /* They matter only with OS Login; a change of any re-applies the drop-in. */
         const struct host_policy policy = {
@@ -306,12 +306,14 @@ static int apply(struct mode *mo)
          * switched on, and come back only after it is switched off. */
         if (want == HOST_MODE_METADATA_KEYS) {
                 q = switch_mode(mo, want, &policy);
-                directory_set_enabled(m->directory, false);
+                if (mo->callbacks.mode_applied)
+                        mo->callbacks.mode_applied(want, mo->userdata);
         }
         r = reconcile_keys(mo, oslogin, &res);
         if (r >= 0 && want == HOST_MODE_OSLOGIN) {
                 q = switch_mode(mo, want, &policy);
-                directory_set_enabled(m->directory, true);
+                if (mo->callbacks.mode_applied)
+                        mo->callbacks.mode_applied(want, mo->userdata);
         }
         mo->last_error = r < 0 ? r : q;
         mo->last_realtime_usec = now_realtime_usec();
@@ -335,24 +337,21 @@ static int apply(struct mode *mo)
 
 static void apply_and_report(struct mode *mo)
 {
-        struct manager *m = mo->manager;
         int r = apply(mo);
 
-        /* The first pass is done whatever came of it: sshd must not wait
-         * for a host configuration that cannot be applied. */
-        if (!m->ready) {
-                char status[256] = "first reconcile done";
-                if (mo->host_failed_step[0])
-                        snprintf(status, sizeof(status), "host configuration cannot be applied (%s)%s",
-                                mo->host_failed_step, mo->reconciles == 0 ? "; first reconcile failed too" : "");
-                else if (r < 0)
-                        snprintf(status, sizeof(status), "first reconcile failed (%s); retrying",
-                                strerror(-mo->last_error));
-                manager_notify_ready(m, status);
-        }
-        /* --once: in OS Login mode the directory build reports the end. */
-        if (m->once && (r < 0 || mo->applied != HOST_MODE_OSLOGIN))
-                manager_once_finished(m, r);
+        char status[256] = "first reconcile done";
+
+        if (!mo->callbacks.pass_done)
+                return;
+        /* Done whatever came of it: sshd must not wait for a host
+         * configuration that cannot be applied. */
+        if (mo->host_failed_step[0])
+                snprintf(status, sizeof(status), "host configuration cannot be applied (%s)%s",
+                        mo->host_failed_step, mo->reconciles == 0 ? "; first reconcile failed too" : "");
+        else if (r < 0)
+                snprintf(status, sizeof(status), "first reconcile failed (%s); retrying",
+                        strerror(-mo->last_error));
+        mo->callbacks.pass_done(r, mo->applied, status, mo->userdata);
 }
 
 void mode_handle_document(struct mode *mo, const char *json, size_t size)
@@ -363,8 +362,8 @@ void mode_handle_document(struct mode *mo, const char *json, size_t size)
         if (r < 0) {
                 log_error("The metadata document does not parse; accounts left unchanged.");
                 mo->last_error = r;
-                if (mo->manager->once)
-                        manager_once_finished(mo->manager, r);
+                if (mo->callbacks.pass_done)
+                        mo->callbacks.pass_done(r, mo->applied, NULL, mo->userdata);
                 return;
         }
         metadata_document_free(mo->doc);
@@ -375,32 +374,12 @@ void mode_handle_document(struct mode *mo, const char *json, size_t size)
         arm_timer(mo->takeover_timer, now_monotonic_usec() + MODE_TAKEOVER_RECHECK_USEC);
 }
 
-bool mode_no_metadata_server(int error)
-{
-        return error == -ECONNREFUSED || error == -ENETUNREACH || error == -ENETDOWN;
-}
-
-void mode_metadata_unreachable(struct mode *mo, int error)
-{
-        struct manager *m = mo->manager;
-
-        if (m->once && !mo->doc) {
-                log_error_errno(error, "Cannot fetch the metadata: %m");
-                manager_once_finished(m, error);
-                return;
-        }
-        /* Refused or no route: not a slow server but none at all (a laptop,
-         * a VM outside the cloud). Waiting would only delay sshd. */
-        if (!m->ready && mode_no_metadata_server(error))
-                manager_notify_ready(m, mode_no_server_status(error));
-}
-
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct mode *mo = userdata;
         (void)usec;
         if (s == mo->takeover_timer &&
-            !takeover_pending(mo->manager->root, mo->manager->config.manage_host_config))
+            !takeover_pending(mo->ctx->root, mo->ctx->config.manage_host_config))
                 return 0;
         log_debug("%s timer: reconciling the last document again.",
                 s == mo->takeover_timer ? "Guest environment"
@@ -411,33 +390,37 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-int mode_new(struct manager *m, struct mode **ret)
+int mode_new(const struct daemon_context *ctx, const struct mode_callbacks *callbacks, void *userdata,
+             struct mode **ret)
 {
         struct mode *mo = calloc(1, sizeof(*mo));
         int r;
 
         if (!mo)
                 return -ENOMEM;
-        mo->manager = m;
-        mo->applied = host_mode_load(m->root);
+        mo->ctx = ctx;
+        if (callbacks)
+                mo->callbacks = *callbacks;
+        mo->userdata = userdata;
+        mo->applied = host_mode_load(ctx->root);
         if (mo->applied == HOST_MODE_UNKNOWN) {
                 /* No record (first start, or an older version): take what the host has. */
                 struct sysconf_options so;
                 struct sysconf_status st;
                 sysconf_options_default(&so);
-                so.root = m->root;
+                so.root = ctx->root;
                 mo->applied = sysconf_get_status(&so, &st) == 0 && (st.nsswitch || st.sshd)
                                       ? HOST_MODE_OSLOGIN
                                       : HOST_MODE_METADATA_KEYS;
         }
         r = sd_event_add_time(
-                m->event, &mo->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_timer, mo);
+                ctx->event, &mo->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_timer, mo);
         if (r >= 0)
                 r = sd_event_add_time(
-                        m->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
+                        ctx->event, &mo->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000, on_timer, mo);
         if (r >= 0)
                 r = sd_event_add_time(
-                        m->event, &mo->takeover_timer, CLOCK_MONOTONIC, UINT64_MAX, 100000, on_timer, mo);
+                        ctx->event, &mo->takeover_timer, CLOCK_MONOTONIC, UINT64_MAX, 100000, on_timer, mo);
         if (r < 0) {
                 mode_free(mo);
                 return r;
@@ -466,6 +449,11 @@ enum host_mode mode_current(const struct mode *mo)
         return mo->applied;
 }
 
+bool mode_has_document(const struct mode *mo)
+{
+        return mo->doc;
+}
+
 int mode_metadata_flag(const struct mode *mo, const char *key)
 {
         return mo->doc ? metadata_bool(mo->doc, key, false) : -1;
@@ -487,16 +475,10 @@ void mode_status(const struct mode *mo, FILE *f)
         if (mo->last_error < 0)
                 fprintf(f, "last-reconcile-error: %s\n", strerror(-mo->last_error));
         fprintf(f, "host-config: %s\n",
-                !mo->manager->config.manage_host_config ? "not managed (manage_host_config = false)"
+                !mo->ctx->config.manage_host_config ? "not managed (manage_host_config = false)"
                 : mo->host_failed_step[0]               ? "cannot be applied"
                                                         : "managed");
         if (mo->host_failed_step[0])
                 fprintf(f, "host-config-error: %s\n", mo->host_failed_step);
-        fprintf(f, "metadata-accounts: %s\n", mo->manager->config.metadata_accounts ? "yes" : "no");
-}
-
-const char *mode_no_server_status(int error)
-{
-        return error == -ECONNREFUSED ? "no metadata server (connection refused); accounts unchanged, retrying"
-                                      : "no metadata server (no route); accounts unchanged, retrying";
+        fprintf(f, "metadata-accounts: %s\n", mo->ctx->config.metadata_accounts ? "yes" : "no");
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "accountsd/manager.h"
+#include "accountsd/context.h"
 #include "hostconf/host-mode.h"
 
 #define MODE_RETRY_USEC (30ull * 1000000u)
@@ -29,17 +29,30 @@
 #define MODE_TAKEOVER_RECHECK_USEC (5ull * 1000000u)
 
 
-int mode_new(struct manager *m, struct mode **ret);
+struct mode;
+
+/* What the mode tells the part above it (the manager wires it). */
+struct mode_callbacks {
+        /* A pass puts the host in MODE, at the point where the parts that
+         * follow the mode must follow (OS Login: after the metadata users
+         * are gone; metadata keys: before they come back). Every pass calls
+         * it, a change or not. */
+        void (*mode_applied)(enum host_mode mode, void *userdata);
+        /* A document was handled: R is 0 or -errno, APPLIED the mode the
+         * host is in now. STATUS says what this means for the logins
+         * waiting on the first pass (a STATUS= line); NULL when the
+         * document did not parse and nothing was tried. */
+        void (*pass_done)(int r, enum host_mode applied, const char *status, void *userdata);
+};
+
+/* CALLBACKS (may be NULL) is copied. */
+int mode_new(const struct daemon_context *ctx, const struct mode_callbacks *callbacks, void *userdata,
+             struct mode **ret);
 void mode_free(struct mode *mo);
 
 void mode_handle_document(struct mode *mo, const char *json, size_t size);
-/* The watch could not fetch the document (--once gives up). */
-void mode_metadata_unreachable(struct mode *mo, int error);
-/* Connection refused or no route to the metadata server: there is none
- * (not a cloud VM), as opposed to a slow or failing one. */
-bool mode_no_metadata_server(int error);
-/* The STATUS= text for that case. */
-const char *mode_no_server_status(int error);
+/* Whether a document has parsed yet. */
+bool mode_has_document(const struct mode *mo);
 /* The mode last applied. */
 enum host_mode mode_current(const struct mode *mo);
 void mode_status(const struct mode *mo, FILE *f);

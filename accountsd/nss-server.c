@@ -10,6 +10,7 @@
 #include "accountsd/broker-peers.h"
 #include "accountsd/directory.h"
 #include "accountsd/nss-server.h"
+#include "basic/control-proto.h"
 #include "basic/log.h"
 #include "basic/nss-proto.h"
 
@@ -27,7 +28,8 @@ struct connection {
 };
 
 struct nss_server {
-        struct manager *manager;
+        const struct daemon_context *ctx;
+        struct directory *directory;
         int fd;
         sd_event_source *io;
         struct connection *connections;
@@ -40,7 +42,7 @@ static void connection_free(struct connection *c)
         struct nss_server *s = c->server;
 
         if (c->waiter)
-                directory_waiter_cancel(s->manager->directory, c->waiter);
+                directory_waiter_cancel(s->directory, c->waiter);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->deadline);
         safe_close(c->fd);
@@ -96,7 +98,7 @@ static int on_request(struct connection *c)
         sd_event_source_set_io_events(c->io, 0);
         /* The read deadline is over; the answer may take a metadata round trip. */
         sd_event_source_set_time_relative(c->deadline, NSS_SERVER_CONNECTION_TIMEOUT_MS * 1000ull);
-        r = directory_lookup(c->server->manager->directory, &q, on_answer, c, &c->waiter);
+        r = directory_lookup(c->server->directory, &q, on_answer, c, &c->waiter);
         return r < 0 ? r : 1; /* C may be gone now (answered at once) */
 }
 
@@ -189,9 +191,9 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
                         s->connections->prev = c;
                 s->connections = c;
                 s->accepted++;
-                r = sd_event_add_io(s->manager->event, &c->io, cfd, EPOLLIN, on_connection_io, c);
+                r = sd_event_add_io(s->ctx->event, &c->io, cfd, EPOLLIN, on_connection_io, c);
                 if (r >= 0)
-                        r = sd_event_add_time_relative(s->manager->event, &c->deadline, CLOCK_MONOTONIC,
+                        r = sd_event_add_time_relative(s->ctx->event, &c->deadline, CLOCK_MONOTONIC,
                                                        NSS_SERVER_READ_TIMEOUT_MS * 1000ull, 1000,
                                                        on_connection_deadline, c);
                 if (r < 0)
@@ -200,19 +202,20 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         return 0;
 }
 
-int nss_server_new(struct manager *m, struct nss_server **ret)
+int nss_server_new(const struct daemon_context *ctx, struct directory *directory, struct nss_server **ret)
 {
         struct nss_server *s = calloc(1, sizeof(*s));
         int r;
 
         if (!s)
                 return -ENOMEM;
-        s->manager = m;
+        s->ctx = ctx;
+        s->directory = directory;
         s->fd = -EBADF;
         nss_server_reconfigure(s);
-        r = listen_socket(m->runtime_dir, NSS_SOCKET_NAME, 0666, &s->fd);
+        r = listen_socket(ctx->runtime_dir, NSS_SOCKET_NAME, 0666, &s->fd);
         if (r >= 0)
-                r = sd_event_add_io(m->event, &s->io, s->fd, EPOLLIN, on_accept, s);
+                r = sd_event_add_io(ctx->event, &s->io, s->fd, EPOLLIN, on_accept, s);
         if (r < 0) {
                 nss_server_free(s);
                 return r;
@@ -248,6 +251,6 @@ void nss_server_reconfigure(struct nss_server *s)
 {
         if (!s)
                 return;
-        s->peers.max_total = s->manager->config.max_connections;
-        s->peers.max_per_uid = s->manager->config.per_uid_connections;
+        s->peers.max_total = s->ctx->config.max_connections;
+        s->peers.max_per_uid = s->ctx->config.per_uid_connections;
 }

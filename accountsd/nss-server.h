@@ -14,12 +14,16 @@
  * module then answers UNAVAIL). The socket is systemd's when the daemon
  * is socket-activated. */
 
-#include "accountsd/manager.h"
+#include "accountsd/context.h"
+
+struct directory;
+struct nss_server;
 
 #define NSS_SERVER_READ_TIMEOUT_MS 1000u
 #define NSS_SERVER_CONNECTION_TIMEOUT_MS 10000u
 
-int nss_server_new(struct manager *m, struct nss_server **ret);
+/* Misses are asked of DIRECTORY (directory.h). */
+int nss_server_new(const struct daemon_context *ctx, struct directory *directory, struct nss_server **ret);
 void nss_server_free(struct nss_server *s);
 /* Stopping: no new connection is accepted (they wait in the backlog). */
 void nss_server_stop_accepting(struct nss_server *s);

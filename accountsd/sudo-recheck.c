@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accountsd/mode.h"
 #include "accountsd/sudo-recheck.h"
 #include "accountsd/worker.h"
 #include "basic/log.h"
@@ -12,7 +11,8 @@
 #include "mds/oslogin-api.h"
 
 struct sudo_recheck {
-        struct manager *manager;
+        const struct daemon_context *ctx;
+        bool enabled; /* OS Login mode */
         sd_event_source *timer;
         struct recheck_job *job;
         uint64_t runs, revoked, kept, undecided;
@@ -105,41 +105,42 @@ static void recheck_done(struct job *j)
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
         struct sudo_recheck *s = userdata;
-        struct manager *m = s->manager;
+        const struct daemon_context *ctx = s->ctx;
         struct recheck_job *rj;
 
         (void)usec;
-        sd_event_source_set_time_relative(src, m->config.sudo_recheck_interval_usec);
-        if (s->job || mode_current(m->mode) != HOST_MODE_OSLOGIN || !(rj = calloc(1, sizeof(*rj))))
+        sd_event_source_set_time_relative(src, ctx->config.sudo_recheck_interval_usec);
+        if (s->job || !s->enabled || !(rj = calloc(1, sizeof(*rj))))
                 return 0;
         *rj = (struct recheck_job){.job = {.run = recheck_run, .done = recheck_done},
                 .owner = s,
-                .root = strdup(m->root),
-                .uid_floor = m->config.uid_floor};
+                .root = strdup(ctx->root),
+                .uid_floor = ctx->config.uid_floor};
         if (!rj->root) {
                 free(rj);
                 return 0;
         }
         s->job = rj;
-        worker_pool_submit(m->pool, &rj->job);
+        worker_pool_submit(ctx->pool, &rj->job);
         return 0;
 }
 
-int sudo_recheck_new(struct manager *m, struct sudo_recheck **ret)
+int sudo_recheck_new(const struct daemon_context *ctx, bool enabled, struct sudo_recheck **ret)
 {
         struct sudo_recheck *s = calloc(1, sizeof(*s));
         int r;
 
         if (!s)
                 return -ENOMEM;
-        s->manager = m;
-        r = sd_event_add_time_relative(m->event, &s->timer, CLOCK_MONOTONIC,
-                m->config.sudo_recheck_interval_usec, 100000, on_timer, s);
+        s->ctx = ctx;
+        s->enabled = enabled;
+        r = sd_event_add_time_relative(ctx->event, &s->timer, CLOCK_MONOTONIC,
+                ctx->config.sudo_recheck_interval_usec, 100000, on_timer, s);
         if (r < 0) {
                 free(s);
                 return r;
         }
-        sd_event_source_set_enabled(s->timer, m->once ? SD_EVENT_OFF : SD_EVENT_ON);
+        sd_event_source_set_enabled(s->timer, ctx->once ? SD_EVENT_OFF : SD_EVENT_ON);
         *ret = s;
         return 0;
 }
@@ -156,7 +157,12 @@ void sudo_recheck_free(struct sudo_recheck *s)
 
 void sudo_recheck_reconfigure(struct sudo_recheck *s)
 {
-        sd_event_source_set_time_relative(s->timer, s->manager->config.sudo_recheck_interval_usec);
+        sd_event_source_set_time_relative(s->timer, s->ctx->config.sudo_recheck_interval_usec);
+}
+
+void sudo_recheck_set_enabled(struct sudo_recheck *s, bool enabled)
+{
+        s->enabled = enabled;
 }
 
 void sudo_recheck_status(const struct sudo_recheck *s, FILE *f)

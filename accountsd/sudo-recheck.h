@@ -9,11 +9,17 @@
  * metadata server that cannot be reached or answers garbage revokes
  * nothing. Runs in a worker thread. */
 
+#include <stdbool.h>
 #include <stdio.h>
 
-#include "accountsd/manager.h"
+#include "accountsd/context.h"
 
-int sudo_recheck_new(struct manager *m, struct sudo_recheck **ret);
+struct sudo_recheck;
+
+/* ENABLED: the host is in OS Login mode (the manager keeps it so with
+ * sudo_recheck_set_enabled()); off, the timer runs but checks nothing. */
+int sudo_recheck_new(const struct daemon_context *ctx, bool enabled, struct sudo_recheck **ret);
+void sudo_recheck_set_enabled(struct sudo_recheck *s, bool enabled);
 void sudo_recheck_free(struct sudo_recheck *s);
 void sudo_recheck_reconfigure(struct sudo_recheck *s);
 void sudo_recheck_status(const struct sudo_recheck *s, FILE *f);

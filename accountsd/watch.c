@@ -6,8 +6,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "accountsd/directory.h"
-#include "accountsd/mode.h"
 #include "accountsd/watch.h"
 #include "accountsd/worker.h"
 #include "basic/log.h"
@@ -15,7 +13,9 @@
 #include "basic/time-util.h"
 
 struct watch {
-        struct manager *manager;
+        const struct daemon_context *ctx;
+        struct watch_callbacks callbacks;
+        void *userdata;
         pthread_mutex_t lock;
         pthread_cond_t wake;
         bool stopping, kicked;
@@ -40,6 +40,17 @@ struct watch_event {
         struct mds_response response;
 };
 
+bool watch_no_metadata_server(int error)
+{
+        return error == -ECONNREFUSED || error == -ENETUNREACH || error == -ENETDOWN;
+}
+
+const char *watch_no_server_status(int error)
+{
+        return error == -ECONNREFUSED ? "no metadata server (connection refused); accounts unchanged, retrying"
+                                      : "no metadata server (no route); accounts unchanged, retrying";
+}
+
 uint64_t watch_backoff_usec(unsigned failures, uint64_t random_value)
 {
         unsigned shift = failures > 0 ? MIN(failures - 1, 16u) : 0;
@@ -59,24 +70,22 @@ static void on_event(struct job *j)
                 /* One line when an outage starts, then one every 20 failures.
                  * Refused or no route: there is no server, not a failing one. */
                 if (e->failures == 1) {
-                        bool none = mode_no_metadata_server(e->error);
+                        bool none = watch_no_metadata_server(e->error);
                         log_event(none ? LOG_NOTICE : LOG_WARNING, MESSAGE_ID_MDS_LOST,
                                   LOG_FIELDS({"OSLOGIN_REASON", strerror(abs(e->error))}),
                                   none ? "No metadata server (%s): not a cloud VM, or not yet; accounts left "
                                          "unchanged, retrying."
                                        : "Metadata server unavailable (%s); retrying, accounts left unchanged.",
                                   strerror(abs(e->error)));
-                } else if (e->failures % 20 == 0 && mode_no_metadata_server(e->error))
+                } else if (e->failures % 20 == 0 && watch_no_metadata_server(e->error))
                         log_notice_errno(e->error,
                                          "No metadata server (%m): not a cloud VM, or not yet; accounts left "
                                          "unchanged, retrying.");
                 else if (e->failures % 20 == 0)
                         log_warning_errno(e->error,
                                           "Metadata server unavailable (%m); retrying, accounts left unchanged.");
-                mode_metadata_unreachable(w->manager->mode, e->error);
-                /* One failed long-poll can be a blip; two in a row is an outage for misses too. */
-                if (e->failures >= 2)
-                        directory_mds_unreachable(w->manager->directory);
+                if (w->callbacks.unreachable)
+                        w->callbacks.unreachable(e->error, e->failures, w->userdata);
                 break;
         case WATCH_RECOVERED:
                 {
@@ -87,16 +96,19 @@ static void on_event(struct job *j)
                 }
                 w->failures = 0;
                 w->last_success_realtime_usec = now_realtime_usec();
-                directory_mds_reachable(w->manager->directory);
+                if (w->callbacks.reachable)
+                        w->callbacks.reachable(w->userdata);
                 break;
         case WATCH_DOCUMENT:
                 w->failures = 0;
                 w->last_success_realtime_usec = now_realtime_usec();
                 w->documents++;
-                directory_mds_reachable(w->manager->directory);
+                if (w->callbacks.reachable)
+                        w->callbacks.reachable(w->userdata);
                 free(w->etag);
                 w->etag = e->response.etag ? strdup(e->response.etag) : NULL;
-                mode_handle_document(w->manager->mode, e->response.body, e->response.size);
+                if (w->callbacks.document)
+                        w->callbacks.document(e->response.body, e->response.size, w->userdata);
                 break;
         }
         mds_response_done(&e->response);
@@ -121,7 +133,7 @@ static void post(struct watch *w, enum watch_event_kind kind, int error, unsigne
         pthread_mutex_lock(&w->lock);
         bool stopping = w->stopping;
         if (!stopping)
-                worker_pool_post(w->manager->pool, &e->job);
+                worker_pool_post(w->ctx->pool, &e->job);
         pthread_mutex_unlock(&w->lock);
         if (stopping) {
                 mds_response_done(&e->response);
@@ -200,7 +212,8 @@ static void *watch_main(void *userdata)
         return NULL;
 }
 
-int watch_start(struct manager *m, struct watch **ret)
+int watch_start(const struct daemon_context *ctx, const struct watch_callbacks *callbacks, void *userdata,
+                struct watch **ret)
 {
         struct watch *w = calloc(1, sizeof(*w));
         pthread_t t;
@@ -208,7 +221,10 @@ int watch_start(struct manager *m, struct watch **ret)
 
         if (!w)
                 return -ENOMEM;
-        w->manager = m;
+        w->ctx = ctx;
+        if (callbacks)
+                w->callbacks = *callbacks;
+        w->userdata = userdata;
         pthread_mutex_init(&w->lock, NULL);
         pthread_condattr_t attr;
         pthread_condattr_init(&attr);
@@ -216,7 +232,7 @@ int watch_start(struct manager *m, struct watch **ret)
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
         pthread_cond_init(&w->wake, &attr);
         pthread_condattr_destroy(&attr);
-        r = mds_client_new(&m->config, 0, &w->client);
+        r = mds_client_new(&ctx->config, 0, &w->client);
         if (r < 0) {
                 free(w);
                 return r;
@@ -275,7 +291,7 @@ void watch_status(const struct watch *w, FILE *f)
 {
         fprintf(f, "metadata: %s\n",
                 w->failures == 0                          ? "reachable"
-                : mode_no_metadata_server(w->last_error) ? "no server"
+                : watch_no_metadata_server(w->last_error) ? "no server"
                                                           : "unreachable");
         if (w->failures > 0)
                 fprintf(f, "metadata-failures: %u (%s)\n", w->failures, strerror(-w->last_error));

@@ -9,17 +9,34 @@
  * the server sees at most one request every few seconds. A failed fetch
  * posts an outage event, never a document: nothing changes. */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "accountsd/manager.h"
+#include "accountsd/context.h"
 
 #define WATCH_DOCUMENT_PATH "?recursive=true&alt=json"
 #define WATCH_LONG_POLL_SEC 60u
 #define WATCH_BACKOFF_MIN_USEC 500000ull
 #define WATCH_BACKOFF_MAX_USEC 30000000ull
 
-int watch_start(struct manager *m, struct watch **ret);
+struct watch;
+
+/* What the watch tells the part above it (the manager wires it). All run
+ * in the main loop. */
+struct watch_callbacks {
+        /* A new document (the first one, or a change). */
+        void (*document)(const char *json, size_t size, void *userdata);
+        /* Request number FAILURES (1, 2, ...) of an outage failed with ERROR. */
+        void (*unreachable)(int error, unsigned failures, void *userdata);
+        /* A request succeeded (before each document, and when an outage ends). */
+        void (*reachable)(void *userdata);
+};
+
+/* CALLBACKS (may be NULL) is copied. */
+int watch_start(const struct daemon_context *ctx, const struct watch_callbacks *callbacks, void *userdata,
+                struct watch **ret);
 /* Asks the thread to exit at its next wake-up (a long-poll in flight is
  * abandoned: the thread is detached). Once it returns the thread posts
  * nothing more, so the worker pool may go. */
@@ -31,6 +48,12 @@ void watch_kick(struct watch *w);
 /* True while the last request failed. */
 bool watch_mds_down(const struct watch *w);
 void watch_status(const struct watch *w, FILE *f);
+
+/* Connection refused or no route to the metadata server: there is none
+ * (not a cloud VM), as opposed to a slow or failing one. */
+bool watch_no_metadata_server(int error);
+/* The STATUS= text for that case. */
+const char *watch_no_server_status(int error);
 
 /* The delay before retry number FAILURES (1, 2, ...), jittered into
  * [d/2, d] with RANDOM_VALUE. Exposed for the unit test. */
