@@ -21,9 +21,9 @@ struct audit_log;
 struct daemon_context {
         sd_event *event;
         const char *root;        /* "/" in production, --root in tests */
-        const char *runtime_dir; /* /run/oslogin: sockets, cache */
+        char *runtime_dir;       /* /run/oslogin: sockets, cache */
         int runtime_dir_fd;
-        bool once;               /* --once: one pass, no sockets */
+        bool once; /* --once: one pass, no sockets */
         /* Replaced in place on SIGHUP (the parts' reconfigure functions
          * are called after): read it when it is needed, never copy it. */
         struct oslogin_config config;

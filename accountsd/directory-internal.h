@@ -48,7 +48,6 @@ struct directory {
         int users_group_error, ca_result; /* the last build's */
 };
 
-
 /* directory.c: a rewrite of the cache file soon (several misses answered
  * close together become one). */
 void directory_schedule_rewrite(struct directory *d);

@@ -72,11 +72,14 @@ static void remember_answer(struct directory *d, const struct inflight *f)
 
         if (!found && c->negative_ttl_usec == 0)
                 return;
-        answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size, now_monotonic_usec(),
-                         found ? MAX(c->refresh_interval_usec * 2, 60000000ull) : c->negative_ttl_usec);
+        answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size,
+                now_monotonic_usec(),
+                found ? MAX(c->refresh_interval_usec * 2, 60000000ull) : c->negative_ttl_usec);
         /* The module reads "not found" from the negative table: the next
          * question for the same name costs it no round trip to us. */
-        int r = found ? 0 : answer_store_write_negatives(&d->answers, d->ctx->runtime_dir_fd, now_monotonic_usec());
+        int r = found ? 0
+                      : answer_store_write_negatives(
+                                &d->answers, d->ctx->runtime_dir_fd, now_monotonic_usec());
         if (r < 0)
                 log_warning_errno(r, "Cannot write the negative table: %m");
 }
@@ -99,8 +102,8 @@ static void inflight_run(struct job *j, struct mds_client *client)
         mds_client_set_deadline(client, 0);
         /* Every OS Login user is in the synthetic group (users-group.h). */
         if (f->result == NSS_PROTO_FOUND && f->users_group[0] &&
-            users_group_check(local, f->users_group, f->users_gid, f->uid_floor) >= 0 &&
-            users_group_extend_reply(&f->q, &f->reply, f->users_gid) < 0)
+                users_group_check(local, f->users_group, f->users_gid, f->uid_floor) >= 0 &&
+                users_group_extend_reply(&f->q, &f->reply, f->users_gid) < 0)
                 f->result = -ENOMEM;
 }
 
@@ -121,10 +124,11 @@ static void inflight_done(struct job *j)
         struct directory_waiter *w;
 
         if (d && f->result == NSS_PROTO_FOUND &&
-            directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
-                log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID in the "
+                directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
+                log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID "
+                            "in the "
                             "directory); answering not found.",
-                            f->key);
+                        f->key);
                 f->reply.size = 0;
                 f->result = nss_proto_reply_status(&f->reply, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
@@ -155,8 +159,8 @@ static void inflight_done(struct job *j)
         free(f);
 }
 
-static int ask_metadata(struct directory *d, const struct nss_proto_request *q, char *key, directory_reply_t cb,
-                        void *userdata, struct directory_waiter **ret_waiter)
+static int ask_metadata(struct directory *d, const struct nss_proto_request *q, char *key,
+        directory_reply_t cb, void *userdata, struct directory_waiter **ret_waiter)
 {
         struct inflight *f;
         struct directory_waiter *w = calloc(1, sizeof(*w));
@@ -171,12 +175,16 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                         free(w);
                         return -ENOMEM;
                 }
-                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done}, .directory = d, .q = *q,
-                                       .key = TAKE_PTR(key), .root = d->ctx->root,
-                                       .uid_floor = d->ctx->config.uid_floor,
-                                       .users_gid = d->ctx->config.users_gid,
-                                       .budget_usec = MAX(d->ctx->config.nss_timeout_usec, 500000ull),
-                                       .reply = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX), .next = d->inflight};
+                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done},
+                        .directory = d,
+                        .q = *q,
+                        .key = TAKE_PTR(key),
+                        .root = d->ctx->root,
+                        .uid_floor = d->ctx->config.uid_floor,
+                        .users_gid = d->ctx->config.users_gid,
+                        .budget_usec = MAX(d->ctx->config.nss_timeout_usec, 500000ull),
+                        .reply = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX),
+                        .next = d->inflight};
                 snprintf(f->users_group, sizeof(f->users_group), "%s", d->ctx->config.users_group ?: "");
                 d->inflight = f;
                 d->n_inflight++;
@@ -193,7 +201,7 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
 /* The cache and the answer store were checked against the host when they
  * were filled; /etc may have changed since (a group added by a package). */
 static int answer_from_memory(struct directory *d, const struct nss_proto_request *q, struct byte_buffer *b,
-                              directory_reply_t cb, void *userdata)
+        directory_reply_t cb, void *userdata)
 {
         const struct local_db *local;
         int r = local_db_watch_get(&d->local, &local);
@@ -212,8 +220,8 @@ static int answer_from_memory(struct directory *d, const struct nss_proto_reques
         return 1;
 }
 
-int directory_lookup(struct directory *d, const struct nss_proto_request *q, directory_reply_t cb, void *userdata,
-                     struct directory_waiter **ret_waiter)
+int directory_lookup(struct directory *d, const struct nss_proto_request *q, directory_reply_t cb,
+        void *userdata, struct directory_waiter **ret_waiter)
 {
         _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
         char *key;
@@ -245,7 +253,8 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
         bool joining = false;
         for (struct inflight *f = d->inflight; f && !joining; f = f->next)
                 joining = streq(f->key, key);
-        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX || breaker_blocks(&d->breaker, now_monotonic_usec()))) {
+        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX ||
+                                breaker_blocks(&d->breaker, now_monotonic_usec()))) {
                 free(key);
                 d->unavail++;
                 reply_status(NSS_PROTO_UNAVAIL, cb, userdata);
@@ -268,7 +277,8 @@ void directory_waiter_cancel(struct directory *d, struct directory_waiter *w)
 
 void directory_lookups_detach(struct directory *d)
 {
-        /* Jobs in flight keep running in detached threads; their done() never runs after the loop is gone. */
+        /* Jobs in flight keep running in detached threads; their done() never runs after the loop is gone.
+         */
         for (struct inflight *f = d->inflight; f; f = f->next)
                 f->directory = NULL;
 }

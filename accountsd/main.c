@@ -310,9 +310,8 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
                 return log_error_errno(EINVAL, "Unexpected argument \"%s\", see --help.", argv[optind]);
         if (m->ctx.root[0] != '/' || runtime_dir[0] != '/')
                 return log_error_errno(EINVAL, "--root and --runtime-dir want absolute paths.");
-        char *copy = strdup(runtime_dir);
-        m->ctx.runtime_dir = copy;
-        return copy ? 1 : -ENOMEM;
+        m->ctx.runtime_dir = strdup(runtime_dir);
+        return m->ctx.runtime_dir ? 1 : -ENOMEM;
 }
 
 int main(int argc, char *argv[])

@@ -29,18 +29,22 @@
 #define WAIT_USEC (60ull * 1000000u)
 
 static const char fixture[] =
-        "{\"instance\": {\"id\": 1, \"hostname\": \"vm-1\", \"attributes\": {\"enable-oslogin\": \"TRUE\"}},\n"
+        "{\"instance\": {\"id\": 1, \"hostname\": \"vm-1\", \"attributes\": {\"enable-oslogin\": "
+        "\"TRUE\"}},\n"
         " \"project\": {\"projectId\": \"p\", \"numericProjectId\": 1, \"attributes\": {}},\n"
         " \"oslogin\": {\"users\": [\n"
-        "  {\"name\": \"alice@example.com\", \"login\": true, \"adminLogin\": false, \"posixAccounts\": [{\"primary\": "
+        "  {\"name\": \"alice@example.com\", \"login\": true, \"adminLogin\": false, \"posixAccounts\": "
+        "[{\"primary\": "
         "true, \"username\": \"alice_example_com\", \"uid\": \"2000001001\", \"gid\": \"2000001001\", "
         "\"homeDirectory\": \"/home/alice_example_com\", \"shell\": \"/bin/bash\", \"gecos\": \"Alice\", "
         "\"operatingSystemType\": \"LINUX\"}]},\n"
-        "  {\"name\": \"bob@example.com\", \"login\": true, \"adminLogin\": false, \"posixAccounts\": [{\"primary\": "
+        "  {\"name\": \"bob@example.com\", \"login\": true, \"adminLogin\": false, \"posixAccounts\": "
+        "[{\"primary\": "
         "true, \"username\": \"bob_example_com\", \"uid\": \"2000001002\", \"gid\": \"2000001002\", "
         "\"homeDirectory\": \"/home/bob_example_com\", \"shell\": \"/bin/bash\", \"gecos\": \"Bob\", "
         "\"operatingSystemType\": \"LINUX\"}]}],\n"
-        "  \"groups\": [{\"name\": \"eng\", \"gid\": \"2000100001\", \"members\": [\"alice_example_com\"]}],\n"
+        "  \"groups\": [{\"name\": \"eng\", \"gid\": \"2000100001\", \"members\": "
+        "[\"alice_example_com\"]}],\n"
         "  \"certificates\": []}}\n";
 
 static struct {
@@ -89,8 +93,9 @@ static int fake_http(const char *method, const char *path, const char *body, cha
                         close(fd);
                 return -errno;
         }
-        int len = snprintf(buf, sizeof(buf), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n%s",
-                           method, path, body ? strlen(body) : 0, body ?: "");
+        int len = snprintf(buf, sizeof(buf),
+                "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n%s", method, path,
+                body ? strlen(body) : 0, body ?: "");
         if (write(fd, buf, (size_t)len) != len) {
                 close(fd);
                 return -EIO;
@@ -138,7 +143,7 @@ static int start_fake(void)
         inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-            getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+                getsockname(fd, (struct sockaddr *)&a, &len) < 0)
                 return -1;
         close(fd);
         t.port = ntohs(a.sin_port);
@@ -200,7 +205,7 @@ static int group_setup(void **state)
         t.ctx.runtime_dir = t.runtime_dir;
         t.ctx.runtime_dir_fd = open(t.runtime_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (!c->url || t.ctx.runtime_dir_fd < 0 || sd_event_new(&t.ctx.event) < 0 ||
-            worker_pool_new(t.ctx.event, c, 2, &t.ctx.pool) < 0)
+                worker_pool_new(t.ctx.event, c, 2, &t.ctx.pool) < 0)
                 return -1;
         return 0;
 }
