@@ -20,8 +20,8 @@ struct audit_log;
 
 struct daemon_context {
         sd_event *event;
-        const char *root;        /* "/" in production, --root in tests */
-        char *runtime_dir;       /* /run/oslogin: sockets, cache */
+        const char *root;  /* "/" in production, --root in tests */
+        char *runtime_dir; /* /run/oslogin: sockets, cache */
         int runtime_dir_fd;
         bool once; /* --once: one pass, no sockets */
         /* Replaced in place on SIGHUP (the parts' reconfigure functions
