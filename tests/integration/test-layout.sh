@@ -27,8 +27,9 @@ part_of() {
 	# the guest-agent takeover is edited inside sysconf's transaction.)
 	lib/hostconf/sysconf* | lib/hostconf/takeover*) echo lib/hostconf/sysconf ;;
 	osloginctl/osloginctl*) echo osloginctl/osloginctl ;;
-	# Elsewhere in lib/ and osloginctl/: a .c and its .h.
-	lib/*/*.[ch] | osloginctl/*.[ch]) echo "${f%.[ch]}" ;;
+	# Elsewhere in lib/ and osloginctl/: a .c and its .h (and its
+	# -internal.h, shared by the files of that part only).
+	lib/*/*.[ch] | osloginctl/*.[ch]) f=${f%.[ch]} && echo "${f%-internal}" ;;
 	# The daemon, each part by name (a new file needs a line here): the
 	# top (main.c wires, manager and control beside it), then the parts,
 	# then what every part shares.
@@ -36,7 +37,10 @@ part_of() {
 	accountsd/manager.[ch]) echo accountsd/manager ;;
 	accountsd/control.[ch]) echo accountsd/control ;;
 	accountsd/nss-server.[ch]) echo accountsd/nss-server ;;
+	# The peer table and socket set-up serve every socket, not only the broker's.
+	accountsd/broker-peers.[ch]) echo accountsd/broker-peers ;;
 	accountsd/broker-*.[ch]) echo accountsd/broker ;;
+	accountsd/conn.[ch]) echo accountsd/conn ;;
 	accountsd/watch.[ch]) echo accountsd/watch ;;
 	accountsd/mode.[ch]) echo accountsd/mode ;;
 	accountsd/directory.[ch] | accountsd/directory-*.[ch]) echo accountsd/directory ;;
