@@ -35,7 +35,7 @@
 
 #define DEFAULT_RUNTIME_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
 /* sshd waits for READY=1. It comes after the first reconcile, at once when
- * there is no metadata server at all (mode.c), and after this long when the
+ * there is no metadata server at all (on_mds_unreachable()), and after this long when the
  * server is slow or failing: local users must still get in. */
 #define READY_TIMEOUT_USEC (30ull * 1000000u)
 #define WORKER_THREADS 3u
@@ -193,6 +193,14 @@ static const struct directory_callbacks directory_callbacks = {
         .build_finished = on_build_finished,
 };
 
+/* The construction order, which is the dependency order:
+ *   1. the context (context.h): the loop, the runtime directory, the
+ *      worker pool, the audit log;
+ *   2. the parts below the manager, each given the context and its
+ *      callbacks: the mode first (the others start from the mode it has
+ *      recorded), then the directory and the sudo re-check;
+ *   3. the sockets (not with --once), which ask the parts;
+ *   4. the watch, last: its first document goes through all of the above. */
 static int setup(struct manager *m)
 {
         sigset_t mask;
@@ -214,6 +222,7 @@ static int setup(struct manager *m)
         /* WATCHDOG=1 at half of WATCHDOG_USEC, from the loop itself: a stuck loop stops it. */
         if ((r = sd_event_set_watchdog(m->ctx.event, true)) < 0)
                 return log_error_errno(r, "Cannot set up the watchdog: %m");
+        /* 1. */
         if ((r = open_runtime_dir(m)) < 0)
                 return r;
         if ((r = worker_pool_new(m->ctx.event, &m->ctx.config, WORKER_THREADS, &m->ctx.pool)) < 0)
@@ -221,16 +230,14 @@ static int setup(struct manager *m)
         _cleanup_free_ char *audit_dir = NULL;
         if ((r = manager_host_path(m, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->ctx.audit)) < 0)
                 return log_error_errno(r, "Cannot set up the audit log: %m");
-        /* The parts, bottom-up: each gets the context and the callbacks
-         * through which it reports upwards (above); what one part must
-         * know of another's state at the start is given here. */
+        /* 2. What one part must know of another's state at the start is given here. */
         if ((r = mode_new(&m->ctx, &mode_callbacks, m, &m->mode)) < 0 ||
             (r = directory_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &directory_callbacks, m,
                                &m->directory)) < 0 ||
             (r = sudo_recheck_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
         if (!m->ctx.once) {
-                /* The sockets systemd holds for us (oslogin-accountsd.socket), if any. */
+                /* 3. The sockets systemd holds for us (oslogin-accountsd.socket), if any. */
                 if ((r = listen_fds_collect()) < 0)
                         return r;
                 if ((r = nss_server_new(&m->ctx, m->directory, &m->nss_server)) < 0 ||
@@ -243,7 +250,7 @@ static int setup(struct manager *m)
                 if (r < 0)
                         return log_error_errno(r, "Cannot add a timer: %m");
         }
-        /* Last: its first document goes through everything above. */
+        /* 4. */
         if ((r = watch_start(&m->ctx, &watch_callbacks, m, &m->watch)) < 0)
                 return log_error_errno(r, "Cannot start the metadata watch: %m");
         return 0;
