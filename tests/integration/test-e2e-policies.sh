@@ -68,7 +68,7 @@ check "accountsd activated OS Login with certificates: the drop-in names the CA 
 	grep -qx "TrustedUserCAKeys $CA_FILE" $DROPIN
 check "… and the principals command" grep -qx \
 	"AuthorizedPrincipalsCommand /usr/sbin/oslogin-authorized-principals %u %k" $DROPIN
-check_fails "… and no key command: certificates replace plain keys" grep -q '^AuthorizedKeysCommand ' $DROPIN
+check_fails "… and no key command: certificates replace plain keys" 1 grep -q '^AuthorizedKeysCommand ' $DROPIN
 check "… and OS Login users' own authorized_keys off" \
 	bash -c "grep -A1 -x 'Match Group oslogin-users' $DROPIN | grep -qx '    AuthorizedKeysFile none'"
 check "the CA file is written from oslogin/certificates" wait_for 10 test -s $CA_FILE
@@ -152,7 +152,7 @@ check_eq "ivan's plain key is refused while certificates are required" 255 "$RC"
 set_attr instance enable-oslogin-sk TRUE
 check "enable-oslogin-sk: the drop-in gets the key command back" wait_for 15 grep -qx \
 	"AuthorizedKeysCommand /usr/sbin/oslogin-authorized-keys %u %f" $DROPIN
-check_fails "… and drops the certificate lines (security keys win)" grep -q '^TrustedUserCAKeys' $DROPIN
+check_fails "… and drops the certificate lines (security keys win)" 1 grep -q '^TrustedUserCAKeys' $DROPIN
 sleep 0.5
 wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
 akc() { runuser -u _oslogin -- /usr/sbin/oslogin-authorized-keys "$@"; }
@@ -184,7 +184,8 @@ sleep 0.5
 wait_for 10 bash -c "echo >/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
 check "NSS puts heidi in oslogin-users" bash -c "id -Gn heidi_example_com | tr ' ' '\n' | grep -qx oslogin-users"
 check_eq "… which getent resolves by name and GID" "oslogin-users:*:4294000000:" "$(getent group 4294000000)"
-check_fails "localuser is not in it" bash -c "id -Gn localuser | tr ' ' '\n' | grep -qx oslogin-users"
+check "id -Gn localuser answers" id -Gn localuser
+check_fails "localuser is not in it" 1 bash -c "id -Gn localuser | tr ' ' '\n' | grep -qx oslogin-users"
 ssh-keygen -q -t ed25519 -N '' -C own-key -f $W/own
 for u in heidi_example_com localuser; do
 	home=$(getent passwd $u | cut -d: -f6)
@@ -215,6 +216,6 @@ groupadd -g 4294000000 gidclash
 set_attr instance enable-oslogin TRUE
 check "a local group holding users_gid refuses the activation, saying why" wait_for 15 grep -q \
 	'Cannot activate the OS Login configuration: sshd: \[sshd\] users_group "oslogin-users" (GID 4294000000) is a local group' $LOG
-check_fails "… no drop-in written" test -e $DROPIN
+check_fails "… no drop-in written" 1 test -e $DROPIN
 
 done_testing

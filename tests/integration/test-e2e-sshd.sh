@@ -129,8 +129,9 @@ diag "alice's login (admin): $(decision_requests) metadata requests (issue 13 ta
 login bob bob_example_com id -un
 check_eq "bob (login, no adminLogin) logs in" "0:bob_example_com" "$RC:$OUT"
 login bob bob_example_com sudo -n true
-check "bob cannot sudo" test "$RC" -ne 0
-check_fails "bob has no sudoers drop-in" test -e /var/lib/oslogin/sudoers.d/bob__example__com
+check_eq "bob cannot sudo (sudo -n's refusal, exit 1)" 1 "$RC"
+check "… while alice (adminLogin) holds a drop-in" test -f /var/lib/oslogin/sudoers.d/alice__example__com
+check_fails "bob has no sudoers drop-in" 1 test -e /var/lib/oslogin/sudoers.d/bob__example__com
 before=$(sums)
 login carol carol_example_com true
 check "carol (no login policy) is refused although her key is in her profile" test "$RC" -eq 255
@@ -195,7 +196,7 @@ if wait_for 15 test ! -e /var/lib/oslogin/sudoers.d/alice__example__com; then
 else
 	not_ok "adminLogin revoked: drop-in removed by the re-check within 15 s"
 fi
-check_fails "… and sudo refuses alice (checked without logging in)" runuser -u alice_example_com -- sudo -n true
+check_fails_msg "… and sudo refuses alice (checked without logging in)" 1 'password is required|not allowed' runuser -u alice_example_com -- sudo -n true
 curl -sf -X PUT --data true "$CTL/users/alice@example.com/adminLogin" >/dev/null
 login alice alice_example_com sudo -n true
 check_eq "adminLogin granted again: sudo back at the next login" "0" "$RC"
@@ -320,7 +321,8 @@ check "two-factor: the server's reason reaches the ssh client" grep -q "Wrong co
 login sa_robot $SA id -un
 check_eq "a service account logs in with its key alone while 2FA is on" "0:$SA" "$RC:$OUT"
 tfa 424242 $SA sa_robot 1
-check_fails "… and it is never asked for a second factor" grep -q . $W/prompts
+check_eq "… and through the two-factor client too" "0:$SA" "$RC:$OUT"
+check_fails "… and it is never asked for a second factor" 1 grep -q . $W/prompts
 login judy judy_example_com true
 check "judy's key alone is not enough" test "$RC" -eq 255
 curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin-2fa" >/dev/null
@@ -333,6 +335,6 @@ check "enable-oslogin=FALSE: PAM block, sshd drop-in and nsswitch entry removed"
 sleep 0.5
 login alice alice_example_com true
 check "enable-oslogin=FALSE: alice refused" test "$RC" -eq 255
-check_fails "enable-oslogin=FALSE: no OS Login sudoers drop-in left" test -e /var/lib/oslogin/sudoers.d/alice__example__com
+check_fails "enable-oslogin=FALSE: no OS Login sudoers drop-in left" 1 test -e /var/lib/oslogin/sudoers.d/alice__example__com
 check "sshd survived every reload" kill -0 "$SSHD_PID"
 done_testing

@@ -24,7 +24,9 @@ check "make selinux again: up to date, nothing rebuilt" bash -c \
 
 # A rule on an undeclared type must fail: the build is a real compile.
 sed 's/^allow sshd_t oslogin_runtime_t:dir/allow sshd_t no_such_type_t:dir/' "$SRC/selinux/oslogin.te" >"$OUT/broken.te"
-check_fails "checkmodule rejects a rule on an undeclared type" checkmodule -M -m -o "$OUT/broken.mod" "$OUT/broken.te"
+mkdir -p "$OUT/good"
+check "checkmodule compiles the unbroken module" checkmodule -M -m -o "$OUT/good/oslogin.mod" "$SRC/selinux/oslogin.te"
+check_fails_msg "checkmodule rejects a rule on an undeclared type" 1 "unknown type no_such_type_t" checkmodule -M -m -o "$OUT/broken.mod" "$OUT/broken.te"
 
 # The labels of the paths the code uses (lib/basic/*.h): the most specific
 # .fc rule wins, as in setfiles (later and longer stems).
