@@ -15,11 +15,14 @@ struct counting_job {
 };
 
 static pthread_t main_thread;
+/* run() is called in worker threads and done() should be in the loop's:
+ * neither asserts (see unit.h); the test asserts these after the loop. */
+static struct thread_check job_checks;
 
 static void counting_run(struct job *j, struct mds_client *client)
 {
         struct counting_job *c = (struct counting_job *)j;
-        assert_non_null(client); /* every worker has its own client */
+        (void)thread_check(&job_checks, client != NULL); /* every worker has its own client */
         c->ran_in = pthread_self();
 }
 
@@ -27,27 +30,23 @@ static void counting_done(struct job *j)
 {
         struct counting_job *c = (struct counting_job *)j;
         /* done() always runs in the loop's thread, run() never does. */
-        assert_true(pthread_equal(pthread_self(), main_thread));
+        (void)thread_check(&job_checks, pthread_equal(pthread_self(), main_thread));
         if (c->job.run)
-                assert_false(pthread_equal(c->ran_in, main_thread));
-        if (++*c->done_count == N_JOBS + 1)
+                (void)thread_check(&job_checks, !pthread_equal(c->ran_in, main_thread));
+        if (__atomic_add_fetch(c->done_count, 1, __ATOMIC_SEQ_CST) == N_JOBS + 1)
                 sd_event_exit(c->event, 0);
         free(c);
 }
 
 struct poster {
         struct worker_pool *pool;
-        int *done_count;
-        sd_event *event;
+        struct counting_job *job; /* allocated by the main thread */
 };
 
 static void *post_from_thread(void *userdata)
 {
         struct poster *p = userdata;
-        struct counting_job *c = calloc(1, sizeof(*c));
-        assert_non_null(c);
-        *c = (struct counting_job){.job.done = counting_done, .done_count = p->done_count, .event = p->event};
-        worker_pool_post(p->pool, &c->job);
+        worker_pool_post(p->pool, &p->job->job);
         return NULL;
 }
 
@@ -71,10 +70,14 @@ static void test_jobs_come_back_to_the_loop(void **state)
                                            .done_count = &done_count, .event = event};
                 worker_pool_submit(pool, &c->job);
         }
-        struct poster p = {.pool = pool, .done_count = &done_count, .event = event};
+        struct counting_job *posted = calloc(1, sizeof(*posted));
+        assert_non_null(posted);
+        *posted = (struct counting_job){.job.done = counting_done, .done_count = &done_count, .event = event};
+        struct poster p = {.pool = pool, .job = posted};
         assert_int_equal(pthread_create(&t, NULL, post_from_thread, &p), 0);
         assert_int_equal(sd_event_loop(event), 0);
         pthread_join(t, NULL);
+        assert_thread_checks(&job_checks);
         assert_int_equal(done_count, N_JOBS + 1);
         assert_int_equal(worker_pool_queued(pool), 0);
         assert_int_equal(worker_pool_reconfigure(pool, &config), 0);
