@@ -191,7 +191,7 @@ check "… and the self groups are built" getent group erin_example_com
 status=$("$CTL" status)
 check "status: groups failing, the last good 2 served" \
 	grep -Eq '^directory-groups: failing \(.*\) for [0-9]+s, 1 build\(s\); serving the last good 2 groups$' <<<"$status"
-check "status: no build error (the build succeeded)" bash -c "! grep -q '^directory-last-error:' <<<'$status'"
+check_fails "status: no build error (the build succeeded)" 1 grep -q '^directory-last-error:' <<<"$status"
 curl -sf -X PUT --data "{\"status\":404,$GROUPS_FAULT}" "$FCTL/faults" >/dev/null
 check "groups answering 404 (POSIX groups off): refresh succeeds" "$CTL" refresh
 check_eq "retried at each refresh, logged once" "1" "$(grep -c 'groups listing failed' $LOG)"
@@ -255,13 +255,13 @@ wait $DPID
 DPID=$!
 _cleanup_pids+=($DPID)
 wait_for 10 test -S /run/oslogin/control.sock
-check "restart in OS Login mode does not flap the configuration" bash -c "! grep -q 'configuration deactivated' $LOG"
+check_fails "restart in OS Login mode does not flap the configuration" 1 grep -q 'configuration deactivated' $LOG
 check "an unknown name: negative table written" \
 	wait_for 10 bash -c 'getent passwd ghost2_example_com >/dev/null; test -s /run/oslogin/negative.table'
 curl -sf -X PUT --data FALSE "$FCTL/attributes/instance/enable-oslogin" >/dev/null
 check "enable-oslogin=FALSE: nsswitch restored" wait_for 10 bash -c "! grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf"
 check "cache removed" wait_for 5 bash -c "! test -e /run/oslogin/directory.cache"
-check "negative table removed" bash -c "! test -e /run/oslogin/negative.table"
+check_fails "negative table removed" 1 test -e /run/oslogin/negative.table
 check_eq "mode recorded" "metadata-keys" "$(cat /var/lib/oslogin/mode)"
 check "getent still answers local users (root)" getent passwd root
 check_fails "OS Login users no longer resolve" 2 getent passwd alice_example_com

@@ -57,7 +57,7 @@ check_eq "getent group enumerates oslogin groups" "3" "$(getent group | grep -c 
 touch /run/owned && chown 1000001:1000042 /run/owned
 check_eq "ls -l names an OS Login owner and group" "alice_example_com eng" "$(stat -c '%U %G' /run/owned)"
 check_eq "root still comes from files" "root:x:0:0:root:/root:/bin/bash" "$(getent passwd root)"
-check "a UID below the floor is not ours" bash -c "! getent passwd 999"
+check_fails "a UID below the floor is not ours" 2 getent passwd 999
 
 # --- ERANGE negotiation: start with a 1-byte buffer
 out=$("$CLIENT" getpwnam alice_example_com 1)
@@ -105,7 +105,7 @@ rm -f /run/oslogin/nss.sock # else wait_for below may see the last server's sock
 "$TOOL" serve /run/oslogin/nss.sock $MISS_TSV --wrong-answer &
 _cleanup_pids+=($!)
 wait_for 5 test -S /run/oslogin/nss.sock
-check "an answer for another user is refused" bash -c "! getent passwd dave_example_com"
+check_fails "an answer for another user is refused" 2 getent passwd dave_example_com
 kill %1 2>/dev/null; wait 2>/dev/null
 rm -f /run/oslogin/nss.sock # else wait_for below may see the last server's socket
 "$TOOL" serve /run/oslogin/nss.sock $MISS_TSV --delay-ms 3000 &

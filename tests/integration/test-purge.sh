@@ -140,11 +140,13 @@ check "account files consistent after removal" python3 "$SRC/tests/integration/c
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
 set_keys "dave:$(key dave)"
 once
+check "dave has a managed key and google-sudoers again" bash -c \
+	"grep -q 'Added by Google' /home/dave/.ssh/authorized_keys && id -nG dave | grep -qw google-sudoers"
 mount --bind /dev/null /usr/sbin/usermod
 check_fails "revoke without a working usermod fails" 1 revoke
 umount /usr/sbin/usermod
-check "…but dave's keys and sudo were revoked all the same" bash -c \
-	"! grep -q 'Added by Google' /home/dave/.ssh/authorized_keys && ! id -nG dave | grep -qw google-sudoers"
+check_fails "…but dave's keys were revoked all the same" 1 grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+check_fails "… and his sudo" 1 bash -c 'id -nG dave | grep -qw google-sudoers'
 check "…and the failure is named" grep -q 'Cannot expire the account "dave"' /run/revoke.log
 
 # The daemon never reconciled here (no /var/lib/oslogin/users): the guest

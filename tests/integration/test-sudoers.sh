@@ -40,8 +40,8 @@ useradd -M -u 2004 -s /bin/bash ALL 2>/dev/null || echo 'ALL:x:2004:2004::/nonex
 check "grant an admin named ALL" "$TOOL" / grant ALL 2004
 check "visudo -c accepts it" visudo -c -q
 check "real sudo -l: ALL (UID 2004) has the rule" bash -c 'sudo -l -U ALL | grep -q "NOPASSWD: ALL"'
-check "real sudo -l: bystander has no rule (positive control above)" bash -c '! sudo -l -U bystander | grep -q NOPASSWD'
-check "real sudo -l: plainuser has no rule" bash -c '! sudo -l -U plainuser | grep -q NOPASSWD'
+check_fails "real sudo -l: bystander has no rule (positive control above)" 1 bash -c 'sudo -l -U bystander | grep -q NOPASSWD'
+check_fails "real sudo -l: plainuser has no rule" 1 bash -c 'sudo -l -U plainuser | grep -q NOPASSWD'
 "$TOOL" / revoke ALL >/dev/null
 
 # A full disk never leaves an empty or half-written file in place.

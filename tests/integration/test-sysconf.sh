@@ -35,7 +35,8 @@ check "activate again" ctl activate
 check_eq "activate is idempotent" "$sum1" "$(md5sum /etc/nsswitch.conf /etc/ssh/sshd_config.d/00-oslogin.conf | md5sum)"
 check "deactivate" ctl deactivate
 check "nsswitch.conf restored byte for byte" cmp /run/nsswitch.orig /etc/nsswitch.conf
-check "sshd_config untouched, drop-in gone" bash -c 'cmp /run/sshd_config.orig /etc/ssh/sshd_config && ! test -e /etc/ssh/sshd_config.d/00-oslogin.conf'
+check "sshd_config untouched" cmp /run/sshd_config.orig /etc/ssh/sshd_config
+check_fails "… drop-in gone" 1 test -e /etc/ssh/sshd_config.d/00-oslogin.conf
 check "deactivate again is harmless" ctl deactivate
 
 # Without an Include line: a marked block at the top of sshd_config.
