@@ -44,9 +44,12 @@ PATH_DEFINES = \
 
 WARN_CFLAGS = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla -Wimplicit-fallthrough
+# One section per function and --gc-sections: a program keeps only the
+# library functions it calls (osloginctl uses a few of lib/accounts and
+# lib/hostconf, the daemon most of them).
 BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN_CFLAGS) -fPIC -fvisibility=hidden \
-	-fstack-protector-strong -I. -Ilib $(PATH_DEFINES)
-BASE_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed
+	-fstack-protector-strong -ffunction-sections -fdata-sections $(LAYER_INC) $(PATH_DEFINES)
+BASE_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections
 
 ifeq ($(SANITIZE),1)
 BASE_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -82,20 +85,22 @@ UNIT_TESTS    :=
 TEST_PROGRAMS :=
 INSTALL_RULES :=
 BENCH_PROGRAMS :=
-# Extra static libraries unit tests link before libmds.a/libbasic.a
-# (e.g. $(B)/libaccountsd.a); fragments append to it.
-UNIT_TEST_LIBS :=
+# The static libraries unit tests and fuzzers link, top layer first.
+UNIT_TEST_LIBS = $(B)/libaccountsd.a $(B)/libhostconf.a $(B)/libaccounts.a
 
 .PHONY: all tests check check-quick demo install clean deps fuzz bench format robustness
 all:
 
 include lib/basic/build.mk
 include lib/mds/build.mk
+include lib/accounts/build.mk
+include lib/hostconf/build.mk
 # Every fragment must exist: a missing one is an error, not a smaller build.
 include nss_oslogin/build.mk
 include pam_oslogin/build.mk
 include authorized-keys-cmd/build.mk
 include accountsd/build.mk
+include osloginctl/build.mk
 include tests/fake-metadata/build.mk
 include tests/fuzz/build.mk
 include $(sort $(wildcard tests/tools/*.mk))
@@ -117,7 +122,51 @@ $(B)/tests/unit/%.o: ALL_CFLAGS += $(JSONC_CFLAGS) -Wno-missing-prototypes
 all: $(PROGRAMS) $(MODULES)
 tests: all $(UNIT_TESTS) $(TEST_PROGRAMS)
 
-$(B)/%.o: %.c
+# Dependencies point downwards only, and the build enforces it: each part
+# is compiled with one include root, $(B)/include/PART, that holds links to
+# the parts it may use and nothing else, so a wrong-way #include does not
+# compile. Tests and benchmarks see everything.
+INCLUDE_ROOT_basic      := lib/basic
+INCLUDE_ROOT_mds        := lib/mds
+INCLUDE_ROOT_accounts   := lib/accounts
+INCLUDE_ROOT_hostconf   := lib/hostconf
+INCLUDE_ROOT_accountsd  := accountsd
+INCLUDE_ROOT_osloginctl := osloginctl
+INCLUDE_ROOT_nss_oslogin := nss_oslogin
+INCLUDE_ROOT_pam_oslogin := pam_oslogin
+INCLUDE_ROOT_authorized-keys-cmd := authorized-keys-cmd
+INCLUDE_ROOT_tests      := tests
+LAYER_USES_basic      := basic
+LAYER_USES_mds        := basic mds
+LAYER_USES_accounts   := basic mds accounts
+LAYER_USES_hostconf   := basic mds hostconf
+LAYER_USES_accountsd  := basic mds accounts hostconf accountsd
+LAYER_USES_osloginctl := basic mds accounts hostconf osloginctl
+LAYER_USES_nss_oslogin := basic nss_oslogin
+LAYER_USES_pam_oslogin := basic pam_oslogin
+LAYER_USES_authorized-keys-cmd := basic authorized-keys-cmd
+LAYER_USES_tests      := basic mds accounts hostconf accountsd osloginctl nss_oslogin pam_oslogin authorized-keys-cmd tests
+LAYERS := basic mds accounts hostconf accountsd osloginctl nss_oslogin pam_oslogin authorized-keys-cmd tests
+
+$(B)/lib/basic/%.o:       LAYER_INC = -I$(B)/include/basic
+$(B)/lib/mds/%.o:         LAYER_INC = -I$(B)/include/mds
+$(B)/lib/accounts/%.o:    LAYER_INC = -I$(B)/include/accounts
+$(B)/lib/hostconf/%.o:    LAYER_INC = -I$(B)/include/hostconf
+$(B)/accountsd/%.o:       LAYER_INC = -I$(B)/include/accountsd
+$(B)/osloginctl/%.o:      LAYER_INC = -I$(B)/include/osloginctl
+$(B)/nss_oslogin/%.o:     LAYER_INC = -I$(B)/include/nss_oslogin
+$(B)/pam_oslogin/%.o:     LAYER_INC = -I$(B)/include/pam_oslogin
+$(B)/authorized-keys-cmd/%.o: LAYER_INC = -I$(B)/include/authorized-keys-cmd
+$(B)/tests/%.o:           LAYER_INC = -I$(B)/include/tests
+$(B)/bench/%.o:           LAYER_INC = -I$(B)/include/tests
+
+$(B)/include/.stamp: Makefile
+	rm -rf $(B)/include
+	$(foreach l,$(LAYERS),mkdir -p $(B)/include/$(l) && \
+		$(foreach u,$(LAYER_USES_$(l)),ln -s $(CURDIR)/$(INCLUDE_ROOT_$(u)) $(B)/include/$(l)/$(u) &&) ) true
+	touch $@
+
+$(B)/%.o: %.c | $(B)/include/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 

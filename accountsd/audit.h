@@ -23,13 +23,10 @@
 #include <stdio.h>
 
 #include "basic/broker-proto.h"
+#include "basic/control-proto.h"
 
 #define AUDIT_RING_SIZE 128u
 #define AUDIT_JOIN_USEC (120ull * 1000000u)
-#define AUDIT_FILE_MAX (4u * 1024u * 1024u)
-#define AUDIT_FILE_NAME "audit.log"
-/* Beside the daemon's other state: tests that run it keep /var/lib/oslogin private. */
-#define AUDIT_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
 
 struct audit_log;
 

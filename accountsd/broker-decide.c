@@ -11,7 +11,7 @@
 #include "basic/log.h"
 #include "basic/message-ids.h"
 #include "basic/strv.h"
-#include "basic/sudoers.h"
+#include "accounts/sudoers.h"
 #include "basic/time-util.h"
 #include "basic/valid.h"
 #include "mds/models.h"

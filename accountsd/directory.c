@@ -12,7 +12,7 @@
 #include "accountsd/directory-records.h"
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
-#include "accountsd/trusted-ca.h"
+#include "hostconf/trusted-ca.h"
 #include "accountsd/users-group.h"
 #include "accountsd/worker.h"
 #include "basic/atomic-file.h"

@@ -16,12 +16,9 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "basic/control-proto.h"
 #include "mds/config.h"
 
-#define CONTROL_SOCKET_NAME "control.sock"
-#define NSS_SOCKET_NAME "nss.sock"
-#define KEYS_SOCKET_NAME "keys.sock"
-#define PAM_SOCKET_NAME "pam.sock"
 
 struct worker_pool;
 struct watch;

@@ -7,10 +7,11 @@
 #include <time.h>
 
 #include "accountsd/directory.h"
-#include "accountsd/keys-reconcile.h"
+#include "accounts/keys-reconcile.h"
 #include "accountsd/mode.h"
-#include "accountsd/sysconf.h"
-#include "accountsd/takeover.h"
+#include "hostconf/host-mode.h"
+#include "hostconf/sysconf.h"
+#include "hostconf/takeover.h"
 #include "accountsd/users-group.h"
 #include "basic/local-db.h"
 #include "basic/atomic-file.h"
@@ -18,7 +19,7 @@
 #include "basic/message-ids.h"
 #include "basic/time-util.h"
 #include "basic/strv.h"
-#include "basic/sudoers.h"
+#include "accounts/sudoers.h"
 #include "mds/mds-client.h"
 #include "mds/models.h"
 #include "mds/ssh-keys.h"
@@ -55,57 +56,6 @@ struct mode {
         int last_error;
         uint64_t last_realtime_usec;
 };
-
-const char *host_mode_to_string(enum host_mode mode)
-{
-        switch (mode) {
-        case HOST_MODE_METADATA_KEYS:
-                return "metadata-keys";
-        case HOST_MODE_OSLOGIN:
-                return "oslogin";
-        default:
-                return "unknown";
-        }
-}
-
-static int open_state_dir(const char *root, bool create)
-{
-        _cleanup_free_ char *dir = NULL;
-        if (asprintf(&dir, "%s" STATE_DIR, streq(root, "/") ? "" : root) < 0)
-                return -ENOMEM;
-        if (create) {
-                /* Parents exist on any real host; tests get them from --root. */
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return negative_errno();
-        }
-        return open_dir_nofollow(AT_FDCWD, dir, 0);
-}
-
-enum host_mode host_mode_load(const char *root)
-{
-        _cleanup_close_ int fd = open_state_dir(root, false);
-        _cleanup_free_ char *data = NULL;
-
-        if (fd < 0 || read_file_bounded(fd, MODE_STATE_FILE, 64, &data, NULL) < 0)
-                return HOST_MODE_UNKNOWN;
-        data[strcspn(data, "\n")] = '\0';
-        if (streq(data, host_mode_to_string(HOST_MODE_OSLOGIN)))
-                return HOST_MODE_OSLOGIN;
-        if (streq(data, host_mode_to_string(HOST_MODE_METADATA_KEYS)))
-                return HOST_MODE_METADATA_KEYS;
-        return HOST_MODE_UNKNOWN;
-}
-
-int host_mode_save(const char *root, enum host_mode mode)
-{
-        _cleanup_close_ int fd = open_state_dir(root, true);
-        char line[32];
-
-        if (fd < 0)
-                return fd;
-        snprintf(line, sizeof(line), "%s\n", host_mode_to_string(mode));
-        return write_file_atomic(fd, MODE_STATE_FILE, line, strlen(line), 0644, (uid_t)-1, (gid_t)-1);
-}
 
 /* Rejected and expired lines are logged when they first appear, not at
  * every poll, each by its place (source and line), user and key start. */

@@ -21,14 +21,13 @@
 #include <stdio.h>
 
 #include "accountsd/manager.h"
+#include "hostconf/host-mode.h"
 
-#define MODE_STATE_FILE "mode"
 #define MODE_RETRY_USEC (30ull * 1000000u)
 /* After a metadata change, when to look for the guest agent's rewrite of
  * its blocks (it reacts to the same change). */
 #define MODE_TAKEOVER_RECHECK_USEC (5ull * 1000000u)
 
-enum host_mode { HOST_MODE_UNKNOWN, HOST_MODE_METADATA_KEYS, HOST_MODE_OSLOGIN };
 
 int mode_new(struct manager *m, struct mode **ret);
 void mode_free(struct mode *mo);
@@ -48,7 +47,3 @@ void mode_status(const struct mode *mo, FILE *f);
  * default false): 1/0, -1 when no document parsed yet. */
 int mode_metadata_flag(const struct mode *mo, const char *key);
 
-const char *host_mode_to_string(enum host_mode mode);
-/* ROOT/var/lib/oslogin/mode: HOST_MODE_UNKNOWN when absent or unreadable. */
-enum host_mode host_mode_load(const char *root);
-int host_mode_save(const char *root, enum host_mode mode);

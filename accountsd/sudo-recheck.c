@@ -8,7 +8,7 @@
 #include "accountsd/worker.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
-#include "basic/sudoers.h"
+#include "accounts/sudoers.h"
 #include "mds/oslogin-api.h"
 
 struct sudo_recheck {

@@ -2,7 +2,7 @@
 # getpwnam() of an OS Login user through glibc on Debian 12's stock
 # nsswitch lines ("passwd: files systemd", "group: files systemd"): oslogin
 # appended (what activation did before) against oslogin right after files
-# (what it does now, accountsd/sysconf-nsswitch.c), each with and without a
+# (what it does now, lib/hostconf/sysconf-nsswitch.c), each with and without a
 # stand-in for PID 1's userdb socket (bench/fake-userdb.py), which a VM has
 # and nss-systemd asks on every lookup that reaches it. A private mount
 # namespace (private /run and /etc, the module overlaid into the system

@@ -16,7 +16,7 @@ BASIC_SRCS := \
 	lib/basic/selinux-util.c \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \
-	lib/basic/sudoers.c \
+	lib/accounts/sudoers.c \
 	lib/basic/time-util.c \
 	lib/basic/valid.c
 
@@ -24,6 +24,7 @@ BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)
 
 $(B)/libbasic.a: $(BASIC_OBJS)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 all: $(B)/libbasic.a

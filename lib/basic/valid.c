@@ -112,3 +112,13 @@ bool valid_email(const char *email)
                         return false;
         return true;
 }
+
+bool valid_sudo_rule(const char *rule)
+{
+        if (isempty(rule) || strlen(rule) > 512)
+                return false;
+        for (const char *p = rule; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+                        return false;
+        return true;
+}

@@ -32,3 +32,7 @@ bool valid_network_uid(uint64_t uid, uint32_t floor);
 /* An e-mail address as OS Login uses them: printable ASCII, one '@', no
  * whitespace, at most 254 bytes. */
 bool valid_email(const char *email);
+/* A sudo rule for the oslogin.conf key sudo_rule: one line of printable
+ * text without '\\' (no continuation line), what may follow "#UID " in a
+ * sudoers drop-in. visudo still checks the whole file. */
+bool valid_sudo_rule(const char *rule);

@@ -10,7 +10,6 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "basic/strv.h"
-#include "basic/sudoers.h"
 #include "basic/valid.h"
 #include "mds/config.h"
 
@@ -283,7 +282,7 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
         if (KEY("accounts", "shell"))
                 return valid_shell(value) ? set_string(&c->shell, value) : -EINVAL;
         if (KEY("sudo", "rule"))
-                return sudoers_valid_rule(value) ? set_string(&c->sudo_rule, value) : -EINVAL;
+                return valid_sudo_rule(value) ? set_string(&c->sudo_rule, value) : -EINVAL;
         if (KEY("sudo", "recheck_interval"))
                 return parse_duration(value, &c->sudo_recheck_interval_usec);
         if (KEY("authorized_keys", "deadline"))

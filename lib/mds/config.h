@@ -50,7 +50,7 @@ struct oslogin_config {
         bool deprovision_remove;
         bool reuse_homedir;             /* a new user gets the UID owning its surviving home */
         /* Which of these the file set: the others may come from the guest
-         * agent's instance_configs.cfg (accountsd/takeover.h). */
+         * agent's instance_configs.cfg (lib/hostconf/takeover.h). */
         bool groups_set, deprovision_remove_set, reuse_homedir_set;
         uint32_t uid_min, uid_max;
         char *home_base;

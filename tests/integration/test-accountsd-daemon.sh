@@ -7,7 +7,7 @@
 # (same users, same UIDs), SIGHUP reload, SIGTERM clean exit, status.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 for f in "$ACCOUNTSD" "$CTL" "$FAKE"; do
 	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }
 done

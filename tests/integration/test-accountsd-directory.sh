@@ -11,7 +11,7 @@
 # enable-oslogin off undoes it all.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 for f in "$ACCOUNTSD" "$CTL" "$MODULE" "$FAKE"; do
 	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }

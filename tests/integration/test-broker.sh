@@ -15,7 +15,7 @@
 #   - socket activation: a daemon restart loses no request.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 CLIENT=$SRC/tests/integration/broker-client.py
 for f in "$ACCOUNTSD" "$CTL" "$FAKE"; do
 	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }

@@ -141,7 +141,7 @@ check_eq "refusals changed nothing" "$before" "$(sums)"
 
 # The audit: sshd's key command and PAM's account step of one login are one
 # record (joined by the sshd session process); why names a refusal.
-OSLOGINCTL=$BUILD/accountsd/osloginctl
+OSLOGINCTL=$BUILD/osloginctl/osloginctl
 audit_json=$("$OSLOGINCTL" audit --json)
 check "osloginctl audit --json parses" python3 -m json.tool <<<"$audit_json"
 ALICE_FP=$(ssh-keygen -lf "$FIXTURES/keys/alice.pub" | cut -d' ' -f2)
@@ -280,7 +280,7 @@ check "two-factor: a wrong code is refused" test "$RC" -eq 255
 login bob bob_example_com true
 check "two-factor: the key alone is no longer enough" test "$RC" -eq 255
 check_eq "audit: bob's two-factor login is one record (key, TOTP, account)" "granted TOTP granted granted" \
-	"$("$BUILD/accountsd/osloginctl" audit bob_example_com --json | python3 -c 'import json,sys
+	"$("$BUILD/osloginctl/osloginctl" audit bob_example_com --json | python3 -c 'import json,sys
 r=[x for x in json.load(sys.stdin) if x["two_factor_result"]=="granted"][-1]
 print(r["key"], r["two_factor"], r["two_factor_result"], r["login"])')"
 

@@ -21,7 +21,7 @@
 # in about two minutes. A compact matrix is printed as '#' lines at the end.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
 MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 for f in "$ACCOUNTSD" "$CTL" "$AKC" "$MODULE" "$FAKE"; do

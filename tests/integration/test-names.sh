@@ -14,7 +14,7 @@
 #   the daemon's back) is not believed.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 TOOL=$BUILD/tests/tools/oslogin-cache-tool
 for f in "$ACCOUNTSD" "$CTL" "$MODULE" "$FAKE" "$TOOL"; do

@@ -13,7 +13,7 @@
 # removed after a refresh. The hammer runs once under valgrind for leaks.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 HAMMER=$BUILD/tests/tools/nss-hammer
 for f in "$ACCOUNTSD" "$CTL" "$MODULE" "$FAKE" "$HAMMER"; do

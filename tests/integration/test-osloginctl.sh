@@ -7,7 +7,7 @@
 # user; refresh quiet off a terminal, with progress on one; check-config on
 # good and bad files, and --host changing nothing.
 . "$(dirname "$0")/../lib.sh"
-OCTL=$BUILD/accountsd/osloginctl
+OCTL=$BUILD/osloginctl/osloginctl
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
 AKP=$BUILD/authorized-keys-cmd/oslogin-authorized-principals

@@ -19,7 +19,7 @@
 # floor answered without I/O).
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 MODULE=$MODULES_BUILD/nss_oslogin/libnss_oslogin.so.2
 AKC=$BUILD/authorized-keys-cmd/oslogin-authorized-keys
 for f in "$ACCOUNTSD" "$CTL" "$MODULE" "$FAKE" "$AKC"; do

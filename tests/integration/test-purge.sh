@@ -11,7 +11,7 @@
 enter_namespace "$@"
 
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL_BIN=$BUILD/accountsd/osloginctl
+CTL_BIN=$BUILD/osloginctl/osloginctl
 for f in "$ACCOUNTSD" "$CTL_BIN"; do [ -x "$f" ] || { not_ok "$f built"; done_testing; }; done
 [ -x /usr/sbin/sshd ] && command -v sudo >/dev/null ||
 	{ skip "revoke" "openssh-server or sudo not installed"; done_testing; }

@@ -4,7 +4,7 @@
 # rejects, idempotence, and nothing duplicated or removed that was not ours.
 . "$(dirname "$0")/../lib.sh"
 enter_namespace "$@"
-CTL_BIN=$BUILD/accountsd/osloginctl
+CTL_BIN=$BUILD/osloginctl/osloginctl
 [ -x "$CTL_BIN" ] || { not_ok "osloginctl built at $CTL_BIN"; done_testing; }
 private_etc
 private_dir /var/lib/oslogin

@@ -8,7 +8,7 @@
 # own switch is set and recorded; its [Accounts] settings are imported.
 . "$(dirname "$0")/../lib.sh"
 ACCOUNTSD=$BUILD/accountsd/oslogin-accountsd
-CTL=$BUILD/accountsd/osloginctl
+CTL=$BUILD/osloginctl/osloginctl
 for f in "$ACCOUNTSD" "$CTL" "$FAKE"; do
 	[ -e "$f" ] || { echo "ok 1 - # SKIP $f not built"; echo "1..1"; exit 0; }
 done

@@ -18,7 +18,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "accountsd/keys-reconcile.h"
+#include "accounts/keys-reconcile.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/parse-util.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sudoers-tool ROOT grant USER UID [RULE] | uid USER | revoke USER | list | include:
- * lib/basic/sudoers.c from the shell, for the integration tests. */
+ * lib/accounts/sudoers.c from the shell, for the integration tests. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "basic/parse-util.h"
 #include "basic/strv.h"
-#include "basic/sudoers.h"
+#include "accounts/sudoers.h"
 
 int main(int argc, char *argv[])
 {

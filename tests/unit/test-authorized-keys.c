@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accountsd/authorized-keys.h"
-#include "accountsd/home.h"
+#include "accounts/authorized-keys.h"
+#include "accounts/home.h"
 
 static void test_merge(void **state)
 {

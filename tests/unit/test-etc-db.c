@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accountsd/etc-db-internal.h"
-#include "accountsd/etc-db.h"
+#include "accounts/etc-db-internal.h"
+#include "accounts/etc-db.h"
 
 static char root[] = "/tmp/test-etc-db.XXXXXX";
 

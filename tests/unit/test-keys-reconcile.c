@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accountsd/keys-reconcile.h"
+#include "accounts/keys-reconcile.h"
 #include "mds/ssh-keys.h"
 
 #define NOW_USEC 1893456000000000ull /* 2030-01-01 */

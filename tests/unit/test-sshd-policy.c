@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/unit/unit.h"
 
-#include "accountsd/sshd-policy.h"
+#include "hostconf/sshd-policy.h"
 
 #define CA_LINES                                                                                            \
         "TrustedUserCAKeys /run/oslogin/trusted-ca-keys.pub\n"                                              \

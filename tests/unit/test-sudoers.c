@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/unit/unit.h"
 
-#include "basic/sudoers.h"
+#include "accounts/sudoers.h"
 
 static void roundtrip(const char *user, const char *file)
 {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accountsd/takeover.h"
+#include "hostconf/takeover.h"
 
 #define B "#### Google OS Login control. Do not edit this section. ####\n"
 #define E "#### End Google OS Login control section. ####\n"

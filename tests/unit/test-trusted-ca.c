@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accountsd/trusted-ca.h"
+#include "hostconf/trusted-ca.h"
 #include "basic/atomic-file.h"
 
 #define CA "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILAoyVy7DbwEJFiRByM4YeThNpn+UIf6QHfs+9J2o6Jq oslogin-test-ca"

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accountsd/uid-map.h"
+#include "accounts/uid-map.h"
 
 static char root[] = "/tmp/test-uidmap.XXXXXX";
 

@@ -106,6 +106,22 @@ static void test_booleans(void **state)
         assert_int_equal(parse_config_boolean("maybe"), -EINVAL);
 }
 
+static void test_sudo_rules(void **state)
+{
+        (void)state;
+        assert_true(valid_sudo_rule("ALL=(ALL:ALL) NOPASSWD:ALL"));
+        assert_true(valid_sudo_rule("ALL=(root) /usr/bin/systemctl restart nginx"));
+        assert_false(valid_sudo_rule(""));
+        assert_false(valid_sudo_rule(NULL));
+        assert_false(valid_sudo_rule("ALL=(ALL) ALL\n#0 ALL=(ALL) ALL")); /* a second line */
+        assert_false(valid_sudo_rule("ALL=(ALL) ALL\\"));                /* a continuation */
+        assert_false(valid_sudo_rule("ALL=(ALL)\x7f ALL"));
+        char long_rule[600];
+        memset(long_rule, 'A', sizeof(long_rule) - 1);
+        long_rule[sizeof(long_rule) - 1] = '\0';
+        assert_false(valid_sudo_rule(long_rule));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -114,6 +130,7 @@ int main(void)
                 cmocka_unit_test(test_uids),
                 cmocka_unit_test(test_numbers),
                 cmocka_unit_test(test_booleans),
+                cmocka_unit_test(test_sudo_rules),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
