@@ -24,12 +24,13 @@
  * or GID) and treats any malformed reply as UNAVAIL. The server closes the
  * connection on a malformed request without answering.
  *
- * Server side (accountsd), per accepted connection:
- *   struct nss_proto_request q;
- *   r = nss_proto_read_request(fd, 1000, &q);          // < 0: just close
- *   _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
- *   r = nss_proto_reply_passwd(&b, uid, gid, name, gecos, home, shell);  // or _group, _gid_list, _status
- *   r = nss_proto_write_message(fd, &b, 1000);
+ * accountsd serves the socket without blocking (accountsd/nss-server.c):
+ * it reads the header, checks it with nss_proto_header_decode(), reads the
+ * payload, decodes the whole message with nss_proto_request_decode(), and
+ * sends the reply message that the directory built with the
+ * nss_proto_reply_*() encoders. nss_proto_read_request() and
+ * nss_proto_write_message() are the blocking equivalents, for the test
+ * servers, the benchmark and the fuzzer.
  * Client side (the module, osloginctl, tests): nss_proto_query(). */
 
 #include <stdbool.h>
