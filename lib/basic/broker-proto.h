@@ -17,7 +17,8 @@
  * gets BROKER_REFUSED and the connection is closed.
  *
  * One request and one reply per connection; the client closes. Every
- * message: a 12-byte header, then PAYLOAD_SIZE bytes (little-endian):
+ * message: a 12-byte header, then PAYLOAD_SIZE bytes (little-endian; the
+ * framing of basic/message-header.h, shared with the NSS protocol):
  *   u32 magic   BROKER_PROTO_MAGIC
  *   u16 version BROKER_PROTO_VERSION
  *   u16 kind    request: enum broker_kind; reply: enum broker_status
@@ -76,13 +77,14 @@
 #include <stdint.h>
 
 #include "basic/cache-record.h"
+#include "basic/message-header.h"
 #include "basic/valid.h"
 
 #define BROKER_KEYS_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/keys.sock"
 #define BROKER_PAM_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/pam.sock"
 #define BROKER_PROTO_MAGIC 0x4b4c534fu /* "OSLK" */
 #define BROKER_PROTO_VERSION 1u
-#define BROKER_PROTO_HEADER_SIZE 12u
+#define BROKER_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE
 #define BROKER_REQUEST_MAX (16u * 1024u)
 #define BROKER_REPLY_MAX (256u * 1024u)
 #define BROKER_MESSAGE_MAX 1024u   /* the message string */

@@ -9,6 +9,7 @@ BASIC_SRCS := \
 	lib/basic/local-db.c \
 	lib/basic/local-db-watch.c \
 	lib/basic/log.c \
+	lib/basic/message-header.c \
 	lib/basic/negative-table.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \

@@ -5,7 +5,8 @@
  * Unix stream socket NSS_PROTO_SOCKET_PATH (mode 0666: it only answers
  * lookups). One request and one reply per connection; the client closes.
  *
- * Every message: a 12-byte header, then PAYLOAD_SIZE bytes.
+ * Every message: a 12-byte header, then PAYLOAD_SIZE bytes (the framing
+ * of basic/message-header.h, shared with the broker protocol).
  *   u32 magic   NSS_PROTO_MAGIC
  *   u16 version NSS_PROTO_VERSION
  *   u16 kind    request: enum nss_proto_type; reply: enum nss_proto_status
@@ -37,12 +38,13 @@
 #include <stdint.h>
 
 #include "basic/cache-record.h"
+#include "basic/message-header.h"
 #include "basic/valid.h"
 
 #define NSS_PROTO_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/nss.sock"
 #define NSS_PROTO_MAGIC 0x4e4c534fu /* "OSLN" */
 #define NSS_PROTO_VERSION 1u
-#define NSS_PROTO_HEADER_SIZE 12u
+#define NSS_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE
 #define NSS_PROTO_REQUEST_MAX 256u
 #define NSS_PROTO_REPLY_MAX (1024u * 1024u)
 /* Environment guard: accountsd sets OSLOGIN_NSS_BYPASS=1 in its own
