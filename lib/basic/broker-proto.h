@@ -181,11 +181,10 @@ int broker_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kin
 int broker_query(const char *socket_path, const struct broker_request *q, unsigned timeout_ms,
                  struct broker_reply *ret);
 
-/* Server side, per accepted connection:
- *   r = broker_read_request(fd, 1000, &q);       // < 0: just close
- *   ... decide, fill a struct broker_reply ...
- *   r = broker_write_reply(fd, q.kind, &reply, 1000);
- *   broker_request_done(&q); broker_reply_done(&reply);
+/* Server side. accountsd serves the sockets without blocking
+ * (accountsd/broker-server.c): broker_header_decode() on the header, then
+ * broker_request_decode() on the whole request, and broker_reply_encode()
+ * for the answer. The blocking pair below is for test servers:
  * broker_read_request() reads one whole request within TIMEOUT_MS (the
  * raw bytes, credential included, are wiped before it returns): -EBADMSG
  * on anything malformed, -ETIMEDOUT, -ECONNRESET when the peer closed
