@@ -35,7 +35,7 @@
 static enum nss_status getpw_core(const struct nss_proto_request *q, struct passwd *pwd, char *buf, size_t buflen,
                                   int *errnop)
 {
-        _cleanup_answer_ struct answer a = {};
+        _cleanup_lookup_result_ struct lookup_result a = {};
         int k = lookup(q, &a);
 
         if (k < 0)
@@ -51,7 +51,7 @@ static enum nss_status getpw_core(const struct nss_proto_request *q, struct pass
 static enum nss_status getgr_core(const struct nss_proto_request *q, struct group *grp, char *buf, size_t buflen,
                                   int *errnop)
 {
-        _cleanup_answer_ struct answer a = {};
+        _cleanup_lookup_result_ struct lookup_result a = {};
         int k = lookup(q, &a);
 
         if (k < 0)
@@ -139,7 +139,7 @@ static int add_gid(gid_t gid, long *start, long *size, gid_t **groupsp, long lim
 }
 
 /* The GIDs of A, without those of the host's own groups (local.h). */
-static int answer_gids(const struct answer *a, uint32_t **ret, size_t *ret_n)
+static int result_gids(const struct lookup_result *a, uint32_t **ret, size_t *ret_n)
 {
         _cleanup_cache_map_ struct cache_map *snapshot = NULL;
         size_t n = a->reply.gid_list.n_gids;
@@ -166,7 +166,7 @@ static int answer_gids(const struct answer *a, uint32_t **ret, size_t *ret_n)
 static enum nss_status initgroups_core(const char *user, gid_t skip, long *start, long *size, gid_t **groupsp,
                                        long limit, int *errnop)
 {
-        _cleanup_answer_ struct answer a = {};
+        _cleanup_lookup_result_ struct lookup_result a = {};
         _cleanup_free_ uint32_t *gids = NULL;
         struct nss_proto_request q;
         size_t n;
@@ -181,7 +181,7 @@ static enum nss_status initgroups_core(const char *user, gid_t skip, long *start
         if (k == 0)
                 k = lookup(&q, &a);
         if (k >= 0)
-                k = answer_gids(&a, &gids, &n);
+                k = result_gids(&a, &gids, &n);
         if (k == -ENOMEM) {
                 *errnop = ENOMEM;
                 return NSS_STATUS_TRYAGAIN;

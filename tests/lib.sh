@@ -93,8 +93,10 @@ on_exit() { _cleanup_cmds+=("$*"); }
 _run_cleanup() {
 	local i
 	for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do eval "${_cleanup_cmds[$i]}" || true; done
-	for pid in "${_cleanup_pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${_cleanup_pids[@]}"; do wait "$pid" 2>/dev/null; done
+	# A pid may be gone already; under `set -e` (the benchmarks) a failed
+	# kill or wait must not turn a finished run into exit status 1.
+	for pid in "${_cleanup_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${_cleanup_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap _run_cleanup EXIT
 

@@ -236,12 +236,6 @@ static int load_records(struct managed_users *m, const char *root)
         return 0;
 }
 
-bool managed_users_gave(const struct managed_users *m, const char *name, const char *group)
-{
-        _cleanup_free_ char *key = NULL;
-        return asprintf(&key, "%s %s", name, group) >= 0 && records_get(&m->given, key);
-}
-
 int managed_users_give(struct managed_users *m, const char *name, const char *group)
 {
         _cleanup_free_ char *key = NULL;

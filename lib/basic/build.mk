@@ -10,12 +10,14 @@ BASIC_SRCS := \
 	lib/basic/local-db-watch.c \
 	lib/basic/log.c \
 	lib/basic/negative-table.c \
+	lib/basic/message-header.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \
 	lib/basic/socket-util.c \
 	lib/basic/selinux-util.c \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \
+	lib/basic/two-factor-types.c \
 	lib/accounts/sudoers.c \
 	lib/basic/time-util.c \
 	lib/basic/valid.c

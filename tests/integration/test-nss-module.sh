@@ -23,6 +23,9 @@ check_eq "exports exactly the _nss_oslogin_* entry points" \
 	"_nss_oslogin_endgrent _nss_oslogin_endpwent _nss_oslogin_getgrent_r _nss_oslogin_getgrgid_r _nss_oslogin_getgrnam_r _nss_oslogin_getpwent_r _nss_oslogin_getpwnam_r _nss_oslogin_getpwuid_r _nss_oslogin_initgroups_dyn _nss_oslogin_setgrent _nss_oslogin_setpwent " \
 	"$exports"
 check "soname is libnss_oslogin.so.2" bash -c "readelf -d '$MODULE' | grep -q 'SONAME.*libnss_oslogin.so.2'"
+# Its thread-key destructor and atfork handlers must never point into an
+# unmapped module: dlclose() leaves it loaded.
+check "marked NODELETE (readelf FLAGS_1)" bash -c "readelf -d '$MODULE' | grep -q 'FLAGS_1.*NODELETE'"
 
 # --- install where glibc looks, switch nsswitch to "files oslogin"
 install_modules "$MODULE"

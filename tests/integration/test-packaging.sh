@@ -25,7 +25,7 @@ WORK=$(mktemp -d /run/pkg.XXXXXX)
 deb() { echo "$WORK/${1}_${VERSION}_$ARCH.deb"; }
 DEB_PACKAGES=(oslogin libnss-oslogin libpam-oslogin oslogin-fake-metadata)
 
-# The final layout (TEAM.md "Installed names"). A component whose install
+# The installed layout, package by package. A component whose install
 # rule is missing fails the build (dh_install) or this list.
 declare -A EXPECTED
 EXPECTED[oslogin]="/etc/oslogin/oslogin.conf
