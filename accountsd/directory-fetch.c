@@ -7,6 +7,7 @@
 
 #include "accountsd/directory-fetch.h"
 #include "accountsd/directory-local.h"
+#include "basic/alloc-util.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
@@ -81,16 +82,8 @@ int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
                 /* Appending in place: strv_extend() walks the list each time. Duplicates are the writer's job. */
                 size_t i = 0;
                 for (; p.usernames && p.usernames[i]; i++) {
-                        if (n + 2 > allocated) {
-                                size_t want = MAX(allocated * 2, (size_t)16);
-                                char **grown = reallocarray(members, want, sizeof(char *));
-                                if (!grown) {
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                                members = grown;
-                                allocated = want;
-                        }
+                        if ((r = GROW_ARRAY(members, &allocated, n + 2)) < 0)
+                                break;
                         members[n++] = p.usernames[i];
                         members[n] = NULL;
                 }
@@ -172,12 +165,9 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                         } else if (k >= 0) {
                                 st->n_users++;
                                 if (a->uid == a->gid) {
-                                        struct self_group *n = reallocarray(*self, *n_self + 1, sizeof(**self));
-                                        if (!n) {
-                                                r = -ENOMEM;
+                                        if ((r = GROW_ARRAY(*self, NULL, *n_self + 1)) < 0)
                                                 break;
-                                        }
-                                        *self = n;
+                                        struct self_group *n = *self;
                                         n[*n_self] = (struct self_group){.name = strdup(a->username), .gid = a->gid};
                                         if (!n[(*n_self)++].name)
                                                 r = -ENOMEM;
@@ -219,15 +209,11 @@ void directory_group_set_unref(struct directory_group_set *s)
 
 static int group_set_add(struct directory_group_set *s, const char *name, uint32_t gid)
 {
-        struct directory_group *n = reallocarray(s->groups, s->n + 1, sizeof(*s->groups));
         char *copy;
 
-        if (!n)
+        if (GROW_ARRAY(s->groups, NULL, s->n + 1) < 0 || !(copy = strdup(name)))
                 return -ENOMEM;
-        s->groups = n;
-        if (!(copy = strdup(name)))
-                return -ENOMEM;
-        n[s->n++] = (struct directory_group){.name = copy, .gid = gid};
+        s->groups[s->n++] = (struct directory_group){.name = copy, .gid = gid};
         return 0;
 }
 
@@ -551,9 +537,8 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
                         break;
                 if (r < 0 || (r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &g)) < 0)
                         return r;
-                uint32_t *grown = reallocarray(gids, n + g.n_groups + 1, sizeof(uint32_t));
+                bool grown = GROW_ARRAY(gids, NULL, n + g.n_groups + 1) >= 0;
                 if (grown) {
-                        gids = grown;
                         for (size_t i = 0; i < g.n_groups; i++)
                                 /* The primary group is the caller's; a local group's name or GID is never granted. */
                                 if (g.groups[i].gid != p->account.gid &&

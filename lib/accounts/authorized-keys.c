@@ -9,6 +9,7 @@
 
 #include "accounts/authorized-keys.h"
 #include "accounts/managed-users.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
@@ -23,14 +24,13 @@ static const char *root_prefix(const char *root)
 
 static int append(char **buf, size_t *len, const char *line, size_t n)
 {
-        char *p = realloc(*buf, *len + n + 2);
-        if (!p)
+        if (n > SIZE_MAX - 2 - *len || GROW_ARRAY(*buf, NULL, *len + n + 2) < 0)
                 return -ENOMEM;
+        char *p = *buf;
         memcpy(p + *len, line, n);
         p[*len + n] = '\n';
         *len += n + 1;
         p[*len] = '\0';
-        *buf = p;
         return 0;
 }
 
@@ -277,10 +277,8 @@ void keys_cache_remember(struct keys_cache *ks, const char *root, const char *na
                 return;
         }
         if (!e) {
-                struct keys_seen *p = realloc(ks->e, (ks->n + 1) * sizeof(*p));
-                if (!p)
+                if (GROW_ARRAY(ks->e, NULL, ks->n + 1) < 0)
                         return;
-                ks->e = p;
                 e = &ks->e[ks->n];
                 *e = (struct keys_seen){.name = strdup(name)};
                 if (!e->name || strmap_put(&ks->index, name, ks->n) < 0)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "accounts/etc-db.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
@@ -551,11 +552,9 @@ static struct strmap *member_cache(struct etc_db *db, enum etc_file file, const 
         for (size_t i = 0; i < db->n_caches; i++)
                 if (db->caches[i].file == file && streq(db->caches[i].group, group))
                         return &db->caches[i].members;
-        struct member_cache *p = realloc(db->caches, (db->n_caches + 1) * sizeof(*p));
-        if (!p)
+        if (GROW_ARRAY(db->caches, NULL, db->n_caches + 1) < 0)
                 return NULL;
-        db->caches = p;
-        struct member_cache *c = &p[db->n_caches];
+        struct member_cache *c = &db->caches[db->n_caches];
         *c = (struct member_cache){.file = file, .group = strdup(group)};
         if (!c->group)
                 return NULL;

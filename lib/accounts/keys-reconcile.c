@@ -32,6 +32,7 @@
 #include "accounts/home.h"
 #include "accounts/keys-reconcile.h"
 #include "accounts/uid-map.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
@@ -80,10 +81,8 @@ static int collect_wanted(const struct ssh_key_set *keys, struct wanted_user **r
                         j = n;
                         if (strmap_put(&index, k->user, j) < 0)
                                 goto oom;
-                        struct wanted_user *p = realloc(w, (n + 1) * sizeof(*w));
-                        if (!p)
+                        if (GROW_ARRAY(w, NULL, n + 1) < 0)
                                 goto oom;
-                        w = p;
                         w[n++] = (struct wanted_user){.name = k->user, .keylines = calloc(1, sizeof(char *))};
                         if (!w[j].keylines)
                                 goto oom;
@@ -143,10 +142,8 @@ static struct home_owner *scan_homes(const struct reconcile_options *o)
                 if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                     !S_ISDIR(st.st_mode))
                         continue;
-                struct home_owner *p = realloc(h, (n + 2) * sizeof(*h));
-                if (!p)
+                if (GROW_ARRAY(h, NULL, n + 2) < 0)
                         break;
-                h = p;
                 h[n] = (struct home_owner){.dir = strdup(e->d_name), .uid = st.st_uid};
                 h[++n] = (struct home_owner){};
                 if (!h[n - 1].dir)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "accounts/managed-users.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
@@ -81,14 +82,12 @@ bool managed_users_created(const struct managed_users *m, const char *name)
 static int append(char ***l, size_t *n, const char *s)
 {
         char *copy = strdup(s);
-        char **grown = copy ? realloc(*l, (*n + 2) * sizeof(char *)) : NULL;
-        if (!grown) {
+        if (!copy || GROW_ARRAY(*l, NULL, *n + 2) < 0) {
                 free(copy);
                 return -ENOMEM;
         }
-        grown[(*n)++] = copy;
-        grown[*n] = NULL;
-        *l = grown;
+        (*l)[(*n)++] = copy;
+        (*l)[*n] = NULL;
         return 0;
 }
 
@@ -161,12 +160,10 @@ static int records_set(struct state_records *r, const char *key, const char *lin
                 r->lines[pos - 1] = copy;
                 return 0;
         }
-        char **grown = realloc(r->lines, (r->n + 2) * sizeof(char *));
-        if (!grown) {
+        if (GROW_ARRAY(r->lines, NULL, r->n + 2) < 0) {
                 free(copy);
                 return -ENOMEM;
         }
-        r->lines = grown;
         r->lines[r->n++] = copy;
         r->lines[r->n] = NULL;
         return strmap_put(&r->index, key, r->n);

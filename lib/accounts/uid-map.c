@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "accounts/uid-map.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/parse-util.h"
 #include "basic/strmap.h"
@@ -56,10 +57,9 @@ void uid_map_free(struct uid_map *m)
 
 static int add(struct uid_map *m, const char *name, uid_t uid)
 {
-        struct uid_map_entry *e = realloc(m->entries, (m->n + 1) * sizeof(*e));
-        if (!e)
+        if (GROW_ARRAY(m->entries, NULL, m->n + 1) < 0)
                 return -ENOMEM;
-        m->entries = e;
+        struct uid_map_entry *e = m->entries;
         e[m->n].name = strdup(name);
         if (!e[m->n].name)
                 return -ENOMEM;

@@ -1,5 +1,6 @@
 # lib/basic: libc only, static, -fPIC. Everything links it, the NSS module too.
 BASIC_SRCS := \
+	lib/basic/alloc-util.c \
 	lib/basic/atomic-file.c \
 	lib/basic/broker-proto.c \
 	lib/basic/cache-format.c \

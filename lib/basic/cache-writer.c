@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
 #include "basic/strmap.h"
@@ -131,14 +132,8 @@ static int entry_list_commit(struct entry_list *l, const char *name, uint32_t id
 {
         int k;
 
-        if (l->n == l->allocated) {
-                size_t n = l->allocated ? l->allocated * 2 : 256;
-                struct entry *items = realloc(l->items, n * sizeof(*items));
-                if (!items)
-                        return -ENOMEM;
-                l->items = items;
-                l->allocated = n;
-        }
+        if (GROW_ARRAY(l->items, &l->allocated, l->n + 1) < 0)
+                return -ENOMEM;
         k = id_reserve(l);
         if (k < 0)
                 return k;
@@ -396,14 +391,8 @@ static int membership_add(struct membership_table *t, const char *name, uint32_t
         size_t pos;
 
         if (!strmap_get(&t->index, name, &pos)) {
-                if (t->n == t->allocated) {
-                        size_t n = t->allocated ? t->allocated * 2 : 256;
-                        struct membership *items = realloc(t->items, n * sizeof(*items));
-                        if (!items)
-                                return -ENOMEM;
-                        t->items = items;
-                        t->allocated = n;
-                }
+                if (GROW_ARRAY(t->items, &t->allocated, t->n + 1) < 0)
+                        return -ENOMEM;
                 pos = t->n;
                 t->items[pos] = (struct membership){.name = strdup(name)};
                 if (!t->items[pos].name || strmap_put(&t->index, name, pos) < 0) {
@@ -413,14 +402,8 @@ static int membership_add(struct membership_table *t, const char *name, uint32_t
                 t->n++;
         }
         struct membership *m = &t->items[pos];
-        if (m->n == m->allocated) {
-                size_t n = m->allocated ? m->allocated * 2 : 4;
-                uint32_t *gids = realloc(m->gids, n * sizeof(uint32_t));
-                if (!gids)
-                        return -ENOMEM;
-                m->gids = gids;
-                m->allocated = n;
-        }
+        if (GROW_ARRAY(m->gids, &m->allocated, m->n + 1) < 0)
+                return -ENOMEM;
         m->gids[m->n++] = gid;
         return 0;
 }

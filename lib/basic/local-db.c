@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/alloc-util.h"
 #include "basic/local-db.h"
 #include "basic/parse-util.h"
 #include "basic/strmap.h"
@@ -34,14 +35,8 @@ static int compare_u32(const void *a, const void *b)
 
 static int add_id(struct id_names *t, uint32_t id)
 {
-        if (t->n_ids == t->allocated_ids) {
-                size_t n = t->allocated_ids ? t->allocated_ids * 2 : 64;
-                uint32_t *ids = reallocarray(t->ids, n, sizeof(uint32_t));
-                if (!ids)
-                        return -ENOMEM;
-                t->ids = ids;
-                t->allocated_ids = n;
-        }
+        if (GROW_ARRAY(t->ids, &t->allocated_ids, t->n_ids + 1) < 0)
+                return -ENOMEM;
         t->ids[t->n_ids++] = id;
         return 0;
 }
