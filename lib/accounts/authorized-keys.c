@@ -12,15 +12,11 @@
 #include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
 
 #define AUTHORIZED_KEYS_MAX (1024u * 1024)
-
-static const char *root_prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 static int append(char **buf, size_t *len, const char *line, size_t n)
 {
@@ -132,7 +128,7 @@ int authorized_keys_write(const char *root, const char *home, uid_t uid, gid_t g
         _cleanup_close_ int home_fd = -EBADF, ssh_fd = -EBADF;
         int r;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), home) < 0)
+        if (path_join_root(root, home, &path) < 0)
                 return -ENOMEM;
         home_fd = open_dir_nofollow(AT_FDCWD, path, 0);
         if (home_fd < 0)
@@ -169,7 +165,7 @@ int authorized_keys_sync(const char *root, const char *home_base)
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), home_base) < 0)
+        if (path_join_root(root, home_base, &path) < 0)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -251,8 +247,8 @@ void keys_cache_done(struct keys_cache *ks)
 
 static bool stat_keys_file(const char *root, const char *home, struct stat *st)
 {
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s%s/.ssh/authorized_keys", root_prefix(root), home) < 0)
+        _cleanup_free_ char *keys = NULL, *path = NULL;
+        if (asprintf(&keys, "%s/.ssh/authorized_keys", home) < 0 || path_join_root(root, keys, &path) < 0)
                 return false;
         return lstat(path, st) == 0 && S_ISREG(st->st_mode);
 }

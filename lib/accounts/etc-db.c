@@ -14,6 +14,7 @@
 #include "accounts/etc-db.h"
 #include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
+#include "basic/path-util.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
 
@@ -139,7 +140,7 @@ int etc_db_load(const char *root, struct etc_db **ret)
                 return -ENOMEM;
         db->etc_fd = -EBADF;
         db->root = strdup(isempty(root) ? "/" : root);
-        if (!db->root || asprintf(&etc, "%s/etc", streq(db->root, "/") ? "" : db->root) < 0)
+        if (!db->root || path_join_root(db->root, "/etc", &etc) < 0)
                 return -ENOMEM;
         db->etc_fd = open_dir_nofollow(AT_FDCWD, etc, 0);
         if (db->etc_fd < 0)

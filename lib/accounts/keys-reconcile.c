@@ -36,6 +36,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
+#include "basic/path-util.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
@@ -44,11 +45,6 @@ struct wanted_user {
         const char *name;
         char **keylines;
 };
-
-static const char *root_prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 /* OpenSSH enforces expiry-time itself, so an expired key stops working even
  * if this daemon is not running when it expires. */
@@ -113,7 +109,7 @@ static int owner_of_home(const char *root, const char *home, uid_t *ret)
 {
         _cleanup_free_ char *path = NULL;
         struct stat st;
-        if (asprintf(&path, "%s%s", root_prefix(root), home) < 0)
+        if (path_join_root(root, home, &path) < 0)
                 return -ENOMEM;
         if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
                 return -ENOENT;
@@ -134,7 +130,7 @@ static struct home_owner *scan_homes(const struct reconcile_options *o)
         _cleanup_free_ char *path = NULL;
         struct home_owner *h = calloc(1, sizeof(*h));
         size_t n = 0;
-        if (!h || asprintf(&path, "%s%s", root_prefix(o->root), o->home_base) < 0)
+        if (!h || path_join_root(o->root, o->home_base, &path) < 0)
                 return h;
         DIR *d = opendir(path);
         for (struct dirent *e; d && (e = readdir(d));) {
@@ -213,7 +209,7 @@ static int ensure_sudoers_file(const char *root)
         _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (asprintf(&dir, "%s/etc/sudoers.d", root_prefix(root)) < 0)
+        if (path_join_root(root, "/etc/sudoers.d", &dir) < 0)
                 return -ENOMEM;
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) /* as the sudo package ships it */
                 return -errno;

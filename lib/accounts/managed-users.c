@@ -10,15 +10,12 @@
 #include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
 
 #define STATE_FILE_MAX (16u * 1024 * 1024)
-
-static const char *root_prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 int state_read_lines(const char *root, const char *dir, const char *file, char ***ret)
 {
@@ -26,7 +23,7 @@ int state_read_lines(const char *root, const char *dir, const char *file, char *
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), dir) < 0)
+        if (path_join_root(root, dir, &path) < 0)
                 return -ENOMEM;
         fd = open_dir_nofollow(AT_FDCWD, path, 0);
         if (fd < 0 && fd != -ENOENT)
@@ -44,18 +41,9 @@ int state_write_lines(const char *root, const char *dir, const char *file, char 
         _cleanup_atomic_file_ struct atomic_file af = {};
         int r;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), dir) < 0)
+        if (path_join_root(root, dir, &path) < 0)
                 return -ENOMEM;
-        for (char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
-                if (p)
-                        *p = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!p)
-                        break;
-                *p = '/';
-        }
-        fd = open_dir_nofollow(AT_FDCWD, path, 0);
+        fd = mkdir_p_open(AT_FDCWD, path, 0755, 0755);
         if (fd < 0)
                 return fd;
         if ((r = atomic_file_begin(fd, file, 0644, 0, 0, &af)) < 0)

@@ -10,9 +10,11 @@ BASIC_SRCS := \
 	lib/basic/local-db.c \
 	lib/basic/local-db-watch.c \
 	lib/basic/log.c \
+	lib/basic/mkdir-util.c \
 	lib/basic/negative-table.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \
+	lib/basic/path-util.c \
 	lib/basic/socket-util.c \
 	lib/basic/selinux-util.c \
 	lib/basic/strmap.c \

@@ -7,6 +7,7 @@
 #include "basic/alloc-util.h"
 #include "basic/local-db.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/strmap.h"
 
 /* The names of one file (value: the id, or UINT32_MAX when the line has
@@ -77,7 +78,7 @@ static int load_file(const char *root, const char *path, struct id_names *t)
         size_t allocated = 0;
         int r;
 
-        if (asprintf(&full, "%s%s", isempty(root) || streq(root, "/") ? "" : root, path) < 0)
+        if (path_join_root(root, path, &full) < 0)
                 return -ENOMEM;
         f = fopen(full, "re");
         if (!f)
