@@ -14,6 +14,7 @@
 #include "accounts/etc-db.h"
 #include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
+#include "basic/hash.h"
 #include "basic/path-util.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
@@ -33,41 +34,6 @@ static void member_caches_clear(struct etc_db *db)
         db->n_caches = 0;
 }
 
-static bool id_set_contains(const struct id_set *s, uint32_t id)
-{
-        if (!s->size)
-                return false;
-        for (size_t i = (id * 2654435761u) & (s->size - 1);; i = (i + 1) & (s->size - 1)) {
-                if (s->slots[i] == 0)
-                        return false;
-                if (s->slots[i] == id + 1)
-                        return true;
-        }
-}
-
-static int id_set_add(struct id_set *s, uint32_t id)
-{
-        if (id == UINT32_MAX || id_set_contains(s, id))
-                return 0;
-        if ((s->used + 1) * 2 > s->size) {
-                struct id_set bigger = {.size = s->size ? s->size * 2 : 1024};
-                bigger.slots = calloc(bigger.size, sizeof(uint32_t));
-                if (!bigger.slots)
-                        return -ENOMEM;
-                for (size_t i = 0; i < s->size; i++)
-                        if (s->slots[i])
-                                (void)id_set_add(&bigger, s->slots[i] - 1);
-                free(s->slots);
-                *s = bigger;
-        }
-        size_t i = (id * 2654435761u) & (s->size - 1);
-        while (s->slots[i])
-                i = (i + 1) & (s->size - 1);
-        s->slots[i] = id + 1;
-        s->used++;
-        return 0;
-}
-
 void etc_db_free(struct etc_db *db)
 {
         if (!db)
@@ -79,8 +45,8 @@ void etc_db_free(struct etc_db *db)
         }
         safe_close(db->etc_fd);
         member_caches_clear(db);
-        free(db->uids.slots);
-        free(db->gids.slots);
+        u32set_done(&db->uids);
+        u32set_done(&db->gids);
         free(db->root);
         free(db);
 }
@@ -182,14 +148,6 @@ static bool name_is(const char *line, const char *name)
         return strncmp(line, name, n) == 0 && line[n] == ':';
 }
 
-static uint32_t hash_name(const char *s, size_t n)
-{
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ (unsigned char)s[i]) * 16777619u;
-        return h;
-}
-
 static void index_rebuild(struct etc_file_state *f)
 {
         size_t size = 64;
@@ -204,7 +162,7 @@ static void index_rebuild(struct etc_file_state *f)
                 size_t len = strcspn(f->lines[i], ":");
                 if (len == 0 || !f->lines[i][len])
                         continue;
-                size_t k = hash_name(f->lines[i], len) & (size - 1);
+                size_t k = fnv1a32(f->lines[i], len) & (size - 1);
                 while (slots[k])
                         k = (k + 1) & (size - 1);
                 slots[k] = (uint32_t)i + 1;
@@ -226,7 +184,7 @@ static ssize_t find(const struct etc_db *db, enum etc_file which, const char *na
                 return -1;
         }
         ssize_t found = -1;
-        for (size_t k = hash_name(name, len) & (f->index_size - 1); f->index[k]; k = (k + 1) & (f->index_size - 1))
+        for (size_t k = fnv1a32(name, len) & (f->index_size - 1); f->index[k]; k = (k + 1) & (f->index_size - 1))
                 if (name_is(f->lines[f->index[k] - 1], name) && (found < 0 || f->index[k] - 1 < (size_t)found))
                         found = (ssize_t)f->index[k] - 1;
         return found;
@@ -282,10 +240,10 @@ static int index_ids(struct etc_db *db)
         uint32_t v;
         int r;
         for (size_t i = 0; i < db->files[ETC_PASSWD].n; i++)
-                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 && (r = id_set_add(&db->uids, v)) < 0)
+                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 && (r = u32set_add(&db->uids, v)) < 0)
                         return r;
         for (size_t i = 0; i < db->files[ETC_GROUP].n; i++)
-                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 && (r = id_set_add(&db->gids, v)) < 0)
+                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 && (r = u32set_add(&db->gids, v)) < 0)
                         return r;
         return 0;
 }
@@ -293,12 +251,12 @@ static int index_ids(struct etc_db *db)
 /* Conservative: an id stays "used" after its entry is removed in this transaction. */
 bool etc_db_uid_used(const struct etc_db *db, uid_t uid)
 {
-        return id_set_contains(&db->uids, uid);
+        return u32set_contains(&db->uids, uid);
 }
 
 bool etc_db_gid_used(const struct etc_db *db, gid_t gid)
 {
-        return id_set_contains(&db->gids, gid);
+        return u32set_contains(&db->gids, gid);
 }
 
 static int append_line(struct etc_db *db, enum etc_file which, char *line /* owned */)
@@ -386,7 +344,7 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
         if (find(db, ETC_PASSWD, name) >= 0)
                 return -EEXIST;
         if ((r = append_line(db, ETC_PASSWD, format_entry(put_passwd, &pw))) < 0 ||
-            (r = id_set_add(&db->uids, uid)) < 0)
+            (r = u32set_add(&db->uids, uid)) < 0)
                 return r;
         remove_entries(db, ETC_SHADOW, name);
         if ((r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
@@ -407,7 +365,7 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
         if (find(db, ETC_GROUP, name) >= 0)
                 return -EEXIST;
         if ((r = append_line(db, ETC_GROUP, format_entry(put_group, &gr))) < 0 ||
-            (r = id_set_add(&db->gids, gid)) < 0)
+            (r = u32set_add(&db->gids, gid)) < 0)
                 return r;
         /* No gshadow on this system: do not start one. */
         if (!db->files[ETC_GSHADOW].exists)

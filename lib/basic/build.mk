@@ -21,6 +21,7 @@ BASIC_SRCS := \
 	lib/basic/strv.c \
 	lib/accounts/sudoers.c \
 	lib/basic/time-util.c \
+	lib/basic/u32set.c \
 	lib/basic/valid.c
 
 BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)
