@@ -53,6 +53,16 @@ struct etc_db {
         size_t n_caches;
 };
 
+/* Field N (0-based) of a ':' line, copied; NULL when absent or out of memory. */
+char *etc_line_field(const char *line, unsigned n);
+/* The first line of WHICH whose entry name is NAME, or -1. */
+ssize_t etc_db_find(const struct etc_db *db, enum etc_file which, const char *name);
+
+/* In etc-db-members.c: forgets the member caches (after a removal). */
+void etc_db_member_caches_clear(struct etc_db *db);
+/* In etc-db-members.c: takes NAME out of every group and gshadow member list. */
+void etc_db_members_drop_user(struct etc_db *db, const char *name);
+
 /* In etc-db-commit.c: whether ETC_FD holds temps of a killed writer
  * (REMOVE: and unlink them; only under the lock). */
 bool etc_db_find_stale_temps(int etc_fd, bool remove);
