@@ -20,6 +20,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
+#include "basic/mkdir-util.h"
 #include "basic/path-util.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
@@ -131,9 +132,7 @@ int reconcile_ensure_sudoers_file(const char *root)
 
         if (path_join_root(root, "/etc/sudoers.d", &dir) < 0)
                 return -ENOMEM;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) /* as the sudo package ships it */
-                return -errno;
-        fd = open_dir_nofollow(AT_FDCWD, dir, 0);
+        fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0755); /* as the sudo package ships it */
         if (fd < 0)
                 return fd;
         if (faccessat(fd, "google_sudoers", F_OK, AT_SYMLINK_NOFOLLOW) == 0)

@@ -21,6 +21,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
 #include "basic/path-util.h"
 
 #define NSS_SERVICE "oslogin"
@@ -245,8 +246,7 @@ int sysconf_plan_nsswitch(const struct sysconf_options *o, bool add, struct sysc
                 return sysconf_plan_fail(p, r, "nsswitch: cannot read %s", path);
         if (path_join_root(o->root, STATE_DIR, &state_dir) < 0)
                 return -ENOMEM;
-        (void)mkdir(state_dir, 0755);
-        if ((state = open_dir_nofollow(AT_FDCWD, state_dir, 0)) < 0)
+        if ((state = mkdir_p_open(AT_FDCWD, state_dir, 0755, 0755)) < 0)
                 return sysconf_plan_fail(p, state, "state: cannot open " STATE_DIR);
         /* What earlier activations appended stays recorded until deactivate. */
         bool have_record = read_file_bounded(state, CHANGED_FILE, 128, &recorded, NULL) == 0;

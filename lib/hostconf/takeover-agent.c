@@ -20,6 +20,7 @@
 #include "basic/log.h"
 #include "basic/message-ids.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
 #include "basic/parse-util.h"
 #include "basic/path-util.h"
 #include "basic/strv.h"
@@ -133,8 +134,7 @@ static int write_restore_record(const char *root, bool existed, const char *prev
 
         if (path_join_root(root, STATE_DIR, &dir) < 0)
                 return -ENOMEM;
-        (void)mkdir(dir, 0755);
-        if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
+        if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0755)) < 0)
                 return fd;
         if (faccessat(fd, TAKEOVER_RESTORE_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0; /* the state before the first takeover is what a purge restores */
@@ -155,8 +155,7 @@ int takeover_agent_switch_off(const char *root)
                 return 0;
         if (path_join_root(root, CFG_DIR, &dir) < 0)
                 return -ENOMEM;
-        (void)mkdir(dir, 0755);
-        if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
+        if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0755)) < 0)
                 return fd;
         r = read_file_bounded(fd, CFG_NAME, 1024 * 1024, &text, NULL);
         if (r < 0 && r != -ENOENT)
