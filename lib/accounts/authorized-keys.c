@@ -11,6 +11,7 @@
 #include "accounts/managed-users.h"
 #include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
+#include "basic/hash.h"
 #include "basic/macro.h"
 #include "basic/path-util.h"
 #include "basic/strv.h"
@@ -175,13 +176,9 @@ int authorized_keys_sync(const char *root, const char *home_base)
 
 static uint64_t digest_keys(char **keylines)
 {
-        uint64_t h = 0xcbf29ce484222325ull;
+        uint64_t h = FNV1A64_OFFSET;
         for (char **k = keylines; k && *k; k++)
-                for (const char *p = *k;; p++) {
-                        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-                        if (!*p)
-                                break;
-                }
+                h = fnv1a64_update(h, *k, strlen(*k) + 1); /* with the NUL: "ab","c" is not "a","bc" */
         return h;
 }
 

@@ -26,13 +26,19 @@ static inline uint32_t fnv1a32(const void *data, size_t size)
         return h;
 }
 
-static inline uint64_t fnv1a64(const void *data, size_t size)
+/* Goes on from H (FNV1A64_OFFSET to start) over more bytes: a digest of
+ * several pieces, equal to fnv1a64() of them back to back. */
+static inline uint64_t fnv1a64_update(uint64_t h, const void *data, size_t size)
 {
         const uint8_t *p = data;
-        uint64_t h = FNV1A64_OFFSET;
         for (size_t i = 0; i < size; i++)
                 h = (h ^ p[i]) * FNV1A64_PRIME;
         return h;
+}
+
+static inline uint64_t fnv1a64(const void *data, size_t size)
+{
+        return fnv1a64_update(FNV1A64_OFFSET, data, size);
 }
 
 /* murmur3's fmix32: every input bit reaches every output bit, so the low

@@ -18,6 +18,9 @@ static void test_fnv1a(void **state)
         assert_true(fnv1a64("", 0) == 0xcbf29ce484222325ull);
         assert_true(fnv1a64("a", 1) == 0xaf63dc4c8601ec8cull);
         assert_true(fnv1a64("foobar", 6) == 0x85944171f73967e8ull);
+        /* In pieces: the same as in one go (the keys cache's digest relies on it). */
+        assert_true(fnv1a64_update(fnv1a64_update(FNV1A64_OFFSET, "foo", 3), "bar", 3) == fnv1a64("foobar", 6));
+        assert_true(fnv1a64_update(FNV1A64_OFFSET, "", 0) == FNV1A64_OFFSET);
         /* Bytes, not chars: a high byte is not sign-extended. */
         assert_int_equal(fnv1a32("\xe9", 1), (0x811c9dc5u ^ 0xe9u) * 0x01000193u);
 }
