@@ -107,7 +107,8 @@ bool etc_db_is_member(const struct etc_db *db, const char *group, const char *us
         return start && members_hold(start, user);
 }
 
-static struct strmap *member_cache(struct etc_db *db, enum etc_file file, const char *group, const char *line)
+static struct strmap *member_cache(
+        struct etc_db *db, enum etc_file file, const char *group, const char *line)
 {
         for (size_t i = 0; i < db->n_caches; i++)
                 if (db->caches[i].file == file && streq(db->caches[i].group, group))
@@ -135,7 +136,8 @@ static struct strmap *member_cache(struct etc_db *db, enum etc_file file, const 
         return &c->members;
 }
 
-static int set_member_in(struct etc_db *db, enum etc_file file, const char *group, const char *user, bool member)
+static int set_member_in(
+        struct etc_db *db, enum etc_file file, const char *group, const char *user, bool member)
 {
         ssize_t i = etc_db_find(db, file, group);
         struct strmap *cache;
@@ -170,6 +172,6 @@ void etc_db_members_drop_user(struct etc_db *db, const char *name)
         for (enum etc_file w = ETC_GROUP; w <= ETC_GSHADOW; w++)
                 for (size_t k = 0; k < db->files[w].n; k++)
                         if (!isempty(db->files[w].lines[k]) && db->files[w].lines[k][0] != '#' &&
-                            rewrite_members(&db->files[w].lines[k], 3, name, false) > 0)
+                                rewrite_members(&db->files[w].lines[k], 3, name, false) > 0)
                                 db->files[w].changed = true;
 }

@@ -25,12 +25,12 @@ void reconcile_free_homes(struct home_owner *h);
  * (counted in RES). Expiry records to forget after the commit go to
  * *FORGET_EXPIRED. */
 int reconcile_provision(const struct reconcile_options *o, struct etc_db *db, struct uid_map *map,
-                        struct home_owner **homes, struct managed_users *m, const struct wanted_user *w,
-                        char ***forget_expired, struct reconcile_result *res);
+        struct home_owner **homes, struct managed_users *m, const struct wanted_user *w,
+        char ***forget_expired, struct reconcile_result *res);
 /* NAME's keys left metadata: the memberships we gave go, and an account we
  * created is expired (or removed, with deprovision_remove). */
 int reconcile_deprovision(const struct reconcile_options *o, struct etc_db *db, struct managed_users *m,
-                          const char *name, struct reconcile_result *res);
+        const char *name, struct reconcile_result *res);
 /* Deletes NAME's account (logged, counted in RES). */
 int reconcile_remove_account(struct etc_db *db, const char *name, struct reconcile_result *res);
 /* ROOT/etc/sudoers.d/google_sudoers, the rule for google-sudoers, when missing. */

@@ -57,7 +57,7 @@ static struct home_owner *scan_homes(const struct reconcile_options *o)
         for (struct dirent *e; d && (e = readdir(d));) {
                 struct stat st;
                 if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !S_ISDIR(st.st_mode))
+                        !S_ISDIR(st.st_mode))
                         continue;
                 if (GROW_ARRAY(h, NULL, n + 2) < 0)
                         break;
@@ -87,15 +87,16 @@ static bool uid_owns_other_home(const struct home_owner *h, uid_t uid, const cha
 }
 
 static int allocate_uid(const struct reconcile_options *o, struct etc_db *db, struct uid_map *map,
-                        const struct home_owner *homes, const char *name, const char *home, uid_t *ret)
+        const struct home_owner *homes, const char *name, const char *home, uid_t *ret)
 {
         uid_t uid;
         if (uid_map_get(map, name, &uid) == 0 && !etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid)) {
                 *ret = uid;
                 return 0;
         }
-        if (!o->ignore_home_owner && owner_of_home(o->root, home, &uid) == 0 && uid >= o->uid_min && uid <= o->uid_max &&
-            !etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid) && !uid_map_taken(map, uid, name)) {
+        if (!o->ignore_home_owner && owner_of_home(o->root, home, &uid) == 0 && uid >= o->uid_min &&
+                uid <= o->uid_max && !etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid) &&
+                !uid_map_taken(map, uid, name)) {
                 *ret = uid;
                 return 0;
         }
@@ -103,7 +104,8 @@ static int allocate_uid(const struct reconcile_options *o, struct etc_db *db, st
         if (hint < o->uid_min || hint > o->uid_max)
                 hint = o->uid_min;
         for (uid = hint; uid <= o->uid_max; uid++)
-                if (!etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid) && !uid_map_taken(map, uid, name)) {
+                if (!etc_db_uid_used(db, uid) && !etc_db_gid_used(db, uid) &&
+                        !uid_map_taken(map, uid, name)) {
                         if (uid_owns_other_home(homes, uid, name))
                                 continue;
                         hint = uid + 1;
@@ -154,14 +156,15 @@ static void log_refusal_once(const char *name, const char *why, unsigned id)
 }
 
 /* Whether NAME may carry metadata keys at all; logs why not. */
-static bool name_acceptable(const struct reconcile_options *o, struct etc_db *db, const struct managed_users *m,
-                            const char *name)
+static bool name_acceptable(const struct reconcile_options *o, struct etc_db *db,
+        const struct managed_users *m, const char *name)
 {
         uid_t uid;
         gid_t gid;
 
         if (!valid_user_name(name) || streq(name, "root")) {
-                log_refusal_once(name, streq(name, "root") ? "the superuser" : "an invalid name", (unsigned)-1);
+                log_refusal_once(
+                        name, streq(name, "root") ? "the superuser" : "an invalid name", (unsigned)-1);
                 return false;
         }
         if (etc_db_get_user(db, name, &uid, NULL, NULL) == 0) {
@@ -183,7 +186,7 @@ static bool name_acceptable(const struct reconcile_options *o, struct etc_db *db
 }
 
 static int create_user(const struct reconcile_options *o, struct etc_db *db, struct uid_map *map,
-                       struct home_owner **homes, const char *name, uid_t *ret_uid)
+        struct home_owner **homes, const char *name, uid_t *ret_uid)
 {
         _cleanup_free_ char *home = NULL;
         uid_t uid;
@@ -198,13 +201,15 @@ static int create_user(const struct reconcile_options *o, struct etc_db *db, str
         if (r == -ENOSPC) /* the hint may have skipped freed ids: one full pass */
                 r = allocate_uid(o, db, map, *homes, name, home, &uid);
         if (r < 0)
-                return log_error_errno(r, "No free UID for \"%s\" in [%u, %u].", name, o->uid_min, o->uid_max);
+                return log_error_errno(
+                        r, "No free UID for \"%s\" in [%u, %u].", name, o->uid_min, o->uid_max);
         if ((r = etc_db_add_user(db, name, uid, uid, "", home, o->shell)) < 0)
                 return r;
         char uid_s[16];
         snprintf(uid_s, sizeof(uid_s), "%u", (unsigned)uid);
-        log_event(LOG_INFO, MESSAGE_ID_USER_CREATED, LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_UID", uid_s}),
-                  "Creating user \"%s\" (UID %u).", name, (unsigned)uid);
+        log_event(LOG_INFO, MESSAGE_ID_USER_CREATED,
+                LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_UID", uid_s}), "Creating user \"%s\" (UID %u).",
+                name, (unsigned)uid);
         *ret_uid = uid;
         return 0;
 }
@@ -229,12 +234,15 @@ static int unexpire(struct etc_db *db, struct managed_users *m, const char *name
         if (etc_db_get_expire(db, name, &now) < 0 || now == previous)
                 return 1;
         if (now != DEPROVISIONED_EXPIRY) {
-                log_notice("Leaving the expiry of \"%s\" as it is: it was changed since its keys left metadata.", name);
+                log_notice("Leaving the expiry of \"%s\" as it is: it was changed since its keys left "
+                           "metadata.",
+                        name);
                 return 1;
         }
         log_event(LOG_INFO, MESSAGE_ID_USER_UPDATED,
-                  LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "un-expired: its keys are back in metadata"}),
-                  "Un-expiring user \"%s\" (its keys are back in metadata).", name);
+                LOG_FIELDS({"OSLOGIN_USER", name},
+                        {"OSLOGIN_REASON", "un-expired: its keys are back in metadata"}),
+                "Un-expiring user \"%s\" (its keys are back in metadata).", name);
         r = etc_db_set_expire(db, name, previous);
         return r < 0 ? r : 1;
 }
@@ -243,7 +251,8 @@ static int unexpire(struct etc_db *db, struct managed_users *m, const char *name
  * membership we add, and for an account we created every membership of a
  * configured group (it had none before us, and the record may have started
  * after we joined it). A local account keeps the memberships it had. */
-static int join_group(struct etc_db *db, struct managed_users *m, const char *name, const char *group, bool created)
+static int join_group(
+        struct etc_db *db, struct managed_users *m, const char *name, const char *group, bool created)
 {
         bool member;
         int r;
@@ -257,8 +266,8 @@ static int join_group(struct etc_db *db, struct managed_users *m, const char *na
 }
 
 int reconcile_provision(const struct reconcile_options *o, struct etc_db *db, struct uid_map *map,
-                     struct home_owner **homes, struct managed_users *m, const struct wanted_user *w,
-                     char ***forget_expired, struct reconcile_result *res)
+        struct home_owner **homes, struct managed_users *m, const struct wanted_user *w,
+        char ***forget_expired, struct reconcile_result *res)
 {
         uid_t uid;
         int r;
@@ -287,7 +296,8 @@ int reconcile_provision(const struct reconcile_options *o, struct etc_db *db, st
         }
         if ((r = uid_map_set(map, w->name, uid)) < 0)
                 return r;
-        if ((r = ensure_sudo_group(db)) < 0 || (r = etc_db_set_member(db, GOOGLE_SUDOERS_GROUP, w->name, true)) < 0)
+        if ((r = ensure_sudo_group(db)) < 0 ||
+                (r = etc_db_set_member(db, GOOGLE_SUDOERS_GROUP, w->name, true)) < 0)
                 return r;
         for (char **g = o->extra_groups; g && *g; g++)
                 if ((r = join_group(db, m, w->name, *g, managed_users_created(m, w->name))) < 0)
@@ -298,8 +308,8 @@ int reconcile_provision(const struct reconcile_options *o, struct etc_db *db, st
 int reconcile_remove_account(struct etc_db *db, const char *name, struct reconcile_result *res)
 {
         log_event(LOG_INFO, MESSAGE_ID_USER_REMOVED,
-                  LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "removed: its keys left metadata"}),
-                  "Removing user \"%s\" (its keys left metadata).", name);
+                LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "removed: its keys left metadata"}),
+                "Removing user \"%s\" (its keys left metadata).", name);
         res->removed++;
         return etc_db_remove_user(db, name);
 }
@@ -313,20 +323,21 @@ static int expire_account(struct etc_db *db, struct managed_users *m, const char
         int r = etc_db_get_expire(db, name, &now);
 
         if (r < 0)
-                return log_warning_errno(r, "Cannot expire user \"%s\" (no readable shadow entry): %m", name);
+                return log_warning_errno(
+                        r, "Cannot expire user \"%s\" (no readable shadow entry): %m", name);
         if (!managed_users_expired(m, name, NULL) && (r = managed_users_set_expired(m, name, now)) < 0)
                 return r;
         if (now == DEPROVISIONED_EXPIRY)
                 return 0;
         log_event(LOG_INFO, MESSAGE_ID_USER_REMOVED,
-                  LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "expired: its keys left metadata"}),
-                  "Expiring user \"%s\" (its keys left metadata): no key opens it any more.", name);
+                LOG_FIELDS({"OSLOGIN_USER", name}, {"OSLOGIN_REASON", "expired: its keys left metadata"}),
+                "Expiring user \"%s\" (its keys left metadata): no key opens it any more.", name);
         r = etc_db_set_expire(db, name, DEPROVISIONED_EXPIRY);
         return r < 0 ? r : 0;
 }
 
 int reconcile_deprovision(const struct reconcile_options *o, struct etc_db *db, struct managed_users *m,
-                       const char *name, struct reconcile_result *res)
+        const char *name, struct reconcile_result *res)
 {
         _cleanup_strv_free_ char **given = NULL;
         int r;

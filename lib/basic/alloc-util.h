@@ -18,4 +18,5 @@ int grow_array(void **p, size_t *allocated, size_t need, size_t size);
 
 /* grow_array() for a typed array variable or member: GROW_ARRAY(s->items,
  * &s->allocated, s->n + 1). */
-#define GROW_ARRAY(array, allocated, need) grow_array((void **)&(array), (allocated), (need), sizeof(*(array)))
+#define GROW_ARRAY(array, allocated, need)                                                                  \
+        grow_array((void **)&(array), (allocated), (need), sizeof(*(array)))

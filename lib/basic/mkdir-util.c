@@ -19,7 +19,7 @@ int mkdir_p_open(int dir_fd, const char *path, mode_t parent_mode, mode_t mode)
         if (!copy)
                 return -ENOMEM;
         fd = openat(path[0] == '/' ? AT_FDCWD : dir_fd, path[0] == '/' ? "/" : ".",
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         for (char *c = strtok_r(copy, "/", &save); c; c = next) {

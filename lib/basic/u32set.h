@@ -13,7 +13,7 @@
 struct u32set {
         uint32_t *slots; /* value + 1; 0 = empty */
         size_t size, used;
-        bool has_max;    /* UINT32_MAX, which has no value + 1 */
+        bool has_max; /* UINT32_MAX, which has no value + 1 */
 };
 
 /* 0 (also when VALUE was there already), or -ENOMEM (the set unchanged). */

@@ -19,7 +19,8 @@ static void test_fnv1a(void **state)
         assert_true(fnv1a64("a", 1) == 0xaf63dc4c8601ec8cull);
         assert_true(fnv1a64("foobar", 6) == 0x85944171f73967e8ull);
         /* In pieces: the same as in one go (the keys cache's digest relies on it). */
-        assert_true(fnv1a64_update(fnv1a64_update(FNV1A64_OFFSET, "foo", 3), "bar", 3) == fnv1a64("foobar", 6));
+        assert_true(
+                fnv1a64_update(fnv1a64_update(FNV1A64_OFFSET, "foo", 3), "bar", 3) == fnv1a64("foobar", 6));
         assert_true(fnv1a64_update(FNV1A64_OFFSET, "", 0) == FNV1A64_OFFSET);
         /* Bytes, not chars: a high byte is not sign-extended. */
         assert_int_equal(fnv1a32("\xe9", 1), (0x811c9dc5u ^ 0xe9u) * 0x01000193u);
@@ -78,7 +79,8 @@ static void test_cache_image_pinned(void **state)
         for (unsigned i = 0; i < 300; i++) {
                 snprintf(name, sizeof(name), "user%u", i);
                 assert_int_equal(
-                        cache_writer_add_user(w, name, 100000 + i, 100000 + i, "G", "/home/x", "/bin/bash"), 0);
+                        cache_writer_add_user(w, name, 100000 + i, 100000 + i, "G", "/home/x", "/bin/bash"),
+                        0);
         }
         for (unsigned i = 0; i < 40; i++) {
                 snprintf(name, sizeof(name), "group%u", i);

@@ -63,7 +63,7 @@ static void test_loops(void **state)
 {
         static const char *const self[] = {"a", "a", "a", "a"};
         static const char *const late[] = {"a", "b", "c", "d", "e", "f", "g", "x", "y", "z", "x", "y", "z",
-                                           "x", "y", "z", "x", "y", "z", "x", "y", "z", "x", "y", "z"};
+                "x", "y", "z", "x", "y", "z", "x", "y", "z", "x", "y", "z"};
         unsigned pages;
 
         (void)state;
