@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 #include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
@@ -128,10 +129,8 @@ static int add_gid(gid_t gid, long *start, long *size, gid_t **groupsp, long lim
                 long n = *size > 0 ? *size * 2 : 16;
                 if (limit > 0)
                         n = MIN(n, limit);
-                gid_t *g = realloc(*groupsp, (size_t)n * sizeof(gid_t));
-                if (!g)
+                if (GROW_ARRAY(*groupsp, NULL, (size_t)n) < 0)
                         return -ENOMEM;
-                *groupsp = g;
                 *size = n;
         }
         (*groupsp)[(*start)++] = gid;
