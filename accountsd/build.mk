@@ -12,6 +12,7 @@ ACCOUNTSD_LIB_SRCS := \
 	accountsd/broker-server.c \
 	accountsd/broker-sessions.c \
 	accountsd/broker-source.c \
+	accountsd/conn.c \
 	accountsd/control.c \
 	accountsd/directory.c \
 	accountsd/directory-answers.c \
