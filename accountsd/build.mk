@@ -8,6 +8,7 @@ ACCOUNTSD_LIB_SRCS := \
 	accountsd/audit.c \
 	accountsd/broker-answers.c \
 	accountsd/broker-decide.c \
+	accountsd/broker-decide-two-factor.c \
 	accountsd/broker-peers.c \
 	accountsd/broker-server.c \
 	accountsd/broker-sessions.c \
