@@ -79,7 +79,8 @@ void conn_close(struct conn *c)
 static int flush(struct conn *c)
 {
         while (c->out_done < c->out_size) {
-                ssize_t n = send(c->fd, c->out + c->out_done, c->out_size - c->out_done, MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t n = send(
+                        c->fd, c->out + c->out_done, c->out_size - c->out_done, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0)
                         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
                 c->out_done += (size_t)n;
@@ -223,7 +224,7 @@ static void conn_new(struct conn_server *s, int cfd)
         int r;
 
         if (peer_uid(cfd, &uid) < 0 || (s->ops->peer_allowed && !s->ops->peer_allowed(uid, s->userdata)) ||
-            peer_table_acquire(&s->peers, uid) < 0) {
+                peer_table_acquire(&s->peers, uid) < 0) {
                 s->stats.refused++;
                 safe_close(cfd);
                 return;
@@ -241,8 +242,8 @@ static void conn_new(struct conn_server *s, int cfd)
         s->stats.accepted++;
         r = sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
         if (r >= 0)
-                r = sd_event_add_time_relative(s->event, &c->deadline, CLOCK_MONOTONIC, s->ops->read_usec, 1000,
-                                               on_conn_deadline, c);
+                r = sd_event_add_time_relative(s->event, &c->deadline, CLOCK_MONOTONIC, s->ops->read_usec,
+                        1000, on_conn_deadline, c);
         if (r < 0)
                 conn_free(c);
 }
@@ -260,8 +261,8 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         return 0;
 }
 
-int conn_server_new(sd_event *event, int fd, const struct conn_server_ops *ops, void *userdata,
-                    struct conn_server **ret)
+int conn_server_new(
+        sd_event *event, int fd, const struct conn_server_ops *ops, void *userdata, struct conn_server **ret)
 {
         struct conn_server *s = calloc(1, sizeof(*s));
         int r;

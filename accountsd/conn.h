@@ -55,10 +55,10 @@ struct conn_server_ops {
 
 struct conn_server_stats {
         uint64_t accepted;
-        uint64_t refused;   /* at accept: credentials, peer_allowed(), limits */
-        uint64_t malformed; /* frame() or request() said -EBADMSG */
-        uint64_t oversized; /* not whole within request_max */
-        uint64_t timed_out; /* closed at the deadline */
+        uint64_t refused;                        /* at accept: credentials, peer_allowed(), limits */
+        uint64_t malformed;                      /* frame() or request() said -EBADMSG */
+        uint64_t oversized;                      /* not whole within request_max */
+        uint64_t timed_out;                      /* closed at the deadline */
         uint64_t refused_per_uid, refused_total; /* of which: the limits */
 };
 
@@ -66,7 +66,7 @@ struct conn_server_stats {
  * (kept: static storage). USERDATA goes to every callback. No limits
  * until conn_server_set_limits(). */
 int conn_server_new(sd_event *event, int fd, const struct conn_server_ops *ops, void *userdata,
-                    struct conn_server **ret);
+        struct conn_server **ret);
 void conn_server_free(struct conn_server *s);
 /* At most MAX_TOTAL connections, MAX_PER_UID of one peer UID (root: only
  * the total). Connections open now are kept. */

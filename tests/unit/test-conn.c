@@ -30,8 +30,8 @@ struct fixture {
         uint32_t allowed_uid;
         char request[REQUEST_MAX + 1];
         size_t request_size;
-        bool refuse;     /* peer_allowed() says no */
-        bool hold;       /* request(): no reply now; the test answers through HELD */
+        bool refuse;       /* peer_allowed() says no */
+        bool hold;         /* request(): no reply now; the test answers through HELD */
         size_t reply_size; /* >0: a reply of that many pattern bytes, else an echo */
         struct conn *held;
 };
