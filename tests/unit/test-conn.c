@@ -44,6 +44,8 @@ static struct fixture *fixture_of(void *userdata)
 static ssize_t frame_line(const uint8_t *in, size_t size)
 {
         const uint8_t *nl = memchr(in, '\n', size);
+        if (in[0] == '!') /* the protocol's framing says: malformed */
+                return -EBADMSG;
         return nl ? nl - in + 1 : 0;
 }
 
@@ -66,6 +68,8 @@ static int on_request(struct conn *c, const uint8_t *in, size_t size, void *user
         struct fixture *f = fixture_of(userdata);
 
         f->requests++;
+        if (size == 4 && memcmp(in, "bad\n", 4) == 0) /* the decoder says: malformed */
+                return -EBADMSG;
         f->request_size = MIN(size, (size_t)REQUEST_MAX);
         memcpy(f->request, in, f->request_size);
         f->request[f->request_size] = '\0';
@@ -289,6 +293,30 @@ static void test_request_over_the_bound_refused(void **state)
         assert_int_equal(conn_server_open(f->server), 0);
 }
 
+/* What the framing or the decoder calls malformed is closed unanswered. */
+static void test_malformed_closed_without_reply(void **state)
+{
+        struct fixture *f = *state;
+        struct conn_server_stats st;
+        char *got;
+
+        got = exchange(f, "good\n");
+        assert_string_equal(got, "echo: good\n");
+        free(got);
+        got = exchange(f, "!framing\n");
+        assert_string_equal(got, "");
+        free(got);
+        got = exchange(f, "bad\n");
+        assert_string_equal(got, "");
+        free(got);
+        assert_int_equal(f->requests, 2); /* good, and bad (refused by the decoder) */
+        conn_server_get_stats(f->server, &st);
+        assert_int_equal(st.accepted, 3);
+        assert_int_equal(st.malformed, 2);
+        assert_int_equal(st.oversized, 0);
+        assert_int_equal(f->closed, 3);
+}
+
 /* A peer that sends nothing (or half a request) is closed at READ_USEC. */
 static void test_silent_peer_dropped_at_deadline(void **state)
 {
@@ -439,6 +467,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_serves_one_request, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused_peer_closed_without_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_request_over_the_bound_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_malformed_closed_without_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_silent_peer_dropped_at_deadline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_large_reply_delivered_whole, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_answer_later_or_at_deadline, setup, teardown),
