@@ -144,11 +144,6 @@ static int teardown(void **state)
         return 0;
 }
 
-static bool under_valgrind(void)
-{
-        return strstr(getenv("LD_PRELOAD") ?: "", "vgpreload") != NULL;
-}
-
 static int client_connect(struct fixture *f)
 {
         int fd = -EBADF;
