@@ -108,7 +108,8 @@ static int on_jobs_done(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
-static int make_clients(const struct oslogin_config *config, int cancel_fd, unsigned n, struct mds_client **ret)
+static int make_clients(
+        const struct oslogin_config *config, int cancel_fd, unsigned n, struct mds_client **ret)
 {
         for (unsigned i = 0; i < n; i++) {
                 int r = mds_client_new(config, 0, &ret[i]);
@@ -122,8 +123,8 @@ static int make_clients(const struct oslogin_config *config, int cancel_fd, unsi
         return 0;
 }
 
-int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsigned n_threads,
-                    struct worker_pool **ret)
+int worker_pool_new(
+        sd_event *event, const struct oslogin_config *config, unsigned n_threads, struct worker_pool **ret)
 {
         _cleanup_(worker_pool_freep) struct worker_pool *p = NULL;
         int r;

@@ -45,8 +45,8 @@ struct job {
 
 struct worker_pool;
 
-int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsigned n_threads,
-                    struct worker_pool **ret);
+int worker_pool_new(
+        sd_event *event, const struct oslogin_config *config, unsigned n_threads, struct worker_pool **ret);
 /* Stops the pool: no job starts any more, the metadata calls in progress
  * return -ECANCELED at once (so a 60 s call never delays SIGTERM), and every
  * thread is joined before this returns. No done() runs afterwards; the jobs

@@ -77,7 +77,8 @@ static void *post_from_thread(void *userdata)
         if (!c)
                 return NULL; /* p->posted stays false: the main thread fails the test */
         *c = (struct counting_job){.job = {.done = counting_done, .drop = counting_drop},
-                                   .done_count = p->done_count, .event = p->event};
+                .done_count = p->done_count,
+                .event = p->event};
         worker_pool_post(p->pool, &c->job);
         p->posted = true;
         return NULL;
@@ -99,8 +100,10 @@ static void test_jobs_come_back_to_the_loop(void **state)
         for (int i = 0; i < N_JOBS; i++) {
                 struct counting_job *c = calloc(1, sizeof(*c));
                 assert_non_null(c);
-                *c = (struct counting_job){.job = {.run = counting_run, .done = counting_done, .drop = counting_drop},
-                                           .done_count = &done_count, .event = event};
+                *c = (struct counting_job){
+                        .job = {.run = counting_run, .done = counting_done, .drop = counting_drop},
+                        .done_count = &done_count,
+                        .event = event};
                 worker_pool_submit(pool, &c->job);
         }
         struct poster p = {.pool = pool, .done_count = &done_count, .event = event};
@@ -136,7 +139,8 @@ static void *silent_main(void *arg)
 
         fd = accept4(silent.listen_fd, NULL, NULL, SOCK_CLOEXEC);
         for (;;) {
-                struct pollfd p[2] = {{.fd = silent.quit[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+                struct pollfd p[2] = {
+                        {.fd = silent.quit[0], .events = POLLIN}, {.fd = fd, .events = POLLIN}};
                 if (poll(p, fd >= 0 ? 2 : 1, -1) < 0)
                         continue;
                 if (p[0].revents)
