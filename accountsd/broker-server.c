@@ -344,7 +344,8 @@ static int submit(struct conn *c, struct broker_request *q)
         }
         if (!(j = calloc(1, sizeof(*j))))
                 return -ENOMEM;
-        *j = (struct broker_job){.job = {.run = job_run, .done = job_done, .drop = job_drop}, .server = s, .conn = c, .q = *q,
+        *j = (struct broker_job){.job = {.run = job_run, .done = job_done, .drop = job_drop},
+                                 .server = s, .conn = c, .q = *q,
                                  .uid_floor = cfg->uid_floor, .received_usec = now,
                                  .security_keys = s->manager->mode ? mode_metadata_flag(s->manager->mode,
                                                                                          "enable-oslogin-sk")

@@ -455,7 +455,8 @@ static void test_cancel_long_poll(void **state)
         pthread_join(k.thread, NULL);
         assert_true(k.saw_requests); /* it was in flight, not refused before */
         assert_null(r.body);
-        print_message("# long-poll returned %.1f ms after the cancel\n", (returned - k.cancelled_usec) / 1000.0);
+        print_message("# long-poll returned %.1f ms after the cancel\n",
+                      (returned - k.cancelled_usec) / 1000.0);
         if (!under_valgrind())
                 assert_true(returned - k.cancelled_usec < 1000000);
 
@@ -488,7 +489,8 @@ static void test_cancel_retries(void **state)
         uint64_t returned = now_monotonic_usec();
         pthread_join(k.thread, NULL);
         assert_true(k.saw_requests);
-        print_message("# retries stopped %.1f ms after the cancel\n", (returned - k.cancelled_usec) / 1000.0);
+        print_message("# retries stopped %.1f ms after the cancel\n",
+                      (returned - k.cancelled_usec) / 1000.0);
         if (!under_valgrind())
                 assert_true(returned - k.cancelled_usec < 1000000);
 }
