@@ -271,7 +271,8 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                         free(w);
                         return -ENOMEM;
                 }
-                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done, .drop = inflight_drop},
+                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done,
+                                               .drop = inflight_drop},
                                        .directory = d, .q = *q,
                                        .key = TAKE_PTR(key), .root = d->manager->root,
                                        .uid_floor = d->manager->config.uid_floor,
