@@ -123,11 +123,6 @@ static void directory_log_built(uint64_t took_usec, const struct directory_build
                   st->n_skipped && !st->skipped_detail[0] ? " (groups)" : "");
 }
 
-static uint64_t now_usec(void)
-{
-        return now_monotonic_usec();
-}
-
 static void reply_status(enum nss_proto_status status, directory_reply_t cb, void *userdata)
 {
         _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
@@ -140,13 +135,13 @@ static void reply_status(enum nss_proto_status status, directory_reply_t cb, voi
 void directory_mds_unreachable(struct directory *d)
 {
         d->breaker.failures = DIRECTORY_BREAKER_THRESHOLD - 1;
-        breaker_record(&d->breaker, false, now_usec());
+        breaker_record(&d->breaker, false, now_monotonic_usec());
 }
 
 void directory_mds_reachable(struct directory *d)
 {
         if (d->breaker.open_until || d->breaker.failures)
-                breaker_record(&d->breaker, true, now_usec());
+                breaker_record(&d->breaker, true, now_monotonic_usec());
 }
 
 /* Found records live until a full build that started later has them (or
@@ -158,11 +153,11 @@ static void remember_answer(struct directory *d, const struct inflight *f)
 
         if (!found && c->negative_ttl_usec == 0)
                 return;
-        answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size, now_usec(),
+        answer_store_add(&d->answers, f->key, &f->q, found, f->reply.data, f->reply.size, now_monotonic_usec(),
                          found ? MAX(c->refresh_interval_usec * 2, 60000000ull) : c->negative_ttl_usec);
         /* The module reads "not found" from the negative table: the next
          * question for the same name costs it no round trip to us. */
-        int r = found ? 0 : answer_store_write_negatives(&d->answers, d->manager->runtime_dir_fd, now_usec());
+        int r = found ? 0 : answer_store_write_negatives(&d->answers, d->manager->runtime_dir_fd, now_monotonic_usec());
         if (r < 0)
                 log_warning_errno(r, "Cannot write the negative table: %m");
 }
@@ -182,7 +177,7 @@ static void inflight_run(struct job *j, struct mds_client *client)
         }
         /* The module waits nss_timeout for us: an answer later than that helps
          * nobody, and a quick failure lets the breaker open sooner. */
-        mds_client_set_deadline(client, now_usec() + f->budget_usec);
+        mds_client_set_deadline(client, now_monotonic_usec() + f->budget_usec);
         f->result = directory_fetch_answer(client, f->uid_floor, local, &f->left_out, &f->q, &f->reply);
         mds_client_set_deadline(client, 0);
         /* Every OS Login user is in the synthetic group (users-group.h). */
@@ -235,7 +230,7 @@ static void inflight_done(struct job *j)
         }
         directory_local_report(&d->reported, &f->left_out);
         inflight_unlink(d, f);
-        breaker_record(&d->breaker, f->result >= 0, now_usec());
+        breaker_record(&d->breaker, f->result >= 0, now_monotonic_usec());
         if (f->result >= 0 && d->enabled) {
                 remember_answer(d, f);
                 if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
@@ -338,7 +333,7 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
                 return answer_from_memory(d, q, &b, cb, userdata);
         if (!(key = answer_key(q)))
                 return -ENOMEM;
-        if ((a = answer_store_find(&d->answers, key, now_usec()))) {
+        if ((a = answer_store_find(&d->answers, key, now_monotonic_usec()))) {
                 free(key);
                 b.size = 0;
                 r = byte_buffer_put_bytes(&b, a->msg, a->size);
@@ -347,7 +342,7 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
         bool joining = false;
         for (struct inflight *f = d->inflight; f && !joining; f = f->next)
                 joining = streq(f->key, key);
-        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX || breaker_blocks(&d->breaker, now_usec()))) {
+        if (!joining && (d->n_inflight >= DIRECTORY_INFLIGHT_MAX || breaker_blocks(&d->breaker, now_monotonic_usec()))) {
                 free(key);
                 d->unavail++;
                 reply_status(NSS_PROTO_UNAVAIL, cb, userdata);
@@ -373,7 +368,7 @@ static void file_job_run(struct job *j, struct mds_client *client)
         struct file_job *f = (struct file_job *)j;
         _cleanup_cache_writer_ struct cache_writer *w = NULL;
         _cleanup_local_db_ struct local_db *local = NULL;
-        uint64_t start = now_usec();
+        uint64_t start = now_monotonic_usec();
         int r;
 
         /* Every user and group the file gets, from the server or from the
@@ -414,7 +409,7 @@ static void file_job_run(struct job *j, struct mds_client *client)
         f->filter.db = NULL; /* freed on return */
         f->stats.n_local = (uint32_t)left_out_list_entries(&f->filter.left_out);
         f->result = r;
-        f->took_usec = now_usec() - start;
+        f->took_usec = now_monotonic_usec() - start;
 }
 
 static void file_job_free(struct file_job *f)
@@ -565,7 +560,7 @@ static void start_file_job(struct directory *d)
                 .root = m->root,
                 .uid_floor = m->config.uid_floor, .page_size = m->config.page_size,
                 .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
-                .generation = ++d->generation, .started_usec = now_usec(), .dir_fd = m->runtime_dir_fd,
+                .generation = ++d->generation, .started_usec = now_monotonic_usec(), .dir_fd = m->runtime_dir_fd,
                 .users_gid = m->config.users_gid,
         };
         snprintf(f->users_group, sizeof(f->users_group), "%s", m->config.users_group ?: "");

@@ -30,6 +30,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/nss-proto.h"
+#include "basic/path-util.h"
 #include "basic/version.h"
 #include "mds/mds-client.h"
 
@@ -139,7 +140,7 @@ static int setup(struct manager *m)
         if ((r = worker_pool_new(m->event, &m->config, WORKER_THREADS, &m->pool)) < 0)
                 return log_error_errno(r, "Cannot start the worker threads: %m");
         _cleanup_free_ char *audit_dir = NULL;
-        if ((r = manager_host_path(m, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->audit)) < 0)
+        if ((r = path_join_root(m->root, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->audit)) < 0)
                 return log_error_errno(r, "Cannot set up the audit log: %m");
         if ((r = mode_new(m, &m->mode)) < 0 || (r = directory_new(m, &m->directory)) < 0 ||
             (r = sudo_recheck_new(m, &m->sudo)) < 0)

@@ -301,11 +301,6 @@ void watch_kick(struct watch *w)
         pthread_mutex_unlock(&w->lock);
 }
 
-bool watch_mds_down(const struct watch *w)
-{
-        return w->failures > 0;
-}
-
 void watch_status(const struct watch *w, FILE *f)
 {
         fprintf(f, "metadata: %s\n",

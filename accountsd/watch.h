@@ -31,8 +31,6 @@ void watch_free(struct watch *w);
 int watch_reconfigure(struct watch *w, const struct oslogin_config *config);
 /* Re-fetch at once (osloginctl refresh): cuts a back-off sleep short. */
 void watch_kick(struct watch *w);
-/* True while the last request failed. */
-bool watch_mds_down(const struct watch *w);
 void watch_status(const struct watch *w, FILE *f);
 
 /* The delay before retry number FAILURES (1, 2, ...), jittered into

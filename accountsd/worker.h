@@ -6,8 +6,8 @@
  * sd-event loop.
  *
  * Why threads and not an event-driven client: lib/mds is a blocking client (retries,
- * deadlines, size caps, flavour checks in one place) shared with the PAM
- * module and the key helper; wrapping it in threads keeps one client
+ * deadlines, size caps, flavour checks in one place), also used as it is by
+ * the test tools (oslogin-mds-get); wrapping it in threads keeps one client
  * implementation. Each thread owns one mds_client (its keep-alive connection
  * is not shared between threads).
  *

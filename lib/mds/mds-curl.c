@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "basic/alloc-util.h"
 #include "basic/log.h"
 #include "basic/time-util.h"
 #include "mds/mds-curl.h"
@@ -155,15 +156,9 @@ static size_t write_callback(char *data, size_t size, size_t n, void *userp)
                 h->write_error = -EFBIG;
                 return 0;
         }
-        if (a->size + len + 1 > h->allocated) {
-                size_t want = MIN(MAX(h->allocated * 2, a->size + len + 1), h->max_body + 1);
-                char *p = realloc(a->body, want);
-                if (!p) {
-                        h->write_error = -ENOMEM;
-                        return 0;
-                }
-                a->body = p;
-                h->allocated = want;
+        if (GROW_ARRAY(a->body, &h->allocated, a->size + len + 1) < 0) {
+                h->write_error = -ENOMEM;
+                return 0;
         }
         memcpy(a->body + a->size, data, len);
         a->size += len;
