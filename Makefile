@@ -64,10 +64,13 @@ ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
 PKG_CONFIG ?= pkg-config
 # A missing development package stops the build here, with its name,
 # instead of a late link error (`make deps` installs them all).
-pkg_libs = $(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(error $(1) not found by $(PKG_CONFIG): run `make deps` (or see scripts/install-deps.sh)))
+# Not for the goals that need none (check and demo install the packages
+# first, then build in a sub-make): `make deps` must work without them.
+PKG_FREE_GOALS := clean deps format check demo
+pkg_wanted := $(if $(filter $(PKG_FREE_GOALS),$(MAKECMDGOALS)),,yes)
+pkg_libs = $(if $(pkg_wanted),$(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(error $(1) not found by $(PKG_CONFIG): run `make deps` (or see scripts/install-deps.sh))))
 pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
-# (check and demo install the packages first, then build in a sub-make.)
-ifeq ($(filter clean deps format check demo,$(MAKECMDGOALS)),)
+ifneq ($(pkg_wanted),)
 JSONC_CFLAGS   := $(call pkg_cflags,json-c)
 JSONC_LIBS     := $(call pkg_libs,json-c)
 MHD_LIBS       := $(call pkg_libs,libmicrohttpd)

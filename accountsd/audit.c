@@ -10,6 +10,7 @@
 #include "accountsd/audit.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
 #include "mds/json-util.h"
 
 #define REASON_MAX 256u
@@ -148,35 +149,24 @@ static json_object *record_json(const struct audit_record *r, bool with_open)
 static int write_record(struct audit_log *a, const struct audit_record *r)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
-        _cleanup_free_ char *path = NULL, *old = NULL, *line = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *line = NULL;
+        _cleanup_close_ int dir = -EBADF, fd = -EBADF;
         struct stat st;
 
         if (!a->dir)
                 return 0;
         if (!(o = record_json(r, false)) ||
-                asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0 ||
-                asprintf(&path, "%s/" AUDIT_FILE_NAME, a->dir) < 0 || asprintf(&old, "%s.1", path) < 0)
+                asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
                 return -ENOMEM;
         /* DIR and its parents (a test root may lack /var/log). */
-        for (char *p = a->dir + 1;; p++) {
-                if (*p != '/' && *p)
-                        continue;
-                char c = *p;
-                *p = '\0';
-                int k = mkdir(a->dir, 0750) < 0 && errno != EEXIST ? -errno : 0;
-                *p = c;
-                if (k < 0)
-                        return k;
-                if (!c)
-                        break;
-        }
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if ((dir = mkdir_p_open(AT_FDCWD, a->dir, 0750, 0750)) < 0)
+                return dir;
+        fd = openat(dir, AUDIT_FILE_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size + strlen(line) > AUDIT_FILE_MAX) {
                 fd = safe_close(fd);
-                if (rename(path, old) < 0)
+                if (renameat(dir, AUDIT_FILE_NAME, dir, AUDIT_FILE_NAME ".1") < 0)
                         return -errno;
-                fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                fd = openat(dir, AUDIT_FILE_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         }
         if (fd < 0)
                 return -errno;

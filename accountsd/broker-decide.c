@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accountsd/broker-decide.h"
+#include "accountsd/broker-decide-internal.h"
 #include "basic/local-db.h"
 #include "basic/log.h"
 #include "basic/message-ids.h"
@@ -18,7 +19,6 @@
 #include "mds/policies.h"
 #include "mds/ssh-cert.h"
 #include "mds/ssh-keys.h"
-#include "mds/two-factor.h"
 
 #define AUDIT_KEYS_MAX 1024
 
@@ -33,7 +33,7 @@ void broker_facts_done(struct broker_facts *f)
         broker_facts_init(f);
 }
 
-_printf_(3, 4) static void reply_set(struct broker_reply *r, enum broker_status status, const char *format, ...)
+void decision_reply_set(struct broker_reply *r, enum broker_status status, const char *format, ...)
 {
         va_list ap;
 
@@ -43,18 +43,20 @@ _printf_(3, 4) static void reply_set(struct broker_reply *r, enum broker_status 
         va_end(ap);
 }
 
-/* One event per decision (KEYS and ACCOUNT with their MESSAGE_ID, the
- * two-factor steps as plain lines), and what the audit record needs. */
-static void audit(const struct broker_context *c, const struct broker_request *q, const char *email,
-                  const struct broker_reply *r, const char *keys)
+/* One event per decision, each kind with its MESSAGE_ID (the two-factor
+ * steps name the first challenge offered or the one answered, never a
+ * code), and what the audit record needs. */
+void decision_audit(const struct broker_context *c, const struct broker_request *q, const char *email,
+                    const struct broker_reply *r, const char *keys)
 {
         int level = r->status == BROKER_GRANTED || r->status == BROKER_CHALLENGE ? LOG_INFO : LOG_NOTICE;
         const char *user = valid_user_name(q->user) ? q->user : "(invalid)";
+        bool two_factor = q->kind == BROKER_AUTH_START || q->kind == BROKER_AUTH_CONTINUE;
         const char *id = q->kind == BROKER_KEYS      ? MESSAGE_ID_KEY_DECISION
                          : q->kind == BROKER_ACCOUNT ? MESSAGE_ID_ACCOUNT_DECISION
-                                                     : NULL;
+                                                     : MESSAGE_ID_TWO_FACTOR_DECISION;
         const char *fp = !isempty(q->fingerprint) ? q->fingerprint : keys;
-        char pid[16] = "", latency[24] = "";
+        char pid[16] = "", latency[24] = "", challenge[16] = "";
 
         if (c->outcome) {
                 snprintf(c->outcome->email, sizeof(c->outcome->email), "%s", email ?: "");
@@ -62,11 +64,8 @@ static void audit(const struct broker_context *c, const struct broker_request *q
                         snprintf(c->outcome->fingerprint, sizeof(c->outcome->fingerprint), "%.*s",
                                  (int)strcspn(fp ?: "", " "), fp ?: "");
         }
-        if (!id) {
-                log_full(level, "%s user=%s email=%s decision=%s reason=\"%s\"", broker_kind_to_string(q->kind),
-                         user, email ?: "-", broker_status_to_string(r->status), r->message);
-                return;
-        }
+        if (q->kind == BROKER_AUTH_CONTINUE)
+                snprintf(challenge, sizeof(challenge), "%" PRIu32, q->challenge_id);
         if (c->sshd_pid)
                 snprintf(pid, sizeof(pid), "%" PRIu32, c->sshd_pid);
         if (c->received_usec)
@@ -77,6 +76,11 @@ static void audit(const struct broker_context *c, const struct broker_request *q
                              {"OSLOGIN_FINGERPRINT", q->kind == BROKER_KEYS ? fp : NULL},
                              {"OSLOGIN_DECISION", broker_status_to_string(r->status)}, {"OSLOGIN_REASON", r->message},
                              {"OSLOGIN_REMOTE", q->kind == BROKER_ACCOUNT ? q->rhost : NULL}, {"OSLOGIN_SSHD_PID", pid},
+                             {"OSLOGIN_TWO_FACTOR",
+                              q->kind == BROKER_AUTH_START && c->outcome && !isempty(c->outcome->two_factor)
+                                      ? c->outcome->two_factor
+                                      : NULL},
+                             {"OSLOGIN_CHALLENGE", two_factor ? challenge : NULL},
                              {"OSLOGIN_LATENCY_USEC", latency}),
                   "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind), user,
                   email ?: "-", broker_status_to_string(r->status), r->message, keys ? " keys=[" : "", keys ?: "",
@@ -148,35 +152,35 @@ static int host_owns(const struct broker_context *c, const char *user, const cha
 
 /* What every decision does first. 1: *RET is decided; 0: *RET_PROFILE is
  * an OS Login user's, not clashing with a local account. */
-static int prologue(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
-                    struct broker_reply *ret, struct oslogin_profile **ret_profile)
+int decision_prologue(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
+                      struct broker_reply *ret, struct oslogin_profile **ret_profile)
 {
         const char *reason = NULL;
         int r = host_owns(c, q->user, &reason);
 
         if (r < 0) {
-                reply_set(ret, BROKER_UNAVAILABLE, "cannot read the host's accounts");
+                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot read the host's accounts");
                 return 1;
         }
         if (r > 0) {
-                reply_set(ret, BROKER_NOT_OURS, "%s", reason);
+                decision_reply_set(ret, BROKER_NOT_OURS, "%s", reason);
                 return 1;
         }
         r = facts_profile(c, f, q->user, ret_profile);
         if (r == -ENOMEM)
                 return r;
         if (r == -ENOENT)
-                reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user");
+                decision_reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user");
         else if (r == -EBADMSG)
-                reply_set(ret, BROKER_UNAVAILABLE, "invalid profile (or one for another user) from the metadata server");
+                decision_reply_set(ret, BROKER_UNAVAILABLE, "invalid profile (or one for another user) from the metadata server");
         else if (r < 0)
-                reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
+                decision_reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
         if (r < 0)
                 return 1;
         if (local_db_has_uid(c->local, (*ret_profile)->account.uid)) {
                 log_warning("OS Login profile \"%s\" (%s) has UID %" PRIu32 ", a local account's: refused.",
                             q->user, (*ret_profile)->email, (*ret_profile)->account.uid);
-                reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is a local account's",
+                decision_reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is a local account's",
                           (*ret_profile)->account.uid);
                 oslogin_profile_free(TAKE_PTR(*ret_profile));
                 return 1;
@@ -193,9 +197,9 @@ static int need_login(const struct broker_context *c, struct broker_facts *f, co
         if (r > 0)
                 return 0;
         if (r == 0 || r == -ENOENT)
-                reply_set(ret, BROKER_DENIED, "the login policy is not granted");
+                decision_reply_set(ret, BROKER_DENIED, "the login policy is not granted");
         else
-                reply_set(ret, BROKER_UNAVAILABLE, "cannot check the login policy (%s)", strerror(-r));
+                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot check the login policy (%s)", strerror(-r));
         return 1;
 }
 
@@ -235,7 +239,7 @@ static int security_keys_required(const struct broker_context *c, struct broker_
                 r = c->source->metadata_bool(c->source->userdata, "enable-oslogin-sk", false);
         }
         if (r < 0) {
-                reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-sk (%s)", strerror(-r));
+                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-sk (%s)", strerror(-r));
                 return 1;
         }
         *ret_required = r > 0;
@@ -295,11 +299,11 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
         int r;
 
         *ret = (struct broker_reply){};
-        r = prologue(c, f, q, ret, &p);
+        r = decision_prologue(c, f, q, ret, &p);
         if (r < 0)
                 return r;
         if (r > 0 || need_login(c, f, p->email, ret) > 0 || security_keys_required(c, f, ret, &sk) > 0) {
-                audit(c, q, p ? p->email : NULL, ret, NULL);
+                decision_audit(c, q, p ? p->email : NULL, ret, NULL);
                 return 0;
         }
         if (sk && !service_account(q->user)) {
@@ -309,25 +313,25 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
                 if (r == -ENOMEM)
                         return r;
                 if (r == -ENOENT)
-                        reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user (security keys)");
+                        decision_reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user (security keys)");
                 else if (r == -EBADMSG)
-                        reply_set(ret, BROKER_UNAVAILABLE, "invalid security keys answer from the metadata server");
+                        decision_reply_set(ret, BROKER_UNAVAILABLE, "invalid security keys answer from the metadata server");
                 else if (r < 0)
-                        reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
+                        decision_reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
                 else if (r == 0 && !isempty(q->fingerprint))
-                        reply_set(ret, BROKER_DENIED, "security keys required: not one of the user's security keys");
+                        decision_reply_set(ret, BROKER_DENIED, "security keys required: not one of the user's security keys");
                 else
-                        reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted (security key)" : "no security key");
-                audit(c, q, p->email, ret, fps);
+                        decision_reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted (security key)" : "no security key");
+                decision_audit(c, q, p->email, ret, fps);
                 return 0;
         }
         r = usable_keys(p, q->fingerprint, &ret->lines, fps, sizeof(fps));
         if (r < 0)
                 return r;
-        reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted" : !isempty(q->fingerprint) ? "no usable key with that fingerprint" : "no usable key");
+        decision_reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted" : !isempty(q->fingerprint) ? "no usable key with that fingerprint" : "no usable key");
         if (c->outcome)
                 c->outcome->n_keys = (size_t)r;
-        audit(c, q, p->email, ret, fps);
+        decision_audit(c, q, p->email, ret, fps);
         return 0;
 }
 
@@ -345,14 +349,14 @@ int broker_decide_principals(const struct broker_context *c, struct broker_facts
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                reply_set(ret, BROKER_DENIED, "%s",
+                decision_reply_set(ret, BROKER_DENIED, "%s",
                           r == -ENOENT ? "the certificate has no fingerprint@google.com extension"
                                        : "not a valid user certificate");
-                audit(c, q, NULL, ret, NULL);
+                decision_audit(c, q, NULL, ret, NULL);
                 return 0;
         }
         snprintf(audit_fp, sizeof(audit_fp), "%s", fp);
-        r = prologue(c, f, q, ret, &p);
+        r = decision_prologue(c, f, q, ret, &p);
         if (r < 0)
                 return r;
         if (r > 0)
@@ -361,16 +365,16 @@ int broker_decide_principals(const struct broker_context *c, struct broker_facts
         r = c->source->authorize_fingerprint(c->source->userdata, p->email, "login", fp);
         /* The fingerprint in the message: it names the certificate in the log. */
         if (r == 0 || r == -ENOENT)
-                reply_set(ret, BROKER_DENIED, "the directory does not vouch for this certificate (fingerprint %s)", fp);
+                decision_reply_set(ret, BROKER_DENIED, "the directory does not vouch for this certificate (fingerprint %s)", fp);
         else if (r < 0)
-                reply_set(ret, BROKER_UNAVAILABLE, "cannot check the certificate (%s)", strerror(-r));
+                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot check the certificate (%s)", strerror(-r));
         else {
                 if (strv_extend(&ret->lines, q->user) < 0)
                         return -ENOMEM;
-                reply_set(ret, BROKER_GRANTED, "certificate accepted (fingerprint %s)", fp);
+                decision_reply_set(ret, BROKER_GRANTED, "certificate accepted (fingerprint %s)", fp);
         }
 out:
-        audit(c, q, p ? p->email : NULL, ret, audit_fp);
+        decision_audit(c, q, p ? p->email : NULL, ret, audit_fp);
         return 0;
 }
 
@@ -444,7 +448,7 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
         int r;
 
         *ret = (struct broker_reply){};
-        r = prologue(c, f, q, ret, &p);
+        r = decision_prologue(c, f, q, ret, &p);
         if (r < 0)
                 return r;
         if (r == 0 && p->account.uid != q->uid) {
@@ -453,207 +457,16 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
                 log_warning("\"%s\" resolves to UID %" PRIu32 " on this host but its OS Login profile (%s) says "
                             "%" PRIu32 ": refused, sudo untouched.",
                             q->user, q->uid, p->email, p->account.uid);
-                reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is not the UID %" PRIu32 " NSS resolves",
+                decision_reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is not the UID %" PRIu32 " NSS resolves",
                           p->account.uid, q->uid);
                 r = 1;
         }
         if (r == 0 && need_login(c, f, p->email, ret) == 0) {
                 ret->account_flags = update_sudo(c, f, q, p);
                 ret->uid = p->account.uid;
-                reply_set(ret, BROKER_GRANTED, "login granted%s",
+                decision_reply_set(ret, BROKER_GRANTED, "login granted%s",
                           ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
         }
-        audit(c, q, p ? p->email : NULL, ret, NULL);
-        return 0;
-}
-
-bool broker_valid_credential(const char *code)
-{
-        size_t n = strlen(code);
-
-        if (n == 0 || n > 64)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)code[i] < ' ' || code[i] == 0x7f)
-                        return false;
-        return true;
-}
-
-/* Frees a server answer of the two-factor flow after wiping it. */
-static void wipe_free(char *body, size_t size)
-{
-        if (body)
-                explicit_bzero(body, size);
-        free(body);
-}
-
-/* POST BODY to PATH; the answer parsed into *RET, and the server's reason
- * for a refusal (safe to show) into *RET_REASON. Decides *REPLY (1) when
- * the server refuses or cannot be asked. */
-static int post_session(const struct broker_context *c, const char *path, const char *body,
-                        struct two_factor_session *ret, char **ret_reason, struct broker_reply *reply)
-{
-        char *answer = NULL;
-        size_t size = 0;
-        int r = c->source->post(c->source->userdata, path, body, &answer, &size);
-
-        if (r == -ENOENT || r == -EACCES || r == -EBADMSG) {
-                reply_set(reply, BROKER_DENIED, "two-factor refused by the metadata server");
-                return 1;
-        }
-        if (r < 0) {
-                reply_set(reply, BROKER_UNAVAILABLE, "two-factor: metadata server unavailable (%s)", strerror(-r));
-                return 1;
-        }
-        r = two_factor_start_parse(answer, size, ret);
-        if (r >= 0 && ret_reason && two_factor_continue_parse_reason(answer, size, ret_reason) == -ENOMEM) {
-                two_factor_session_done(ret);
-                r = -ENOMEM;
-        }
-        wipe_free(answer, size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                reply_set(reply, BROKER_UNAVAILABLE, "invalid two-factor answer from the metadata server");
-                return 1;
-        }
-        return 0;
-}
-
-/* The reply for a session the server answered with. 1 when a challenge is
- * pending (the daemon keeps the session), 0 when it is over. */
-static int session_reply(const struct two_factor_session *s, const char *reason, struct broker_reply *ret)
-{
-        if (s->status == TWO_FACTOR_AUTHENTICATED) {
-                reply_set(ret, BROKER_GRANTED, "two-factor authentication succeeded");
-                return 0;
-        }
-        /* AUTH_* messages are shown to the user (PAM_ERROR_MSG). */
-        if (s->status == TWO_FACTOR_NO_AVAILABLE_CHALLENGES) {
-                reply_set(ret, BROKER_DENIED, "No second factor is set up for your account.");
-                return 0;
-        }
-        if (s->status != TWO_FACTOR_CHALLENGE_REQUIRED) {
-                /* The server's reason is for the user (PAM shows the message). */
-                reply_set(ret, BROKER_DENIED, "%s", reason ?: "two-factor authentication failed");
-                return 0;
-        }
-        if (s->n_challenges == 0) {
-                reply_set(ret, BROKER_DENIED, "None of your second factors can be used here.");
-                return 0;
-        }
-        reply_set(ret, BROKER_CHALLENGE, "a second factor is needed");
-        for (size_t i = 0; i < s->n_challenges && i < BROKER_CHALLENGES_MAX; i++) {
-                struct broker_challenge *ch = &ret->challenges[ret->n_challenges++];
-                ch->id = (uint32_t)s->challenges[i].id;
-                snprintf(ch->type, sizeof(ch->type), "%s", s->challenges[i].type);
-                /* PROPOSED: START_ALTERNATE first (an SMS, a call, a phone prompt). */
-                snprintf(ch->status, sizeof(ch->status), "%s",
-                         two_factor_needs_start(&s->challenges[i]) ? "PROPOSED" : "READY");
-        }
-        return 1;
-}
-
-int broker_decide_auth_start(const struct broker_context *c, struct broker_facts *f,
-                             const struct broker_request *q, struct broker_reply *ret, char **ret_email,
-                             char **ret_mds_session)
-{
-        _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
-        _cleanup_(two_factor_session_done) struct two_factor_session s = {};
-        _cleanup_free_ char *body = NULL;
-        int r;
-
-        *ret = (struct broker_reply){};
-        r = prologue(c, f, q, ret, &p);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                goto out;
-        f->requests++;
-        r = c->source->metadata_bool(c->source->userdata, "enable-oslogin-2fa", false);
-        if (r <= 0) {
-                if (r < 0)
-                        reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-2fa (%s)", strerror(-r));
-                else
-                        reply_set(ret, BROKER_NO_FACTOR, "two-factor is not enabled");
-                goto out;
-        }
-        if (two_factor_exempt_user(q->user)) {
-                /* sshd's `Match User sa_*` asks them for the key alone; a
-                 * keyboard-interactive attempt has no factor to check, and
-                 * GRANTED would make it a login without one. */
-                reply_set(ret, BROKER_DENIED, "Service accounts log in with their key alone: no second factor.");
-                goto out;
-        }
-        if (two_factor_start_request(p->email, &body) < 0)
-                return -ENOMEM;
-        f->requests++;
-        r = post_session(c, "oslogin/authenticate/sessions/start", body, &s, NULL, ret);
-        if (r < 0)
-                return r;
-        if (r == 0 && session_reply(&s, NULL, ret) > 0) {
-                if (c->outcome && ret->n_challenges > 0)
-                        snprintf(c->outcome->two_factor, sizeof(c->outcome->two_factor), "%.31s",
-                                 ret->challenges[0].type);
-                char *email = strdup(p->email), *session = strdup(s.session_id);
-                if (!email || !session) {
-                        free(email);
-                        free(session);
-                        return -ENOMEM;
-                }
-                *ret_email = email;
-                *ret_mds_session = session;
-        }
-out:
-        audit(c, q, p ? p->email : NULL, ret, NULL);
-        return 0;
-}
-
-int broker_decide_auth_continue(const struct broker_context *c, const struct broker_request *q,
-                                const char *email, const char *mds_session, struct broker_reply *ret,
-                                char **ret_mds_session)
-{
-        _cleanup_(two_factor_session_done) struct two_factor_session s = {};
-        _cleanup_free_ char *path = NULL, *reason = NULL;
-        char *body = NULL;
-        int r;
-
-        *ret = (struct broker_reply){};
-        if (q->challenge_id == 0 || q->challenge_id > INT32_MAX) {
-                reply_set(ret, BROKER_DENIED, "no such challenge");
-                goto out;
-        }
-        if (q->action == BROKER_AUTH_RESPOND) {
-                if (!broker_valid_credential(q->credential)) {
-                        reply_set(ret, BROKER_DENIED, "not a valid code");
-                        goto out;
-                }
-                r = two_factor_continue_request(email, (int)q->challenge_id, q->credential, &body);
-        } else if (q->action == BROKER_AUTH_START_ALTERNATE)
-                r = two_factor_alternate_request(email, (int)q->challenge_id, &body);
-        else {
-                reply_set(ret, BROKER_DENIED, "unknown two-factor action");
-                goto out;
-        }
-        if (r < 0 || asprintf(&path, "oslogin/authenticate/sessions/%s/continue", mds_session) < 0) {
-                if (body)
-                        explicit_bzero(body, strlen(body));
-                free(body);
-                return -ENOMEM;
-        }
-        r = post_session(c, path, body, &s, &reason, ret);
-        explicit_bzero(body, strlen(body));
-        free(body);
-        if (r < 0)
-                return r;
-        if (r == 0 && session_reply(&s, reason, ret) > 0) {
-                /* The server may go on under a new session id. */
-                char *session = strdup(s.session_id ?: mds_session);
-                if (!session)
-                        return -ENOMEM;
-                *ret_mds_session = session;
-        }
-out:
-        audit(c, q, email, ret, NULL);
+        decision_audit(c, q, p ? p->email : NULL, ret, NULL);
         return 0;
 }

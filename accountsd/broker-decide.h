@@ -3,7 +3,9 @@
 
 /* The decisions of the trust broker, run in a worker thread (they may ask
  * the metadata server). Separate from the sockets so unit tests can drive
- * them with a scripted server (struct broker_source).
+ * them with a scripted server (struct broker_source). KEYS, PRINCIPALS
+ * and ACCOUNT are in broker-decide.c, the two-factor steps (AUTH_*) in
+ * broker-decide-two-factor.c.
  *
  * Every decision first classifies the name against the host (basic/local-
  * db.h, the files themselves):

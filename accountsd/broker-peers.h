@@ -21,8 +21,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PEER_UIDS_MAX 1024u
-
 struct peer_count {
         uint32_t uid;
         unsigned n;

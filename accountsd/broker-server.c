@@ -12,6 +12,7 @@
 #include "accountsd/broker-peers.h"
 #include "accountsd/broker-server.h"
 #include "accountsd/broker-sessions.h"
+#include "accountsd/conn.h"
 #include "accountsd/mode.h"
 #include "accountsd/worker.h"
 #include "basic/local-db.h"
@@ -19,28 +20,12 @@
 
 enum listener_kind { LISTENER_KEYS, LISTENER_PAM, _LISTENER_MAX };
 
+/* One socket. Its connections (conn.h) each carry their job (conn_data). */
 struct listener {
         struct broker_server *server;
         enum listener_kind kind;
-        int fd;
-        sd_event_source *io;
-        struct peer_table peers;
-        uint64_t accepted, answered, refused, malformed;
-};
-
-struct conn {
-        struct listener *listener;
-        int fd;
-        uint32_t uid;
-        uint32_t pid; /* SO_PEERCRED: the audit record joins a login's questions by it */
-        sd_event_source *io, *deadline;
-        uint8_t header[BROKER_PROTO_HEADER_SIZE];
-        uint8_t *in; /* header + payload, once the header is read */
-        size_t in_size, in_need;
-        struct byte_buffer out;
-        size_t out_done;
-        struct broker_job *job;
-        struct conn *prev, *next;
+        struct conn_server *conns;
+        uint64_t answered, refused; /* refused: after the request (the peer, the kind) */
 };
 
 struct broker_job {
@@ -65,11 +50,8 @@ struct broker_server {
         const struct daemon_context *ctx;
         const struct mode *mode; /* the watched document's switches */
         struct listener listeners[_LISTENER_MAX];
-        struct conn *conns;
         struct broker_answers answers;
         struct broker_sessions sessions;
-        struct broker_job **jobs; /* in flight, detached at free */
-        size_t n_jobs;
         uint32_t akc_uid;
         bool akc_known;
         uint64_t akc_checked;
@@ -94,68 +76,34 @@ static void job_free(struct broker_job *j)
         free(j);
 }
 
-static void conn_free(struct conn *c)
+/* A decision never finished when the pool is freed (teardown): its
+ * connection and server are gone, nobody is told. */
+static void job_drop(struct job *job)
 {
-        struct listener *l = c->listener;
-        struct broker_server *s = l->server;
-
-        if (c->job)
-                c->job->conn = NULL; /* the decision finishes; nobody is told */
-        sd_event_source_disable_unref(c->io);
-        sd_event_source_disable_unref(c->deadline);
-        safe_close(c->fd);
-        /* The request may hold a two-factor code. */
-        explicit_bzero(c->header, sizeof(c->header));
-        if (c->in)
-                explicit_bzero(c->in, c->in_need);
-        free(c->in);
-        byte_buffer_done(&c->out);
-        peer_table_release(&l->peers, c->uid);
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->conns = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
-        free(c);
+        job_free((struct broker_job *)job);
 }
 
-/* Writes what the socket takes; 1 when all is out. */
-static int flush_reply(struct conn *c)
+/* Sends R for KIND; C is closed once it is written. */
+static void conn_reply_broker(struct conn *c, enum broker_kind kind, const struct broker_reply *r)
 {
-        while (c->out_done < c->out.size) {
-                ssize_t n = send(c->fd, c->out.data + c->out_done, c->out.size - c->out_done,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0)
-                        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-                c->out_done += (size_t)n;
-        }
-        return 1;
-}
+        struct listener *l = conn_userdata(c);
+        _cleanup_byte_buffer_ struct byte_buffer out = BYTE_BUFFER_INIT(BROKER_REPLY_MAX);
 
-/* Sends R for KIND and closes when written; frees C on any error. */
-static void conn_reply(struct conn *c, enum broker_kind kind, const struct broker_reply *r)
-{
-        c->out = BYTE_BUFFER_INIT(BROKER_REPLY_MAX);
-        if (broker_reply_encode(kind, r, &c->out) < 0) {
+        if (broker_reply_encode(kind, r, &out) < 0) {
                 log_error("Cannot encode the %s reply (%s); closing.", broker_kind_to_string(kind),
                           broker_status_to_string(r->status));
-                conn_free(c);
+                conn_close(c);
                 return;
         }
-        c->listener->answered++;
-        int k = flush_reply(c);
-        if (k != 0)
-                conn_free(c);
-        else
-                sd_event_source_set_io_events(c->io, EPOLLOUT);
+        l->answered++;
+        conn_reply(c, out.data, out.size);
 }
 
 static void conn_reply_status(struct conn *c, enum broker_kind kind, enum broker_status status, const char *message)
 {
         struct broker_reply r = {.status = status};
         snprintf(r.message, sizeof(r.message), "%s", message);
-        conn_reply(c, kind, &r);
+        conn_reply_broker(c, kind, &r);
 }
 
 static void log_refused_once(struct broker_server *s, const struct listener *l, uint32_t uid, const char *what)
@@ -227,15 +175,6 @@ static void job_run(struct job *job, struct mds_client *client)
         default: r = -EINVAL;
         }
         j->result = r;
-}
-
-static void jobs_remove(struct broker_server *s, struct broker_job *j)
-{
-        for (size_t i = 0; i < s->n_jobs; i++)
-                if (s->jobs[i] == j) {
-                        s->jobs[i] = s->jobs[--s->n_jobs];
-                        return;
-                }
 }
 
 /* What the decision learned goes into the shared answers. */
@@ -310,11 +249,6 @@ static void job_done(struct job *job)
         struct conn *c = j->conn;
         uint64_t now = now_monotonic_usec();
 
-        if (!s) {
-                job_free(j);
-                return;
-        }
-        jobs_remove(s, j);
         s->decisions++;
         share_facts(s, j, now);
         if (j->result >= 0 && keep_session(s, j, now) < 0)
@@ -326,23 +260,23 @@ static void job_done(struct job *job)
                         broker_sessions_remove(&s->sessions, sess);
         }
         if (c) {
-                c->job = NULL;
+                conn_set_data(c, NULL);
                 if (j->result < 0) {
                         broker_reply_done(&j->reply);
                         j->reply = (struct broker_reply){.status = BROKER_UNAVAILABLE};
                         snprintf(j->reply.message, sizeof(j->reply.message), "the daemon could not decide (%s)",
                                  strerror(-j->result));
                 }
-                conn_reply(c, j->q.kind, &j->reply);
+                conn_reply_broker(c, j->q.kind, &j->reply);
         }
         audit_job(s, j, now);
         job_free(j);
 }
 
 /* A job for Q with what the shared answers know already. */
-static int submit(struct conn *c, struct broker_request *q)
+static int submit(struct conn *c, struct listener *l, struct broker_request *q)
 {
-        struct broker_server *s = c->listener->server;
+        struct broker_server *s = l->server;
         const struct oslogin_config *cfg = &s->ctx->config;
         uint64_t now = now_monotonic_usec();
         struct broker_job *j;
@@ -352,18 +286,17 @@ static int submit(struct conn *c, struct broker_request *q)
                 conn_reply_status(c, q->kind, BROKER_UNAVAILABLE, "the daemon is busy");
                 return 0;
         }
-        struct broker_job **grown = reallocarray(s->jobs, s->n_jobs + 1, sizeof(*grown));
-        if (!grown || !(j = calloc(1, sizeof(*j))))
+        if (!(j = calloc(1, sizeof(*j))))
                 return -ENOMEM;
-        s->jobs = grown;
-        *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
+        *j = (struct broker_job){.job = {.run = job_run, .done = job_done, .drop = job_drop},
+                                 .server = s, .conn = c, .q = *q,
                                  .uid_floor = cfg->uid_floor, .received_usec = now,
                                  .security_keys = s->mode ? mode_metadata_flag(s->mode,
                                                                                          "enable-oslogin-sk")
                                                                    : -1,
                                  /* The key helper is sshd's child; PAM runs in sshd itself. */
-                                 .sshd_pid = c->listener->kind == LISTENER_KEYS ? peer_parent_pid(c->pid) : c->pid,
-                                 .parent_pid = c->listener->kind == LISTENER_PAM ? peer_parent_pid(c->pid) : 0};
+                                 .sshd_pid = l->kind == LISTENER_KEYS ? peer_parent_pid(conn_pid(c)) : conn_pid(c),
+                                 .parent_pid = l->kind == LISTENER_PAM ? peer_parent_pid(conn_pid(c)) : 0};
         *q = (struct broker_request){}; /* the job owns the certificate and the code now */
         broker_facts_init(&j->facts);
         j->root = strdup(s->ctx->root);
@@ -394,149 +327,74 @@ static int submit(struct conn *c, struct broker_request *q)
                 for (int p = 0; p < _BROKER_POLICY_MAX; p++)
                         j->facts.policy[p] = broker_answers_get_policy(&s->answers, j->q.user, p, now);
         }
-        s->jobs[s->n_jobs++] = j;
-        c->job = j;
+        conn_set_data(c, j);
         worker_pool_submit(s->ctx->pool, &j->job);
         return 0;
 }
 
-static int on_request(struct conn *c)
+static ssize_t frame_request(const uint8_t *in, size_t size)
 {
-        struct listener *l = c->listener;
+        uint16_t kind;
+        uint32_t payload;
+
+        if (size < BROKER_PROTO_HEADER_SIZE)
+                return 0;
+        if (broker_header_decode(in, false, &kind, &payload) < 0)
+                return -EBADMSG;
+        if (payload > BROKER_REQUEST_MAX)
+                return -EMSGSIZE;
+        return size >= BROKER_PROTO_HEADER_SIZE + payload ? (ssize_t)(BROKER_PROTO_HEADER_SIZE + payload) : 0;
+}
+
+static int on_request(struct conn *c, const uint8_t *in, size_t size, void *userdata)
+{
+        struct listener *l = userdata;
         struct broker_server *s = l->server;
         struct broker_request q = {};
-        int r = broker_request_decode(c->in, c->in_size, &q);
+        uint32_t uid = conn_uid(c);
+        int r = broker_request_decode(in, size, &q);
 
-        explicit_bzero(c->in, c->in_size);
         if (r < 0)
                 return r;
-        sd_event_source_set_io_events(c->io, 0);
-        sd_event_source_set_time_relative(c->deadline, s->ctx->config.timeout_usec + BROKER_DECISION_MARGIN_USEC);
-        bool peer_ok = l->kind == LISTENER_PAM ? c->uid == 0 : akc_peer(s, c->uid);
+        (void)conn_set_deadline(c, s->ctx->config.timeout_usec + BROKER_DECISION_MARGIN_USEC);
+        bool peer_ok = l->kind == LISTENER_PAM ? uid == 0 : akc_peer(s, uid);
         if (!peer_ok || !kind_served(l->kind, q.kind)) {
                 l->refused++;
-                log_refused_once(s, l, c->uid, peer_ok ? "a request of the wrong kind" : "a peer it does not serve");
+                log_refused_once(s, l, uid, peer_ok ? "a request of the wrong kind" : "a peer it does not serve");
                 conn_reply_status(c, q.kind, BROKER_REFUSED,
                                   peer_ok ? "not served on this socket" : "this peer may not ask here");
                 broker_request_done(&q);
-                return 1;
+                return 0;
         }
-        r = submit(c, &q);
+        r = submit(c, l, &q);
         broker_request_done(&q);
-        return r < 0 ? r : 1;
+        return r < 0 ? r : 0;
 }
 
-/* <0 to close, 1 when C was handed on (and may be freed already), 0 for more. */
-static int read_request(struct conn *c)
+/* The decision finishes; nobody is told. */
+static void on_closed(struct conn *c, void *userdata)
 {
-        for (;;) {
-                uint8_t *into = c->in ? c->in : c->header;
-                ssize_t n = recv(c->fd, into + c->in_size, c->in_need - c->in_size, MSG_DONTWAIT);
-                if (n < 0)
-                        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-                if (n == 0)
-                        return -ECONNRESET;
-                c->in_size += (size_t)n;
-                if (c->in_size < c->in_need)
-                        continue;
-                if (!c->in) {
-                        uint16_t kind;
-                        uint32_t payload;
-                        if (broker_header_decode(c->header, false, &kind, &payload) < 0 ||
-                            payload > BROKER_REQUEST_MAX)
-                                return -EBADMSG;
-                        c->in_need = BROKER_PROTO_HEADER_SIZE + payload;
-                        if (!(c->in = malloc(c->in_need)))
-                                return -ENOMEM;
-                        memcpy(c->in, c->header, BROKER_PROTO_HEADER_SIZE);
-                        if (payload > 0)
-                                continue;
-                }
-                return on_request(c);
-        }
+        struct broker_job *j = conn_data(c);
+
+        (void)userdata;
+        if (j)
+                j->conn = NULL;
 }
 
-static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-        struct conn *c = userdata;
-        int r;
-
-        (void)src, (void)fd;
-        if (c->out.size > 0) {
-                if (flush_reply(c) != 0)
-                        conn_free(c);
-                return 0;
-        }
-        if (!(revents & EPOLLIN) && (revents & (EPOLLHUP | EPOLLERR))) {
-                conn_free(c);
-                return 0;
-        }
-        r = read_request(c);
-        if (r < 0) {
-                if (r == -EBADMSG)
-                        c->listener->malformed++;
-                conn_free(c);
-        }
-        return 0;
-}
-
-static int on_conn_deadline(sd_event_source *src, uint64_t usec, void *userdata)
-{
-        (void)src, (void)usec;
-        conn_free(userdata);
-        return 0;
-}
-
-static void conn_new(struct listener *l, int cfd)
-{
-        struct broker_server *s = l->server;
-        struct conn *c;
-        uint32_t uid;
-        int r;
-
-        if (peer_uid(cfd, &uid) < 0 || peer_table_acquire(&l->peers, uid) < 0) {
-                l->refused++;
-                safe_close(cfd);
-                return;
-        }
-        if (!(c = calloc(1, sizeof(*c)))) {
-                peer_table_release(&l->peers, uid);
-                safe_close(cfd);
-                return;
-        }
-        *c = (struct conn){.listener = l, .fd = cfd, .uid = uid, .pid = peer_pid(cfd),
-                           .in_need = BROKER_PROTO_HEADER_SIZE, .next = s->conns};
-        if (s->conns)
-                s->conns->prev = c;
-        s->conns = c;
-        l->accepted++;
-        r = sd_event_add_io(s->ctx->event, &c->io, cfd, EPOLLIN, on_conn_io, c);
-        if (r >= 0)
-                r = sd_event_add_time_relative(s->ctx->event, &c->deadline, CLOCK_MONOTONIC,
-                                               BROKER_READ_TIMEOUT_MS * 1000ull, 1000, on_conn_deadline, c);
-        if (r < 0)
-                conn_free(c);
-}
-
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-        (void)src, (void)revents;
-        /* A bounded batch per wake-up, so a flood cannot starve the rest of the loop. */
-        for (unsigned i = 0; i < 64; i++) {
-                int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (cfd < 0)
-                        return 0;
-                conn_new(userdata, cfd);
-        }
-        return 0;
-}
+static const struct conn_server_ops broker_ops = {
+        .request_max = BROKER_PROTO_HEADER_SIZE + BROKER_REQUEST_MAX,
+        .read_usec = BROKER_READ_TIMEOUT_MS * 1000ull,
+        .frame = frame_request,
+        .request = on_request,
+        .closed = on_closed,
+};
 
 static void apply_limits(struct broker_server *s)
 {
-        for (int i = 0; i < _LISTENER_MAX; i++) {
-                s->listeners[i].peers.max_total = s->ctx->config.max_connections;
-                s->listeners[i].peers.max_per_uid = s->ctx->config.per_uid_connections;
-        }
+        for (int i = 0; i < _LISTENER_MAX; i++)
+                if (s->listeners[i].conns)
+                        conn_server_set_limits(s->listeners[i].conns, s->ctx->config.max_connections,
+                                               s->ctx->config.per_uid_connections);
 }
 
 int broker_server_new(const struct daemon_context *ctx, const struct mode *mode, struct broker_server **ret)
@@ -550,18 +408,18 @@ int broker_server_new(const struct daemon_context *ctx, const struct mode *mode,
         s->ctx = ctx;
         s->mode = mode;
         for (int i = 0; i < _LISTENER_MAX; i++)
-                s->listeners[i] = (struct listener){.server = s, .kind = i, .fd = -EBADF};
-        apply_limits(s);
+                s->listeners[i] = (struct listener){.server = s, .kind = i};
         for (int i = 0; i < _LISTENER_MAX && r >= 0; i++) {
-                r = listen_socket(ctx->runtime_dir, socket_names[i], modes[i], &s->listeners[i].fd);
+                int fd;
+                r = listen_socket(ctx->runtime_dir, socket_names[i], modes[i], &fd);
                 if (r >= 0)
-                        r = sd_event_add_io(ctx->event, &s->listeners[i].io, s->listeners[i].fd, EPOLLIN, on_accept,
-                                            &s->listeners[i]);
+                        r = conn_server_new(ctx->event, fd, &broker_ops, &s->listeners[i], &s->listeners[i].conns);
         }
         if (r < 0) {
                 broker_server_free(s);
                 return r;
         }
+        apply_limits(s);
         *ret = s;
         return 0;
 }
@@ -570,17 +428,10 @@ void broker_server_free(struct broker_server *s)
 {
         if (!s)
                 return;
-        while (s->conns)
-                conn_free(s->conns);
-        /* Jobs still in a worker are freed by their done(), or dropped with the pool. */
-        for (size_t i = 0; i < s->n_jobs; i++)
-                s->jobs[i]->server = NULL;
-        free(s->jobs);
-        for (int i = 0; i < _LISTENER_MAX; i++) {
-                sd_event_source_disable_unref(s->listeners[i].io);
-                safe_close(s->listeners[i].fd);
-                peer_table_done(&s->listeners[i].peers);
-        }
+        /* Open connections are closed first: their jobs lose their conn. */
+        for (int i = 0; i < _LISTENER_MAX; i++)
+                conn_server_free(s->listeners[i].conns);
+        /* Our jobs never finished stay with the stopped pool, which drops them (main.c). */
         broker_answers_clear(&s->answers);
         broker_sessions_clear(&s->sessions);
         free(s);
@@ -599,14 +450,14 @@ void broker_server_reconfigure(struct broker_server *s)
 void broker_server_stop_accepting(struct broker_server *s)
 {
         for (int i = 0; s && i < _LISTENER_MAX; i++)
-                sd_event_source_set_enabled(s->listeners[i].io, SD_EVENT_OFF);
+                conn_server_stop_accepting(s->listeners[i].conns);
 }
 
 unsigned broker_server_open(const struct broker_server *s)
 {
         unsigned n = 0;
         for (int i = 0; s && i < _LISTENER_MAX; i++)
-                n += s->listeners[i].peers.total;
+                n += conn_server_open(s->listeners[i].conns);
         return n;
 }
 
@@ -616,10 +467,12 @@ void broker_server_status(const struct broker_server *s, FILE *f)
                 return;
         for (int i = 0; i < _LISTENER_MAX; i++) {
                 const struct listener *l = &s->listeners[i];
+                struct conn_server_stats st;
+                conn_server_get_stats(l->conns, &st);
                 fprintf(f, "broker-%s: accepted %" PRIu64 ", answered %" PRIu64 ", refused %" PRIu64
                            " (per-uid %" PRIu64 ", total %" PRIu64 "), malformed %" PRIu64 ", open %u\n",
-                        socket_names[i], l->accepted, l->answered, l->refused, l->peers.refused_per_uid,
-                        l->peers.refused_total, l->malformed, l->peers.total);
+                        socket_names[i], st.accepted, l->answered, st.refused + l->refused, st.refused_per_uid,
+                        st.refused_total, st.malformed + st.oversized, conn_server_open(l->conns));
         }
         fprintf(f, "broker-decisions: %" PRIu64 ", metadata requests %" PRIu64 "\n", s->decisions, s->requests);
         fprintf(f, "broker-answers: %zu users, hits %" PRIu64 ", misses %" PRIu64 "\n", s->answers.n,

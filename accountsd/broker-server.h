@@ -10,8 +10,8 @@
  * socket does not serve, gets BROKER_REFUSED and the connection is closed;
  * each refused UID is logged once.
  *
- * Served from the event loop without blocking: a connection reads one
- * bounded request within BROKER_READ_TIMEOUT_MS, its decision runs in a
+ * Served from the event loop without blocking (conn.h): a connection
+ * reads one bounded request within BROKER_READ_TIMEOUT_MS, its decision runs in a
  * worker thread (broker-decide.h) with the shared answers (broker-
  * answers.h) it may use, and the reply is written when it is done. At most
  * [broker] max_connections per socket, and [broker] per_uid_connections

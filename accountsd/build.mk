@@ -8,10 +8,12 @@ ACCOUNTSD_LIB_SRCS := \
 	accountsd/audit.c \
 	accountsd/broker-answers.c \
 	accountsd/broker-decide.c \
+	accountsd/broker-decide-two-factor.c \
 	accountsd/broker-peers.c \
 	accountsd/broker-server.c \
 	accountsd/broker-sessions.c \
 	accountsd/broker-source.c \
+	accountsd/conn.c \
 	accountsd/control.c \
 	accountsd/directory.c \
 	accountsd/directory-answers.c \

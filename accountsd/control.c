@@ -16,6 +16,7 @@
 #include "accountsd/mode.h"
 #include "accountsd/sudo-recheck.h"
 #include "accountsd/watch.h"
+#include "basic/alloc-util.h"
 #include "basic/log.h"
 #include "basic/socket-util.h"
 #include "mds/mds-client.h"
@@ -86,14 +87,11 @@ static void after_flush(struct control_conn *c, int r)
 /* Queues TEXT (FINAL: the last of this connection) and starts sending. */
 static void send_text(struct control_conn *c, const char *text, bool final)
 {
-        char *grown = text ? realloc(c->out, c->out_size + strlen(text) + 1) : NULL;
-
-        if (!grown) {
+        if (!text || GROW_ARRAY(c->out, NULL, c->out_size + strlen(text) + 1) < 0) {
                 conn_free(c);
                 return;
         }
-        memcpy(grown + c->out_size, text, strlen(text) + 1);
-        c->out = grown;
+        memcpy(c->out + c->out_size, text, strlen(text) + 1);
         c->out_size += strlen(text);
         c->final = final;
         after_flush(c, flush(c));

@@ -7,6 +7,7 @@
 
 #include "accountsd/directory-answers.h"
 #include "accountsd/directory.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
@@ -65,10 +66,8 @@ void answer_store_add(struct answer_store *s, const char *key, const struct nss_
                                 oldest = i;
                 answer_store_remove(s, oldest);
         }
-        struct answer *grown = reallocarray(s->answers, s->n + 1, sizeof(*grown));
-        if (!grown)
+        if (GROW_ARRAY(s->answers, NULL, s->n + 1) < 0)
                 return;
-        s->answers = grown;
         a.key = strdup(key);
         a.msg = malloc(size);
         if (!a.key || !a.msg) {

@@ -7,73 +7,42 @@
 
 #include "accountsd/directory-fetch.h"
 #include "accountsd/directory-local.h"
+#include "basic/alloc-util.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "mds/models.h"
-
-/* GET "oslogin/WHAT?KEY=VALUE[&pagesize=N][&pagetoken=T]" */
-static int get_oslogin(struct mds_client *c, const char *what, const char *key, const char *value,
-                       uint32_t page_size, const char *token, struct mds_response *ret)
-{
-        _cleanup_free_ char *path = NULL;
-        char size[16];
-        int r;
-
-        if (asprintf(&path, "oslogin/%s", what) < 0)
-                return -ENOMEM;
-        snprintf(size, sizeof(size), "%u", page_size);
-        if ((key && (r = mds_query_append(&path, key, value)) < 0) ||
-            (page_size && (r = mds_query_append(&path, "pagesize", size)) < 0) ||
-            (token && (r = mds_query_append(&path, "pagetoken", token)) < 0))
-                return r;
-        return mds_get(c, path, ret);
-}
+#include "mds/oslogin-api.h"
 
 /* A server whose page tokens come round again would keep a build for
- * DIRECTORY_MAX_PAGES requests (minutes, with the worker busy). Brent's
- * cycle check: remember the token of pages 1, 2, 4, 8, ...; a token equal
- * to the remembered one is a loop. Any cycle is caught within about twice
- * its length plus where it starts, in constant memory. */
-struct page_guard {
-        char *mark;
-        unsigned pages;
-};
+ * DIRECTORY_MAX_PAGES requests (minutes, with the worker busy): the pager
+ * catches the loop, and it is said once here. */
+#define PAGER_INIT {.max_pages = DIRECTORY_MAX_PAGES}
 
-static void page_guard_done(struct page_guard *g)
+static int more_pages(struct oslogin_pager *pager)
 {
-        free(g->mark);
-        g->mark = NULL;
-}
-
-/* Call with each next-page token that is not the last: -ELOOP on a loop. */
-static int page_guard_check(struct page_guard *g, const char *token)
-{
-        if (g->mark && streq(g->mark, token))
+        int r = oslogin_pager_more(pager);
+        if (r == -ELOOP)
                 return log_warning_errno(ELOOP, "The metadata server's page tokens loop (\"%s\" again); giving up.",
-                                         token);
-        g->pages++;
-        if ((g->pages & (g->pages - 1)) == 0) {
-                free(g->mark);
-                if (!(g->mark = strdup(token)))
-                        return -ENOMEM;
-        }
-        return 0;
+                                         pager->token);
+        return r;
 }
 
 int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
 {
         _cleanup_strv_free_ char **members = NULL;
-        _cleanup_free_ char *token = NULL;
-        _cleanup_(page_guard_done) struct page_guard guard = {};
+        _cleanup_(oslogin_pager_done) struct oslogin_pager pager = PAGER_INIT;
         size_t n = 0, allocated = 0;
+        int r;
 
-        for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
+        while ((r = more_pages(&pager)) > 0) {
                 _cleanup_mds_response_ struct mds_response resp = {};
                 struct oslogin_usernames_page p = {};
-                int r = get_oslogin(c, "users", "groupname", name, 0, token, &resp);
-                if (r == -ENOENT)
-                        break; /* a group without members, or gone meanwhile */
+                r = oslogin_get(c, "users", "groupname", name, 0, pager.token, &resp);
+                if (r == -ENOENT) {
+                        r = 0; /* a group without members, or gone meanwhile */
+                        break;
+                }
                 if (r < 0)
                         return r;
                 if ((r = oslogin_usernames_page_parse(resp.body, resp.size, &p)) < 0)
@@ -81,32 +50,21 @@ int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
                 /* Appending in place: strv_extend() walks the list each time. Duplicates are the writer's job. */
                 size_t i = 0;
                 for (; p.usernames && p.usernames[i]; i++) {
-                        if (n + 2 > allocated) {
-                                size_t want = MAX(allocated * 2, (size_t)16);
-                                char **grown = reallocarray(members, want, sizeof(char *));
-                                if (!grown) {
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                                members = grown;
-                                allocated = want;
-                        }
+                        if ((r = GROW_ARRAY(members, &allocated, n + 2)) < 0)
+                                break;
                         members[n++] = p.usernames[i];
                         members[n] = NULL;
                 }
                 /* The ones not taken (ENOMEM) move to the front for oslogin_usernames_page_done(). */
                 if (p.usernames)
                         memmove(p.usernames, p.usernames + i, (strv_length(p.usernames + i) + 1) * sizeof(char *));
-                free(token);
-                token = TAKE_PTR(p.next_page_token);
+                oslogin_pager_next(&pager, TAKE_PTR(p.next_page_token));
                 oslogin_usernames_page_done(&p);
                 if (r < 0)
                         return r;
-                if (oslogin_last_page(token))
-                        break;
-                if ((r = page_guard_check(&guard, token)) < 0)
-                        return r;
         }
+        if (r < 0)
+                return r;
         if (!members && !(members = calloc(1, sizeof(char *))))
                 return -ENOMEM;
         *ret = TAKE_PTR(members);
@@ -146,13 +104,13 @@ static void note_skipped(struct directory_build_stats *st, const char *who, cons
 static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
                        struct self_group **self, size_t *n_self, struct directory_build_stats *st)
 {
-        _cleanup_free_ char *token = NULL;
-        _cleanup_(page_guard_done) struct page_guard guard = {};
+        _cleanup_(oslogin_pager_done) struct oslogin_pager pager = PAGER_INIT;
+        int r;
 
-        for (unsigned page = 0; page < DIRECTORY_MAX_PAGES; page++) {
+        while ((r = more_pages(&pager)) > 0) {
                 _cleanup_mds_response_ struct mds_response resp = {};
                 struct oslogin_users_page p = {};
-                int r = get_oslogin(c, "users", NULL, NULL, page_size, token, &resp);
+                r = oslogin_get(c, "users", NULL, NULL, page_size, pager.token, &resp);
                 if (r < 0)
                         return r;
                 if ((r = oslogin_users_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
@@ -172,12 +130,9 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                         } else if (k >= 0) {
                                 st->n_users++;
                                 if (a->uid == a->gid) {
-                                        struct self_group *n = reallocarray(*self, *n_self + 1, sizeof(**self));
-                                        if (!n) {
-                                                r = -ENOMEM;
+                                        if ((r = GROW_ARRAY(*self, NULL, *n_self + 1)) < 0)
                                                 break;
-                                        }
-                                        *self = n;
+                                        struct self_group *n = *self;
                                         n[*n_self] = (struct self_group){.name = strdup(a->username), .gid = a->gid};
                                         if (!n[(*n_self)++].name)
                                                 r = -ENOMEM;
@@ -185,17 +140,12 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                         }
                 }
                 progress_page(&progress.users, st->n_users);
-                free(token);
-                token = TAKE_PTR(p.next_page_token);
+                oslogin_pager_next(&pager, TAKE_PTR(p.next_page_token));
                 oslogin_users_page_done(&p);
                 if (r < 0)
                         return r;
-                if (oslogin_last_page(token))
-                        return 0;
-                if ((r = page_guard_check(&guard, token)) < 0)
-                        return r;
         }
-        return -E2BIG;
+        return r;
 }
 
 struct directory_group_set *directory_group_set_ref(struct directory_group_set *s)
@@ -219,15 +169,11 @@ void directory_group_set_unref(struct directory_group_set *s)
 
 static int group_set_add(struct directory_group_set *s, const char *name, uint32_t gid)
 {
-        struct directory_group *n = reallocarray(s->groups, s->n + 1, sizeof(*s->groups));
         char *copy;
 
-        if (!n)
+        if (GROW_ARRAY(s->groups, NULL, s->n + 1) < 0 || !(copy = strdup(name)))
                 return -ENOMEM;
-        s->groups = n;
-        if (!(copy = strdup(name)))
-                return -ENOMEM;
-        n[s->n++] = (struct directory_group){.name = copy, .gid = gid};
+        s->groups[s->n++] = (struct directory_group){.name = copy, .gid = gid};
         return 0;
 }
 
@@ -235,22 +181,18 @@ static int group_set_add(struct directory_group_set *s, const char *name, uint32
 static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, size_t n_extra, uint32_t uid_floor,
                         uint32_t page_size, struct directory_group_set **ret, uint32_t *ret_skipped)
 {
-        _cleanup_free_ char *token = NULL;
-        _cleanup_(page_guard_done) struct page_guard guard = {};
+        _cleanup_(oslogin_pager_done) struct oslogin_pager pager = PAGER_INIT;
         struct directory_group_set *set = calloc(1, sizeof(*set));
         uint32_t skipped = 0;
+        int r;
 
-        if (set)
-                set->n_ref = 1;
-        int r = -ENOMEM;
-        for (unsigned page = 0; set; page++) {
+        if (!set)
+                return -ENOMEM;
+        set->n_ref = 1;
+        while ((r = more_pages(&pager)) > 0) {
                 _cleanup_mds_response_ struct mds_response resp = {};
                 struct oslogin_groups_page p = {};
-                if (page == DIRECTORY_MAX_PAGES) {
-                        r = -E2BIG;
-                        break;
-                }
-                r = get_oslogin(c, "groups", NULL, NULL, page_size, token, &resp);
+                r = oslogin_get(c, "groups", NULL, NULL, page_size, pager.token, &resp);
                 if (r < 0 || (r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
                         break;
                 skipped += (uint32_t)p.n_rejected;
@@ -259,12 +201,9 @@ static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, s
                         r = group_set_add(set, p.groups[i].name, p.groups[i].gid);
                 progress_page(&progress.groups,
                               __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
-                free(token);
-                token = TAKE_PTR(p.next_page_token);
+                oslogin_pager_next(&pager, TAKE_PTR(p.next_page_token));
                 oslogin_groups_page_done(&p);
-                if (r < 0 || oslogin_last_page(token))
-                        break;
-                if ((r = page_guard_check(&guard, token)) < 0)
+                if (r < 0)
                         break;
         }
         if (r >= 0)
@@ -410,7 +349,7 @@ static int fetch_profile(struct mds_client *c, uint32_t uid_floor, const char *n
         int r;
 
         snprintf(id, sizeof(id), "%u", uid);
-        r = get_oslogin(c, "users", name ? "username" : "uid", name ?: id, 0, NULL, &resp);
+        r = oslogin_get(c, "users", name ? "username" : "uid", name ?: id, 0, NULL, &resp);
         if (r < 0)
                 return r;
         r = oslogin_profile_parse(resp.body, resp.size, uid_floor, ret);
@@ -499,9 +438,9 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct l
 
         snprintf(id, sizeof(id), "%u", q->id);
         if (q->type == NSS_PROTO_GETGRNAM)
-                r = get_oslogin(c, "groups", "groupname", q->name, 0, NULL, &resp);
+                r = oslogin_get(c, "groups", "groupname", q->name, 0, NULL, &resp);
         else
-                r = get_oslogin(c, "groups", "gid", id, 0, NULL, &resp);
+                r = oslogin_get(c, "groups", "gid", id, 0, NULL, &resp);
         if (r == -ENOENT)
                 return answer_self_group(c, uid_floor, local, q, b);
         if (r < 0)
@@ -534,8 +473,7 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         _cleanup_free_ uint32_t *gids = NULL;
-        _cleanup_free_ char *token = NULL;
-        _cleanup_(page_guard_done) struct page_guard guard = {};
+        _cleanup_(oslogin_pager_done) struct oslogin_pager pager = PAGER_INIT;
         size_t n = 0;
         int r = fetch_profile(c, uid_floor, q->name, 0, &p);
 
@@ -543,33 +481,31 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         if (r < 0)
                 return r;
-        for (unsigned page = 0; p->email && page < DIRECTORY_MAX_PAGES; page++) {
+        while (p->email && (r = more_pages(&pager)) > 0) {
                 _cleanup_mds_response_ struct mds_response resp = {};
                 struct oslogin_groups_page g = {};
-                r = get_oslogin(c, "groups", "email", p->email, 0, token, &resp);
-                if (r == -ENOENT)
+                r = oslogin_get(c, "groups", "email", p->email, 0, pager.token, &resp);
+                if (r == -ENOENT) {
+                        r = 0;
                         break;
+                }
                 if (r < 0 || (r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &g)) < 0)
                         return r;
-                uint32_t *grown = reallocarray(gids, n + g.n_groups + 1, sizeof(uint32_t));
+                bool grown = GROW_ARRAY(gids, NULL, n + g.n_groups + 1) >= 0;
                 if (grown) {
-                        gids = grown;
                         for (size_t i = 0; i < g.n_groups; i++)
                                 /* The primary group is the caller's; a local group's name or GID is never granted. */
                                 if (g.groups[i].gid != p->account.gid &&
                                     !group_local(local, g.groups[i].name, g.groups[i].gid))
                                         gids[n++] = g.groups[i].gid;
                 }
-                free(token);
-                token = TAKE_PTR(g.next_page_token);
+                oslogin_pager_next(&pager, TAKE_PTR(g.next_page_token));
                 oslogin_groups_page_done(&g);
                 if (!grown)
                         return -ENOMEM;
-                if (oslogin_last_page(token))
-                        break;
-                if ((r = page_guard_check(&guard, token)) < 0)
-                        return r;
         }
+        if (r < 0)
+                return r;
         return nss_proto_reply_gid_list(b, q->name, gids, n) ?: NSS_PROTO_FOUND;
 }
 

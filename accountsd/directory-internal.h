@@ -51,6 +51,3 @@ struct directory {
 /* directory.c: a rewrite of the cache file soon (several misses answered
  * close together become one). */
 void directory_schedule_rewrite(struct directory *d);
-/* directory-lookup.c: questions still with a worker forget D (it is being
- * freed); their waiters are not answered. */
-void directory_lookups_detach(struct directory *d);

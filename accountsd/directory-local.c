@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "accountsd/directory-local.h"
+#include "basic/alloc-util.h"
 #include "basic/log.h"
 
 const char *directory_local_user_clash(const struct local_db *db, const char *name, uint32_t uid)
@@ -55,12 +56,9 @@ static void left_out_add(struct left_out_list *l, enum left_out_kind kind, const
                          const char *why)
 {
         struct left_out e = {.name = (char *)name, .id = id, .kind = kind, .why = why};
-        struct left_out *items = reallocarray(l->items, l->n + 1, sizeof(*items));
         char *copy = strdup(name);
 
-        if (items)
-                l->items = items;
-        if (!items || !copy) {
+        if (GROW_ARRAY(l->items, NULL, l->n + 1) < 0 || !copy) {
                 free(copy);
                 log_left_out(&e); /* out of memory: logged now, perhaps twice, never silently */
                 return;

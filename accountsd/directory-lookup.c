@@ -117,33 +117,46 @@ static void inflight_unlink(struct directory *d, struct inflight *f)
                 }
 }
 
+/* Frees the question without answering anyone: after inflight_done(), or
+ * for a question never answered when the pool is freed (teardown). */
+static void inflight_drop(struct job *j)
+{
+        struct inflight *f = (struct inflight *)j;
+
+        while (f->waiters) {
+                struct directory_waiter *w = f->waiters;
+                f->waiters = w->next;
+                free(w);
+        }
+        byte_buffer_done(&f->reply);
+        left_out_list_done(&f->left_out);
+        free(f->key);
+        free(f);
+}
+
 static void inflight_done(struct job *j)
 {
         struct inflight *f = (struct inflight *)j;
         struct directory *d = f->directory;
         struct directory_waiter *w;
 
-        if (d && f->result == NSS_PROTO_FOUND &&
-                directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
-                log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID "
-                            "in the "
+        if (f->result == NSS_PROTO_FOUND && directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
+                log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID in the "
                             "directory); answering not found.",
-                        f->key);
+                            f->key);
                 f->reply.size = 0;
                 f->result = nss_proto_reply_status(&f->reply, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
-        if (d) {
-                directory_local_report(&d->reported, &f->left_out);
-                inflight_unlink(d, f);
-                breaker_record(&d->breaker, f->result >= 0, now_monotonic_usec());
-                if (f->result >= 0 && d->enabled) {
-                        remember_answer(d, f);
-                        if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
-                                directory_schedule_rewrite(d);
-                } else if (f->result < 0) {
-                        d->unavail++;
-                        log_debug_errno(f->result, "Directory question \"%s\" not answered: %m", f->key);
-                }
+        directory_local_report(&d->reported, &f->left_out);
+        inflight_unlink(d, f);
+        breaker_record(&d->breaker, f->result >= 0, now_monotonic_usec());
+        if (f->result >= 0 && d->enabled) {
+                remember_answer(d, f);
+                if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
+                        directory_schedule_rewrite(d);
+        } else if (f->result < 0) {
+                d->unavail++;
+                log_debug_errno(f->result, "Directory question \"%s\" not answered: %m", f->key);
         }
         while ((w = f->waiters)) {
                 f->waiters = w->next;
@@ -153,10 +166,7 @@ static void inflight_done(struct job *j)
                         reply_status(NSS_PROTO_UNAVAIL, w->cb, w->userdata);
                 free(w);
         }
-        byte_buffer_done(&f->reply);
-        left_out_list_done(&f->left_out);
-        free(f->key);
-        free(f);
+        inflight_drop(j);
 }
 
 static int ask_metadata(struct directory *d, const struct nss_proto_request *q, char *key,
@@ -175,7 +185,7 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                         free(w);
                         return -ENOMEM;
                 }
-                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done},
+                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done, .drop = inflight_drop},
                         .directory = d,
                         .q = *q,
                         .key = TAKE_PTR(key),
@@ -273,12 +283,4 @@ void directory_waiter_cancel(struct directory *d, struct directory_waiter *w)
                         free(w);
                         return;
                 }
-}
-
-void directory_lookups_detach(struct directory *d)
-{
-        /* Jobs in flight keep running in detached threads; their done() never runs after the loop is gone.
-         */
-        for (struct inflight *f = d->inflight; f; f = f->next)
-                f->directory = NULL;
 }

@@ -97,11 +97,14 @@ static void file_job_run(struct job *j, struct mds_client *client)
                                             &f->users_group_error);
                 if (r < 0)
                         ;
-                else if (f->full)
+                else if (f->full) {
+                        /* The pool's stop interrupts the member lists' calls too. */
+                        for (size_t i = 0; i < f->n_extra; i++)
+                                mds_client_set_cancel_fd(f->extra[i], mds_client_cancel_fd(client));
                         r = directory_fetch_all(client, f->extra, f->n_extra, f->uid_floor, f->page_size, w,
                                                 f->last_groups,
                                                 &f->new_groups, &f->stats);
-                else {
+                } else {
                         for (size_t i = 0; i < f->n_adds && r >= 0; i++)
                                 r = directory_writer_add_reply(w, &f->adds[i].q, f->adds[i].msg, f->adds[i].size);
                         if (r >= 0 && f->base)
@@ -130,6 +133,11 @@ static void file_job_free(struct file_job *f)
                 answer_done(&f->adds[i]);
         free(f->adds);
         free(f);
+}
+
+static void file_job_drop(struct job *j)
+{
+        file_job_free((struct file_job *)j);
 }
 
 static void start_file_job(struct directory *d);
@@ -255,7 +263,7 @@ static void start_file_job(struct directory *d)
         if (!(f = calloc(1, sizeof(*f))))
                 return;
         *f = (struct file_job){
-                .job = {.run = file_job_run, .done = file_job_done}, .directory = d, .full = d->build_wanted,
+                .job = {.run = file_job_run, .done = file_job_done, .drop = file_job_drop}, .directory = d, .full = d->build_wanted,
                 .root = ctx->root,
                 .uid_floor = ctx->config.uid_floor, .page_size = ctx->config.page_size,
                 .timeout_ms = (uint32_t)MIN(ctx->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
@@ -399,10 +407,8 @@ void directory_free(struct directory *d)
 {
         if (!d)
                 return;
-        /* Jobs in flight keep running in detached threads; their done() never runs after the loop is gone. */
-        directory_lookups_detach(d);
-        if (d->file_job)
-                d->file_job->directory = NULL;
+        /* The worker pool was stopped first (main.c): no job of ours runs
+         * or finishes any more, and those still listed are dropped with it. */
         sd_event_source_disable_unref(d->refresh_timer);
         sd_event_source_disable_unref(d->rewrite_timer);
         answer_store_clear(&d->answers);

@@ -9,11 +9,6 @@
 #include "basic/log.h"
 #include "basic/time-util.h"
 
-int manager_host_path(const struct manager *m, const char *path, char **ret)
-{
-        return asprintf(ret, "%s%s", streq(m->ctx.root, "/") ? "" : m->ctx.root, path) < 0 ? -ENOMEM : 0;
-}
-
 void manager_notify_ready(struct manager *m, const char *status)
 {
         if (m->ready)

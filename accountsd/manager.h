@@ -48,8 +48,6 @@ struct manager {
         int exit_status;
 };
 
-/* "/" + path, or ROOT + path: every /etc, /home, /var path of the host. */
-int manager_host_path(const struct manager *m, const char *path, char **ret);
 /* READY=1 (once), with a STATUS= line. */
 void manager_notify_ready(struct manager *m, const char *status);
 /* SIGTERM: stop accepting questions, answer those in progress (at most

@@ -3,7 +3,7 @@
 
 /* The NSS miss socket, RUNTIME_DIR/nss.sock, mode 0666: any process may
  * ask, the protocol (basic/nss-proto.h) only answers lookups. Served in
- * the event loop without blocking: each connection reads one size-bounded
+ * the event loop without blocking (conn.h): each connection reads one size-bounded
  * request within NSS_SERVER_READ_TIMEOUT_MS (a slow or silent client only
  * holds its own slot), gets its answer from directory.c (now, or when the
  * metadata server has answered), and is closed after the reply. A

@@ -44,7 +44,7 @@ enter_namespace
 private_etc
 private_dir /home /var/lib/oslogin /var/lib/google
 capture_syslog /run/syslog.log
-chmod 0666 /dev/log # as a real one: the helper runs as _oslogin and sends its audit line
+chmod 0666 /dev/log # as a real one: the helper runs as _oslogin and logs its diagnostics there
 install_modules "$MODULE"
 
 # The fake serves basic.json with enable-oslogin on; alice_example_com may log in.

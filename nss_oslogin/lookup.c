@@ -89,7 +89,7 @@ void lookup_register_lock(pthread_mutex_t *lock)
                 extra_locks[n_extra_locks++] = lock;
 }
 
-void answer_done(struct answer *a)
+void lookup_result_done(struct lookup_result *a)
 {
         a->map = cache_map_unref(a->map);
         free(a->msg);
@@ -145,7 +145,7 @@ static int take_saved_reply(const struct nss_proto_request *q, uint8_t **ret_msg
         return 0;
 }
 
-void lookup_save_for_retry(const struct nss_proto_request *q, struct answer *a)
+void lookup_save_for_retry(const struct nss_proto_request *q, struct lookup_result *a)
 {
         struct saved_reply *s;
 
@@ -196,7 +196,7 @@ static int from_cache(const struct cache_map *map, const struct nss_proto_reques
         return -EINVAL;
 }
 
-static int from_socket(const struct nss_proto_request *q, unsigned timeout_ms, struct answer *a)
+static int from_socket(const struct nss_proto_request *q, unsigned timeout_ms, struct lookup_result *a)
 {
         int k;
 
@@ -254,9 +254,9 @@ static int is_local(const struct nss_proto_request *q, const struct nss_proto_re
         return k > 0 ? -ENOENT : k;
 }
 
-int lookup(const struct nss_proto_request *q, struct answer *ret)
+int lookup(const struct nss_proto_request *q, struct lookup_result *ret)
 {
-        struct answer a = {};
+        struct lookup_result a = {};
         unsigned timeout_ms = CACHE_SOCKET_TIMEOUT_MS_DEFAULT;
         uint32_t floor;
         int k;
@@ -267,7 +267,7 @@ int lookup(const struct nss_proto_request *q, struct answer *ret)
         if (a.map)
                 timeout_ms = cache_map_socket_timeout_ms(a.map);
         if (!nss_proto_type_by_name(q->type) && !valid_network_uid(q->id, floor)) {
-                answer_done(&a);
+                lookup_result_done(&a);
                 return -ENOENT;
         }
         k = a.map ? from_cache(a.map, q, &a.reply) : -ENOENT;
@@ -282,7 +282,7 @@ int lookup(const struct nss_proto_request *q, struct answer *ret)
         if (k == 0)
                 k = is_local(q, &a.reply);
         if (k < 0) {
-                answer_done(&a);
+                lookup_result_done(&a);
                 return k;
         }
         a.reply.status = NSS_PROTO_FOUND;

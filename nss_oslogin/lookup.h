@@ -12,7 +12,7 @@
 #include "basic/nss-proto.h"
 
 /* A found record and what keeps its bytes alive. */
-struct answer {
+struct lookup_result {
         struct cache_map *map; /* reference, when the record is in the cache */
         uint8_t *msg;          /* reply message, when it came from accountsd */
         size_t msg_size;
@@ -20,18 +20,19 @@ struct answer {
         uint32_t uid_floor;           /* of the cache consulted, or the default */
 };
 
-void answer_done(struct answer *a);
-#define _cleanup_answer_ _cleanup_(answer_done)
+void lookup_result_done(struct lookup_result *a);
+#define _cleanup_lookup_result_ _cleanup_(lookup_result_done)
 
-/* 0 and *ret (release with answer_done()), -ENOENT (NOTFOUND), or another
- * negative errno (UNAVAIL). By-id questions below the floor, records below
- * it, and users and groups whose name or id the host has (local.h) are
- * -ENOENT; a gid list is returned whole (the caller filters it). */
-int lookup(const struct nss_proto_request *q, struct answer *ret);
+/* 0 and *ret (release with lookup_result_done()), -ENOENT (NOTFOUND), or
+ * another negative errno (UNAVAIL). By-id questions below the floor,
+ * records below it, and users and groups whose name or id the host has
+ * (local.h) are -ENOENT; a gid list is returned whole (the caller filters
+ * it). */
+int lookup(const struct nss_proto_request *q, struct lookup_result *ret);
 
 /* The caller's buffer was too small for *A: keep the reply for this
  * thread so glibc's retry with a bigger buffer costs no socket round trip. */
-void lookup_save_for_retry(const struct nss_proto_request *q, struct answer *a);
+void lookup_save_for_retry(const struct nss_proto_request *q, struct lookup_result *a);
 
 /* Enumeration takes its own snapshot of the current cache. */
 int lookup_cache_snapshot(struct cache_map **ret);

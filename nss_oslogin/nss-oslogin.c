@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 #include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
@@ -35,7 +36,7 @@
 static enum nss_status getpw_core(const struct nss_proto_request *q, struct passwd *pwd, char *buf, size_t buflen,
                                   int *errnop)
 {
-        _cleanup_answer_ struct answer a = {};
+        _cleanup_lookup_result_ struct lookup_result a = {};
         int k = lookup(q, &a);
 
         if (k < 0)
@@ -51,7 +52,7 @@ static enum nss_status getpw_core(const struct nss_proto_request *q, struct pass
 static enum nss_status getgr_core(const struct nss_proto_request *q, struct group *grp, char *buf, size_t buflen,
                                   int *errnop)
 {
-        _cleanup_answer_ struct answer a = {};
+        _cleanup_lookup_result_ struct lookup_result a = {};
         int k = lookup(q, &a);
 
         if (k < 0)
@@ -128,10 +129,8 @@ static int add_gid(gid_t gid, long *start, long *size, gid_t **groupsp, long lim
                 long n = *size > 0 ? *size * 2 : 16;
                 if (limit > 0)
                         n = MIN(n, limit);
-                gid_t *g = realloc(*groupsp, (size_t)n * sizeof(gid_t));
-                if (!g)
+                if (GROW_ARRAY(*groupsp, NULL, (size_t)n) < 0)
                         return -ENOMEM;
-                *groupsp = g;
                 *size = n;
         }
         (*groupsp)[(*start)++] = gid;
@@ -139,7 +138,7 @@ static int add_gid(gid_t gid, long *start, long *size, gid_t **groupsp, long lim
 }
 
 /* The GIDs of A, without those of the host's own groups (local.h). */
-static int answer_gids(const struct answer *a, uint32_t **ret, size_t *ret_n)
+static int result_gids(const struct lookup_result *a, uint32_t **ret, size_t *ret_n)
 {
         _cleanup_cache_map_ struct cache_map *snapshot = NULL;
         size_t n = a->reply.gid_list.n_gids;
@@ -166,7 +165,7 @@ static int answer_gids(const struct answer *a, uint32_t **ret, size_t *ret_n)
 static enum nss_status initgroups_core(const char *user, gid_t skip, long *start, long *size, gid_t **groupsp,
                                        long limit, int *errnop)
 {
-        _cleanup_answer_ struct answer a = {};
+        _cleanup_lookup_result_ struct lookup_result a = {};
         _cleanup_free_ uint32_t *gids = NULL;
         struct nss_proto_request q;
         size_t n;
@@ -181,7 +180,7 @@ static enum nss_status initgroups_core(const char *user, gid_t skip, long *start
         if (k == 0)
                 k = lookup(&q, &a);
         if (k >= 0)
-                k = answer_gids(&a, &gids, &n);
+                k = result_gids(&a, &gids, &n);
         if (k == -ENOMEM) {
                 *errnop = ENOMEM;
                 return NSS_STATUS_TRYAGAIN;

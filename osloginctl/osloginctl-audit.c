@@ -15,6 +15,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/time-util.h"
 
 #define AUDIT_READ_MAX (2u * AUDIT_FILE_MAX)
@@ -71,7 +72,7 @@ static int load_records(const struct ctl *c, json_object **ret)
         json_object *array = json_object_new_array(), *seen = json_object_new_object();
         int file_error = 0, r;
 
-        if (!array || !seen || asprintf(&dir, "%s" AUDIT_DIR, streq(c->root, "/") ? "" : c->root) < 0) {
+        if (!array || !seen || path_join_root(c->root, AUDIT_DIR, &dir) < 0) {
                 json_object_put(array);
                 json_object_put(seen);
                 return -ENOMEM;

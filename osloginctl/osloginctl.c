@@ -23,6 +23,7 @@
 #include "basic/log.h"
 #include "basic/nss-proto.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/version.h"
 #include "mds/config.h"
 
@@ -109,7 +110,7 @@ static size_t count_state_lines(const char *root, const char *name)
         _cleanup_close_ int fd = -EBADF;
         size_t lines = 0;
 
-        if (asprintf(&dir, "%s" OSLOGIN_LOCALSTATEDIR "/lib/oslogin", streq(root, "/") ? "" : root) < 0)
+        if (path_join_root(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", &dir) < 0)
                 return 0;
         fd = open_dir_nofollow(AT_FDCWD, dir, 0);
         if (fd >= 0 && read_file_bounded(fd, name, 16 * 1024 * 1024, &data, NULL) == 0)
@@ -357,8 +358,7 @@ static int cmd_revoke(const struct options *o)
         int r;
 
         /* A damaged config still revokes, with the defaults (accounts expired, not deleted). */
-        if (asprintf(&path, "%s" OSLOGIN_CONFIG_PATH, streq(o->sysconf.root, "/") ? "" : o->sysconf.root) <
-                0)
+        if (path_join_root(o->sysconf.root, OSLOGIN_CONFIG_PATH, &path) < 0)
                 return EXIT_FAILURE;
         if (config_load(path, 0, &c) < 0 && config_defaults(&c) < 0)
                 return EXIT_FAILURE;

@@ -6,7 +6,7 @@ PAM_MODULE_SRCS := \
 	pam_oslogin/pam-oslogin.c \
 	pam_oslogin/two-factor.c
 PAM_MODULE_OBJS := $(PAM_MODULE_SRCS:%.c=$(B)/%.o)
-PAM_LIBS := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
+PAM_LIBS := $(call pkg_libs,pam)
 
 $(PAM_MODULE): $(PAM_MODULE_OBJS) $(B)/libbasic.a pam_oslogin/pam_oslogin.map
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(PAM_MODULE_OBJS) $(B)/libbasic.a $(ALL_LDFLAGS) \

@@ -13,34 +13,10 @@
 #include <syslog.h>
 
 #include "basic/parse-util.h"
+#include "basic/two-factor-types.h"
 #include "pam_oslogin/pam-oslogin.h"
 
 #define MAX_CODE_LENGTH 64
-
-/* The types lib/mds/two-factor.c asks the server for (accountsd passes on
- * only those), with the reference's prompts. */
-static const struct {
-        const char *type, *label, *prompt;
-} challenge_types[] = {
-        {"INTERNAL_TWO_FACTOR", "Security code", "Enter your security code: "},
-        /* A code the user reads at g.co/sc after touching the key: a
-         * terminal can carry it, unlike SECURITY_KEY itself. */
-        {"SECURITY_KEY_OTP", "Security code from a security key",
-                "Enter your security code by visiting https://g.co/sc: "},
-        {"AUTHZEN", "Google phone prompt", ""},
-        {"TOTP", "Google Authenticator", "Enter your one-time password: "},
-        {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
-                "Enter the verification code sent to your phone: "},
-};
-
-/* The table entry for TYPE, or -1 for a type we cannot drive (SECURITY_KEY). */
-static int challenge_type(const char *type)
-{
-        for (size_t i = 0; i < ELEMENTSOF(challenge_types); i++)
-                if (streq(type, challenge_types[i].type))
-                        return (int)i;
-        return -1;
-}
 
 void pam_oslogin_tell(pam_handle_t *pamh, int flags, int style, const char *text)
 {
@@ -61,7 +37,7 @@ static int choose(pam_handle_t *pamh, const struct broker_challenge *const *usab
         used = snprintf(menu, sizeof(menu), "Please choose from the available authentication methods:\n");
         for (size_t i = 0; i < n && used < sizeof(menu); i++)
                 used += snprintf(menu + used, sizeof(menu) - used, "%zu: %s\n", i + 1,
-                        challenge_types[challenge_type(usable[i]->type)].label);
+                        two_factor_type_find(usable[i]->type)->label);
         if (used < sizeof(menu))
                 snprintf(menu + used, sizeof(menu) - used,
                         "Enter the number for the authentication method to use: ");
@@ -105,7 +81,7 @@ static int send_continue(pam_handle_t *pamh, const struct pam_oslogin_args *args
  * which is only confirmed), or a PAM code. */
 static int ask_code(pam_handle_t *pamh, const struct broker_challenge *c, char **ret)
 {
-        const char *prompt = challenge_types[challenge_type(c->type)].prompt;
+        const char *prompt = two_factor_type_find(c->type)->prompt;
         _cleanup_erase_ char *code = NULL;
 
         if (isempty(prompt)) {
@@ -145,7 +121,7 @@ int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslog
         int r;
 
         for (size_t i = 0; i < challenge->n_challenges; i++)
-                if (challenge_type(challenge->challenges[i].type) >= 0)
+                if (two_factor_type_find(challenge->challenges[i].type)) /* so never NULL below */
                         usable[n++] = &challenge->challenges[i];
         if (n == 0) {
                 pam_syslog(pamh, LOG_NOTICE, "no second factor of \"%s\" can be used over ssh", start->user);

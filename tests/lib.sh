@@ -24,11 +24,62 @@ check() {
 	shift
 	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command: $*" "${out:0:2000}"; fi
 }
-# check_fails DESCRIPTION COMMAND...: ok when COMMAND exits non-zero.
+# Refusals name what they expect, so that a missing binary (126, 127), a
+# crash (a signal, > 128) or grep's "no such file" (2) never passes for one:
+#
+#   check_fails DESCRIPTION CODE COMMAND...
+#       ok when COMMAND exits with exactly CODE: a number from 1 to 255, or
+#       alternatives joined by '|' ("52|55") when the refusal really has more
+#       than one. CODE is required: a call without it fails as an error of
+#       the test ("check_fails needs an expected exit code").
+#   check_fails_msg DESCRIPTION CODE REGEX COMMAND...
+#       the same, and COMMAND's output (stdout and stderr together) must
+#       match the extended regular expression REGEX: for refusals whose exit
+#       code alone does not tell them from a failure (ssh's 255 is also
+#       "connection refused").
+#
+# OSLOGIN_TRACE_REFUSALS=1 in the environment prints every refusal's exit
+# code and output as a diagnostic.
+#
+# A refusal check comes after a `check` that the same command succeeds in
+# the positive case (the user exists, the key opens the right account, the
+# file is written where it should be), so that "absent" means refused and
+# not "the thing under test has vanished".
 check_fails() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then not_ok "$desc" "command unexpectedly succeeded: $*" "${out:0:2000}"; else ok "$desc"; fi
+	_check_refusal "$1" "${2-}" "" "${@:3}"
+}
+check_fails_msg() {
+	if [ $# -lt 4 ]; then
+		not_ok "$1" "check_fails_msg needs DESCRIPTION CODE REGEX COMMAND..."
+		return 0
+	fi
+	_check_refusal "$1" "$2" "$3" "${@:4}"
+}
+# _check_refusal DESCRIPTION CODE REGEX COMMAND... (REGEX may be empty)
+_check_refusal() {
+	local desc=$1 want=$2 re=$3 out rc c match=0 codes
+	shift 3
+	if ! [[ $want =~ ^[1-9][0-9]{0,2}(\|[1-9][0-9]{0,2})*$ ]] || [ $# -eq 0 ]; then
+		not_ok "$desc" "check_fails needs an expected exit code: check_fails DESCRIPTION CODE COMMAND..." \
+			"got: $want $*"
+		return 0
+	fi
+	out=$("$@" 2>&1)
+	rc=$?
+	# OSLOGIN_TRACE_REFUSALS=1 shows what each refusal really gave, to name
+	# the code and message when writing a new check.
+	[ -n "${OSLOGIN_TRACE_REFUSALS:-}" ] && diag "refusal exit $rc [$desc] ${out:0:300}"
+	IFS='|' read -ra codes <<<"$want"
+	for c in "${codes[@]}"; do [ "$c" -eq "$rc" ] && match=1; done
+	if [ "$rc" -eq 0 ]; then
+		not_ok "$desc" "command unexpectedly succeeded: $*" "${out:0:2000}"
+	elif [ "$match" -eq 0 ]; then
+		not_ok "$desc" "expected exit $want, got $rc: $*" "${out:0:2000}"
+	elif [ -n "$re" ] && ! grep -Eq -- "$re" <<<"$out"; then
+		not_ok "$desc" "exit $rc as expected, but the output does not match /$re/: $*" "${out:0:2000}"
+	else
+		ok "$desc"
+	fi
 }
 # check_eq DESCRIPTION EXPECTED ACTUAL
 check_eq() {
@@ -42,8 +93,10 @@ on_exit() { _cleanup_cmds+=("$*"); }
 _run_cleanup() {
 	local i
 	for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do eval "${_cleanup_cmds[$i]}" || true; done
-	for pid in "${_cleanup_pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${_cleanup_pids[@]}"; do wait "$pid" 2>/dev/null; done
+	# A pid may be gone already; under `set -e` (the benchmarks) a failed
+	# kill or wait must not turn a finished run into exit status 1.
+	for pid in "${_cleanup_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${_cleanup_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap _run_cleanup EXIT
 

@@ -9,28 +9,25 @@
 
 #include "accounts/authorized-keys.h"
 #include "accounts/managed-users.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
+#include "basic/hash.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
 
 #define AUTHORIZED_KEYS_MAX (1024u * 1024)
 
-static const char *root_prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
-
 static int append(char **buf, size_t *len, const char *line, size_t n)
 {
-        char *p = realloc(*buf, *len + n + 2);
-        if (!p)
+        if (n > SIZE_MAX - 2 - *len || GROW_ARRAY(*buf, NULL, *len + n + 2) < 0)
                 return -ENOMEM;
+        char *p = *buf;
         memcpy(p + *len, line, n);
         p[*len + n] = '\n';
         *len += n + 1;
         p[*len] = '\0';
-        *buf = p;
         return 0;
 }
 
@@ -132,7 +129,7 @@ int authorized_keys_write(const char *root, const char *home, uid_t uid, gid_t g
         _cleanup_close_ int home_fd = -EBADF, ssh_fd = -EBADF;
         int r;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), home) < 0)
+        if (path_join_root(root, home, &path) < 0)
                 return -ENOMEM;
         home_fd = open_dir_nofollow(AT_FDCWD, path, 0);
         if (home_fd < 0)
@@ -169,7 +166,7 @@ int authorized_keys_sync(const char *root, const char *home_base)
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), home_base) < 0)
+        if (path_join_root(root, home_base, &path) < 0)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -179,13 +176,9 @@ int authorized_keys_sync(const char *root, const char *home_base)
 
 static uint64_t digest_keys(char **keylines)
 {
-        uint64_t h = 0xcbf29ce484222325ull;
+        uint64_t h = FNV1A64_OFFSET;
         for (char **k = keylines; k && *k; k++)
-                for (const char *p = *k;; p++) {
-                        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-                        if (!*p)
-                                break;
-                }
+                h = fnv1a64_update(h, *k, strlen(*k) + 1); /* with the NUL: "ab","c" is not "a","bc" */
         return h;
 }
 
@@ -251,8 +244,8 @@ void keys_cache_done(struct keys_cache *ks)
 
 static bool stat_keys_file(const char *root, const char *home, struct stat *st)
 {
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s%s/.ssh/authorized_keys", root_prefix(root), home) < 0)
+        _cleanup_free_ char *keys = NULL, *path = NULL;
+        if (asprintf(&keys, "%s/.ssh/authorized_keys", home) < 0 || path_join_root(root, keys, &path) < 0)
                 return false;
         return lstat(path, st) == 0 && S_ISREG(st->st_mode);
 }
@@ -277,10 +270,8 @@ void keys_cache_remember(struct keys_cache *ks, const char *root, const char *na
                 return;
         }
         if (!e) {
-                struct keys_seen *p = realloc(ks->e, (ks->n + 1) * sizeof(*p));
-                if (!p)
+                if (GROW_ARRAY(ks->e, NULL, ks->n + 1) < 0)
                         return;
-                ks->e = p;
                 e = &ks->e[ks->n];
                 *e = (struct keys_seen){.name = strdup(name)};
                 if (!e->name || strmap_put(&ks->index, name, ks->n) < 0)

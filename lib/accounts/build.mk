@@ -6,8 +6,10 @@ ACCOUNTS_SRCS := \
 	lib/accounts/authorized-keys.c \
 	lib/accounts/etc-db.c \
 	lib/accounts/etc-db-commit.c \
+	lib/accounts/etc-db-members.c \
 	lib/accounts/home.c \
 	lib/accounts/keys-reconcile.c \
+	lib/accounts/keys-reconcile-provision.c \
 	lib/accounts/managed-users.c \
 	lib/accounts/purge.c \
 	lib/accounts/sudoers.c \

@@ -10,6 +10,7 @@
 
 #include "accounts/etc-db.h"
 #include "basic/strmap.h"
+#include "basic/u32set.h"
 
 #define ETC_FILE_MAX_SIZE (64u * 1024 * 1024)
 /* As lckpwdf(): how long a commit waits for useradd, passwd and the like. */
@@ -21,7 +22,8 @@ struct etc_file_state {
         char **lines;
         size_t n;
         /* Index by entry name: slot = line index + 1, 0 = empty. Rebuilt
-         * lazily after lines move (append, remove). */
+         * lazily after lines move (append, remove). Not a strmap: the keys
+         * are the lines' own name prefixes, so a rebuild copies nothing. */
         uint32_t *index;
         size_t index_size;
         bool index_valid;
@@ -32,12 +34,6 @@ struct etc_file_state {
         struct stat st;
 };
 
-/* Open-addressing set of used UIDs or GIDs: allocation asks "is X free?"
- * thousands of times per reconcile. */
-struct id_set {
-        uint32_t *slots; /* value + 1; 0 = empty */
-        size_t size, used;
-};
 
 /* Members of one group (group or gshadow line), built on the first
  * membership question in a transaction: a pass asks it once per user. */
@@ -52,10 +48,20 @@ struct etc_db {
         int etc_fd;
         bool stale_temps; /* left by a killed writer: removed under the lock */
         struct etc_file_state files[_ETC_FILE_MAX];
-        struct id_set uids, gids;
+        struct u32set uids, gids; /* allocation asks "is X free?" thousands of times */
         struct member_cache *caches;
         size_t n_caches;
 };
+
+/* Field N (0-based) of a ':' line, copied; NULL when absent or out of memory. */
+char *etc_line_field(const char *line, unsigned n);
+/* The first line of WHICH whose entry name is NAME, or -1. */
+ssize_t etc_db_find(const struct etc_db *db, enum etc_file which, const char *name);
+
+/* In etc-db-members.c: forgets the member caches (after a removal). */
+void etc_db_member_caches_clear(struct etc_db *db);
+/* In etc-db-members.c: takes NAME out of every group and gshadow member list. */
+void etc_db_members_drop_user(struct etc_db *db, const char *name);
 
 /* In etc-db-commit.c: whether ETC_FD holds temps of a killed writer
  * (REMOVE: and unlink them; only under the lock). */

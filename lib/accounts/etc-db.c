@@ -12,59 +12,16 @@
 #include <time.h>
 
 #include "accounts/etc-db.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
+#include "basic/hash.h"
+#include "basic/path-util.h"
 #include "basic/strmap.h"
 #include "basic/strv.h"
 
 #include "accounts/etc-db-internal.h"
 
 const char *const etc_file_names[_ETC_FILE_MAX] = {"passwd", "shadow", "group", "gshadow"};
-
-static void member_caches_clear(struct etc_db *db)
-{
-        for (size_t i = 0; i < db->n_caches; i++) {
-                free(db->caches[i].group);
-                strmap_done(&db->caches[i].members);
-        }
-        free(db->caches);
-        db->caches = NULL;
-        db->n_caches = 0;
-}
-
-static bool id_set_contains(const struct id_set *s, uint32_t id)
-{
-        if (!s->size)
-                return false;
-        for (size_t i = (id * 2654435761u) & (s->size - 1);; i = (i + 1) & (s->size - 1)) {
-                if (s->slots[i] == 0)
-                        return false;
-                if (s->slots[i] == id + 1)
-                        return true;
-        }
-}
-
-static int id_set_add(struct id_set *s, uint32_t id)
-{
-        if (id == UINT32_MAX || id_set_contains(s, id))
-                return 0;
-        if ((s->used + 1) * 2 > s->size) {
-                struct id_set bigger = {.size = s->size ? s->size * 2 : 1024};
-                bigger.slots = calloc(bigger.size, sizeof(uint32_t));
-                if (!bigger.slots)
-                        return -ENOMEM;
-                for (size_t i = 0; i < s->size; i++)
-                        if (s->slots[i])
-                                (void)id_set_add(&bigger, s->slots[i] - 1);
-                free(s->slots);
-                *s = bigger;
-        }
-        size_t i = (id * 2654435761u) & (s->size - 1);
-        while (s->slots[i])
-                i = (i + 1) & (s->size - 1);
-        s->slots[i] = id + 1;
-        s->used++;
-        return 0;
-}
 
 void etc_db_free(struct etc_db *db)
 {
@@ -76,9 +33,9 @@ void etc_db_free(struct etc_db *db)
                 free(db->files[i].original);
         }
         safe_close(db->etc_fd);
-        member_caches_clear(db);
-        free(db->uids.slots);
-        free(db->gids.slots);
+        etc_db_member_caches_clear(db);
+        u32set_done(&db->uids);
+        u32set_done(&db->gids);
         free(db->root);
         free(db);
 }
@@ -138,7 +95,7 @@ int etc_db_load(const char *root, struct etc_db **ret)
                 return -ENOMEM;
         db->etc_fd = -EBADF;
         db->root = strdup(isempty(root) ? "/" : root);
-        if (!db->root || asprintf(&etc, "%s/etc", streq(db->root, "/") ? "" : db->root) < 0)
+        if (!db->root || path_join_root(db->root, "/etc", &etc) < 0)
                 return -ENOMEM;
         db->etc_fd = open_dir_nofollow(AT_FDCWD, etc, 0);
         if (db->etc_fd < 0)
@@ -161,8 +118,7 @@ bool etc_db_changed(const struct etc_db *db)
         return false;
 }
 
-/* Field N (0-based) of a ':' line, copied; NULL when absent. */
-static char *field(const char *line, unsigned n)
+char *etc_line_field(const char *line, unsigned n)
 {
         const char *p = line;
         for (unsigned i = 0; i < n; i++) {
@@ -180,14 +136,6 @@ static bool name_is(const char *line, const char *name)
         return strncmp(line, name, n) == 0 && line[n] == ':';
 }
 
-static uint32_t hash_name(const char *s, size_t n)
-{
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ (unsigned char)s[i]) * 16777619u;
-        return h;
-}
-
 static void index_rebuild(struct etc_file_state *f)
 {
         size_t size = 64;
@@ -202,15 +150,14 @@ static void index_rebuild(struct etc_file_state *f)
                 size_t len = strcspn(f->lines[i], ":");
                 if (len == 0 || !f->lines[i][len])
                         continue;
-                size_t k = hash_name(f->lines[i], len) & (size - 1);
+                size_t k = fnv1a32(f->lines[i], len) & (size - 1);
                 while (slots[k])
                         k = (k + 1) & (size - 1);
                 slots[k] = (uint32_t)i + 1;
         }
 }
 
-/* The first line whose entry name is NAME, or -1. */
-static ssize_t find(const struct etc_db *db, enum etc_file which, const char *name)
+ssize_t etc_db_find(const struct etc_db *db, enum etc_file which, const char *name)
 {
         struct etc_file_state *f = (struct etc_file_state *)&db->files[which];
         size_t len = strlen(name);
@@ -224,7 +171,7 @@ static ssize_t find(const struct etc_db *db, enum etc_file which, const char *na
                 return -1;
         }
         ssize_t found = -1;
-        for (size_t k = hash_name(name, len) & (f->index_size - 1); f->index[k]; k = (k + 1) & (f->index_size - 1))
+        for (size_t k = fnv1a32(name, len) & (f->index_size - 1); f->index[k]; k = (k + 1) & (f->index_size - 1))
                 if (name_is(f->lines[f->index[k] - 1], name) && (found < 0 || f->index[k] - 1 < (size_t)found))
                         found = (ssize_t)f->index[k] - 1;
         return found;
@@ -232,7 +179,7 @@ static ssize_t find(const struct etc_db *db, enum etc_file which, const char *na
 
 static int parse_id(const char *line, unsigned n, uint32_t *ret)
 {
-        _cleanup_free_ char *s = field(line, n);
+        _cleanup_free_ char *s = etc_line_field(line, n);
         char *end;
         if (!s || !*s)
                 return -EINVAL;
@@ -246,14 +193,14 @@ static int parse_id(const char *line, unsigned n, uint32_t *ret)
 
 int etc_db_get_user(const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home)
 {
-        ssize_t i = find(db, ETC_PASSWD, name);
+        ssize_t i = etc_db_find(db, ETC_PASSWD, name);
         uint32_t uid, gid;
         if (i < 0)
                 return -ENOENT;
         const char *line = db->files[ETC_PASSWD].lines[i];
         if (parse_id(line, 2, &uid) < 0 || parse_id(line, 3, &gid) < 0)
                 return -EINVAL;
-        if (ret_home && !(*ret_home = field(line, 5)))
+        if (ret_home && !(*ret_home = etc_line_field(line, 5)))
                 return -ENOMEM;
         if (ret_uid)
                 *ret_uid = uid;
@@ -264,7 +211,7 @@ int etc_db_get_user(const struct etc_db *db, const char *name, uid_t *ret_uid, g
 
 int etc_db_get_group(const struct etc_db *db, const char *name, gid_t *ret_gid)
 {
-        ssize_t i = find(db, ETC_GROUP, name);
+        ssize_t i = etc_db_find(db, ETC_GROUP, name);
         uint32_t gid;
         if (i < 0)
                 return -ENOENT;
@@ -280,10 +227,10 @@ static int index_ids(struct etc_db *db)
         uint32_t v;
         int r;
         for (size_t i = 0; i < db->files[ETC_PASSWD].n; i++)
-                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 && (r = id_set_add(&db->uids, v)) < 0)
+                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 && (r = u32set_add(&db->uids, v)) < 0)
                         return r;
         for (size_t i = 0; i < db->files[ETC_GROUP].n; i++)
-                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 && (r = id_set_add(&db->gids, v)) < 0)
+                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 && (r = u32set_add(&db->gids, v)) < 0)
                         return r;
         return 0;
 }
@@ -291,12 +238,12 @@ static int index_ids(struct etc_db *db)
 /* Conservative: an id stays "used" after its entry is removed in this transaction. */
 bool etc_db_uid_used(const struct etc_db *db, uid_t uid)
 {
-        return id_set_contains(&db->uids, uid);
+        return u32set_contains(&db->uids, uid);
 }
 
 bool etc_db_gid_used(const struct etc_db *db, gid_t gid)
 {
-        return id_set_contains(&db->gids, gid);
+        return u32set_contains(&db->gids, gid);
 }
 
 static int append_line(struct etc_db *db, enum etc_file which, char *line /* owned */)
@@ -344,7 +291,7 @@ static void remove_line(struct etc_db *db, enum etc_file which, size_t i)
  * from a fresh line, never inherit those. */
 static void remove_entries(struct etc_db *db, enum etc_file which, const char *name)
 {
-        for (ssize_t i; (i = find(db, which, name)) >= 0;)
+        for (ssize_t i; (i = etc_db_find(db, which, name)) >= 0;)
                 remove_line(db, which, (size_t)i);
 }
 
@@ -381,15 +328,15 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
                           .sp_flag = ~0ul};
         int r;
 
-        if (find(db, ETC_PASSWD, name) >= 0)
+        if (etc_db_find(db, ETC_PASSWD, name) >= 0)
                 return -EEXIST;
         if ((r = append_line(db, ETC_PASSWD, format_entry(put_passwd, &pw))) < 0 ||
-            (r = id_set_add(&db->uids, uid)) < 0)
+            (r = u32set_add(&db->uids, uid)) < 0)
                 return r;
         remove_entries(db, ETC_SHADOW, name);
         if ((r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
                 return r;
-        if (find(db, ETC_GROUP, name) < 0)
+        if (etc_db_find(db, ETC_GROUP, name) < 0)
                 return etc_db_add_group(db, name, gid);
         return 0;
 }
@@ -402,10 +349,10 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
                           .sg_mem = no_members};
         int r;
 
-        if (find(db, ETC_GROUP, name) >= 0)
+        if (etc_db_find(db, ETC_GROUP, name) >= 0)
                 return -EEXIST;
         if ((r = append_line(db, ETC_GROUP, format_entry(put_group, &gr))) < 0 ||
-            (r = id_set_add(&db->gids, gid)) < 0)
+            (r = u32set_add(&db->gids, gid)) < 0)
                 return r;
         /* No gshadow on this system: do not start one. */
         if (!db->files[ETC_GSHADOW].exists)
@@ -417,7 +364,7 @@ int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
 /* NAME's shadow line parsed by glibc (strings in *RET_BUF); its index. */
 static ssize_t parse_shadow(const struct etc_db *db, const char *name, struct spwd *ret, char **ret_buf)
 {
-        ssize_t i = find(db, ETC_SHADOW, name);
+        ssize_t i = etc_db_find(db, ETC_SHADOW, name);
         struct spwd *result = NULL;
         if (i < 0)
                 return -ENOENT;
@@ -464,173 +411,23 @@ int etc_db_set_expire(struct etc_db *db, const char *name, long days)
         return 1;
 }
 
-/* Whether the comma-separated MEMBERS (ending at ':' or NUL) holds USER; no allocation. */
-static bool members_hold(const char *members, const char *user)
-{
-        size_t n = strlen(user);
-        for (const char *p = members; *p && *p != ':';) {
-                size_t len = strcspn(p, ",:");
-                if (len == n && strncmp(p, user, n) == 0)
-                        return true;
-                p += len;
-                if (*p == ',')
-                        p++;
-        }
-        return false;
-}
-
-static const char *field_start(const char *line, unsigned n)
-{
-        for (unsigned i = 0; i < n && line; i++) {
-                line = strchr(line, ':');
-                if (line)
-                        line++;
-        }
-        return line;
-}
-
-/* Rewrites the member list (field MEMBERS_FIELD) of LINE with USER added or removed. */
-static int rewrite_members(char **line, unsigned members_field, const char *user, bool member)
-{
-        const char *start = field_start(*line, members_field);
-        if (!start)
-                return -EINVAL;
-        if (members_hold(start, user) == member)
-                return 0;
-
-        _cleanup_free_ char *members = field(*line, members_field);
-        _cleanup_strv_free_ char **list = NULL;
-        _cleanup_free_ char *joined = NULL;
-        const char *p = *line;
-
-        if (!members)
-                return -EINVAL;
-        list = strv_split(members, ",");
-        if (!list)
-                return -ENOMEM;
-        if (strv_contains(list, user) == member)
-                return 0;
-        size_t len = 0;
-        for (char **m = list; *m; m++)
-                if (!streq(*m, user))
-                        len += strlen(*m) + 1;
-        joined = calloc(1, len + strlen(user) + 2);
-        if (!joined)
-                return -ENOMEM;
-        for (char **m = list; *m; m++)
-                if (!streq(*m, user)) {
-                        if (*joined)
-                                strcat(joined, ",");
-                        strcat(joined, *m);
-                }
-        if (member) {
-                if (*joined)
-                        strcat(joined, ",");
-                strcat(joined, user);
-        }
-        for (unsigned i = 0; i < members_field; i++)
-                p = strchr(p, ':') + 1;
-        const char *rest = p + strcspn(p, ":");
-        char *n = NULL;
-        if (asprintf(&n, "%.*s%s%s", (int)(p - *line), *line, joined, rest) < 0)
-                return -ENOMEM;
-        free(*line);
-        *line = n;
-        return 1;
-}
-
-bool etc_db_is_member(const struct etc_db *db, const char *group, const char *user)
-{
-        ssize_t i = find(db, ETC_GROUP, group);
-        const char *start = i >= 0 ? field_start(db->files[ETC_GROUP].lines[i], 3) : NULL;
-        return start && members_hold(start, user);
-}
-
-static struct strmap *member_cache(struct etc_db *db, enum etc_file file, const char *group, const char *line)
-{
-        for (size_t i = 0; i < db->n_caches; i++)
-                if (db->caches[i].file == file && streq(db->caches[i].group, group))
-                        return &db->caches[i].members;
-        struct member_cache *p = realloc(db->caches, (db->n_caches + 1) * sizeof(*p));
-        if (!p)
-                return NULL;
-        db->caches = p;
-        struct member_cache *c = &p[db->n_caches];
-        *c = (struct member_cache){.file = file, .group = strdup(group)};
-        if (!c->group)
-                return NULL;
-        db->n_caches++;
-        const char *m = field_start(line, 3);
-        while (m && *m && *m != ':') {
-                size_t len = strcspn(m, ",:");
-                char *name = strndup(m, len);
-                if (!name || (len && strmap_put(&c->members, name, 1) < 0)) {
-                        free(name);
-                        return NULL;
-                }
-                free(name);
-                m += len;
-                if (*m == ',')
-                        m++;
-        }
-        return &c->members;
-}
-
-static int set_member_in(struct etc_db *db, enum etc_file file, const char *group, const char *user, bool member)
-{
-        ssize_t i = find(db, file, group);
-        struct strmap *cache;
-        int r;
-
-        if (i < 0)
-                return file == ETC_GROUP ? -ENOENT : 0;
-        cache = member_cache(db, file, group, db->files[file].lines[i]);
-        if (cache && strmap_get(cache, user, NULL) == member)
-                return 0;
-        r = rewrite_members(&db->files[file].lines[i], 3, user, member);
-        if (r <= 0)
-                return r;
-        db->files[file].changed = true;
-        if (cache && member)
-                return strmap_put(cache, user, 1);
-        member_caches_clear(db); /* removals are rare: rebuild on demand */
-        return 0;
-}
-
-int etc_db_set_member(struct etc_db *db, const char *group, const char *user, bool member)
-{
-        int r = set_member_in(db, ETC_GROUP, group, user, member);
-        if (r < 0)
-                return r;
-        return set_member_in(db, ETC_GSHADOW, group, user, member);
-}
-
 int etc_db_remove_user(struct etc_db *db, const char *name)
 {
         ssize_t i;
-        int r;
 
-        member_caches_clear(db);
-        for (enum etc_file w = ETC_GROUP; w <= ETC_GSHADOW; w++)
-                for (size_t k = 0; k < db->files[w].n; k++)
-                        if (!isempty(db->files[w].lines[k]) && db->files[w].lines[k][0] != '#') {
-                                r = rewrite_members(&db->files[w].lines[k], 3, name, false);
-                                if (r > 0)
-                                        db->files[w].changed = true;
-                        }
-        if ((i = find(db, ETC_PASSWD, name)) >= 0)
+        etc_db_members_drop_user(db, name);
+        if ((i = etc_db_find(db, ETC_PASSWD, name)) >= 0)
                 remove_line(db, ETC_PASSWD, (size_t)i);
-        if ((i = find(db, ETC_SHADOW, name)) >= 0)
+        if ((i = etc_db_find(db, ETC_SHADOW, name)) >= 0)
                 remove_line(db, ETC_SHADOW, (size_t)i);
         /* Its private group goes too, once nobody else is in it. */
-        if ((i = find(db, ETC_GROUP, name)) >= 0) {
-                _cleanup_free_ char *members = field(db->files[ETC_GROUP].lines[i], 3);
+        if ((i = etc_db_find(db, ETC_GROUP, name)) >= 0) {
+                _cleanup_free_ char *members = etc_line_field(db->files[ETC_GROUP].lines[i], 3);
                 if (isempty(members)) {
                         remove_line(db, ETC_GROUP, (size_t)i);
-                        if ((i = find(db, ETC_GSHADOW, name)) >= 0)
+                        if ((i = etc_db_find(db, ETC_GSHADOW, name)) >= 0)
                                 remove_line(db, ETC_GSHADOW, (size_t)i);
                 }
         }
         return 0;
 }
-

@@ -12,6 +12,7 @@
 #include "accounts/home.h"
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 
 #define SKEL_FILE_MAX (1024u * 1024)
 #define SKEL_DEPTH_MAX 16
@@ -118,7 +119,7 @@ static int open_parent(const char *root, const char *home, char **ret_base)
         _cleanup_free_ char *path = NULL;
         char *slash;
 
-        if (asprintf(&path, "%s%s", isempty(root) || streq(root, "/") ? "" : root, home) < 0)
+        if (path_join_root(root, home, &path) < 0)
                 return -ENOMEM;
         slash = strrchr(path, '/');
         if (!slash || !slash[1] || streq(slash + 1, ".") || streq(slash + 1, ".."))
@@ -147,7 +148,7 @@ int home_create(const char *root, const char *home, uid_t uid, gid_t gid)
                 return 0;
         /* A fixed temp name: what a killed earlier pass left is removed here. */
         if (asprintf(&temp, ".#%s.new", base) < 0 ||
-            asprintf(&skel, "%s/etc/skel", isempty(root) || streq(root, "/") ? "" : root) < 0)
+            path_join_root(root, "/etc/skel", &skel) < 0)
                 return -ENOMEM;
         remove_tree_at(parent_fd, temp, 0);
         if (mkdirat(parent_fd, temp, 0700) < 0)

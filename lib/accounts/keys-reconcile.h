@@ -27,11 +27,17 @@ struct reconcile_result {
 };
 
 /* KEYS: what ssh_keys_effective() produced (rejected lines are the
- * caller's to log). Per-user failures are counted in ret->failed (retry
- * later); < 0 only when nothing could be applied. An unchanged pass writes
- * nothing. */
+ * caller's to log); the daemon passes an empty set in OS Login mode and
+ * with metadata_accounts = false. Per-user failures are counted in
+ * ret->failed (retried at the next pass). < 0 when the pass could not
+ * finish: the account files could not be committed, or the state files
+ * under /var/lib could not be saved after them (accounts and keys may be
+ * written already); RET is then not written, and the next pass does the
+ * rest. An unchanged pass writes nothing. */
 int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *keys,
                    struct reconcile_result *ret);
-/* The switch to OS Login: every managed user loses its keys and sudo (and
- * with deprovision_remove, the accounts we created go). */
+/* keys_reconcile() with no keys: every managed user loses its managed
+ * keys, google-sudoers and the configured groups we joined it to; the
+ * accounts we created are expired, or deleted with deprovision_remove.
+ * (oslogin-reconcile uses it for an enable-oslogin document.) */
 int keys_deprovision_all(const struct reconcile_options *o, struct reconcile_result *ret);

@@ -7,17 +7,15 @@
 #include <sys/stat.h>
 
 #include "accounts/managed-users.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
 
 #define STATE_FILE_MAX (16u * 1024 * 1024)
-
-static const char *root_prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 int state_read_lines(const char *root, const char *dir, const char *file, char ***ret)
 {
@@ -25,7 +23,7 @@ int state_read_lines(const char *root, const char *dir, const char *file, char *
         _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), dir) < 0)
+        if (path_join_root(root, dir, &path) < 0)
                 return -ENOMEM;
         fd = open_dir_nofollow(AT_FDCWD, path, 0);
         if (fd < 0 && fd != -ENOENT)
@@ -43,18 +41,9 @@ int state_write_lines(const char *root, const char *dir, const char *file, char 
         _cleanup_atomic_file_ struct atomic_file af = {};
         int r;
 
-        if (asprintf(&path, "%s%s", root_prefix(root), dir) < 0)
+        if (path_join_root(root, dir, &path) < 0)
                 return -ENOMEM;
-        for (char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
-                if (p)
-                        *p = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!p)
-                        break;
-                *p = '/';
-        }
-        fd = open_dir_nofollow(AT_FDCWD, path, 0);
+        fd = mkdir_p_open(AT_FDCWD, path, 0755, 0755);
         if (fd < 0)
                 return fd;
         if ((r = atomic_file_begin(fd, file, 0644, 0, 0, &af)) < 0)
@@ -81,14 +70,12 @@ bool managed_users_created(const struct managed_users *m, const char *name)
 static int append(char ***l, size_t *n, const char *s)
 {
         char *copy = strdup(s);
-        char **grown = copy ? realloc(*l, (*n + 2) * sizeof(char *)) : NULL;
-        if (!grown) {
+        if (!copy || GROW_ARRAY(*l, NULL, *n + 2) < 0) {
                 free(copy);
                 return -ENOMEM;
         }
-        grown[(*n)++] = copy;
-        grown[*n] = NULL;
-        *l = grown;
+        (*l)[(*n)++] = copy;
+        (*l)[*n] = NULL;
         return 0;
 }
 
@@ -161,12 +148,10 @@ static int records_set(struct state_records *r, const char *key, const char *lin
                 r->lines[pos - 1] = copy;
                 return 0;
         }
-        char **grown = realloc(r->lines, (r->n + 2) * sizeof(char *));
-        if (!grown) {
+        if (GROW_ARRAY(r->lines, NULL, r->n + 2) < 0) {
                 free(copy);
                 return -ENOMEM;
         }
-        r->lines = grown;
         r->lines[r->n++] = copy;
         r->lines[r->n] = NULL;
         return strmap_put(&r->index, key, r->n);
@@ -234,12 +219,6 @@ static int load_records(struct managed_users *m, const char *root)
                         return r;
         }
         return 0;
-}
-
-bool managed_users_gave(const struct managed_users *m, const char *name, const char *group)
-{
-        _cleanup_free_ char *key = NULL;
-        return asprintf(&key, "%s %s", name, group) >= 0 && records_get(&m->given, key);
 }
 
 int managed_users_give(struct managed_users *m, const char *name, const char *group)

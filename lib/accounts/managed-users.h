@@ -47,8 +47,7 @@ bool managed_users_has(const struct managed_users *m, const char *name);
 bool managed_users_created(const struct managed_users *m, const char *name);
 int managed_users_add(struct managed_users *m, const char *name, bool created);
 void managed_users_remove(struct managed_users *m, const char *name);
-/* Memberships we gave (removed again at deprovisioning). */
-bool managed_users_gave(const struct managed_users *m, const char *name, const char *group);
+/* Records a membership we gave (removed again at deprovisioning). */
 int managed_users_give(struct managed_users *m, const char *name, const char *group);
 /* The groups we gave NAME (a new strv). Forgotten only once the account
  * files no longer hold them (after the commit): a failed commit retries. */

@@ -19,16 +19,12 @@
 #include "accounts/purge.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "accounts/sudoers.h"
 
 #define COMMIT_ATTEMPTS 3
 #define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
-
-static const char *root_prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 static bool in_range(const struct revoke_options *o, uid_t uid)
 {
@@ -116,7 +112,7 @@ static bool expired_by_us(const char *root, const char *name)
         _cleanup_fclose_ FILE *f = NULL;
         bool found = false;
 
-        if (asprintf(&path, "%s/etc/shadow", root_prefix(root)) < 0 || !(f = fopen(path, "re")))
+        if (path_join_root(root, "/etc/shadow", &path) < 0 || !(f = fopen(path, "re")))
                 return false;
         for (struct spwd *sp; !found && (sp = fgetspent(f));)
                 found = streq(sp->sp_namp, name) && sp->sp_expire == 1;
@@ -126,15 +122,14 @@ static bool expired_by_us(const char *root, const char *name)
 static int run_usermod(const struct revoke_options *o, const char *user)
 {
         const char *usermod = o->usermod ?: "/usr/sbin/usermod";
-        const char *prefix = root_prefix(o->root);
         const char *argv[8];
         size_t i = 0;
         int status;
 
         argv[i++] = usermod;
-        if (*prefix) {
+        if (!path_is_host_root(o->root)) {
                 argv[i++] = "--prefix";
-                argv[i++] = prefix;
+                argv[i++] = o->root;
         }
         argv[i++] = "--expiredate";
         argv[i++] = "1"; /* 1970-01-02: expired, and recognisably ours */
@@ -174,7 +169,7 @@ static int revoke_sudoers(const char *root, bool managed_accounts, struct revoke
                         res->sudoers_files++;
                 }
         }
-        if (asprintf(&dir, "%s/etc/sudoers.d", root_prefix(root)) < 0)
+        if (path_join_root(root, "/etc/sudoers.d", &dir) < 0)
                 return -ENOMEM;
         if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
                 return fd == -ENOENT ? ret : fd;
@@ -193,8 +188,8 @@ static int revoke_sudoers(const char *root, bool managed_accounts, struct revoke
 
 static bool state_exists(const char *root, const char *name)
 {
-        _cleanup_free_ char *path = NULL;
-        return asprintf(&path, "%s" STATE_DIR "/%s", root_prefix(root), name) >= 0 &&
+        _cleanup_free_ char *state = NULL, *path = NULL;
+        return asprintf(&state, STATE_DIR "/%s", name) >= 0 && path_join_root(root, state, &path) >= 0 &&
                faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 

@@ -11,15 +11,12 @@
 #include <sys/wait.h>
 
 #include "basic/atomic-file.h"
+#include "basic/mkdir-util.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "accounts/sudoers.h"
 #include "basic/valid.h"
-
-static const char *prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 int sudoers_file_name(const char *user, char **ret)
 {
@@ -73,33 +70,14 @@ int sudoers_user_from_file_name(const char *file, char **ret)
         return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        for (char *p = strchr(copy + 1, '/');; p = strchr(p + 1, '/')) {
-                if (p)
-                        *p = '\0';
-                if (mkdir(copy, p ? 0755 : mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!p)
-                        return 0;
-                *p = '/';
-        }
-}
-
 static int open_dropin_dir(const char *root, bool create, char **ret_path)
 {
         _cleanup_free_ char *dir = NULL;
-        int r;
-        if (asprintf(&dir, "%s" SUDOERS_DROPIN_DIR, prefix(root)) < 0)
+        if (path_join_root(root, SUDOERS_DROPIN_DIR, &dir) < 0)
                 return -ENOMEM;
         if (ret_path && !(*ret_path = strdup(dir)))
                 return -ENOMEM;
-        if (create && (r = mkdir_p(dir, 0750)) < 0)
-                return r;
-        return open_dir_nofollow(AT_FDCWD, dir, 0);
+        return create ? mkdir_p_open(AT_FDCWD, dir, 0755, 0750) : open_dir_nofollow(AT_FDCWD, dir, 0);
 }
 
 /* visudo -cf on the temp file, with a clean environment. */
@@ -233,13 +211,10 @@ int sudoers_ensure_include(const char *root, const char *visudo)
 {
         _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int fd = -EBADF;
-        int r;
 
-        if (asprintf(&dir, "%s/etc/sudoers.d", prefix(root)) < 0)
+        if (path_join_root(root, "/etc/sudoers.d", &dir) < 0)
                 return -ENOMEM;
-        if ((r = mkdir_p(dir, 0750)) < 0)
-                return r;
-        if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
+        if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0750)) < 0)
                 return fd;
         return write_validated(visudo, fd, dir, "oslogin",
                                "# OS Login admins: one file per admin, managed by oslogin.\n"

@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 
 #include "accounts/uid-map.h"
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
+#include "basic/mkdir-util.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/strmap.h"
 #include "basic/valid.h"
 
@@ -56,10 +59,9 @@ void uid_map_free(struct uid_map *m)
 
 static int add(struct uid_map *m, const char *name, uid_t uid)
 {
-        struct uid_map_entry *e = realloc(m->entries, (m->n + 1) * sizeof(*e));
-        if (!e)
+        if (GROW_ARRAY(m->entries, NULL, m->n + 1) < 0)
                 return -ENOMEM;
-        m->entries = e;
+        struct uid_map_entry *e = m->entries;
         e[m->n].name = strdup(name);
         if (!e[m->n].name)
                 return -ENOMEM;
@@ -80,11 +82,8 @@ int uid_map_load(const char *root, struct uid_map **ret)
 
         if (!m)
                 return -ENOMEM;
-        if (asprintf(&m->dir, "%s" OSLOGIN_LOCALSTATEDIR "/lib/oslogin",
-                     isempty(root) || streq(root, "/") ? "" : root) < 0) {
-                m->dir = NULL;
+        if (path_join_root(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", &m->dir) < 0)
                 return -ENOMEM;
-        }
         fd = open_dir_nofollow(AT_FDCWD, m->dir, 0);
         if (fd >= 0) {
                 r = read_file_bounded(fd, "uidmap", 16 * 1024 * 1024, &data, NULL);
@@ -152,17 +151,7 @@ int uid_map_save(struct uid_map *m)
 
         if (!m->changed)
                 return 0;
-        /* mkdir -p of ROOT/var/lib/oslogin, without following symlinks at the end. */
-        for (char *p = strchr(m->dir + 1, '/');; p = strchr(p + 1, '/')) {
-                if (p)
-                        *p = '\0';
-                if (mkdir(m->dir, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!p)
-                        break;
-                *p = '/';
-        }
-        fd = open_dir_nofollow(AT_FDCWD, m->dir, 0);
+        fd = mkdir_p_open(AT_FDCWD, m->dir, 0755, 0755);
         if (fd < 0)
                 return fd;
         r = atomic_file_begin(fd, "uidmap", 0644, 0, 0, &af);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "basic/broker-proto.h"
+#include "basic/message-header.h"
 #include "basic/socket-util.h"
 #include "basic/time-util.h"
 
@@ -20,6 +21,15 @@ static bool status_valid(uint32_t status)
 {
         return status <= BROKER_REFUSED;
 }
+
+static const struct message_format broker_format = {
+        .magic = BROKER_PROTO_MAGIC,
+        .version = BROKER_PROTO_VERSION,
+        .request_max = BROKER_REQUEST_MAX,
+        .reply_max = BROKER_REPLY_MAX,
+        .request_kind_valid = kind_valid,
+        .reply_kind_valid = status_valid,
+};
 
 const char *broker_kind_to_string(enum broker_kind k)
 {
@@ -76,19 +86,6 @@ void broker_reply_done(struct broker_reply *r)
 }
 
 /* --- writing --- */
-
-static int put_header(struct byte_buffer *b, uint16_t kind, uint32_t payload_size)
-{
-        uint8_t h[BROKER_PROTO_HEADER_SIZE];
-        uint32_t magic = htole32(BROKER_PROTO_MAGIC), size = htole32(payload_size);
-        uint16_t version = htole16(BROKER_PROTO_VERSION), k = htole16(kind);
-
-        memcpy(h, &magic, 4);
-        memcpy(h + 4, &version, 2);
-        memcpy(h + 6, &k, 2);
-        memcpy(h + 8, &size, 4);
-        return byte_buffer_put_bytes(b, h, sizeof(h));
-}
 
 /* No control characters: the same rule the decoder applies. */
 static bool text_ok(const char *s, size_t len)
@@ -156,7 +153,7 @@ static int finish(struct byte_buffer *b, size_t start, int k)
                 b->size = start;
                 return k == -EMSGSIZE ? -EINVAL : k;
         }
-        byte_buffer_set_u32(b, start + 8, (uint32_t)(b->size - start - BROKER_PROTO_HEADER_SIZE));
+        message_set_payload_size(b, start);
         return 0;
 }
 
@@ -167,7 +164,7 @@ int broker_request_encode(const struct broker_request *q, struct byte_buffer *b)
 
         if (!kind_valid(q->kind))
                 return -EINVAL;
-        k = put_header(b, (uint16_t)q->kind, 0);
+        k = message_header_put(b, &broker_format, (uint16_t)q->kind, 0);
         if (k >= 0)
                 k = put_request_payload(q, b);
         if (k >= 0 && b->size - start > BROKER_REQUEST_MAX)
@@ -227,7 +224,7 @@ int broker_reply_encode(enum broker_kind kind, const struct broker_reply *r, str
 
         if (!broker_status_answers(kind, r->status))
                 return -EINVAL;
-        k = put_header(b, (uint16_t)r->status, 0);
+        k = message_header_put(b, &broker_format, (uint16_t)r->status, 0);
         if (k >= 0)
                 k = put_reply_payload(kind, r, b);
         if (k >= 0 && b->size - start > BROKER_REPLY_MAX)
@@ -239,24 +236,7 @@ int broker_reply_encode(enum broker_kind kind, const struct broker_reply *r, str
 
 int broker_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
 {
-        uint32_t magic, size;
-        uint16_t version, kind;
-        size_t max = is_reply ? BROKER_REPLY_MAX : BROKER_REQUEST_MAX;
-
-        memcpy(&magic, header, 4);
-        memcpy(&version, header + 4, 2);
-        memcpy(&kind, header + 6, 2);
-        memcpy(&size, header + 8, 4);
-        kind = le16toh(kind);
-        size = le32toh(size);
-        if (le32toh(magic) != BROKER_PROTO_MAGIC || le16toh(version) != BROKER_PROTO_VERSION ||
-            size > max - BROKER_PROTO_HEADER_SIZE)
-                return -EBADMSG;
-        if (is_reply ? !status_valid(kind) : !kind_valid(kind))
-                return -EBADMSG;
-        *ret_kind = kind;
-        *ret_payload_size = size;
-        return 0;
+        return message_header_decode(&broker_format, header, is_reply, ret_kind, ret_payload_size);
 }
 
 /* A string of MIN..MAX bytes without control characters, copied into
@@ -283,19 +263,6 @@ static int get_text_alloc(struct byte_reader *r, size_t min, size_t max, char **
         if (!p)
                 return -ENOMEM;
         *ret = p;
-        return 0;
-}
-
-/* Checks the header against the whole message; the payload follows. */
-static int open_message(const uint8_t *msg, size_t size, bool is_reply, uint16_t *ret_kind,
-                        struct byte_reader *ret_payload)
-{
-        uint32_t payload_size;
-
-        if (size < BROKER_PROTO_HEADER_SIZE || broker_header_decode(msg, is_reply, ret_kind, &payload_size) < 0 ||
-            payload_size != size - BROKER_PROTO_HEADER_SIZE)
-                return -EBADMSG;
-        *ret_payload = byte_reader_make(msg + BROKER_PROTO_HEADER_SIZE, payload_size);
         return 0;
 }
 
@@ -334,7 +301,7 @@ int broker_request_decode(const uint8_t *msg, size_t size, struct broker_request
         uint16_t kind;
         int k;
 
-        if (open_message(msg, size, false, &kind, &r) < 0)
+        if (message_open(&broker_format, msg, size, false, &kind, &r) < 0)
                 return -EBADMSG;
         q.kind = kind;
         k = get_request_payload(&r, &q);
@@ -413,7 +380,7 @@ int broker_reply_decode(enum broker_kind kind, const uint8_t *msg, size_t size, 
         uint16_t status;
         int k;
 
-        if (!kind_valid(kind) || open_message(msg, size, true, &status, &r) < 0)
+        if (!kind_valid(kind) || message_open(&broker_format, msg, size, true, &status, &r) < 0)
                 return -EBADMSG;
         p.status = status;
         if (!broker_status_answers(kind, p.status))
@@ -441,9 +408,8 @@ static void wipe_buffer(struct byte_buffer *b)
 static int exchange(int fd, const struct byte_buffer *request, enum broker_kind kind, uint64_t deadline,
                     struct broker_reply *ret)
 {
-        uint8_t header[BROKER_PROTO_HEADER_SIZE];
-        uint32_t payload_size;
-        uint16_t status;
+        _cleanup_free_ uint8_t *msg = NULL;
+        size_t size;
         int k;
 
         k = send_all_until(fd, request->data, request->size, deadline);
@@ -451,19 +417,10 @@ static int exchange(int fd, const struct byte_buffer *request, enum broker_kind 
                 return k;
         /* Nothing more to say: a daemon that waits for EOF sees it now. */
         (void)shutdown(fd, SHUT_WR);
-        k = recv_exact_until(fd, header, sizeof(header), deadline);
+        k = message_receive(fd, &broker_format, true, deadline, &msg, &size);
         if (k < 0)
                 return k;
-        if (broker_header_decode(header, true, &status, &payload_size) < 0)
-                return -EBADMSG;
-        _cleanup_free_ uint8_t *msg = malloc(BROKER_PROTO_HEADER_SIZE + payload_size);
-        if (!msg)
-                return -ENOMEM;
-        memcpy(msg, header, sizeof(header));
-        k = recv_exact_until(fd, msg + BROKER_PROTO_HEADER_SIZE, payload_size, deadline);
-        if (k < 0)
-                return k;
-        return broker_reply_decode(kind, msg, BROKER_PROTO_HEADER_SIZE + payload_size, ret);
+        return broker_reply_decode(kind, msg, size, ret);
 }
 
 int broker_query(const char *socket_path, const struct broker_request *q, unsigned timeout_ms,
@@ -486,19 +443,16 @@ int broker_query(const char *socket_path, const struct broker_request *q, unsign
 int broker_read_request(int fd, unsigned timeout_ms, struct broker_request *ret)
 {
         uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;
-        uint8_t msg[BROKER_REQUEST_MAX];
-        uint32_t payload_size;
-        uint16_t kind;
+        uint8_t *msg;
+        size_t size;
         int k;
 
-        k = recv_exact_until(fd, msg, BROKER_PROTO_HEADER_SIZE, deadline);
-        if (k >= 0 && broker_header_decode(msg, false, &kind, &payload_size) < 0)
-                k = -EBADMSG;
-        if (k >= 0)
-                k = recv_exact_until(fd, msg + BROKER_PROTO_HEADER_SIZE, payload_size, deadline);
-        if (k >= 0)
-                k = broker_request_decode(msg, BROKER_PROTO_HEADER_SIZE + payload_size, ret);
-        explicit_bzero(msg, sizeof(msg));
+        k = message_receive(fd, &broker_format, false, deadline, &msg, &size);
+        if (k < 0)
+                return k;
+        k = broker_request_decode(msg, size, ret);
+        explicit_bzero(msg, size); /* a credential */
+        free(msg);
         return k;
 }
 

@@ -17,7 +17,8 @@
  * gets BROKER_REFUSED and the connection is closed.
  *
  * One request and one reply per connection; the client closes. Every
- * message: a 12-byte header, then PAYLOAD_SIZE bytes (little-endian):
+ * message: a 12-byte header, then PAYLOAD_SIZE bytes (little-endian; the
+ * framing of basic/message-header.h, shared with the NSS protocol):
  *   u32 magic   BROKER_PROTO_MAGIC
  *   u16 version BROKER_PROTO_VERSION
  *   u16 kind    request: enum broker_kind; reply: enum broker_status
@@ -76,13 +77,14 @@
 #include <stdint.h>
 
 #include "basic/cache-record.h"
+#include "basic/message-header.h"
 #include "basic/valid.h"
 
 #define BROKER_KEYS_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/keys.sock"
 #define BROKER_PAM_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/pam.sock"
 #define BROKER_PROTO_MAGIC 0x4b4c534fu /* "OSLK" */
 #define BROKER_PROTO_VERSION 1u
-#define BROKER_PROTO_HEADER_SIZE 12u
+#define BROKER_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE
 #define BROKER_REQUEST_MAX (16u * 1024u)
 #define BROKER_REPLY_MAX (256u * 1024u)
 #define BROKER_MESSAGE_MAX 1024u   /* the message string */
@@ -179,11 +181,10 @@ int broker_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kin
 int broker_query(const char *socket_path, const struct broker_request *q, unsigned timeout_ms,
                  struct broker_reply *ret);
 
-/* Server side, per accepted connection:
- *   r = broker_read_request(fd, 1000, &q);       // < 0: just close
- *   ... decide, fill a struct broker_reply ...
- *   r = broker_write_reply(fd, q.kind, &reply, 1000);
- *   broker_request_done(&q); broker_reply_done(&reply);
+/* Server side. accountsd serves the sockets without blocking
+ * (accountsd/broker-server.c): broker_header_decode() on the header, then
+ * broker_request_decode() on the whole request, and broker_reply_encode()
+ * for the answer. The blocking pair below is for test servers:
  * broker_read_request() reads one whole request within TIMEOUT_MS (the
  * raw bytes, credential included, are wiped before it returns): -EBADMSG
  * on anything malformed, -ETIMEDOUT, -ECONNRESET when the peer closed

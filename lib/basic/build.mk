@@ -1,5 +1,6 @@
 # lib/basic: libc only, static, -fPIC. Everything links it, the NSS module too.
 BASIC_SRCS := \
+	lib/basic/alloc-util.c \
 	lib/basic/atomic-file.c \
 	lib/basic/broker-proto.c \
 	lib/basic/cache-format.c \
@@ -9,15 +10,20 @@ BASIC_SRCS := \
 	lib/basic/local-db.c \
 	lib/basic/local-db-watch.c \
 	lib/basic/log.c \
+	lib/basic/mkdir-util.c \
 	lib/basic/negative-table.c \
+	lib/basic/message-header.c \
 	lib/basic/nss-proto.c \
 	lib/basic/parse-util.c \
+	lib/basic/path-util.c \
 	lib/basic/socket-util.c \
 	lib/basic/selinux-util.c \
 	lib/basic/strmap.c \
 	lib/basic/strv.c \
+	lib/basic/two-factor-types.c \
 	lib/accounts/sudoers.c \
 	lib/basic/time-util.c \
+	lib/basic/u32set.c \
 	lib/basic/valid.c
 
 BASIC_OBJS := $(BASIC_SRCS:%.c=$(B)/%.o)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "basic/cache-format.h"
+#include "basic/hash.h"
 
 #define CHECKSUM_PRIME 0x9e3779b97f4a7c15ull
 
@@ -74,26 +75,12 @@ uint64_t cache_checksum(const void *data, size_t size)
         return cache_checksum_final(&c, (const uint8_t *)data + blocks, size - blocks);
 }
 
-static inline uint32_t fmix32(uint32_t h)
-{
-        h ^= h >> 16;
-        h *= 0x85ebca6bu;
-        h ^= h >> 13;
-        h *= 0xc2b2ae35u;
-        h ^= h >> 16;
-        return h;
-}
-
 uint32_t cache_hash_name(const char *name, size_t len)
 {
-        uint32_t h = 0x811c9dc5u;
-
-        for (size_t i = 0; i < len; i++)
-                h = (h ^ (uint8_t)name[i]) * 0x01000193u;
-        return fmix32(h);
+        return hash_mix32(fnv1a32(name, len));
 }
 
 uint32_t cache_hash_id(uint32_t id)
 {
-        return fmix32(id ^ 0x5bd1e995u);
+        return hash_mix32(id ^ 0x5bd1e995u);
 }

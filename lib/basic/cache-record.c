@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "basic/alloc-util.h"
 #include "basic/cache-record.h"
 #include "basic/valid.h"
 
@@ -66,16 +67,7 @@ static int byte_buffer_reserve(struct byte_buffer *b, size_t n)
 {
         if (n > b->max || b->size > b->max - n)
                 return -EMSGSIZE;
-        if (b->size + n <= b->allocated)
-                return 0;
-        size_t want = MAX(b->allocated * 2, MAX(b->size + n, (size_t)256));
-        want = MIN(want, b->max);
-        uint8_t *p = realloc(b->data, want);
-        if (!p)
-                return -ENOMEM;
-        b->data = p;
-        b->allocated = want;
-        return 0;
+        return GROW_ARRAY(b->data, &b->allocated, b->size + n);
 }
 
 int byte_buffer_put_bytes(struct byte_buffer *b, const void *p, size_t n)

@@ -5,9 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/alloc-util.h"
 #include "basic/atomic-file.h"
 #include "basic/cache-writer.h"
 #include "basic/strmap.h"
+#include "basic/time-util.h"
+#include "basic/u32set.h"
 #include "basic/valid.h"
 
 /* One added user or group: its encoded record lives in the writer's arena. */
@@ -23,8 +26,7 @@ struct entry_list {
         size_t n, allocated;
         struct byte_buffer arena;
         struct strmap names; /* names present */
-        uint32_t *ids;       /* open-addressing set of ids; 0 = empty (never a valid id) */
-        size_t ids_size;
+        struct u32set ids;   /* ids present */
 };
 
 struct cache_writer {
@@ -55,7 +57,7 @@ static void entry_list_done(struct entry_list *l)
         free(l->items);
         byte_buffer_done(&l->arena);
         strmap_done(&l->names);
-        free(l->ids);
+        u32set_done(&l->ids);
 }
 
 struct cache_writer *cache_writer_free(struct cache_writer *w)
@@ -95,57 +97,19 @@ void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filte
         w->filter_userdata = userdata;
 }
 
-static size_t id_slot(const uint32_t *ids, size_t size, uint32_t id)
-{
-        size_t k = cache_hash_id(id) & (size - 1);
-        while (ids[k] != 0 && ids[k] != id)
-                k = (k + 1) & (size - 1);
-        return k;
-}
-
-static bool id_present(const struct entry_list *l, uint32_t id)
-{
-        return l->ids_size > 0 && l->ids[id_slot(l->ids, l->ids_size, id)] == id;
-}
-
-/* Keeps the id set at most half full. */
-static int id_reserve(struct entry_list *l)
-{
-        if ((l->n + 1) * 2 <= l->ids_size)
-                return 0;
-        size_t size = l->ids_size ? l->ids_size * 2 : 1024;
-        uint32_t *ids = calloc(size, sizeof(uint32_t));
-        if (!ids)
-                return -ENOMEM;
-        for (size_t i = 0; i < l->ids_size; i++)
-                if (l->ids[i] != 0)
-                        ids[id_slot(ids, size, l->ids[i])] = l->ids[i];
-        free(l->ids);
-        l->ids = ids;
-        l->ids_size = size;
-        return 0;
-}
-
 /* Records the record just encoded at arena offset START. */
 static int entry_list_commit(struct entry_list *l, const char *name, uint32_t id, size_t start)
 {
         int k;
 
-        if (l->n == l->allocated) {
-                size_t n = l->allocated ? l->allocated * 2 : 256;
-                struct entry *items = realloc(l->items, n * sizeof(*items));
-                if (!items)
-                        return -ENOMEM;
-                l->items = items;
-                l->allocated = n;
-        }
-        k = id_reserve(l);
+        if (GROW_ARRAY(l->items, &l->allocated, l->n + 1) < 0)
+                return -ENOMEM;
+        k = u32set_add(&l->ids, id);
         if (k < 0)
                 return k;
         k = strmap_put(&l->names, name, 0); /* presence only: items get sorted */
         if (k < 0)
                 return k;
-        l->ids[id_slot(l->ids, l->ids_size, id)] = id;
         l->items[l->n++] = (struct entry){
                 .id = id,
                 .name_hash = cache_hash_name(name, strlen(name)),
@@ -157,7 +121,7 @@ static int entry_list_commit(struct entry_list *l, const char *name, uint32_t id
 
 static int entry_list_check_new(const struct entry_list *l, const char *name, uint32_t id)
 {
-        if (strmap_get(&l->names, name, NULL) || id_present(l, id))
+        if (strmap_get(&l->names, name, NULL) || u32set_contains(&l->ids, id))
                 return -EEXIST;
         return 0;
 }
@@ -396,14 +360,8 @@ static int membership_add(struct membership_table *t, const char *name, uint32_t
         size_t pos;
 
         if (!strmap_get(&t->index, name, &pos)) {
-                if (t->n == t->allocated) {
-                        size_t n = t->allocated ? t->allocated * 2 : 256;
-                        struct membership *items = realloc(t->items, n * sizeof(*items));
-                        if (!items)
-                                return -ENOMEM;
-                        t->items = items;
-                        t->allocated = n;
-                }
+                if (GROW_ARRAY(t->items, &t->allocated, t->n + 1) < 0)
+                        return -ENOMEM;
                 pos = t->n;
                 t->items[pos] = (struct membership){.name = strdup(name)};
                 if (!t->items[pos].name || strmap_put(&t->index, name, pos) < 0) {
@@ -413,14 +371,8 @@ static int membership_add(struct membership_table *t, const char *name, uint32_t
                 t->n++;
         }
         struct membership *m = &t->items[pos];
-        if (m->n == m->allocated) {
-                size_t n = m->allocated ? m->allocated * 2 : 4;
-                uint32_t *gids = realloc(m->gids, n * sizeof(uint32_t));
-                if (!gids)
-                        return -ENOMEM;
-                m->gids = gids;
-                m->allocated = n;
-        }
+        if (GROW_ARRAY(m->gids, &m->allocated, m->n + 1) < 0)
+                return -ENOMEM;
         m->gids[m->n++] = gid;
         return 0;
 }
@@ -521,12 +473,7 @@ static void fill_header(struct cache_writer *w, struct byte_buffer *img, struct 
         h->header_size = htole32(CACHE_HEADER_SIZE);
         h->file_size = htole64(img->size);
         h->generation = htole64(w->generation);
-        if (w->created_usec == 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                h->created_usec = htole64((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
-        } else
-                h->created_usec = htole64(w->created_usec);
+        h->created_usec = htole64(w->created_usec ?: now_realtime_usec());
         h->uid_floor = htole32(w->uid_floor);
         h->socket_timeout_ms = htole32(w->socket_timeout_ms);
         h->n_users = htole32((uint32_t)w->users.n);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "basic/local-db-watch.h"
+#include "basic/path-util.h"
 
 static struct file_stamp stamp_of(const char *path)
 {
@@ -24,16 +25,11 @@ static bool stamp_eq(const struct file_stamp *a, const struct file_stamp *b)
 
 static int make_paths(struct local_db_watch *w)
 {
-        const char *root = isempty(w->root) || streq(w->root, "/") ? "" : w->root;
-
         if (w->passwd_path)
                 return 0;
-        if (asprintf(&w->passwd_path, "%s/etc/passwd", root) < 0) {
-                w->passwd_path = NULL;
+        if (path_join_root(w->root, "/etc/passwd", &w->passwd_path) < 0)
                 return -ENOMEM;
-        }
-        if (asprintf(&w->group_path, "%s/etc/group", root) < 0) {
-                w->group_path = NULL;
+        if (path_join_root(w->root, "/etc/group", &w->group_path) < 0) {
                 free(w->passwd_path);
                 w->passwd_path = NULL;
                 return -ENOMEM;

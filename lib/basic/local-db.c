@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/alloc-util.h"
 #include "basic/local-db.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/strmap.h"
 
 /* The names of one file (value: the id, or UINT32_MAX when the line has
@@ -34,14 +36,8 @@ static int compare_u32(const void *a, const void *b)
 
 static int add_id(struct id_names *t, uint32_t id)
 {
-        if (t->n_ids == t->allocated_ids) {
-                size_t n = t->allocated_ids ? t->allocated_ids * 2 : 64;
-                uint32_t *ids = reallocarray(t->ids, n, sizeof(uint32_t));
-                if (!ids)
-                        return -ENOMEM;
-                t->ids = ids;
-                t->allocated_ids = n;
-        }
+        if (GROW_ARRAY(t->ids, &t->allocated_ids, t->n_ids + 1) < 0)
+                return -ENOMEM;
         t->ids[t->n_ids++] = id;
         return 0;
 }
@@ -82,7 +78,7 @@ static int load_file(const char *root, const char *path, struct id_names *t)
         size_t allocated = 0;
         int r;
 
-        if (asprintf(&full, "%s%s", isempty(root) || streq(root, "/") ? "" : root, path) < 0)
+        if (path_join_root(root, path, &full) < 0)
                 return -ENOMEM;
         f = fopen(full, "re");
         if (!f)

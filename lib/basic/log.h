@@ -51,7 +51,6 @@ int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 #define log_error(...) log_full(LOG_ERR, __VA_ARGS__)
 
 #define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
-#define log_info_errno(e, ...) log_full_errno(LOG_INFO, (e), __VA_ARGS__)
 #define log_notice_errno(e, ...) log_full_errno(LOG_NOTICE, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)

@@ -14,10 +14,6 @@
 #define _public_ __attribute__((visibility("default")))
 #define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _pure_ __attribute__((pure))
-#define _must_check_ __attribute__((warn_unused_result))
-#define _likely_(x) __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

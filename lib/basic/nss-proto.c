@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "basic/message-header.h"
 #include "basic/nss-proto.h"
 #include "basic/socket-util.h"
 #include "basic/time-util.h"
@@ -17,6 +17,20 @@ static bool type_valid(uint32_t type)
 {
         return type >= NSS_PROTO_GETPWNAM && type <= NSS_PROTO_INITGROUPS;
 }
+
+static bool status_valid(uint32_t status)
+{
+        return status <= NSS_PROTO_TRYAGAIN;
+}
+
+static const struct message_format nss_format = {
+        .magic = NSS_PROTO_MAGIC,
+        .version = NSS_PROTO_VERSION,
+        .request_max = NSS_PROTO_REQUEST_MAX,
+        .reply_max = NSS_PROTO_REPLY_MAX,
+        .request_kind_valid = type_valid,
+        .reply_kind_valid = status_valid,
+};
 
 const char *nss_proto_type_to_string(enum nss_proto_type type)
 {
@@ -56,37 +70,12 @@ int nss_proto_request_by_id(enum nss_proto_type type, uint32_t id, struct nss_pr
 
 static int put_header(struct byte_buffer *b, uint16_t kind, uint32_t payload_size)
 {
-        uint8_t h[NSS_PROTO_HEADER_SIZE];
-        uint32_t magic = htole32(NSS_PROTO_MAGIC), size = htole32(payload_size);
-        uint16_t version = htole16(NSS_PROTO_VERSION), k = htole16(kind);
-
-        memcpy(h, &magic, 4);
-        memcpy(h + 4, &version, 2);
-        memcpy(h + 6, &k, 2);
-        memcpy(h + 8, &size, 4);
-        return byte_buffer_put_bytes(b, h, sizeof(h));
+        return message_header_put(b, &nss_format, kind, payload_size);
 }
 
 int nss_proto_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
 {
-        uint32_t magic, size;
-        uint16_t version, kind;
-        size_t max = is_reply ? NSS_PROTO_REPLY_MAX : NSS_PROTO_REQUEST_MAX;
-
-        memcpy(&magic, header, 4);
-        memcpy(&version, header + 4, 2);
-        memcpy(&kind, header + 6, 2);
-        memcpy(&size, header + 8, 4);
-        kind = le16toh(kind);
-        size = le32toh(size);
-        if (le32toh(magic) != NSS_PROTO_MAGIC || le16toh(version) != NSS_PROTO_VERSION ||
-            size > max - NSS_PROTO_HEADER_SIZE)
-                return -EBADMSG;
-        if (is_reply ? kind > NSS_PROTO_TRYAGAIN : !type_valid(kind))
-                return -EBADMSG;
-        *ret_kind = kind;
-        *ret_payload_size = size;
-        return 0;
+        return message_header_decode(&nss_format, header, is_reply, ret_kind, ret_payload_size);
 }
 
 int nss_proto_request_encode(const struct nss_proto_request *q, struct byte_buffer *b)
@@ -115,32 +104,27 @@ int nss_proto_request_encode(const struct nss_proto_request *q, struct byte_buff
 int nss_proto_request_decode(const uint8_t *msg, size_t size, struct nss_proto_request *ret)
 {
         struct nss_proto_request q = {};
-        uint32_t payload_size;
+        struct byte_reader r;
         uint16_t kind;
 
-        if (size < NSS_PROTO_HEADER_SIZE || nss_proto_header_decode(msg, false, &kind, &payload_size) < 0 ||
-            payload_size != size - NSS_PROTO_HEADER_SIZE)
+        if (message_open(&nss_format, msg, size, false, &kind, &r) < 0)
                 return -EBADMSG;
         q.type = kind;
         if (nss_proto_type_by_name(q.type)) {
-                if (payload_size == 0 || payload_size > USER_NAME_MAX ||
-                    memchr(msg + NSS_PROTO_HEADER_SIZE, 0, payload_size))
+                if (r.left == 0 || r.left > USER_NAME_MAX || memchr(r.p, 0, r.left))
                         return -EBADMSG;
-                memcpy(q.name, msg + NSS_PROTO_HEADER_SIZE, payload_size);
+                memcpy(q.name, r.p, r.left);
                 if (!valid_user_name(q.name))
                         return -EBADMSG;
-        } else {
-                struct byte_reader r = byte_reader_make(msg + NSS_PROTO_HEADER_SIZE, payload_size);
-                if (byte_reader_get_u32(&r, &q.id) < 0 || byte_reader_end(&r) < 0)
-                        return -EBADMSG;
-        }
+        } else if (byte_reader_get_u32(&r, &q.id) < 0 || byte_reader_end(&r) < 0)
+                return -EBADMSG;
         *ret = q;
         return 0;
 }
 
 int nss_proto_reply_status(struct byte_buffer *b, enum nss_proto_status status)
 {
-        if (status == NSS_PROTO_FOUND || (unsigned)status > NSS_PROTO_TRYAGAIN)
+        if (status == NSS_PROTO_FOUND || !status_valid(status))
                 return -EINVAL;
         return put_header(b, (uint16_t)status, 0);
 }
@@ -152,7 +136,7 @@ static int finish_found(struct byte_buffer *b, size_t start, int k)
                 b->size = start;
                 return k;
         }
-        byte_buffer_set_u32(b, start + 8, (uint32_t)(b->size - start - NSS_PROTO_HEADER_SIZE));
+        message_set_payload_size(b, start);
         return 0;
 }
 
@@ -214,17 +198,16 @@ int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg
                            struct nss_proto_reply *ret)
 {
         struct nss_proto_reply r = {};
-        uint32_t payload_size;
+        struct byte_reader payload;
         uint16_t kind;
 
-        if (size < NSS_PROTO_HEADER_SIZE || nss_proto_header_decode(msg, true, &kind, &payload_size) < 0 ||
-            payload_size != size - NSS_PROTO_HEADER_SIZE)
+        if (message_open(&nss_format, msg, size, true, &kind, &payload) < 0)
                 return -EBADMSG;
         r.status = kind;
         if (r.status != NSS_PROTO_FOUND) {
-                if (payload_size != 0)
+                if (payload.left != 0)
                         return -EBADMSG;
-        } else if (decode_found(q, msg + NSS_PROTO_HEADER_SIZE, payload_size, &r) < 0)
+        } else if (decode_found(q, payload.p, payload.left, &r) < 0)
                 return -EBADMSG;
         *ret = r;
         return 0;
@@ -235,10 +218,7 @@ int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, 
 {
         _cleanup_byte_buffer_ struct byte_buffer request = BYTE_BUFFER_INIT(NSS_PROTO_REQUEST_MAX);
         uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;
-        uint8_t header[NSS_PROTO_HEADER_SIZE];
         _cleanup_close_ int fd = -EBADF;
-        uint32_t payload_size;
-        uint16_t kind;
         int k;
 
         k = nss_proto_request_encode(q, &request);
@@ -250,40 +230,20 @@ int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, 
         k = send_all_until(fd, request.data, request.size, deadline);
         if (k < 0)
                 return k;
-        k = recv_exact_until(fd, header, sizeof(header), deadline);
-        if (k < 0)
-                return k;
-        if (nss_proto_header_decode(header, true, &kind, &payload_size) < 0)
-                return -EBADMSG;
-        _cleanup_free_ uint8_t *msg = malloc(NSS_PROTO_HEADER_SIZE + payload_size);
-        if (!msg)
-                return -ENOMEM;
-        memcpy(msg, header, sizeof(header));
-        k = recv_exact_until(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
-        if (k < 0)
-                return k;
-        *ret_size = NSS_PROTO_HEADER_SIZE + payload_size;
-        *ret_msg = TAKE_PTR(msg);
-        return 0;
+        return message_receive(fd, &nss_format, true, deadline, ret_msg, ret_size);
 }
 
 int nss_proto_read_request(int fd, unsigned timeout_ms, struct nss_proto_request *ret)
 {
         uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;
-        uint8_t msg[NSS_PROTO_REQUEST_MAX];
-        uint32_t payload_size;
-        uint16_t kind;
+        _cleanup_free_ uint8_t *msg = NULL;
+        size_t size;
         int k;
 
-        k = recv_exact_until(fd, msg, NSS_PROTO_HEADER_SIZE, deadline);
+        k = message_receive(fd, &nss_format, false, deadline, &msg, &size);
         if (k < 0)
                 return k;
-        if (nss_proto_header_decode(msg, false, &kind, &payload_size) < 0)
-                return -EBADMSG;
-        k = recv_exact_until(fd, msg + NSS_PROTO_HEADER_SIZE, payload_size, deadline);
-        if (k < 0)
-                return k;
-        return nss_proto_request_decode(msg, NSS_PROTO_HEADER_SIZE + payload_size, ret);
+        return nss_proto_request_decode(msg, size, ret);
 }
 
 int nss_proto_write_message(int fd, const struct byte_buffer *b, unsigned timeout_ms)

@@ -5,7 +5,8 @@
  * Unix stream socket NSS_PROTO_SOCKET_PATH (mode 0666: it only answers
  * lookups). One request and one reply per connection; the client closes.
  *
- * Every message: a 12-byte header, then PAYLOAD_SIZE bytes.
+ * Every message: a 12-byte header, then PAYLOAD_SIZE bytes (the framing
+ * of basic/message-header.h, shared with the broker protocol).
  *   u32 magic   NSS_PROTO_MAGIC
  *   u16 version NSS_PROTO_VERSION
  *   u16 kind    request: enum nss_proto_type; reply: enum nss_proto_status
@@ -24,24 +25,26 @@
  * or GID) and treats any malformed reply as UNAVAIL. The server closes the
  * connection on a malformed request without answering.
  *
- * Server side (accountsd), per accepted connection:
- *   struct nss_proto_request q;
- *   r = nss_proto_read_request(fd, 1000, &q);          // < 0: just close
- *   _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
- *   r = nss_proto_reply_passwd(&b, uid, gid, name, gecos, home, shell);  // or _group, _gid_list, _status
- *   r = nss_proto_write_message(fd, &b, 1000);
+ * accountsd serves the socket without blocking (accountsd/nss-server.c):
+ * it reads the header, checks it with nss_proto_header_decode(), reads the
+ * payload, decodes the whole message with nss_proto_request_decode(), and
+ * sends the reply message that the directory built with the
+ * nss_proto_reply_*() encoders. nss_proto_read_request() and
+ * nss_proto_write_message() are the blocking equivalents, for the test
+ * servers, the benchmark and the fuzzer.
  * Client side (the module, osloginctl, tests): nss_proto_query(). */
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "basic/cache-record.h"
+#include "basic/message-header.h"
 #include "basic/valid.h"
 
 #define NSS_PROTO_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/nss.sock"
 #define NSS_PROTO_MAGIC 0x4e4c534fu /* "OSLN" */
 #define NSS_PROTO_VERSION 1u
-#define NSS_PROTO_HEADER_SIZE 12u
+#define NSS_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE
 #define NSS_PROTO_REQUEST_MAX 256u
 #define NSS_PROTO_REPLY_MAX (1024u * 1024u)
 /* Environment guard: accountsd sets OSLOGIN_NSS_BYPASS=1 in its own

@@ -4,19 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/hash.h"
 #include "basic/strmap.h"
-
-static size_t hash(const char *s)
-{
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-        return (size_t)h;
-}
 
 static size_t slot_of(const struct strmap *m, const char *key)
 {
-        size_t k = hash(key) & (m->size - 1);
+        size_t k = (size_t)fnv1a64(key, strlen(key)) & (m->size - 1);
         while (m->keys[k] && !streq(m->keys[k], key))
                 k = (k + 1) & (m->size - 1);
         return k;

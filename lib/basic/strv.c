@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "basic/alloc-util.h"
 #include "basic/strv.h"
 
 size_t strv_length(char *const *l)
@@ -24,18 +25,13 @@ int strv_extend(char ***l, const char *s)
 {
         size_t n = strv_length(*l);
         char *copy = strdup(s);
-        char **grown;
 
-        if (!copy)
-                return -ENOMEM;
-        grown = realloc(*l, (n + 2) * sizeof(char *));
-        if (!grown) {
+        if (!copy || GROW_ARRAY(*l, NULL, n + 2) < 0) {
                 free(copy);
                 return -ENOMEM;
         }
-        grown[n] = copy;
-        grown[n + 1] = NULL;
-        *l = grown;
+        (*l)[n] = copy;
+        (*l)[n + 1] = NULL;
         return 0;
 }
 

@@ -8,6 +8,8 @@
 
 #include "basic/atomic-file.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
+#include "basic/path-util.h"
 #include "hostconf/host-mode.h"
 
 #define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
@@ -27,14 +29,9 @@ const char *host_mode_to_string(enum host_mode mode)
 static int open_state_dir(const char *root, bool create)
 {
         _cleanup_free_ char *dir = NULL;
-        if (asprintf(&dir, "%s" STATE_DIR, streq(root, "/") ? "" : root) < 0)
+        if (path_join_root(root, STATE_DIR, &dir) < 0)
                 return -ENOMEM;
-        if (create) {
-                /* Parents exist on any real host; tests get them from --root. */
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return negative_errno();
-        }
-        return open_dir_nofollow(AT_FDCWD, dir, 0);
+        return create ? mkdir_p_open(AT_FDCWD, dir, 0755, 0755) : open_dir_nofollow(AT_FDCWD, dir, 0);
 }
 
 enum host_mode host_mode_load(const char *root)

@@ -40,7 +40,6 @@ struct sysconf_plan {
 };
 
 /* "" for "/", else the root, to prefix absolute paths with. */
-const char *sysconf_prefix(const struct sysconf_options *o);
 int sysconf_open_dir(const struct sysconf_options *o, const char *dir);
 /* Atomically, keeping the original's mode and owner. */
 int sysconf_replace_file(int dir_fd, const char *name, const char *content);

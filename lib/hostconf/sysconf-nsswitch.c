@@ -21,6 +21,8 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
+#include "basic/path-util.h"
 
 #define NSS_SERVICE "oslogin"
 #define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
@@ -159,8 +161,7 @@ int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, ch
         char target[PATH_MAX];
         struct stat st;
 
-        if (asprintf(&link, "%s/etc/nsswitch.conf", sysconf_prefix(o)) < 0 ||
-            asprintf(&etc, "%s/etc/", sysconf_prefix(o)) < 0)
+        if (path_join_root(o->root, "/etc/nsswitch.conf", &link) < 0 || path_join_root(o->root, "/etc/", &etc) < 0)
                 return -ENOMEM;
         if (lstat(link, &st) < 0)
                 return -errno;
@@ -191,7 +192,8 @@ int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, ch
         int fd = open_dir_nofollow(AT_FDCWD, dirname(dir), 0);
         if (fd < 0)
                 return fd;
-        if (!(*ret_path = strdup(target + strlen(sysconf_prefix(o))))) {
+        /* The path on the host: TARGET without ROOT, so from the "/etc/" that ETC ends with. */
+        if (!(*ret_path = strdup(target + strlen(etc) - strlen("/etc/")))) {
                 safe_close(fd);
                 return -ENOMEM;
         }
@@ -207,7 +209,7 @@ static int locate_for_plan(const struct sysconf_options *o, struct sysconf_plan 
         if (r == -EPERM || r == -EBADFD) {
                 char target[PATH_MAX] = "";
                 _cleanup_free_ char *link = NULL;
-                if (asprintf(&link, "%s/etc/nsswitch.conf", sysconf_prefix(o)) >= 0) {
+                if (path_join_root(o->root, "/etc/nsswitch.conf", &link) >= 0) {
                         ssize_t n = readlink(link, target, sizeof(target) - 1);
                         target[n > 0 ? n : 0] = '\0';
                 }
@@ -242,10 +244,9 @@ int sysconf_plan_nsswitch(const struct sysconf_options *o, bool add, struct sysc
                 return r == -ENOENT ? sysconf_plan_fail(p, r, "nsswitch: /etc/nsswitch.conf is missing") : r;
         if ((r = read_file_bounded(dir, name, MAX_CONFIG_SIZE, &text, NULL)) < 0)
                 return sysconf_plan_fail(p, r, "nsswitch: cannot read %s", path);
-        if (asprintf(&state_dir, "%s" STATE_DIR, sysconf_prefix(o)) < 0)
+        if (path_join_root(o->root, STATE_DIR, &state_dir) < 0)
                 return -ENOMEM;
-        (void)mkdir(state_dir, 0755);
-        if ((state = open_dir_nofollow(AT_FDCWD, state_dir, 0)) < 0)
+        if ((state = mkdir_p_open(AT_FDCWD, state_dir, 0755, 0755)) < 0)
                 return sysconf_plan_fail(p, state, "state: cannot open " STATE_DIR);
         /* What earlier activations appended stays recorded until deactivate. */
         bool have_record = read_file_bounded(state, CHANGED_FILE, 128, &recorded, NULL) == 0;

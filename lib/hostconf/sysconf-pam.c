@@ -23,6 +23,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 
 #define PAM_SERVICE "sshd"
 
@@ -41,10 +42,10 @@ char *sysconf_pam_block(const struct sysconf_options *o)
 
 static bool module_installed(const struct sysconf_options *o)
 {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *module = NULL, *path = NULL;
         if (o->pam_module[0] == '/')
                 return access(o->pam_module, R_OK) == 0;
-        if (asprintf(&path, "%s" OSLOGIN_PAMDIR "/%s", sysconf_prefix(o), o->pam_module) < 0)
+        if (asprintf(&module, OSLOGIN_PAMDIR "/%s", o->pam_module) < 0 || path_join_root(o->root, module, &path) < 0)
                 return false;
         return access(path, R_OK) == 0;
 }

@@ -21,6 +21,7 @@
 #include "basic/local-db.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 
 #define SSHD_DROPIN "00-oslogin.conf"
 
@@ -84,7 +85,7 @@ int sysconf_run_sshd_test(const struct sysconf_options *o)
 
         if (!o->sshd_path || access(o->sshd_path, X_OK) < 0)
                 return 0;
-        if (asprintf(&config, "%s/etc/ssh/sshd_config", sysconf_prefix(o)) < 0)
+        if (path_join_root(o->root, "/etc/ssh/sshd_config", &config) < 0)
                 return -ENOMEM;
         char *argv[] = {(char *)o->sshd_path, "-t", "-f", config, NULL};
         char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};

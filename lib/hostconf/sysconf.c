@@ -20,6 +20,7 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 
 void sysconf_options_default(struct sysconf_options *o)
 {
@@ -37,15 +38,10 @@ void sysconf_options_default(struct sysconf_options *o)
         };
 }
 
-const char *sysconf_prefix(const struct sysconf_options *o)
-{
-        return isempty(o->root) || streq(o->root, "/") ? "" : o->root;
-}
-
 int sysconf_open_dir(const struct sysconf_options *o, const char *dir)
 {
         _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s%s", sysconf_prefix(o), dir) < 0)
+        if (path_join_root(o->root, dir, &p) < 0)
                 return -ENOMEM;
         return open_dir_nofollow(AT_FDCWD, p, 0);
 }

@@ -20,18 +20,15 @@
 #include "basic/log.h"
 #include "basic/message-ids.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
 #include "basic/parse-util.h"
+#include "basic/path-util.h"
 #include "basic/strv.h"
 #include "basic/valid.h"
 
 #define CFG_DIR "/etc/default"
 #define CFG_NAME "instance_configs.cfg"
 #define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
-
-static const char *prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 static bool agent_installed(const char *root)
 {
@@ -43,7 +40,7 @@ static bool agent_installed(const char *root)
         };
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
                 _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s%s", prefix(root), paths[i]) >= 0 && access(p, F_OK) == 0)
+                if (path_join_root(root, paths[i], &p) >= 0 && access(p, F_OK) == 0)
                         return true;
         }
         return false;
@@ -135,10 +132,9 @@ static int write_restore_record(const char *root, bool existed, const char *prev
         _cleanup_free_ char *dir = NULL, *record = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (asprintf(&dir, "%s" STATE_DIR, prefix(root)) < 0)
+        if (path_join_root(root, STATE_DIR, &dir) < 0)
                 return -ENOMEM;
-        (void)mkdir(dir, 0755);
-        if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
+        if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0755)) < 0)
                 return fd;
         if (faccessat(fd, TAKEOVER_RESTORE_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0; /* the state before the first takeover is what a purge restores */
@@ -157,10 +153,9 @@ int takeover_agent_switch_off(const char *root)
 
         if (!agent_installed(root))
                 return 0;
-        if (asprintf(&dir, "%s" CFG_DIR, prefix(root)) < 0)
+        if (path_join_root(root, CFG_DIR, &dir) < 0)
                 return -ENOMEM;
-        (void)mkdir(dir, 0755);
-        if ((fd = open_dir_nofollow(AT_FDCWD, dir, 0)) < 0)
+        if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0755)) < 0)
                 return fd;
         r = read_file_bounded(fd, CFG_NAME, 1024 * 1024, &text, NULL);
         if (r < 0 && r != -ENOENT)
@@ -220,13 +215,14 @@ static int on_accounts_key(void *user, const char *section, const char *key, con
 
 int takeover_agent_accounts(const char *root, struct agent_accounts *ret)
 {
-        static const char *const files[] = {CFG_NAME ".distro", CFG_NAME ".template", CFG_NAME};
+        static const char *const files[] = {CFG_DIR "/" CFG_NAME ".distro", CFG_DIR "/" CFG_NAME ".template",
+                                            CFG_DIR "/" CFG_NAME};
         struct agent_accounts a = {};
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *p = NULL;
                 _cleanup_fclose_ FILE *f = NULL;
-                if (asprintf(&p, "%s" CFG_DIR "/%s", prefix(root), files[i]) < 0) {
+                if (path_join_root(root, files[i], &p) < 0) {
                         agent_accounts_done(&a);
                         return -ENOMEM;
                 }

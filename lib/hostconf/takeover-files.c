@@ -20,13 +20,9 @@
 #include "basic/log.h"
 #include "basic/message-ids.h"
 #include "basic/macro.h"
+#include "basic/path-util.h"
 
 #define MAX_FILE (1024u * 1024)
-
-static const char *prefix(const char *root)
-{
-        return isempty(root) || streq(root, "/") ? "" : root;
-}
 
 /* Backs up and removes DIR/NAME (DIR an absolute host path). 1 removed, 0 absent. */
 static int remove_one(const char *root, int dir_fd, const char *dir, const char *name)
@@ -60,7 +56,7 @@ static int empty_dir(const char *root, const char *dir, const char *what, unsign
         _cleanup_free_ char *p = NULL;
         int r = 0;
 
-        if (asprintf(&p, "%s%s", prefix(root), dir) < 0)
+        if (path_join_root(root, dir, &p) < 0)
                 return -ENOMEM;
         int fd = open_dir_nofollow(AT_FDCWD, p, 0);
         if (fd < 0)
@@ -109,7 +105,7 @@ static int remove_sudo_includes(const char *root, unsigned *count)
         _cleanup_close_ int fd = -EBADF;
         int r = 0;
 
-        if (asprintf(&p, "%s/etc/sudoers.d", prefix(root)) < 0)
+        if (path_join_root(root, "/etc/sudoers.d", &p) < 0)
                 return -ENOMEM;
         if ((fd = open_dir_nofollow(AT_FDCWD, p, 0)) < 0)
                 return fd == -ENOENT ? 0 : fd;
@@ -142,7 +138,7 @@ static int remove_caches(const char *root, unsigned *count)
         _cleanup_free_ char *p = NULL;
         int r = 0;
 
-        if (asprintf(&p, "%s/etc", prefix(root)) < 0)
+        if (path_join_root(root, "/etc", &p) < 0)
                 return -ENOMEM;
         DIR *d = opendir(p);
         if (!d)
@@ -174,7 +170,7 @@ static int filter_file(const char *root, const char *dir, const char *name, enum
         size_t size;
         int r;
 
-        if (asprintf(&p, "%s%s", prefix(root), dir) < 0 || asprintf(&path, "%s/%s", dir, name) < 0)
+        if (path_join_root(root, dir, &p) < 0 || asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         if ((fd = open_dir_nofollow(AT_FDCWD, p, 0)) < 0)
                 return fd == -ENOENT ? 0 : fd;
@@ -225,7 +221,7 @@ static bool text_has_theirs(const char *root, const char *path, enum takeover_ki
         struct takeover_removed removed = {};
         size_t size = 0;
 
-        if (asprintf(&p, "%s%s", prefix(root), path) < 0 || !(f = fopen(p, "re")))
+        if (path_join_root(root, path, &p) < 0 || !(f = fopen(p, "re")))
                 return false;
         FILE *m = open_memstream(&data, &size);
         if (!m)
@@ -243,7 +239,7 @@ static bool exists(const char *root, const char *path)
 {
         _cleanup_free_ char *p = NULL;
         struct stat st;
-        return asprintf(&p, "%s%s", prefix(root), path) >= 0 && lstat(p, &st) == 0;
+        return path_join_root(root, path, &p) >= 0 && lstat(p, &st) == 0;
 }
 
 /* A directory with something in it (an empty one grants nothing). */
@@ -251,7 +247,7 @@ static bool has_entries(const char *root, const char *path)
 {
         _cleanup_free_ char *p = NULL;
         bool any = false;
-        if (asprintf(&p, "%s%s", prefix(root), path) < 0)
+        if (path_join_root(root, path, &p) < 0)
                 return false;
         DIR *d = opendir(p);
         for (struct dirent *e; d && !any && (e = readdir(d));)
@@ -269,7 +265,7 @@ bool takeover_pending(const char *root, bool manage_host_config)
         if (exists(root, "/etc/sudoers.d/google-oslogin") || has_entries(root, "/var/google-sudoers.d") ||
             has_entries(root, "/var/google-users.d"))
                 return true;
-        if (asprintf(&etc, "%s/etc", prefix(root)) < 0)
+        if (path_join_root(root, "/etc", &etc) < 0)
                 return false;
         DIR *d = opendir(etc);
         for (struct dirent *e; d && !cache && (e = readdir(d));)

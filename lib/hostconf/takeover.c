@@ -17,6 +17,8 @@
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/mkdir-util.h"
+#include "basic/path-util.h"
 
 #define GOOGLE_BLOCK_START "#### Google OS Login control. Do not edit this section. ####"
 #define GOOGLE_BLOCK_END "#### End Google OS Login control section. ####"
@@ -250,35 +252,25 @@ char *takeover_filter(enum takeover_kind kind, const char *text, struct takeover
 
 int takeover_backup(const char *root, const char *path, const char *data, size_t size)
 {
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const char *prefix = isempty(root) || streq(root, "/") ? "" : root;
+        _cleanup_free_ char *dir = NULL, *rel = NULL;
+        _cleanup_close_ int top = -EBADF, fd = -EBADF;
 
-        if (asprintf(&dir, "%s" TAKEOVER_BACKUP_DIR, prefix) < 0)
+        /* Backups hold sudo rules: the backup directory and all below it 0700. */
+        if (path_join_root(root, TAKEOVER_BACKUP_DIR, &dir) < 0 || !(rel = strdup(path + strspn(path, "/"))))
                 return -ENOMEM;
-        /* mkdir -p, each component 0700: backups hold sudo rules. */
-        for (char *s = dir + strlen(prefix) + 1; (s = strchr(s, '/')); s++) {
-                *s = '\0';
-                (void)mkdir(dir, 0755);
-                *s = '/';
+        if ((top = mkdir_p_open(AT_FDCWD, dir, 0755, 0700)) < 0)
+                return top;
+        char *name = strrchr(rel, '/');
+        if (name) {
+                *name++ = '\0';
+                fd = mkdir_p_open(top, rel, 0700, 0700);
+        } else {
+                name = rel;
+                fd = TAKE_FD(top);
         }
-        (void)mkdir(dir, 0700);
-        fd = open_dir_nofollow(AT_FDCWD, dir, 0);
-        for (const char *p = path + 1; fd >= 0;) {
-                size_t n = strcspn(p, "/");
-                _cleanup_free_ char *part = strndup(p, n);
-                if (!part)
-                        return -ENOMEM;
-                if (p[n] == '\0') {
-                        if (faccessat(fd, part, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                                return 0; /* the first backup is the one before any takeover */
-                        return write_file_atomic(fd, part, data, size, 0600, 0, 0);
-                }
-                (void)mkdirat(fd, part, 0700);
-                int sub = open_dir_nofollow(fd, part, 0);
-                safe_close(fd);
-                fd = sub;
-                p += n + 1;
-        }
-        return fd;
+        if (fd < 0)
+                return fd;
+        if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return 0; /* the first backup is the one before any takeover */
+        return write_file_atomic(fd, name, data, size, 0600, 0, 0);
 }

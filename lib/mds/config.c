@@ -220,7 +220,7 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
 {
 #define KEY(s, k) (streq(section, s) && streq(key, k))
         if (KEY("metadata", "url"))
-                /* Plain HTTP only: the metadata server is link-local (lib/mds/http.c). */
+                /* The plain-HTTP address: HTTPS is [metadata] transport's (mds-client.c). */
                 return strneq(value, "http://", 7) ? set_string(&c->url, value) : -EINVAL;
         if (KEY("metadata", "transport")) {
                 int t = parse_transport(value);

@@ -245,6 +245,37 @@ static int page_token(json_object *o, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+/* What every page (users, groups, usernames) shares: a JSON object whose
+ * LIST_KEY array holds the items (at most MDS_MAX_PAGE_ITEMS of them are
+ * read; absent or not an array: none), and a nextPageToken. *RET_ITEMS is
+ * a zeroed array of *RET_N + 1 items of ITEM_SIZE; the caller owns it,
+ * *RET_TOKEN and *RET_O (the items point into it) on success only. */
+static int page_open(const char *json, size_t size, const char *list_key, size_t item_size, json_object **ret_o,
+                     json_object **ret_list, size_t *ret_n, void **ret_items, char **ret_token)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        _cleanup_free_ char *token = NULL;
+        int r;
+
+        if ((r = mds_json_parse(json, size, &o)) < 0)
+                return r;
+        if (!json_object_is_type(o, json_type_object))
+                return -EBADMSG;
+        json_object *list = member(o, list_key, json_type_array);
+        size_t n = list ? MIN(json_object_array_length(list), (size_t)MDS_MAX_PAGE_ITEMS) : 0;
+        if ((r = page_token(o, &token)) < 0)
+                return r;
+        void *items = calloc(n + 1, item_size);
+        if (!items)
+                return -ENOMEM;
+        *ret_o = TAKE_PTR(o);
+        *ret_list = list;
+        *ret_n = n;
+        *ret_items = items;
+        *ret_token = TAKE_PTR(token);
+        return 0;
+}
+
 void oslogin_users_page_done(struct oslogin_users_page *p)
 {
         for (size_t i = 0; i < p->n_profiles; i++)
@@ -261,21 +292,12 @@ int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, 
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct oslogin_users_page p = {};
         json_object *list;
+        size_t n;
         int r;
 
-        if ((r = mds_json_parse(json, size, &o)) < 0)
+        if ((r = page_open(json, size, "loginProfiles", sizeof(*p.profiles), &o, &list, &n, (void **)&p.profiles,
+                           &p.next_page_token)) < 0)
                 return r;
-        if (!json_object_is_type(o, json_type_object))
-                return -EBADMSG;
-        list = member(o, "loginProfiles", json_type_array);
-        size_t n = list ? MIN(json_object_array_length(list), (size_t)MDS_MAX_PAGE_ITEMS) : 0;
-        if ((r = page_token(o, &p.next_page_token)) < 0)
-                return r;
-        p.profiles = calloc(n + 1, sizeof(*p.profiles));
-        if (!p.profiles) {
-                oslogin_users_page_done(&p);
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < n; i++) {
                 json_object *lp = json_object_array_get_idx(list, i);
                 const char *reason = "invalid";
@@ -327,21 +349,12 @@ int oslogin_groups_page_parse(const char *json, size_t size, uint32_t gid_floor,
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct oslogin_groups_page p = {};
         json_object *list;
+        size_t n;
         int r;
 
-        if ((r = mds_json_parse(json, size, &o)) < 0)
+        if ((r = page_open(json, size, "posixGroups", sizeof(*p.groups), &o, &list, &n, (void **)&p.groups,
+                           &p.next_page_token)) < 0)
                 return r;
-        if (!json_object_is_type(o, json_type_object))
-                return -EBADMSG;
-        list = member(o, "posixGroups", json_type_array);
-        size_t n = list ? MIN(json_object_array_length(list), (size_t)MDS_MAX_PAGE_ITEMS) : 0;
-        if ((r = page_token(o, &p.next_page_token)) < 0)
-                return r;
-        p.groups = calloc(n + 1, sizeof(*p.groups));
-        if (!p.groups) {
-                oslogin_groups_page_done(&p);
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < n; i++) {
                 json_object *g = json_object_array_get_idx(list, i);
                 const char *name = member_string(g, "name");
@@ -373,22 +386,12 @@ int oslogin_usernames_page_parse(const char *json, size_t size, struct oslogin_u
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct oslogin_usernames_page p = {};
         json_object *list;
-        size_t k = 0;
+        size_t n, k = 0;
         int r;
 
-        if ((r = mds_json_parse(json, size, &o)) < 0)
+        if ((r = page_open(json, size, "usernames", sizeof(char *), &o, &list, &n, (void **)&p.usernames,
+                           &p.next_page_token)) < 0)
                 return r;
-        if (!json_object_is_type(o, json_type_object))
-                return -EBADMSG;
-        list = member(o, "usernames", json_type_array);
-        size_t n = list ? MIN(json_object_array_length(list), (size_t)MDS_MAX_PAGE_ITEMS) : 0;
-        if ((r = page_token(o, &p.next_page_token)) < 0)
-                return r;
-        p.usernames = calloc(n + 1, sizeof(char *));
-        if (!p.usernames) {
-                oslogin_usernames_page_done(&p);
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < n; i++) {
                 json_object *v = json_object_array_get_idx(list, i);
                 const char *name = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;

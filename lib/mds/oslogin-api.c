@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,4 +84,51 @@ int metadata_fetch_bool(struct mds_client *c, const char *key, bool default_valu
                         return r;
         }
         return default_value;
+}
+
+int oslogin_get(struct mds_client *c, const char *what, const char *key, const char *value, uint32_t page_size,
+                const char *token, struct mds_response *ret)
+{
+        _cleanup_free_ char *path = NULL;
+        char size[16];
+        int r;
+
+        if (asprintf(&path, "oslogin/%s", what) < 0)
+                return -ENOMEM;
+        snprintf(size, sizeof(size), "%u", page_size);
+        if ((key && (r = mds_query_append(&path, key, value)) < 0) ||
+            (page_size && (r = mds_query_append(&path, "pagesize", size)) < 0) ||
+            (token && (r = mds_query_append(&path, "pagetoken", token)) < 0))
+                return r;
+        return mds_get(c, path, ret);
+}
+
+int oslogin_pager_more(struct oslogin_pager *p)
+{
+        if (p->pages == 0)
+                return 1;
+        if (oslogin_last_page(p->token))
+                return 0;
+        if (p->mark && streq(p->mark, p->token))
+                return -ELOOP;
+        if ((p->pages & (p->pages - 1)) == 0) {
+                free(p->mark);
+                if (!(p->mark = strdup(p->token)))
+                        return -ENOMEM;
+        }
+        return p->pages < p->max_pages ? 1 : -E2BIG;
+}
+
+void oslogin_pager_next(struct oslogin_pager *p, char *token)
+{
+        free(p->token);
+        p->token = token;
+        p->pages++;
+}
+
+void oslogin_pager_done(struct oslogin_pager *p)
+{
+        free(p->token);
+        free(p->mark);
+        p->token = p->mark = NULL;
 }

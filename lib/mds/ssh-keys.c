@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/alloc-util.h"
 #include "basic/valid.h"
 #include "mds/ssh-keys.h"
 
@@ -339,10 +340,9 @@ static char *line_hint(const char *line)
 static int add_rejection(struct ssh_key_rejection **list, size_t *n, const char *line, unsigned lineno,
                          const char *reason)
 {
-        struct ssh_key_rejection *p = realloc(*list, (*n + 1) * sizeof(*p));
-        if (!p)
+        if (GROW_ARRAY(*list, NULL, *n + 1) < 0)
                 return -ENOMEM;
-        *list = p;
+        struct ssh_key_rejection *p = *list;
         const char *colon = strchr(line, ':');
         _cleanup_free_ char *user = colon ? strndup(line, (size_t)(colon - line)) : NULL;
         char *hint = line_hint(line);
@@ -386,12 +386,10 @@ int ssh_keys_parse_text(const char *text, uint64_t now_usec, struct ssh_key_set 
                                 return r;
                         continue;
                 }
-                struct ssh_key_line *p = realloc(s->keys, (s->n_keys + 1) * sizeof(*p));
-                if (!p) {
+                if (GROW_ARRAY(s->keys, NULL, s->n_keys + 1) < 0) {
                         ssh_key_line_done(&k);
                         return -ENOMEM;
                 }
-                s->keys = p;
                 s->keys[s->n_keys++] = k;
         }
         return 0;

@@ -3,37 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/two-factor-types.h"
 #include "mds/json-util.h"
 #include "mds/models.h"
 #include "mds/two-factor.h"
 
-static const struct {
-        const char *type, *label, *prompt;
-} challenge_types[] = {
-        /* The order of the reference's supportedChallengeTypes. */
-        {"INTERNAL_TWO_FACTOR", "Security code", "Enter your security code: "},
-        {"SECURITY_KEY_OTP", "Security code from a security key",
-                "Enter your security code by visiting https://g.co/sc: "},
-        {"AUTHZEN", "Google phone prompt", ""},
-        {"TOTP", "Google Authenticator", "Enter your one-time password: "},
-        {"IDV_PREREGISTERED_PHONE", "Voice or text message verification code",
-                "Enter the verification code sent to your phone: "},
-};
-
 const char *two_factor_prompt(const char *type)
 {
-        for (size_t i = 0; type && i < ELEMENTSOF(challenge_types); i++)
-                if (streq(type, challenge_types[i].type))
-                        return challenge_types[i].prompt;
-        return NULL;
+        const struct two_factor_type *t = two_factor_type_find(type);
+        return t ? t->prompt : NULL;
 }
 
 const char *two_factor_label(const char *type)
 {
-        for (size_t i = 0; type && i < ELEMENTSOF(challenge_types); i++)
-                if (streq(type, challenge_types[i].type))
-                        return challenge_types[i].label;
-        return type;
+        const struct two_factor_type *t = two_factor_type_find(type);
+        return t ? t->label : type;
 }
 
 /* Wipes json-c's own copies of SECRET (the string object, the printed
@@ -82,8 +66,8 @@ int two_factor_start_request(const char *email, char **ret_json)
                 return -ENOMEM;
         }
         json_object_object_add(o, "email", json_object_new_string(email));
-        for (size_t i = 0; i < ELEMENTSOF(challenge_types); i++)
-                json_object_array_add(types, json_object_new_string(challenge_types[i].type));
+        for (size_t i = 0; i < two_factor_types_n; i++)
+                json_object_array_add(types, json_object_new_string(two_factor_types[i].type));
         json_object_object_add(o, "supportedChallengeTypes", types);
         return to_string(o, ret_json);
 }

@@ -20,7 +20,7 @@ FAKE_BIN  := $(B)/tests/fake-metadata/oslogin-fake-metadata
 
 $(FAKE_OBJS): ALL_CFLAGS += $(JSONC_CFLAGS)
 
-$(FAKE_BIN): $(FAKE_OBJS)
+$(FAKE_BIN): $(FAKE_OBJS) $(B)/libbasic.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(FAKE_LIBS)
 
 PROGRAMS += $(FAKE_BIN)

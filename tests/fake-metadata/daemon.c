@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/time-util.h"
 #include "fake.h"
 
 struct fake_state fake = {
@@ -22,14 +23,11 @@ static void *waker(void *arg)
         pthread_mutex_lock(&fake.lock);
         while (!fake.stopping) {
                 uint64_t next = fake_wake_waiters(false);
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+                uint64_t now = now_monotonic_usec();
                 uint64_t until = next && next > now ? next : now + 1000000u;
                 if (next && next <= now)
                         continue;
-                ts.tv_sec = (time_t)(until / 1000000u);
-                ts.tv_nsec = (long)(until % 1000000u) * 1000;
+                struct timespec ts = {.tv_sec = (time_t)(until / 1000000u), .tv_nsec = (long)(until % 1000000u) * 1000};
                 pthread_cond_timedwait(&fake.changed, &fake.lock, &ts);
         }
         fake_wake_waiters(true);

@@ -95,7 +95,6 @@ void fake_serve_control(const char *path, const char *method, const char *upload
 
 void fake_reply_json(struct fake_reply *r, unsigned status, json_object *o); /* consumes o */
 void fake_reply_text(struct fake_reply *r, unsigned status, const char *text);
-uint64_t fake_hash(const void *data, size_t size);
 
 /* server.c: the MHD callbacks and the waiter list. */
 enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/alloc-util.h"
+#include "basic/hash.h"
+#include "basic/time-util.h"
 #include "fake.h"
 
 struct request {
@@ -31,22 +34,6 @@ struct request {
 };
 
 static struct request *waiters;
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint64_t fake_hash(const void *data, size_t size)
-{
-        const unsigned char *p = data;
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (size_t i = 0; i < size; i++)
-                h = (h ^ p[i]) * 0x100000001b3ull;
-        return h;
-}
 
 void fake_reply_json(struct fake_reply *r, unsigned status, json_object *o)
 {
@@ -99,7 +86,7 @@ static bool should_wake(const struct request *req, uint64_t now)
 
 uint64_t fake_wake_waiters(bool all)
 {
-        uint64_t now = now_usec(), next = 0;
+        uint64_t now = now_monotonic_usec(), next = 0;
         for (struct request **p = &waiters; *p;) {
                 struct request *req = *p;
                 if (all || should_wake(req, now)) {
@@ -198,7 +185,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct fake_reply *r
 
         if (fault && fault->body[0])
                 apply_body_fault(r, fault->body);
-        snprintf(etag, sizeof(etag), "%016llx", (unsigned long long)fake_hash(r->body, r->size));
+        snprintf(etag, sizeof(etag), "%016llx", (unsigned long long)fnv1a64(r->body, r->size));
         if (fault && strcmp(fault->body, "truncated") == 0)
                 resp = MHD_create_response_from_callback(r->size, 4096, truncated_reader, r, free_reply);
         else
@@ -280,7 +267,7 @@ static enum MHD_Result handle_api(
         struct fake_faults *f = req->fault.active ? &req->fault : NULL;
         if (f && f->delay_ms && !req->delayed) {
                 req->delayed = true;
-                suspend(req, now_usec() + (uint64_t)f->delay_ms * 1000u);
+                suspend(req, now_monotonic_usec() + (uint64_t)f->delay_ms * 1000u);
                 pthread_mutex_unlock(&fake.lock);
                 return MHD_YES;
         }
@@ -305,12 +292,12 @@ static enum MHD_Result handle_api(
 
         char etag[24];
         uint64_t timeout_usec;
-        snprintf(etag, sizeof(etag), "%016llx", (unsigned long long)fake_hash(r->body, r->size));
+        snprintf(etag, sizeof(etag), "%016llx", (unsigned long long)fnv1a64(r->body, r->size));
         if (r->status == MHD_HTTP_OK && !req->waited && wants_long_poll(c, etag, &timeout_usec)) {
                 req->waited = true;
                 req->wait_for_change = true;
                 req->generation = fake.generation;
-                suspend(req, now_usec() + timeout_usec);
+                suspend(req, now_monotonic_usec() + timeout_usec);
                 pthread_mutex_unlock(&fake.lock);
                 free(r->body);
                 free(r);
@@ -369,11 +356,9 @@ enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url
                 if (req->upload_size + *upload_data_size > FAKE_MAX_UPLOAD)
                         req->upload_too_big = true;
                 else {
-                        char *p = realloc(req->upload, req->upload_size + *upload_data_size + 1);
-                        if (!p)
+                        if (GROW_ARRAY(req->upload, NULL, req->upload_size + *upload_data_size + 1) < 0)
                                 return MHD_NO;
-                        memcpy(p + req->upload_size, upload_data, *upload_data_size);
-                        req->upload = p;
+                        memcpy(req->upload + req->upload_size, upload_data, *upload_data_size);
                         req->upload_size += *upload_data_size;
                         req->upload[req->upload_size] = '\0';
                 }

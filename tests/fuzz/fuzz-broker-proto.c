@@ -4,8 +4,9 @@
  *
  * The input is what travels on one connection: a request message, then
  * the reply to it. The request (its header says where it ends) goes to
- * what accountsd runs, broker_read_request() over a socketpair and
- * broker_request_decode(), which must agree, and a request that decodes
+ * both readers, broker_read_request() over a socketpair (the blocking one)
+ * and broker_header_decode() + broker_request_decode() (what accountsd's
+ * broker-server.c runs), which must agree, and a request that decodes
  * must encode back to the same bytes. The rest goes to what the key
  * helper and pam_oslogin run on a reply, broker_reply_decode() for that
  * request's kind (or, when the request is no good, for every kind); a
@@ -30,7 +31,7 @@
                 }                                                                                           \
         } while (0)
 
-/* What accountsd does with one connection's bytes. */
+/* The blocking reader (the test servers') on one connection's bytes. */
 static int read_request_socket(const uint8_t *data, size_t size, struct broker_request *ret)
 {
         int fds[2], k;

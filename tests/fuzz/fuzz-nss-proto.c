@@ -3,9 +3,10 @@
  * bytes.
  *
  * The input is what travels on one connection: a request message, then the
- * reply to it. The request (its header says where it ends) goes to what
- * accountsd runs, nss_proto_read_request() over a socketpair and
- * nss_proto_request_decode(), which must agree, and a request that decodes
+ * reply to it. The request (its header says where it ends) goes to both
+ * readers, nss_proto_read_request() over a socketpair (the blocking one)
+ * and nss_proto_header_decode() + nss_proto_request_decode() (what
+ * accountsd's nss-server.c runs), which must agree, and a request that decodes
  * must encode back to the same bytes. The rest goes to what the NSS module
  * and osloginctl run on a reply, nss_proto_reply_decode() against that
  * question (or, when the request is no good, against a fixed set of
@@ -41,7 +42,7 @@ static char *span_dup(struct span s)
         return p;
 }
 
-/* What accountsd does with one connection's bytes. */
+/* The blocking reader (the test servers') on one connection's bytes. */
 static int read_request_socket(const uint8_t *data, size_t size, struct nss_proto_request *ret)
 {
         int fds[2], k;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,13 +23,8 @@ static int run_file(const char *path)
         if (!f)
                 return -errno;
         for (;;) {
-                if (allocated - size < 4096) {
-                        uint8_t *p = realloc(data, allocated + 65536);
-                        if (!p)
-                                return -ENOMEM;
-                        data = p;
-                        allocated += 65536;
-                }
+                if (allocated - size < 4096 && GROW_ARRAY(data, &allocated, allocated + 65536) < 0)
+                        return -ENOMEM;
                 n = fread(data + size, 1, allocated - size, f);
                 size += n;
                 if (n == 0)

@@ -28,7 +28,7 @@ uid_of() { getent passwd "$1" | cut -d: -f3; }
 check "first reconcile" once
 check_eq "dave and erin (instance) and grace (project) created" "dave erin grace" \
 	"$(for u in dave erin grace; do getent passwd "$u" >/dev/null && printf '%s ' "$u"; done | xargs)"
-check_fails "frank (expired google-ssh key) not created" getent passwd frank
+check_fails "frank (expired google-ssh key) not created" 2 getent passwd frank
 check_eq "password field locked with *" "*" "$(getent shadow dave | cut -d: -f2)"
 check_eq "shell /bin/bash" "/bin/bash" "$(getent passwd dave | cut -d: -f7)"
 check "dave in google-sudoers" bash -c 'id -nG dave | grep -qw google-sudoers'
@@ -83,8 +83,8 @@ SSH=(ssh -p "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null 
 check_eq "dave logs in with his key and runs id" "uid=$(uid_of dave)(dave)" \
 	"$("${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 id 2>/dev/null | cut -d' ' -f1)"
 check "erin logs in with her expiring key" "${SSH[@]}" -i $KEYS/erin erin@127.0.0.1 true
-check_fails "dave's key does not open erin's account" "${SSH[@]}" -i $KEYS/dave erin@127.0.0.1 true
-check_fails "frank (expired) cannot log in" "${SSH[@]}" -i $KEYS/frank frank@127.0.0.1 true
+check_fails_msg "dave's key does not open erin's account" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/dave erin@127.0.0.1 true
+check_fails_msg "frank (expired) cannot log in" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/frank frank@127.0.0.1 true
 
 # root and system accounts are refused; their files are never written.
 set_keys "dave:$(key dave)
@@ -94,8 +94,13 @@ bad:name:$(key alice)
 erin:$(key erin)
 grace:$(key grace)"
 once
-check_fails "no /root/.ssh/authorized_keys written" test -e /root/.ssh/authorized_keys
-check_fails "no key for daemon written" test -e /usr/sbin/.ssh
+# The positive case first: the same reconcile wrote the keys of the users
+# beside them, and root and daemon exist with the homes looked at.
+check "… erin's key written by the same reconcile" grep -qF "$(key erin)" /home/erin/.ssh/authorized_keys
+check_eq "root's home is /root, daemon's /usr/sbin" "/root /usr/sbin" "$(getent passwd root | cut -d: -f6) $(getent passwd daemon | cut -d: -f6)"
+check "/root exists (a private, writable directory)" bash -c 'test -d /root && test -w /root'
+check_fails "no /root/.ssh/authorized_keys written" 1 test -e /root/.ssh/authorized_keys
+check_fails "no key for daemon written" 1 test -e /usr/sbin/.ssh
 check "refusal logged for daemon" grep -q 'system account "daemon"' /run/accountsd.log
 check "daemon still a system account" bash -c '[ "$(id -u daemon)" -lt 1000 ]'
 
@@ -119,26 +124,32 @@ erin:$(key erin) changed
 grace:$(key grace) changed"
 once
 check_eq "symlinked ~/.ssh: nothing written through it" "untouched" "$(cat /run/target)"
-check_fails "no authorized_keys created in the link target" test -e /run/authorized_keys
+check "… dave's own (unlinked) file still written by the same reconcile" grep -qF "$(key dave)" /home/dave/.ssh/authorized_keys
+check_fails "no authorized_keys created in the link target" 1 test -e /run/authorized_keys
 check "symlinked authorized_keys: refused" grep -q 'symlink is in the way' /run/accountsd.log
 check_eq "target of symlinked authorized_keys unchanged" "untouched 644 root" "$(cat /run/target) $(stat -c '%a %U' /run/target)"
+# The attacks undone: the checks of grace's and erin's keys below look at real files.
+rm -f /home/grace/.ssh /home/erin/.ssh/authorized_keys
 
 # Deprovision: keys, sudo and every group we gave go; the account stays
 # (deprovision_remove = false) but is expired, so a key dave added to his
 # own authorized_keys no longer opens it either.
 echo "$(key bob) dave-added-himself" >>/home/dave/.ssh/authorized_keys
+check "before: dave's managed keys are there" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+check "before: dave's metadata key opens his account" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
 check "before: the key dave added himself opens his account" "${SSH[@]}" -i $KEYS/bob dave@127.0.0.1 true
 set_keys "erin:$(key erin)"
 once
 check "dave still exists" getent passwd dave
 check "dave's home stays" test -d /home/dave
-check_fails "dave's managed keys removed" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
 check "dave's own line kept" grep -q dave-own /home/dave/.ssh/authorized_keys
-check_fails "dave no longer in google-sudoers" bash -c 'id -nG dave | grep -qw google-sudoers'
+check_fails "dave's managed keys removed" 1 grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+check "id -nG dave still answers (his own group dave)" bash -c 'id -nG dave | grep -qw dave'
+check_fails "dave no longer in google-sudoers" 1 bash -c 'id -nG dave | grep -qw google-sudoers'
 check_eq "dave in none of the configured groups" "" "$(id -nG dave | tr ' ' '\n' | grep -xE 'adm|docker|lxd' | xargs)"
 check_eq "dave's account expired (shadow expiry day 1)" 1 "$(getent shadow dave | cut -d: -f8)"
-check_fails "dave cannot log in with the removed key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
-check_fails "dave cannot log in with the key he added himself" "${SSH[@]}" -i $KEYS/bob dave@127.0.0.1 true
+check_fails_msg "dave cannot log in with the removed key" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+check_fails_msg "dave cannot log in with the key he added himself" 255 'account has expired' "${SSH[@]}" -i $KEYS/bob dave@127.0.0.1 true
 check "the refusal is sshd's account check (expiry), not the key" \
 	grep -qE 'Access denied for user dave by PAM account configuration|User dave account has expired' /run/sshd.log
 
@@ -147,8 +158,9 @@ printf '[metadata]\nurl = %s/computeMetadata/v1/\n[accounts]\ndeprovision_remove
 set_keys "dave:$(key dave)
 grace:$(key grace)"
 once
-check_fails "erin removed (created by us, keys gone)" getent passwd erin
-check_fails "erin's group removed" getent group erin
+check "dave (in metadata) still resolves, and his group" bash -c 'getent passwd dave && getent group dave'
+check_fails "erin removed (created by us, keys gone)" 2 getent passwd erin
+check_fails "erin's group removed" 2 getent group erin
 check "erin's home kept" test -d /home/erin
 check "files consistent after removal" python3 "$SRC/tests/integration/check-etc.py" /etc
 # dave is back in metadata: un-expired, his groups back.
@@ -161,7 +173,8 @@ UIDS=$(for u in dave grace; do uid_of $u; done | xargs)
 umount /etc 2>/dev/null; private_etc_from() { local d; d=$(mktemp -d /run/etc.XXXXXX); cp -a "$1/." "$d/"; mount --bind "$d" /etc; }
 private_etc_from /run/pristine-etc
 mkdir -p /etc/oslogin && printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
-check_fails "after 'reboot', /etc has no dave" getent passwd dave
+check "after 'reboot', getent answers from the image's /etc (root)" getent passwd root
+check_fails "after 'reboot', /etc has no dave" 2 getent passwd dave
 # A new user first in line must not steal dave's UID on the way back.
 set_keys "zed:$(key alice)
 dave:$(key dave)
@@ -179,23 +192,28 @@ set_keys "dave:$(key dave)"
 curl -sf -X PUT --data-binary "hank:$(key bob)" "$CTL/attributes/project/sshKeys" >/dev/null
 once
 check "project ssh-keys (grace) and legacy project sshKeys (hank) apply" bash -c 'getent passwd grace && getent passwd hank' 
+check "before: grace's managed keys are there" grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
 curl -sf -X PUT --data TRUE "$CTL/attributes/instance/block-project-ssh-keys" >/dev/null
 once
-check_fails "block-project-ssh-keys: grace's managed keys removed" grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
+check_fails "block-project-ssh-keys: grace's managed keys removed" 1 grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
 curl -sf -X PUT --data FALSE "$CTL/attributes/instance/block-project-ssh-keys" >/dev/null
 curl -sf -X PUT --data-binary "ivy:$(key carol)" "$CTL/attributes/instance/sshKeys" >/dev/null
 once
 check "instance legacy sshKeys applies (ivy)" getent passwd ivy
-check_fails "a non-empty instance sshKeys blocks project keys too" grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
+check_fails "a non-empty instance sshKeys blocks project keys too" 1 grep -q 'Added by Google' /home/grace/.ssh/authorized_keys
 curl -sf -X DELETE "$CTL/attributes/instance/sshKeys" >/dev/null
 curl -sf -X DELETE "$CTL/attributes/project/sshKeys" >/dev/null
 
 # Mode switch: enable-oslogin=TRUE means no metadata key grants access.
+check "before: dave's managed keys are there" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
 curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin" >/dev/null
 curl -sf -X PUT --data TRUE "$CTL/attributes/project/enable-oslogin" >/dev/null
 once
-check_fails "enable-oslogin (project level, instance unset): dave's metadata keys removed" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
-check_fails "enable-oslogin: dave cannot log in with a metadata key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+check_fails "enable-oslogin (project level, instance unset): dave's metadata keys removed" 1 grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+# Activation reloaded sshd (SIGHUP: it re-executes itself and listens again
+# a moment later); the refusal below must be sshd's, not a closed port.
+check "sshd listens again after its reload" wait_for 5 bash -c "echo > /dev/tcp/127.0.0.1/$PORT"
+check_fails_msg "enable-oslogin: dave cannot log in with a metadata key" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
 curl -sf -X PUT --data FALSE "$CTL/attributes/instance/enable-oslogin" >/dev/null
 once
 check "instance FALSE overrides project TRUE: dave's keys are back" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
@@ -208,9 +226,10 @@ printf 'olduser-own-line\n# Added by Google\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAA
 chown -R olduser:olduser /home/olduser
 echo olduser >>/var/lib/google/google_users
 once
-check_fails "reference user without keys in metadata: stale managed key removed" grep -q StaleReferenceKey /home/olduser/.ssh/authorized_keys
 check "reference user's own line kept" grep -q olduser-own-line /home/olduser/.ssh/authorized_keys
-check_fails "reference user dropped from google_users once deprovisioned" grep -qx olduser /var/lib/google/google_users
+check_fails "reference user without keys in metadata: stale managed key removed" 1 grep -q StaleReferenceKey /home/olduser/.ssh/authorized_keys
+check "google_users still lists the users in metadata (dave)" grep -qx dave /var/lib/google/google_users
+check_fails "reference user dropped from google_users once deprovisioned" 1 grep -qx olduser /var/lib/google/google_users
 
 # The daemon proper: READY after the first reconcile, long-poll wake-up, outage.
 NOTIFY=/run/notify.sock
@@ -244,8 +263,9 @@ reqs=$(curl -sf "$CTL/stats" | python3 -c 'import json,sys; print(json.load(sys.
 [ "$reqs" -le 40 ] && ok "outage: no busy loop ($reqs requests in 6 s)" || not_ok "outage: $reqs requests in 6 s"
 check_eq "outage logged once" 1 "$(grep -c 'Metadata server unavailable' /run/accountsd.log)"
 curl -sf -X DELETE "$CTL/faults" >/dev/null
+check "the daemon runs until SIGTERM" kill -0 $DPID
 kill -TERM $DPID; wait $DPID 2>/dev/null
-check_fails "SIGTERM stops the daemon" kill -0 $DPID
+check_fails "SIGTERM stops the daemon" 1 kill -0 $DPID
 
 # kill -9 at random moments during a 1 000-user reconcile: files old or new, never torn.
 python3 - "$KEYS/alice.pub" >/run/big-keys <<'PY'

@@ -293,7 +293,15 @@ check_eq "... and its code is accepted" "GRANTED two-factor authentication succe
 	"$(client auth-continue $PAM bob_example_com "$TOKEN" 3 1 123456)"
 check_eq "AUTH_START of a user without two-factor: refused by the server" "DENIED" \
 	"$(first "$(client auth-start $PAM alice_example_com)")"
-check "codes never reach the log" bash -c "! grep -q -e 123456 -e 654321 $LOG"
+check "the log is there to look in" test -s $LOG
+check_fails "codes never reach the log" 1 grep -q -e 123456 -e 654321 $LOG
+TF_ID=$(sed -n 's/^#define MESSAGE_ID_TWO_FACTOR_DECISION *"\([0-9a-f]*\)"$/\1/p' "$SRC/lib/basic/message-ids.h")
+check "a two-factor start is an event: its MESSAGE_ID, user, the first challenge" \
+	grep -E "MESSAGE_ID=$TF_ID .*OSLOGIN_USER=bob_example_com .*OSLOGIN_DECISION=challenge .*OSLOGIN_TWO_FACTOR=TOTP" $LOG
+check "a refused code is an event with the server's reason and the challenge answered" \
+	grep -E "MESSAGE_ID=$TF_ID .*OSLOGIN_USER=bob_example_com .*OSLOGIN_DECISION=denied .*OSLOGIN_REASON=\"The code you entered is incorrect\.\" .*OSLOGIN_CHALLENGE=1" $LOG
+check "a granted code is an event" \
+	grep -E "MESSAGE_ID=$TF_ID .*OSLOGIN_USER=bob_example_com .*OSLOGIN_DECISION=granted .*OSLOGIN_CHALLENGE=3" $LOG
 curl -sf -X DELETE "$FCTL/attributes/instance/enable-oslogin-2fa" >/dev/null
 
 # --- metadata server down: fail closed at once -----------------------------------
@@ -373,7 +381,7 @@ kill $DPID
 wait $CPID
 check_eq "a question in progress at SIGTERM is answered (drained)" "DENIED" "$(first "$(cat /run/in-flight.out)")"
 check "the daemon exits once it has answered (well within the 5 s drain bound)" wait_for 3 bash -c "! kill -0 $DPID"
-check "the daemon said it was draining nothing too long" bash -c "! grep -q 'still open after' $LOG"
+check_fails "the daemon said it was draining nothing too long" 1 grep -q 'still open after' $LOG
 curl -sf -X DELETE "$FCTL/faults" >/dev/null
 kill $ACT
 wait $ACT 2>/dev/null

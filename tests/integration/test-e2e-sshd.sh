@@ -98,6 +98,11 @@ login() {
 # share_window: waits until accountsd's shared answers ([broker] answer_ttl)
 # have expired.
 share_window() { sleep 1.2; }
+# refused DESCRIPTION REGEX: the last login was refused by sshd: ssh's 255
+# (also its code for a lost connection) and REGEX in its output.
+refused() {
+	if [ "$RC" = 255 ] && grep -Eq -- "$2" <<<"$OUT"; then ok "$1"; else not_ok "$1" "exit $RC, want 255 and /$2/" "${OUT:0:1000}"; fi
+}
 # sums: everything a refused or failed login must not change.
 sums() { md5sum /etc/passwd /etc/group /etc/shadow /etc/sudoers.d/* /var/lib/oslogin/sudoers.d/* 2>/dev/null | md5sum; }
 
@@ -129,13 +134,14 @@ diag "alice's login (admin): $(decision_requests) metadata requests (issue 13 ta
 login bob bob_example_com id -un
 check_eq "bob (login, no adminLogin) logs in" "0:bob_example_com" "$RC:$OUT"
 login bob bob_example_com sudo -n true
-check "bob cannot sudo" test "$RC" -ne 0
-check_fails "bob has no sudoers drop-in" test -e /var/lib/oslogin/sudoers.d/bob__example__com
+check_eq "bob cannot sudo (sudo -n's refusal, exit 1)" 1 "$RC"
+check "… while alice (adminLogin) holds a drop-in" test -f /var/lib/oslogin/sudoers.d/alice__example__com
+check_fails "bob has no sudoers drop-in" 1 test -e /var/lib/oslogin/sudoers.d/bob__example__com
 before=$(sums)
 login carol carol_example_com true
-check "carol (no login policy) is refused although her key is in her profile" test "$RC" -eq 255
+refused "carol (no login policy) is refused although her key is in her profile" 'Permission denied \(publickey\)'
 login alice bob_example_com true
-check "alice's key does not open bob's account" test "$RC" -eq 255
+refused "alice's key does not open bob's account" 'Permission denied \(publickey\)'
 check_eq "refusals changed nothing" "$before" "$(sums)"
 
 # The audit: sshd's key command and PAM's account step of one login are one
@@ -157,7 +163,7 @@ check "osloginctl why carol: the key decision and the reason" \
 install -d -m 0700 /root/.ssh
 cp "$FIXTURES/keys/alice.pub" /root/.ssh/authorized_keys
 login alice root true
-check "ssh root@ refused (PermitRootLogin no), even with a valid key" test "$RC" -eq 255
+refused "ssh root@ refused (PermitRootLogin no), even with a valid key" 'Permission denied \(publickey\)'
 check_eq "sshd -T: permitrootlogin no" "no" \
 	"$(/usr/sbin/sshd -T -C user=x,host=x,addr=127.0.0.1 | awk '$1 == "permitrootlogin" {print $2}')"
 OUT=$(timeout 20 ssh "${SSH_OPTS[@]}" -o PreferredAuthentications=password,keyboard-interactive \
@@ -177,7 +183,7 @@ PY
 curl -sf -X PUT --data-binary @/run/expired.json "$CTL/data" >/dev/null
 share_window
 login bob bob_example_com true
-check "bob's expired key is refused" test "$RC" -eq 255
+refused "bob's expired key is refused" 'Permission denied \(publickey\)'
 curl -sf -X PUT --data-binary @/run/fixture.json "$CTL/data" >/dev/null
 
 # A local user with authorized_keys: the modules stay out of the way.
@@ -195,7 +201,7 @@ if wait_for 15 test ! -e /var/lib/oslogin/sudoers.d/alice__example__com; then
 else
 	not_ok "adminLogin revoked: drop-in removed by the re-check within 15 s"
 fi
-check_fails "… and sudo refuses alice (checked without logging in)" runuser -u alice_example_com -- sudo -n true
+check_fails_msg "… and sudo refuses alice (checked without logging in)" 1 'password is required|not allowed' runuser -u alice_example_com -- sudo -n true
 curl -sf -X PUT --data true "$CTL/users/alice@example.com/adminLogin" >/dev/null
 login alice alice_example_com sudo -n true
 check_eq "adminLogin granted again: sudo back at the next login" "0" "$RC"
@@ -208,7 +214,7 @@ share_window
 t0=$(date +%s%N)
 login alice alice_example_com true
 ms=$((($(date +%s%N) - t0) / 1000000))
-check "MDS down: alice refused" test "$RC" -eq 255
+refused "MDS down: alice refused" 'Permission denied \(publickey\)'
 check "MDS down: the refusal came within the helper's deadline (${ms} ms)" test "$ms" -lt 10000
 login carol localuser true
 check_eq "MDS down: the local user still logs in" 0 "$RC"
@@ -228,7 +234,7 @@ before=$(sums)
 t0=$(date +%s%N)
 login alice alice_example_com true
 ms=$((($(date +%s%N) - t0) / 1000000))
-check "accountsd killed: alice refused" test "$RC" -eq 255
+refused "accountsd killed: alice refused" 'Permission denied \(publickey\)'
 check "accountsd killed: the refusal did not wait for any deadline (${ms} ms)" test "$ms" -lt 3000
 login carol localuser true
 check_eq "accountsd killed: the local user still logs in" 0 "$RC"
@@ -275,9 +281,9 @@ tfa() {
 tfa 123456
 check_eq "two-factor: key, menu choice and the right TOTP code log bob in" "0:bob_example_com" "$RC:$OUT"
 tfa 000000
-check "two-factor: a wrong code is refused" test "$RC" -eq 255
+refused "two-factor: a wrong code is refused" 'Permission denied \(keyboard-interactive\)'
 login bob bob_example_com true
-check "two-factor: the key alone is no longer enough" test "$RC" -eq 255
+refused "two-factor: the key alone is no longer enough" 'Permission denied \(keyboard-interactive\)'
 check_eq "audit: bob's two-factor login is one record (key, TOTP, account)" "granted TOTP granted granted" \
 	"$("$BUILD/osloginctl/osloginctl" audit bob_example_com --json | python3 -c 'import json,sys
 r=[x for x in json.load(sys.stdin) if x["two_factor_result"]=="granted"][-1]
@@ -315,14 +321,15 @@ tfa 424242 judy_example_com judy 3
 check_eq "two-factor: SECURITY_KEY_OTP, the code from g.co/sc logs judy in" "0:judy_example_com" "$RC:$OUT"
 check "… askpass was asked with the security key prompt" grep -q "https://g.co/sc" $W/prompts
 tfa 000000 judy_example_com judy 1 INFO
-check "two-factor: a wrong code is refused" test "$RC" -eq 255
+refused "two-factor: a wrong code is refused" 'Permission denied \(keyboard-interactive\)'
 check "two-factor: the server's reason reaches the ssh client" grep -q "Wrong code. Try again." <<<"$OUT"
 login sa_robot $SA id -un
 check_eq "a service account logs in with its key alone while 2FA is on" "0:$SA" "$RC:$OUT"
 tfa 424242 $SA sa_robot 1
-check_fails "… and it is never asked for a second factor" grep -q . $W/prompts
+check_eq "… and through the two-factor client too" "0:$SA" "$RC:$OUT"
+check_fails "… and it is never asked for a second factor" 1 grep -q . $W/prompts
 login judy judy_example_com true
-check "judy's key alone is not enough" test "$RC" -eq 255
+refused "judy's key alone is not enough" 'Permission denied \(keyboard-interactive\)'
 curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin-2fa" >/dev/null
 check "enable-oslogin-2fa removed: back to key only" wait_for 15 bash -c "! grep -q 'twofactor' /etc/pam.d/sshd"
 
@@ -332,7 +339,7 @@ check "enable-oslogin=FALSE: PAM block, sshd drop-in and nsswitch entry removed"
 	"! grep -q pam_oslogin /etc/pam.d/sshd && ! test -e /etc/ssh/sshd_config.d/00-oslogin.conf && ! grep -Eq '^passwd:.*oslogin' /etc/nsswitch.conf"
 sleep 0.5
 login alice alice_example_com true
-check "enable-oslogin=FALSE: alice refused" test "$RC" -eq 255
-check_fails "enable-oslogin=FALSE: no OS Login sudoers drop-in left" test -e /var/lib/oslogin/sudoers.d/alice__example__com
+refused "enable-oslogin=FALSE: alice refused" 'Permission denied \(publickey'
+check_fails "enable-oslogin=FALSE: no OS Login sudoers drop-in left" 1 test -e /var/lib/oslogin/sudoers.d/alice__example__com
 check "sshd survived every reload" kill -0 "$SSHD_PID"
 done_testing

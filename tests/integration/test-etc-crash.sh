@@ -99,8 +99,9 @@ members=$(grep '^google-sudoers:' "$ROOT/etc/group" | cut -d: -f4 | tr ',' '\n' 
 check_eq "... each exactly once in google-sudoers" "$N $N" "$(echo "$members" | wc -l) $(echo "$members" | sort -u | wc -l)"
 check_eq "... with a home and a complete authorized_keys" "$N" \
 	"$(grep -l "^$KEY u" "$ROOT"/home/u*/.ssh/authorized_keys 2>/dev/null | wc -l)"
-check_fails "no temp files left in etc" bash -c "ls -A '$ROOT/etc' | grep '^\.#'"
-check_fails "no half-built home left" bash -c "ls -A '$ROOT/home' | grep '^\.#'"
+check "the directories looked in list their files (passwd, homes)" bash -c "ls -A '$ROOT/etc' | grep -qx passwd && ls -A '$ROOT/home' | grep -q '^u[0-9]'"
+check_fails "no temp files left in etc" 1 bash -c "ls -A '$ROOT/etc' | grep '^\.#'"
+check_fails "no half-built home left" 1 bash -c "ls -A '$ROOT/home' | grep '^\.#'"
 check "pwck -r clean" pwck -r -q -R "$ROOT"
 check "grpck -r clean" grpck -r -R "$ROOT"
 done_testing

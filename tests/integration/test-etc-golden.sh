@@ -84,5 +84,6 @@ before=$(stat -c '%i %Y' "$root"/etc/{passwd,shadow,group,gshadow} "$root"/var/l
 "$TOOL" --root "$root" --input "$GOLDEN/create.input" --now $NOW >/dev/null 2>&1
 check_eq "an unchanged apply replaces no file" "$before" \
 	"$(stat -c '%i %Y' "$root"/etc/{passwd,shadow,group,gshadow} "$root"/var/lib/oslogin/* | md5sum)"
-check_fails "no temp files left in etc" bash -c "ls -A '$root/etc' | grep '^\.#'"
+check "the directory looked in lists its files (passwd)" bash -c "ls -A '$root/etc' | grep -qx passwd"
+check_fails "no temp files left in etc" 1 bash -c "ls -A '$root/etc' | grep '^\.#'"
 done_testing

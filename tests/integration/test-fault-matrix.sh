@@ -275,8 +275,8 @@ for entry in "${FAULTS[@]}"; do
 	*) what="getent passwd $user" ;;
 	esac
 	by_uid=$(getent passwd 2000001001 | cut -d: -f1)
-	if [ "$rc" -ne 0 ] && [ -z "$OUT" ] && [ "$ms" -le $NSS_BOUND ] && [ "$by_uid" = alice_example_com ]; then
-		ok "nss x $name: $what fails closed (exit $rc), $ms ms <= $NSS_BOUND"
+	if [ "$rc" -eq 2 ] && [ -z "$OUT" ] && [ "$ms" -le $NSS_BOUND ] && [ "$by_uid" = alice_example_com ]; then
+		ok "nss x $name: $what fails closed (getent exit $rc: not found), $ms ms <= $NSS_BOUND"
 		cell "$name" nss "ok ${ms}ms"
 	else
 		not_ok "nss x $name: $what: rc=$rc, $ms ms (bound $NSS_BOUND), uid 2000001001 is '$by_uid'" "output: ${OUT:0:120}"
@@ -308,9 +308,9 @@ for entry in "${FAULTS[@]}"; do
 				"$(cat /run/refresh.out)" "$(getent passwd alice_example_com 2000001001 mallory_example_com)"
 			cell "$name" dir "FAIL ${ms}ms"
 		fi
-	elif [ "$rc" -ne 0 ] && [ "$alive" = yes ] && [ "$ms" -le $DIR_BOUND ] && [ "$before" = "$after" ] &&
+	elif [ "$rc" -eq 1 ] && [ "$alive" = yes ] && [ "$ms" -le $DIR_BOUND ] && [ "$before" = "$after" ] &&
 		[ "$nlog" -le $LOG_BOUND ] && tail -n +$((log0 + 1)) $LOG | grep -q 'Directory build failed; the previous cache stays'; then
-		ok "dir x $name: refresh fails in $ms ms <= $DIR_BOUND, daemon running, /etc and cache unchanged, failure logged, $nlog log lines <= $LOG_BOUND"
+		ok "dir x $name: refresh fails (exit 1) in $ms ms <= $DIR_BOUND, daemon running, /etc and cache unchanged, failure logged, $nlog log lines <= $LOG_BOUND"
 		cell "$name" dir "ok ${ms}ms"
 	else
 		not_ok "dir x $name: rc=$rc, $ms ms (bound $DIR_BOUND), alive=$alive, files $before -> $after, $nlog log lines" \

@@ -39,12 +39,12 @@ check "-F data: name fingerprint@google.com with the value as data" grep -q \
 "$MAKE_CERT" sign "$CA" "$FIXTURES/keys/heidi-sk.pub" -n certuser -f "$FP" >$W/sk-cert.pub
 check_eq "a security key gets an sk certificate type" "sk-ssh-ed25519-cert-v01@openssh.com" "$(cut -d' ' -f1 $W/sk-cert.pub)"
 check "… that ssh-keygen reads" ssh-keygen -L -f $W/sk-cert.pub
-check_fails "a certificate is refused as the key to certify" "$MAKE_CERT" sign "$CA" $W/ivan-cert.pub -n x
-check_fails "a CA key that is not Ed25519 PEM is refused" "$MAKE_CERT" sign $W/ivan.pub $W/ivan.pub -n x
+check_fails_msg "a certificate is refused as the key to certify" 1 'already a certificate' "$MAKE_CERT" sign "$CA" $W/ivan-cert.pub -n x
+check_fails_msg "a CA key that is not Ed25519 PEM is refused" 1 'not an Ed25519 private key in PEM' "$MAKE_CERT" sign $W/ivan.pub $W/ivan.pub -n x
 rm -f $W/other-ca.pem
 "$MAKE_CERT" genca $W/other-ca.pem >$W/other-ca.pub
 check_eq "genca writes the new CA key with mode 0600" 600 "$(stat -c %a $W/other-ca.pem)"
-check_fails "genca never overwrites a key" "$MAKE_CERT" genca $W/other-ca.pem
+check_fails_msg "genca never overwrites a key" 1 'it must not exist' "$MAKE_CERT" genca $W/other-ca.pem
 check_eq "genca prints the public key capub prints" "$(cat $W/other-ca.pub)" "$("$MAKE_CERT" capub $W/other-ca.pem)"
 
 # --- a real sshd ---

@@ -94,9 +94,9 @@ check "nsswitch has oslogin" grep -Eq '^group:.*oslogin' /etc/nsswitch.conf
 ids=$(id alice_example_com)
 diag "id alice_example_com: $ids"
 check "id alice: a control directory group (ops) is listed" grep -q '2000100002(ops)' <<<"$ids"
-check_fails "id alice: no group named sudo" grep -Eq '\(sudo\)' <<<"$ids"
-check_fails "id alice: not in the local builders group (directory ci has its GID)" grep -Eq '\(builders\)|2000100007' <<<"$ids"
-check_fails "id alice: the directory sudo's GID is not listed" grep -q 2000100005 <<<"$ids"
+check_fails "id alice: no group named sudo" 1 grep -Eq '\(sudo\)' <<<"$ids"
+check_fails "id alice: not in the local builders group (directory ci has its GID)" 1 grep -Eq '\(builders\)|2000100007' <<<"$ids"
+check_fails "id alice: the directory sudo's GID is not listed" 1 grep -q 2000100005 <<<"$ids"
 check_eq "getent group sudo is the local one, without directory members" "$(grep '^sudo:' /etc/group)" \
 	"$(getent group sudo)"
 check_eq "getent group 2000100005 (directory sudo): nothing" "" "$(getent group 2000100005)"
@@ -109,7 +109,7 @@ check_eq "the directory group with local sudo's GID is not there" "" "$(getent -
 ids=$(id docker)
 diag "id docker: $ids"
 check "id docker: the directory user docker resolves" grep -q '^uid=2000001300(docker)' <<<"$ids"
-check_fails "id docker: its self group named docker is not listed" grep -q '(docker)' <<<"${ids#uid=2000001300(docker)}"
+check_fails "id docker: its self group named docker is not listed" 1 grep -q '(docker)' <<<"${ids#uid=2000001300(docker)}"
 check_eq "getent group 2000001300 (self group docker): nothing" "" "$(getent group 2000001300)"
 check_eq "getent group docker is the local one" "$(grep '^docker:' /etc/group)" "$(getent group docker)"
 
@@ -117,10 +117,11 @@ check_eq "getent group docker is the local one" "$(grep '^docker:' /etc/group)" 
 out=$(sudo -n -l -U alice_example_com 2>&1)
 diag "sudo -l -U alice_example_com: $(tr '\n' ' ' <<<"$out")"
 check "sudo -l -U alice: the control rule (%ops) applies" grep -q 'ops-rule' <<<"$out"
-check_fails "sudo -l -U alice: %sudo grants nothing" grep -q 'sudo-rule' <<<"$out"
-check_fails "sudo -l -U alice: %builders grants nothing" grep -q 'builders-rule' <<<"$out"
+check_fails "sudo -l -U alice: %sudo grants nothing" 1 grep -q 'sudo-rule' <<<"$out"
+check_fails "sudo -l -U alice: %builders grants nothing" 1 grep -q 'builders-rule' <<<"$out"
 out=$(sudo -n -l -U docker 2>&1)
-check_fails "sudo -l -U docker: %docker grants nothing" grep -q 'docker-rule' <<<"$out"
+check "sudo -l -U docker answers for the directory user docker" grep -q 'docker' <<<"$out"
+check_fails "sudo -l -U docker: %docker grants nothing" 1 grep -q 'docker-rule' <<<"$out"
 as_alice() { setpriv --reuid=2000001001 --regid=2000001001 --init-groups "$@"; }
 out=$(as_alice sudo -n /bin/echo ops-rule 2>&1)
 if [ "$out" = ops-rule ]; then
@@ -146,10 +147,12 @@ check_eq "the module alone does not answer svc's UID" "" "$(getent -s oslogin pa
 
 # --- a local user's name in a directory member list (meant for the directory deploy)
 check_eq "getent group devs lists alice, not the local deploy" "devs:*:2000100010:alice_example_com" "$(getent group devs)"
-check_fails "id deploy: not in the directory group devs" grep -Eq 'devs|2000100010' <<<"$(id deploy)"
-out=$(sudo -n -l -U deploy 2>&1)
-check_fails "sudo -l -U deploy: %devs grants nothing" grep -q 'devs-rule' <<<"$out"
+check "id deploy answers: the local deploy" grep -Eq '^uid=[0-9]+\(deploy\)' <<<"$(id deploy)"
+check_fails "id deploy: not in the directory group devs" 1 grep -Eq 'devs|2000100010' <<<"$(id deploy)"
 check "sudo -l -U alice: %devs applies to the directory user (control)" grep -q 'devs-rule' <<<"$(sudo -n -l -U alice_example_com 2>&1)"
+out=$(sudo -n -l -U deploy 2>&1)
+check "sudo -l -U deploy answers for the local deploy" grep -q 'deploy' <<<"$out"
+check_fails "sudo -l -U deploy: %devs grants nothing" 1 grep -q 'devs-rule' <<<"$out"
 check_eq "log names the member once" 1 "$(grep -c 'Directory group member "deploy" left out of every group: a local user has that name' $LOG)"
 
 # --- the daemon's own answers (nss.sock), and its log
@@ -186,7 +189,8 @@ curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
 check_eq "miss: erin_example_com resolves" "erin_example_com" "$(getent passwd erin_example_com | cut -d: -f1)"
 ids=$(id erin_example_com)
 diag "id erin_example_com: $ids"
-check_fails "miss: initgroups of erin lists no directory group named builders" grep -Eq '2000100009|\(builders\)' <<<"$ids"
+check "miss: id erin_example_com answers" grep -q '^uid=[0-9]*(erin_example_com)' <<<"$ids"
+check_fails "miss: initgroups of erin lists no directory group named builders" 1 grep -Eq '2000100009|\(builders\)' <<<"$ids"
 check_eq "miss: the module alone does not answer the directory group builders" "" "$(getent -s oslogin group builders)"
 check_eq "miss: getent group 2000100009 (directory builders): nothing" "" "$(getent group 2000100009)"
 "$CTL" lookup group 2000100009 >/dev/null 2>&1

@@ -25,7 +25,7 @@ WORK=$(mktemp -d /run/pkg.XXXXXX)
 deb() { echo "$WORK/${1}_${VERSION}_$ARCH.deb"; }
 DEB_PACKAGES=(oslogin libnss-oslogin libpam-oslogin oslogin-fake-metadata)
 
-# The final layout (TEAM.md "Installed names"). A component whose install
+# The installed layout, package by package. A component whose install
 # rule is missing fails the build (dh_install) or this list.
 declare -A EXPECTED
 EXPECTED[oslogin]="/etc/oslogin/oslogin.conf
@@ -87,8 +87,10 @@ mkdir "$WORK/ctl"
 for p in "${DEB_PACKAGES[@]}"; do dpkg-deb -e "$(deb "$p")" "$WORK/ctl/$p"; done
 check "maintainer scripts of oslogin: postinst, prerm, postrm" \
 	test -x "$WORK/ctl/oslogin/postinst" -a -x "$WORK/ctl/oslogin/prerm" -a -x "$WORK/ctl/oslogin/postrm"
-check_fails "no maintainer script names /etc/ssh, nsswitch.conf or pam.d" bash -c \
-	"grep -lE '/etc/ssh|nsswitch\\.conf|pam\\.d' '$WORK'/ctl/*/{pre,post}{inst,rm} 2>/dev/null"
+# (find, not a glob: grep over a missing script exits 2, which passed here before.)
+mscripts() { find "$WORK/ctl" -type f \( -name preinst -o -name postinst -o -name prerm -o -name postrm \) -exec grep -lE "$1" {} + | grep .; }
+check "the search over the maintainer scripts finds what they do name (osloginctl)" mscripts osloginctl
+check_fails "no maintainer script names /etc/ssh, nsswitch.conf or pam.d" 1 mscripts '/etc/ssh|nsswitch\.conf|pam\.d'
 check_eq "conffiles: /etc/oslogin/oslogin.conf" /etc/oslogin/oslogin.conf "$(cat "$WORK/ctl/oslogin/conffiles")"
 check "libnss-oslogin: ldconfig trigger (activate-noawait)" grep -qx 'activate-noawait ldconfig' "$WORK/ctl/libnss-oslogin/triggers"
 check "oslogin depends on the NSS module at its own version" bash -c \
@@ -141,7 +143,7 @@ check "rpm scriptlets: preset on install, disable --now on erase, try-restart on
 	"grep -q 'systemctl --no-reload preset oslogin-accountsd.service' '$WORK/rpm-scripts' &&
 	 grep -q 'systemctl --no-reload disable --now oslogin-accountsd.service' '$WORK/rpm-scripts' &&
 	 grep -q 'systemctl try-restart oslogin-accountsd.service' '$WORK/rpm-scripts'"
-check_fails "rpm scriptlets never enable or start by hand" grep -qE 'systemctl (--no-reload )?(enable|start) ' "$WORK/rpm-scripts"
+check_fails "rpm scriptlets never enable or start by hand" 1 grep -qE 'systemctl (--no-reload )?(enable|start) ' "$WORK/rpm-scripts"
 check "rpm ships the preset, 0644" bash -c \
 	"rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' '$R' 2>/dev/null | grep -qx -- '-rw-r--r-- /usr/lib/systemd/system-preset/90-oslogin.preset'"
 check_eq "the preset enables the daemon and its three sockets" "enable oslogin-accountsd.service
@@ -152,7 +154,7 @@ agent_fn() { sed -n '/^restore_guest_agent() {$/,/^}$/p' "$1" | sed 's/^\t*//; s
 deb_fn=$(agent_fn "$WORK/ctl/oslogin/postrm")
 check "deb postrm defines restore_guest_agent" test -n "$deb_fn"
 check_eq "restore_guest_agent identical in the deb postrm and the rpm %postun" "$deb_fn" "$(agent_fn "$WORK/rpm-scripts")"
-check_fails "rpm scriptlets never name sshd_config, nsswitch or pam.d" grep -qE 'sshd_config|nsswitch|pam\.d' "$WORK/rpm-scripts"
+check_fails "rpm scriptlets never name sshd_config, nsswitch or pam.d" 1 grep -qE 'sshd_config|nsswitch|pam\.d' "$WORK/rpm-scripts"
 # rpm over a stand-in google-compute-engine-oslogin (its name and Epoch, the
 # same NSS module path) in a private root and database: rpm refuses ours
 # naming the conflict (the way over is `dnf swap`); once it is erased,
@@ -240,16 +242,19 @@ printf '%s\n' "Package: google-compute-engine-oslogin" "Version: 1:20240101.00-g
 	>"$STANDIN/DEBIAN/control"
 check "stand-in google-compute-engine-oslogin builds" dpkg-deb --root-owner-group -b "$STANDIN" "$WORK/standin.deb"
 check "stand-in installs" dpkg -i "$WORK/standin.deb"
+check "… dpkg-query says it is installed" bash -c \
+	"dpkg-query -W -f='\${db:Status-Status}' google-compute-engine-oslogin 2>/dev/null | grep -qx installed"
+check "… with its PAM modules" test -e "/usr/lib/$MA/security/pam_oslogin_login.so"
 check_eq "stand-in owns libnss_oslogin.so.2" google-compute-engine-oslogin \
 	"$(dpkg -S "/usr/lib/$MA/libnss_oslogin.so.2" 2>/dev/null | cut -d: -f1)"
 check "dpkg -i the four packages over the stand-in" dpkg -i "${DEBS[@]}"
-check_fails "the stand-in is removed" bash -c \
+check_fails "the stand-in is removed" 1 bash -c \
 	"dpkg-query -W -f='\${db:Status-Status}' google-compute-engine-oslogin 2>/dev/null | grep -qx installed"
 check_eq "libnss_oslogin.so.2 is ours now" libnss-oslogin:$ARCH \
 	"$(dpkg -S "/usr/lib/$MA/libnss_oslogin.so.2" 2>/dev/null | cut -d: -f1-2)"
 check "libnss_oslogin.so.2 is our module (exports _nss_oslogin_getpwnam_r)" bash -c \
 	"nm -D '/usr/lib/$MA/libnss_oslogin.so.2' | grep -q ' T _nss_oslogin_getpwnam_r'"
-check_fails "the stand-in's PAM modules are gone" test -e "/usr/lib/$MA/security/pam_oslogin_login.so"
+check_fails "the stand-in's PAM modules are gone" 1 test -e "/usr/lib/$MA/security/pam_oslogin_login.so"
 stat_of() { stat -c '%a %U:%G' "$1" 2>&1; }
 check_eq "installed NSS module 644 root" "644 root:root" "$(stat_of "/usr/lib/$MA/libnss_oslogin.so.2")"
 check_eq "installed PAM module 644 root" "644 root:root" "$(stat_of "/lib/$MA/security/pam_oslogin.so")"
@@ -298,7 +303,11 @@ cp -p /etc/oslogin/oslogin.conf "$WORK/oslogin.conf.installed"
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >>/etc/oslogin/oslogin.conf
 check "installed oslogin-accountsd --once makes the metadata users" /usr/sbin/oslogin-accountsd --once
 check "dave has his metadata key" grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
-check "dave may sudo (google-sudoers)" bash -c "sudo -n -l -U dave | grep -q 'NOPASSWD: ALL'"
+for u in dave erin grace; do
+	check "$u may sudo (google-sudoers)" bash -c "sudo -n -l -U $u | grep -q 'NOPASSWD: ALL'"
+done
+check "google-sudoers has members, through /etc/sudoers.d/google_sudoers" bash -c \
+	"getent group google-sudoers | cut -d: -f4 | grep -q . && test -f /etc/sudoers.d/google_sudoers"
 # An OS Login admin's drop-in, as the PAM module writes it, and the
 # guest agent switched off the way accountsd's takeover records it.
 useradd --no-create-home alice
@@ -311,29 +320,31 @@ sed -i 's/^accounts_daemon = true$/accounts_daemon = false/' /etc/default/instan
 # Activation, then removal: deactivated while osloginctl is still there.
 check "osloginctl --no-reload activate" /usr/sbin/osloginctl --no-reload activate
 check "nsswitch.conf now names oslogin" grep -q 'oslogin' /etc/nsswitch.conf
-check_fails "dpkg refuses to remove the NSS module while oslogin needs it" dpkg --remove libnss-oslogin
-check_fails "dpkg refuses to remove the PAM module while oslogin needs it" dpkg --remove libpam-oslogin
+check_fails_msg "dpkg refuses to remove the NSS module while oslogin needs it" 1 'dependency problems prevent removal' dpkg --remove libnss-oslogin
+check_fails_msg "dpkg refuses to remove the PAM module while oslogin needs it" 1 'dependency problems prevent removal' dpkg --remove libpam-oslogin
 check "dpkg --remove oslogin" dpkg --remove oslogin
 for f in nsswitch.conf ssh/sshd_config pam.d/sshd; do
 	[ -e "$PRISTINE/$f" ] || continue
 	check "removal deactivated OS Login: /etc/$f as before" cmp "$PRISTINE/$f" "/etc/$f"
 done
-check_fails "removal dropped /etc/sudoers.d/oslogin" test -e /etc/sudoers.d/oslogin
+check_fails "removal dropped /etc/sudoers.d/oslogin" 1 test -e /etc/sudoers.d/oslogin
 check "removal kept the conffile and state until purge" test -f /etc/oslogin/oslogin.conf -a -f /var/lib/oslogin/uidmap
 for u in dave erin grace alice; do
-	check_fails "removal: sudo -l: $u may not run sudo" bash -c "sudo -n -l -U $u | grep -q 'NOPASSWD: ALL'"
+	check_fails "removal: sudo -l: $u may not run sudo" 1 bash -c "sudo -n -l -U $u | grep -q 'NOPASSWD: ALL'"
 done
-check_fails "removal: no managed key left in any home" grep -rq 'Added by Google' /home
-check_fails "removal: nobody left in google-sudoers" bash -c "getent group google-sudoers | cut -d: -f4 | grep -q ."
-check_fails "removal: /etc/sudoers.d/google_sudoers gone" test -e /etc/sudoers.d/google_sudoers
+check_fails "removal: no managed key left in any home" 1 grep -rq 'Added by Google' /home
+check "removal: google-sudoers itself stays" getent group google-sudoers
+check_fails "removal: nobody left in google-sudoers" 1 bash -c "getent group google-sudoers | cut -d: -f4 | grep -q ."
+check_fails "removal: /etc/sudoers.d/google_sudoers gone" 1 test -e /etc/sudoers.d/google_sudoers
 check_eq "removal: the accounts created from metadata are expired" "1 1 1" \
 	"$(for u in dave erin grace; do getent shadow $u | cut -d: -f8; done | xargs)"
 check "removal: sudoers valid" visudo -c
+check "removal: the expired accounts recorded for a reinstall" test -s /var/lib/oslogin/expired
 # Reinstall after removal: the expiry that revoke set is lifted.
 check "dpkg -i oslogin again after removal" dpkg -i "$(deb oslogin)"
 check_eq "reinstall: dave, erin, grace no longer expired" "||" \
 	"$(for u in dave erin grace; do getent shadow $u | cut -d: -f8; done | paste -sd'|')"
-check_fails "reinstall: the expired list is gone" test -e /var/lib/oslogin/expired
+check_fails "reinstall: the expired list is gone" 1 test -e /var/lib/oslogin/expired
 check "reinstall: the daemon gives dave his key back" bash -c \
 	"/usr/sbin/oslogin-accountsd --once && grep -q 'Added by Google' /home/dave/.ssh/authorized_keys"
 cp -p "$WORK/oslogin.conf.installed" /etc/oslogin/oslogin.conf
@@ -363,7 +374,7 @@ check_eq "purged: nothing left under /var" "" "$(strays /var)"
 etc_diff=$(diff -rq --no-dereference "$PRISTINE" /etc 2>&1 | sed "s#$PRISTINE#/etc#g" |
 	grep -vE '^Files /etc/(passwd|group|shadow|gshadow|subuid|subgid)-? and |^Files /etc/ld\.so\.cache and |^Only in /etc: ((passwd|group|shadow|gshadow|subuid|subgid)-|\.pwd\.lock)$' || true)
 check_eq "purged: /etc as before (but the kept accounts)" "" "$etc_diff"
-check_fails "purged: /run/oslogin gone" test -e /run/oslogin
+check_fails "purged: /run/oslogin gone" 1 test -e /run/oslogin
 
 # Hosts without systemd's tools: adduser and plain directories.
 userdel _oslogin >/dev/null 2>&1
@@ -375,6 +386,6 @@ check "_oslogin created by adduser: system user, no home, no shell" bash -c \
 	'IFS=: read -r _ _ uid _ _ home shell < <(getent passwd _oslogin) && [ "$uid" -lt 1000 ] && [ "$home" = /nonexistent ] && [ "$shell" = /usr/sbin/nologin ]'
 check_eq "fallback /var/lib/oslogin/sudoers.d 750" "750 root:root" "$(stat_of /var/lib/oslogin/sudoers.d)"
 check "dpkg --purge again" dpkg --purge "${DEB_PACKAGES[@]}"
-check_fails "purged again: /var/lib/oslogin gone" test -e /var/lib/oslogin
+check_fails "purged again: /var/lib/oslogin gone" 1 test -e /var/lib/oslogin
 diag "test-packaging took $((SECONDS - started)) s"
 done_testing

@@ -153,14 +153,16 @@ check_eq "mallory, hostile environment: getent passwd of an OS Login user is the
 check_eq "mallory, hostile environment: id of an OS Login user" \
 	"uid=2000001001(alice_example_com) gid=2000001001(alice_example_com) groups=2000001001(alice_example_com),2000100001(eng),2000100002(ops),4294000000(oslogin-users)" \
 	"$(as mallory id alice_example_com)"
-check_fails "mallory: sudo -n -l is refused" as mallory sudo -n -l
-check_fails "mallory: sudo -n true is refused" as mallory sudo -n true
-check_fails "mallory: su -c true alice_example_com is refused (no password)" as mallory su -c true alice_example_com
-check "mallory: sudo -n -l said why (password or not allowed)" bash -c \
-	"setpriv --reuid=mallory --regid=mallory --init-groups sudo -n -l 2>&1 </dev/null | grep -Eq 'password is required|may not run sudo|not allowed'"
+# The positive case first: the same commands in the same environment work for alice.
 check "alice (adminLogin grant), hostile environment: sudo -n true" as $ALICE_UID sudo -n true
 check "alice: sudo -n -l lists the grant" bash -c \
 	"$(declare -f as); HENV=(${HENV[*]@Q}); as $ALICE_UID sudo -n -l | grep -q 'NOPASSWD: ALL'"
+check_fails_msg "mallory: sudo -n -l is refused" 1 'password is required|may not run sudo|not allowed' as mallory sudo -n -l
+check_fails_msg "mallory: sudo -n true is refused" 1 'password is required|not allowed' as mallory sudo -n true
+check_fails_msg "mallory: su -c true alice_example_com is refused (no password)" 1 'Authentication failure' \
+	as mallory su -c true alice_example_com
+check "mallory: sudo -n -l said why (password or not allowed)" bash -c \
+	"setpriv --reuid=mallory --regid=mallory --init-groups sudo -n -l 2>&1 </dev/null | grep -Eq 'password is required|may not run sudo|not allowed'"
 check_eq "alice: sudo -n -u bob_example_com id: bob's legitimate UID and groups" \
 	"uid=2000001002(bob_example_com) gid=2000001002(bob_example_com) groups=2000001002(bob_example_com),2000100001(eng),4294000000(oslogin-users)" \
 	"$(as $ALICE_UID sudo -n -u bob_example_com id)"
@@ -183,7 +185,7 @@ if [ -f "$PAM_MODULE" ]; then
 	check "… and wrote alice's drop-in from the legitimate adminLogin" test -f /var/lib/oslogin/sudoers.d/alice__example__com
 	check "mallory (local), pam_oslogin in sudo's stack: ignored by the module, refused by sudoers" \
 		bash -c "setpriv --reuid=mallory --regid=mallory --init-groups sudo -n true 2>&1 </dev/null | grep -q 'password is required'"
-	check_fails "mallory: su to an OS Login user with pam_oslogin in su's auth stack: refused" \
+	check_fails_msg "mallory: su to an OS Login user with pam_oslogin in su's auth stack: refused" 1 'Authentication failure' \
 		as mallory su -c true alice_example_com
 	sed -i "1d" /etc/pam.d/sudo /etc/pam.d/su
 else
@@ -268,8 +270,9 @@ check_eq "the cache holds exactly the valid users" \
 	"$(getent passwd | awk -F: '$3 >= 2000000000 {print $1}' | grep -v dave | sort | xargs)"
 check "no UID or GID below 1000 from the cache in the enumeration" bash -c \
 	"! getent passwd | awk -F: '\$3 < 1000 || \$4 < 1000' | grep -v -F -f <(awk -F: '\$3 < 1000 || \$4 < 1000' /etc/passwd)"
-check_fails "group with GID 0 from the server is not an answer" bash -c "getent group wheel0"
-check_fails "group with GID 27 (below the floor) is not an answer" bash -c "getent group lowgrp"
+check "a valid group from the same server is an answer (eng)" getent group eng
+check_fails "group with GID 0 from the server is not an answer" 2 getent group wheel0
+check_fails "group with GID 27 (below the floor) is not an answer" 2 getent group lowgrp
 check_eq "alice's groups: none of the hostile ones" "2000001001 2000100001 2000100002 4294000000" "$(id -G alice_example_com)"
 
 # Metadata-keys mode: hostile ssh-keys user names never reach /etc/passwd.
@@ -283,7 +286,8 @@ check_eq "only keyok added to /etc/passwd (root, daemon, '..', 300 chars, '-rf',
 	"$(cut -d: -f1 <<<"$added" | xargs)"
 check "keyok's UID is at or above 1000" bash -c "[ $(id -u keyok) -ge 1000 ]"
 check_eq "root and daemon unchanged" "$(grep -E '^(root|daemon):' /run/passwd.before)" "$(grep -E '^(root|daemon):' /etc/passwd)"
-check_fails "no authorized_keys for root" test -e /root/.ssh/authorized_keys
+check "keyok's authorized_keys written" bash -c 'test -s "$(getent passwd keyok | cut -d: -f6)/.ssh/authorized_keys"'
+check_fails "no authorized_keys for root" 1 test -e /root/.ssh/authorized_keys
 check "passwd and group consistent" python3 "$SRC/tests/integration/check-etc.py" /etc
 
 kill -TERM $DPID

@@ -72,24 +72,36 @@ check "before: dave runs sudo (google-sudoers)" "${SSH[@]}" -i $KEYS/dave dave@1
 check "before: bob logs in with his metadata key" "${SSH[@]}" -i $KEYS/grace bob@127.0.0.1 true
 check "before: alice (OS Login admin) may sudo" can_sudo alice
 check "before: carol logs in" "${SSH[@]}" -i $KEYS/carol carol@127.0.0.1 true
+# The positive counterparts of the refusals below.
+for u in dave erin bob alice; do
+	check "before: sudo -l: $u may run sudo" can_sudo "$u"
+done
+check "before: su to dave works" su -s /bin/sh dave -c true
+check "before: managed keys in the homes" grep -rq 'Added by Google' /home
+check "before: google-sudoers has members" bash -c "getent group google-sudoers | cut -d: -f4 | grep -q ."
+check "before: dave in the configured group adm" bash -c 'id -nG dave | grep -qw adm'
+check "before: the sudoers files are there" test -e /etc/sudoers.d/google_sudoers -a -e /etc/sudoers.d/oslogin \
+	-a -e /var/lib/oslogin/sudoers.d/alice
 
 check "osloginctl revoke" revoke
 diag "$(tail -1 /run/revoke.log)"
-check_fails "after: dave cannot log in with his metadata key" "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
-check_fails "after: erin cannot log in" "${SSH[@]}" -i $KEYS/erin erin@127.0.0.1 true
-check_fails "after: bob's metadata key no longer opens his account" "${SSH[@]}" -i $KEYS/grace bob@127.0.0.1 true
+check_fails_msg "after: dave cannot log in with his metadata key" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
+check_fails_msg "after: erin cannot log in" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/erin erin@127.0.0.1 true
+check_fails_msg "after: bob's metadata key no longer opens his account" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/grace bob@127.0.0.1 true
 for u in dave erin bob alice; do
-	check_fails "after: sudo -l: $u may not run sudo" can_sudo "$u"
+	check_fails "after: sudo -l: $u may not run sudo" 1 can_sudo "$u"
 done
-check_fails "after: su to dave refused (account expired)" su -s /bin/sh dave -c true
-check_fails "after: no managed key left anywhere" grep -rq 'Added by Google' /home
+check_fails_msg "after: su to dave refused (account expired)" 1 'expired' su -s /bin/sh dave -c true
+check_fails "after: no managed key left anywhere" 1 grep -rq 'Added by Google' /home
 check_eq "after: dave, erin and grace expired (day 1), recorded for a reinstall" "1 1 1|dave|erin|grace" \
 	"$(for u in dave erin grace; do getent shadow $u | cut -d: -f8; done | xargs)|$(paste -sd'|' /var/lib/oslogin/expired)"
-check_fails "after: nobody in google-sudoers" bash -c "getent group google-sudoers | cut -d: -f4 | grep -q ."
-check_fails "after: dave left the configured groups (adm)" bash -c 'id -nG dave | grep -qw adm'
-check_fails "after: /etc/sudoers.d/google_sudoers gone" test -e /etc/sudoers.d/google_sudoers
-check_fails "after: /etc/sudoers.d/oslogin gone" test -e /etc/sudoers.d/oslogin
-check_fails "after: alice's drop-in gone" test -e /var/lib/oslogin/sudoers.d/alice
+check "after: google-sudoers still exists" getent group google-sudoers
+check_fails "after: nobody in google-sudoers" 1 bash -c "getent group google-sudoers | cut -d: -f4 | grep -q ."
+check "after: id -nG dave answers (his own group dave)" bash -c 'id -nG dave | grep -qw dave'
+check_fails "after: dave left the configured groups (adm)" 1 bash -c 'id -nG dave | grep -qw adm'
+check_fails "after: /etc/sudoers.d/google_sudoers gone" 1 test -e /etc/sudoers.d/google_sudoers
+check_fails "after: /etc/sudoers.d/oslogin gone" 1 test -e /etc/sudoers.d/oslogin
+check_fails "after: alice's drop-in gone" 1 test -e /var/lib/oslogin/sudoers.d/alice
 check "after: sudoers valid" visudo -c
 check_eq "after: bob keeps his account, not expired, and his own key" "$bob_shadow_before|$(key bob)" \
 	"$(grep '^bob:' /etc/shadow)|$(paste -sd'|' /home/bob/.ssh/authorized_keys)"
@@ -120,7 +132,7 @@ check "revoke with deprovision_remove" revoke
 check_eq "dave, erin, grace, hank deleted; bob kept" "||||bob" \
 	"$(getent passwd dave)|$(getent passwd erin)|$(getent passwd grace)|$(getent passwd hank)|$(getent passwd bob | cut -d: -f1)"
 check_eq "only bob left in the managed users" "bob existing" "$(cat /var/lib/oslogin/users)"
-check_fails "hank cannot log in" "${SSH[@]}" -i $KEYS/alice hank@127.0.0.1 true
+check_fails_msg "hank cannot log in" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/alice hank@127.0.0.1 true
 check "bob still logs in with his own key" "${SSH[@]}" -i $KEYS/bob bob@127.0.0.1 true
 check "account files consistent after removal" python3 "$SRC/tests/integration/check-etc.py" /etc
 
@@ -128,11 +140,13 @@ check "account files consistent after removal" python3 "$SRC/tests/integration/c
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
 set_keys "dave:$(key dave)"
 once
+check "dave has a managed key and google-sudoers again" bash -c \
+	"grep -q 'Added by Google' /home/dave/.ssh/authorized_keys && id -nG dave | grep -qw google-sudoers"
 mount --bind /dev/null /usr/sbin/usermod
-check_fails "revoke without a working usermod fails" revoke
+check_fails "revoke without a working usermod fails" 1 revoke
 umount /usr/sbin/usermod
-check "…but dave's keys and sudo were revoked all the same" bash -c \
-	"! grep -q 'Added by Google' /home/dave/.ssh/authorized_keys && ! id -nG dave | grep -qw google-sudoers"
+check_fails "…but dave's keys were revoked all the same" 1 grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+check_fails "… and his sudo" 1 bash -c 'id -nG dave | grep -qw google-sudoers'
 check "…and the failure is named" grep -q 'Cannot expire the account "dave"' /run/revoke.log
 
 # The daemon never reconciled here (no /var/lib/oslogin/users): the guest
@@ -150,12 +164,13 @@ chmod 0440 /etc/sudoers.d/google_sudoers
 install -d -m 0750 /var/lib/oslogin/sudoers.d
 printf 'alice ALL=(ALL:ALL) NOPASSWD:ALL\n' >/var/lib/oslogin/sudoers.d/alice
 printf '#includedir /var/lib/oslogin/sudoers.d\n' >/etc/sudoers.d/oslogin
+check "the drop-in and include to revoke are there" test -e /var/lib/oslogin/sudoers.d/alice -a -e /etc/sudoers.d/oslogin
 zed_before=$(grep -h '^zed:' /etc/passwd /etc/shadow; id -nG zed; cat /home/zed/.ssh/authorized_keys)
 check "revoke where the daemon never managed accounts" revoke
 check_eq "the agent's account zed untouched (key, google-sudoers, not expired)" "$zed_before" \
 	"$(grep -h '^zed:' /etc/passwd /etc/shadow; id -nG zed; cat /home/zed/.ssh/authorized_keys)"
 check "the agent's google_sudoers rule kept" test -f /etc/sudoers.d/google_sudoers
-check_fails "our OS Login drop-in and include gone all the same" bash -c \
+check_fails "our OS Login drop-in and include gone all the same" 1 bash -c \
 	"test -e /var/lib/oslogin/sudoers.d/alice || test -e /etc/sudoers.d/oslogin"
 
 # Purge gives the guest agent its switch back (debian/oslogin.postrm's

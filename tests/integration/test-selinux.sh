@@ -24,9 +24,11 @@ check "make selinux again: up to date, nothing rebuilt" bash -c \
 
 # A rule on an undeclared type must fail: the build is a real compile.
 sed 's/^allow sshd_t oslogin_runtime_t:dir/allow sshd_t no_such_type_t:dir/' "$SRC/selinux/oslogin.te" >"$OUT/broken.te"
-check_fails "checkmodule rejects a rule on an undeclared type" checkmodule -M -m -o "$OUT/broken.mod" "$OUT/broken.te"
+mkdir -p "$OUT/good"
+check "checkmodule compiles the unbroken module" checkmodule -M -m -o "$OUT/good/oslogin.mod" "$SRC/selinux/oslogin.te"
+check_fails_msg "checkmodule rejects a rule on an undeclared type" 1 "unknown type no_such_type_t" checkmodule -M -m -o "$OUT/broken.mod" "$OUT/broken.te"
 
-# The labels of the paths the code uses (lib/basic/*.h): the most specific
+# The labels of the paths the code uses (lib/*/*.h): the most specific
 # .fc rule wins, as in setfiles (later and longer stems).
 fc_type() {
 	python3 - "$SRC/selinux/oslogin.fc" "$1" <<'PY'
@@ -44,7 +46,7 @@ for line in open(sys.argv[1]):
 print(best[1] if best else '<none>')
 PY
 }
-define_of() { sed -n "s/^#define $1 OSLOGIN_RUNSTATEDIR \"\\(.*\\)\"$/\\/run\\1/p; s/^#define $1 OSLOGIN_LOCALSTATEDIR \"\\(.*\\)\"$/\\/var\\1/p" "$SRC"/lib/basic/*.h; }
+define_of() { sed -n "s/^#define $1 OSLOGIN_RUNSTATEDIR \"\\(.*\\)\"$/\\/run\\1/p; s/^#define $1 OSLOGIN_LOCALSTATEDIR \"\\(.*\\)\"$/\\/var\\1/p" "$SRC"/lib/*/*.h; }
 for d in BROKER_KEYS_SOCKET_PATH BROKER_PAM_SOCKET_PATH NSS_PROTO_SOCKET_PATH; do
 	path=$(define_of "$d")
 	check_eq "$d ($path): oslogin_runtime_t" oslogin_runtime_t "$(fc_type "$path")"

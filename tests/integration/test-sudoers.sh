@@ -19,20 +19,20 @@ check_eq "drop-in name has no dot (sudo would ignore it)" "first_2elast 440 root
 	"$(ls $D) $(stat -c '%a %U' $D/first_2elast)"
 check "visudo -c accepts the whole configuration" visudo -c -q
 check "real sudo -l lists the rule for first.last" bash -c 'sudo -l -U first.last | grep -q "NOPASSWD: ALL"'
-check_fails "plainuser has no sudo" bash -c 'sudo -l -U plainuser | grep -q NOPASSWD'
+check_fails "plainuser has no sudo" 1 bash -c 'sudo -l -U plainuser | grep -q NOPASSWD'
 check_eq "the rule names the UID, not the name" "#2001 ALL=(ALL:ALL) NOPASSWD:ALL" "$(grep -v '^# ' $D/first_2elast)"
 check_eq "the granted UID reads back" 2001 "$("$TOOL" / uid first.last)"
 check_eq "grant again: unchanged" unchanged "$("$TOOL" / grant first.last 2001)"
 check_eq "list decodes names" "first.last" "$("$TOOL" / list)"
 before=$(cat $D/first_2elast)
-check_fails "an invalid rule is refused by visudo before rename" "$TOOL" / grant first.last 2001 'ALL=(ALL) BOGUS:ALL ALL'
+check_fails_msg "an invalid rule is refused by visudo before rename (EBADMSG)" 1 'sudoers-tool: Bad message' "$TOOL" / grant first.last 2001 'ALL=(ALL) BOGUS:ALL ALL'
 check_eq "previous drop-in intact" "$before" "$(cat $D/first_2elast)"
-check_fails "a rule with a newline is refused" "$TOOL" / grant first.last 2001 "$(printf 'ALL\nroot ALL=(ALL) ALL')"
+check_fails_msg "a rule with a newline is refused (EINVAL)" 1 'sudoers-tool: Invalid argument' "$TOOL" / grant first.last 2001 "$(printf 'ALL\nroot ALL=(ALL) ALL')"
 check_eq "no temp file left" "first_2elast" "$(ls -A $D | xargs)"
 check "revoke" "$TOOL" / revoke first.last
-check_fails "revoked: sudo -l no longer lists it" bash -c 'sudo -l -U first.last | grep -q NOPASSWD'
-check_fails "invalid user names refused" "$TOOL" / grant ../etc 2001
-check_fails "UID 0 is never granted" "$TOOL" / grant first.last 0
+check_fails "revoked: sudo -l no longer lists it" 1 bash -c 'sudo -l -U first.last | grep -q NOPASSWD'
+check_fails_msg "invalid user names refused (EINVAL)" 1 'sudoers-tool: Invalid argument' "$TOOL" / grant ../etc 2001
+check_fails_msg "UID 0 is never granted (EINVAL)" 1 'sudoers-tool: Invalid argument' "$TOOL" / grant first.last 0
 check_eq "UID 0 refusal left the drop-in out" "" "$(ls -A $D | xargs)"
 
 # An admin whose name is a sudoers keyword grants that one UID, nobody else.
@@ -40,8 +40,8 @@ useradd -M -u 2004 -s /bin/bash ALL 2>/dev/null || echo 'ALL:x:2004:2004::/nonex
 check "grant an admin named ALL" "$TOOL" / grant ALL 2004
 check "visudo -c accepts it" visudo -c -q
 check "real sudo -l: ALL (UID 2004) has the rule" bash -c 'sudo -l -U ALL | grep -q "NOPASSWD: ALL"'
-check "real sudo -l: bystander has no rule (positive control above)" bash -c '! sudo -l -U bystander | grep -q NOPASSWD'
-check "real sudo -l: plainuser has no rule" bash -c '! sudo -l -U plainuser | grep -q NOPASSWD'
+check_fails "real sudo -l: bystander has no rule (positive control above)" 1 bash -c 'sudo -l -U bystander | grep -q NOPASSWD'
+check_fails "real sudo -l: plainuser has no rule" 1 bash -c 'sudo -l -U plainuser | grep -q NOPASSWD'
 "$TOOL" / revoke ALL >/dev/null
 
 # A full disk never leaves an empty or half-written file in place.
@@ -49,8 +49,9 @@ check "real sudo -l: plainuser has no rule" bash -c '! sudo -l -U plainuser | gr
 mount -t tmpfs -o size=16k tmpfs $D
 "$TOOL" / grant plainuser 2002 >/dev/null 2>&1   # re-creates it on the small fs
 dd if=/dev/zero of=$D/.filler bs=1k count=64 2>/dev/null
-check_fails "grant on a full disk fails" "$TOOL" / grant first.last 2001
-check_fails "no file for first.last" test -e $D/first_2elast
+check "plainuser's drop-in is there on the small fs" test -e $D/plainuser
+check_fails_msg "grant on a full disk fails" 1 'No space left on device' "$TOOL" / grant first.last 2001
+check_fails "no file for first.last" 1 test -e $D/first_2elast
 check_eq "no temp left on the full disk" ".filler plainuser" "$(ls -A $D | xargs)"
 check "visudo -c still passes" visudo -c -q
 done_testing

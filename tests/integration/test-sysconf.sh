@@ -35,7 +35,8 @@ check "activate again" ctl activate
 check_eq "activate is idempotent" "$sum1" "$(md5sum /etc/nsswitch.conf /etc/ssh/sshd_config.d/00-oslogin.conf | md5sum)"
 check "deactivate" ctl deactivate
 check "nsswitch.conf restored byte for byte" cmp /run/nsswitch.orig /etc/nsswitch.conf
-check "sshd_config untouched, drop-in gone" bash -c 'cmp /run/sshd_config.orig /etc/ssh/sshd_config && ! test -e /etc/ssh/sshd_config.d/00-oslogin.conf'
+check "sshd_config untouched" cmp /run/sshd_config.orig /etc/ssh/sshd_config
+check_fails "… drop-in gone" 1 test -e /etc/ssh/sshd_config.d/00-oslogin.conf
 check "deactivate again is harmless" ctl deactivate
 
 # Without an Include line: a marked block at the top of sshd_config.
@@ -56,7 +57,7 @@ check "sshd_config restored byte for byte" cmp /run/sshd_config.noinclude /etc/s
 # A configuration sshd rejects is rolled back; nsswitch is not touched.
 printf 'BogusKeyword yes\n' >>/etc/ssh/sshd_config
 cp -a /etc/ssh/sshd_config /run/sshd_config.broken
-check_fails "activate fails when sshd -t fails" ctl activate
+check_fails_msg "activate fails when sshd -t fails" 1 'sshd -t rejects' ctl activate
 check "sshd_config rolled back exactly" cmp /run/sshd_config.broken /etc/ssh/sshd_config
 check "nsswitch untouched after the failure" cmp /run/nsswitch.orig /etc/nsswitch.conf
 cp -a /run/sshd_config.orig /etc/ssh/sshd_config
@@ -89,7 +90,7 @@ check "deactivate" ctl deactivate
 check "/etc/pam.d/sshd restored byte for byte" cmp /run/pam-sshd.orig /etc/pam.d/sshd
 check_eq "sshd -T after deactivate: no authenticationmethods" "any" "$(sshd_T authenticationmethods)"
 printf 'BogusKeyword yes\n' >>/etc/ssh/sshd_config
-check_fails "activate with a config sshd rejects" ctl --pam-module "$MODULE" activate
+check_fails_msg "activate with a config sshd rejects" 1 'sshd -t rejects' ctl --pam-module "$MODULE" activate
 check "… /etc/pam.d/sshd left as it was" cmp /run/pam-sshd.orig /etc/pam.d/sshd
 cp -a /run/sshd_config.orig /etc/ssh/sshd_config
 
@@ -157,16 +158,21 @@ bash -c 'trap "echo hup >>/run/hup.log" HUP; while :; do sleep 0.1; done' &
 echo $! >/run/sshd.pid
 _cleanup_pids+=($!)
 sleep 0.2
+# The positive case first: the stand-in does record a SIGHUP.
+kill -HUP "$(cat /run/sshd.pid)"
+check "the sshd stand-in records a SIGHUP" wait_for 3 test -s /run/hup.log
+sleep 0.2
+: >/run/hup.log
 "$BUILD/accountsd/oslogin-accountsd" --once
 sleep 0.3
-check_fails "start in metadata-keys mode, nothing to undo: sshd not reloaded" test -s /run/hup.log
+check_fails "start in metadata-keys mode, nothing to undo: sshd not reloaded" 1 test -s /run/hup.log
 curl -sf -X PUT --data TRUE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 "$BUILD/accountsd/oslogin-accountsd" --once
 check "switch to OS Login: sshd reloaded" wait_for 3 test -s /run/hup.log
 : >/run/hup.log
 "$BUILD/accountsd/oslogin-accountsd" --once
 sleep 0.3
-check_fails "start in OS Login mode, configuration in place: sshd not reloaded" test -s /run/hup.log
+check_fails "start in OS Login mode, configuration in place: sshd not reloaded" 1 test -s /run/hup.log
 valgrind_check "valgrind: accountsd --once in OS Login mode" "$BUILD/accountsd/oslogin-accountsd" --once
 valgrind_check "valgrind: osloginctl status" "$CTL_BIN" status
 curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
@@ -180,6 +186,10 @@ rm -f /etc/ssh/sshd_config.d/00-oslogin.conf /var/lib/oslogin/nsswitch.changed
 bash -c 'trap "echo hup >>/run/hup.log" HUP; while :; do sleep 0.1; done' &
 echo $! >/run/sshd.pid
 _cleanup_pids+=($!)
+sleep 0.2
+kill -HUP "$(cat /run/sshd.pid)"
+check "the second sshd stand-in records a SIGHUP" wait_for 3 test -s /run/hup.log
+sleep 0.2
 : >/run/hup.log
 ns_target() { readlink -f /etc/nsswitch.conf; }
 snap() {
@@ -189,19 +199,17 @@ snap() {
 }
 # fail_at STEP-TEXT DESCRIPTION: activate must fail naming the step, with nothing changed.
 fail_at() {
-	local before after out
+	local before after out rc
 	before=$(snap)
-	if out=$("$CTL_BIN" --pam-module "$MODULE" activate 2>&1); then
-		not_ok "$2: activate unexpectedly succeeded"
-	else
-		ok "$2: activate fails"
-	fi
+	out=$("$CTL_BIN" --pam-module "$MODULE" activate 2>&1)
+	rc=$?
+	check_eq "$2: activate fails with exit 1" 1 "$rc"
 	case "$out" in *"$1"*"Nothing was changed"*) ok "$2: the message names the step ($1)" ;;
 	*) not_ok "$2: the message names the step ($1)" "$out" ;; esac
 	after=$(snap)
 	check_eq "$2: nothing changed" "$before" "$after"
 	sleep 0.3
-	check_fails "$2: sshd not reloaded" test -s /run/hup.log
+	check_fails "$2: sshd not reloaded" 1 test -s /run/hup.log
 }
 ro() { mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"; }
 ro /etc/pam.d
@@ -266,7 +274,7 @@ check "osloginctl status: the manual configuration" grep -q '^manual configurati
 check "… with our AuthorizedKeysCommand line" grep -qx '       AuthorizedKeysCommand /usr/sbin/oslogin-authorized-keys %u %f' <<<"$status"
 check "… and the nsswitch and PAM lines" bash -c "grep -q 'add \"oslogin\" right after \"files\" on the passwd: and group: lines' <<<'$status' && grep -q 'account required pam_oslogin.so' <<<'$status'"
 sleep 0.3
-check_fails "… sshd not reloaded" test -s /run/hup.log
+check_fails "… sshd not reloaded" 1 test -s /run/hup.log
 
 # --- metadata_accounts = false: ssh-keys in the metadata make no account,
 # and the accounts made earlier lose their keys.
@@ -274,11 +282,14 @@ printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/os
 curl -sf -X PUT --data FALSE "$FAKE_URL/_fake/attributes/instance/enable-oslogin" >/dev/null
 "$BUILD/accountsd/oslogin-accountsd" --once 2>/dev/null
 check "metadata keys: dave has managed keys" grep -q "Added by Google" /home/dave/.ssh/authorized_keys
+check "metadata keys: erin (in ssh-keys) created" getent passwd erin
 userdel erin 2>/dev/null
+check_fails "… erin deleted by hand" 2 getent passwd erin
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n[accounts]\nmetadata_accounts = false\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
 check "accountsd --once with metadata_accounts = false" bash -c "'$BUILD/accountsd/oslogin-accountsd' --once 2>/run/nometa.log"
-check_fails "… dave's managed keys gone" grep -q "Added by Google" /home/dave/.ssh/authorized_keys
-check_fails "… erin (in ssh-keys) not created" getent passwd erin
+check "… dave's account and file stay" bash -c 'getent passwd dave && test -f /home/dave/.ssh/authorized_keys'
+check_fails "… dave's managed keys gone" 1 grep -q "Added by Google" /home/dave/.ssh/authorized_keys
+check_fails "… erin (in ssh-keys) not created" 2 getent passwd erin
 check "… logged once why" grep -q 'metadata_accounts = false: ssh-keys in the metadata make no account' /run/nometa.log
 printf '[metadata]\nurl = %s/computeMetadata/v1/\n' "$FAKE_URL" >/etc/oslogin/oslogin.conf
 rm -f /run/sshd.pid

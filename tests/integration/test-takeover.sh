@@ -66,6 +66,13 @@ cp -a /etc/pam.d/sshd /run/pam-sshd.agent
 
 check_eq "fixture: sshd -T uses the agent's key command" "/usr/bin/google_authorized_keys" "$(sshd_T authorizedkeyscommand)"
 check "fixture: olduser has the agent's passwordless sudo" bash -c 'sudo -n -l -U olduser | grep -q "NOPASSWD: ALL"'
+# The positive counterparts of the "gone" checks below: the same commands find the agent's traces now.
+check "fixture: sshd_config, nsswitch and pam.d/sshd carry the agent's lines" bash -c \
+	"grep -qE 'google|Google OS Login' /etc/ssh/sshd_config && grep -q cache_oslogin /etc/nsswitch.conf &&
+	 grep -qE 'pam_oslogin_(login|admin)|pam_group|success=ok default=ignore\] pam_mkhomedir|Google' /etc/pam.d/sshd"
+check "fixture: the agent's sudoers include, directories and caches exist" bash -c \
+	"test -e /etc/sudoers.d/google-oslogin -a -e /var/google-sudoers.d -a -e /var/google-users.d &&
+	 ls /etc/oslogin_passwd.cache* /etc/oslogin_group.cache* 2>/dev/null | grep -q ."
 
 # --- install + start: accountsd with enable-oslogin=TRUE.
 start_fake "$FIXTURES/basic.json" || { not_ok "fake server starts"; done_testing; }
@@ -90,20 +97,20 @@ check "… and carol (login denied) none, a definite answer (exit 0)" bash -c \
 	"out=\$('$AKC' carol_example_com) && [ -z \"\$out\" ]"
 kill $daemon
 wait $daemon 2>/dev/null
-check_fails "sshd_config: nothing of the agent left" grep -qE 'google|Google OS Login' /etc/ssh/sshd_config
+check_fails "sshd_config: nothing of the agent left" 1 grep -qE 'google|Google OS Login' /etc/ssh/sshd_config
 check_eq "sshd_config: the administrator's file otherwise unchanged" "$(cat /run/sshd_config.clean)" "$(cat /etc/ssh/sshd_config)"
 check "nsswitch: passwd: our oslogin right after files" grep -qE '^passwd:[[:space:]]+files oslogin( |$)' /etc/nsswitch.conf
-check_fails "nsswitch: no cache_oslogin" grep -q cache_oslogin /etc/nsswitch.conf
+check_fails "nsswitch: no cache_oslogin" 1 grep -q cache_oslogin /etc/nsswitch.conf
 check_eq "nsswitch: one oslogin per line" 1 "$(grep '^passwd:' /etc/nsswitch.conf | grep -o oslogin | wc -l)"
-check_fails "pam.d/sshd: no pam_oslogin_login/_admin, pam_group or the agent's mkhomedir" \
+check_fails "pam.d/sshd: no pam_oslogin_login/_admin, pam_group or the agent's mkhomedir" 1 \
 	grep -qE 'pam_oslogin_(login|admin)|pam_group|success=ok default=ignore\] pam_mkhomedir|Google' /etc/pam.d/sshd
 check "pam.d/su: the agent's su line and comment gone" cmp /run/pam-su.clean /etc/pam.d/su
 check "group.conf: the agent's sshd groups line gone" cmp /run/group.conf.clean /etc/security/group.conf
-check_fails "/etc/sudoers.d/google-oslogin gone" test -e /etc/sudoers.d/google-oslogin
-check_fails "/var/google-sudoers.d gone" test -e /var/google-sudoers.d
-check_fails "/var/google-users.d gone" test -e /var/google-users.d
-check_fails "caches gone" bash -c 'ls /etc/oslogin_passwd.cache* /etc/oslogin_group.cache* 2>/dev/null | grep -q .'
-check_fails "olduser's stale sudo grant revoked" bash -c 'sudo -n -l -U olduser 2>&1 | grep -q "NOPASSWD"'
+check_fails "/etc/sudoers.d/google-oslogin gone" 1 test -e /etc/sudoers.d/google-oslogin
+check_fails "/var/google-sudoers.d gone" 1 test -e /var/google-sudoers.d
+check_fails "/var/google-users.d gone" 1 test -e /var/google-users.d
+check_fails "caches gone" 1 bash -c 'ls /etc/oslogin_passwd.cache* /etc/oslogin_group.cache* 2>/dev/null | grep -q .'
+check_fails "olduser's stale sudo grant revoked" 1 bash -c 'sudo -n -l -U olduser 2>&1 | grep -q "NOPASSWD"'
 check "sudoers still valid" visudo -c
 BK=/var/lib/oslogin/guest-environment
 check "backup: sshd_config as the agent left it" cmp /run/sshd_config.agent $BK/etc/ssh/sshd_config
@@ -167,10 +174,10 @@ set_attr instance enable-oslogin FALSE
 check "switch off: nsswitch as before the agent" wait_for 10 cmp /run/nsswitch.clean /etc/nsswitch.conf
 check "switch off: sshd_config as before the agent" cmp /run/sshd_config.clean /etc/ssh/sshd_config
 check "switch off: pam.d/sshd as before the agent" cmp /run/pam-sshd.clean /etc/pam.d/sshd
-check_fails "switch off: no drop-in" test -e /etc/ssh/sshd_config.d/00-oslogin.conf
-check_fails "switch off: no file of the agent's that grants" \
+check_fails "switch off: no drop-in" 1 test -e /etc/ssh/sshd_config.d/00-oslogin.conf
+check_fails "switch off: no file of the agent's that grants" 1 \
 	bash -c 'ls /etc/sudoers.d/google-oslogin /var/google-sudoers.d /var/google-users.d 2>/dev/null | grep -q .'
-check_fails "switch off: olduser has no sudo" bash -c 'sudo -n -l -U olduser 2>&1 | grep -q NOPASSWD'
+check_fails "switch off: olduser has no sudo" 1 bash -c 'sudo -n -l -U olduser 2>&1 | grep -q NOPASSWD'
 check_eq "sshd -T: no key command left" "none" "$(sshd_T authorizedkeyscommand)"
 
 # --- Metadata keys mode: the agent's [Accounts] groups apply (oslogin.conf
@@ -196,14 +203,14 @@ rm -f /var/lib/oslogin/guest-agent.restore
 "$ACCOUNTSD" --once >>$LOG 2>&1
 check_eq "switch already off: file untouched" "[Daemons]
 accounts_daemon = False" "$(cat /etc/default/instance_configs.cfg)"
-check_fails "… and no restore record" test -e /var/lib/oslogin/guest-agent.restore
+check_fails "… and no restore record" 1 test -e /var/lib/oslogin/guest-agent.restore
 # osloginctl activate by hand on the agent's host: the same takeover.
 agent_sshd
 printf '#includedir /var/google-sudoers.d\n' >/etc/sudoers.d/google-oslogin && chmod 0440 /etc/sudoers.d/google-oslogin
 mkdir -p -m 0750 /var/google-sudoers.d && printf 'olduser ALL=(ALL) NOPASSWD: ALL\n' >/var/google-sudoers.d/olduser
 check "osloginctl activate on the agent's host" "$CTL" --no-reload activate
 check_eq "… sshd -T: ours" "/usr/sbin/oslogin-authorized-keys %u %f" "$(sshd_T authorizedkeyscommand)"
-check_fails "… the agent's sudo include and grant gone" bash -c 'ls /etc/sudoers.d/google-oslogin /var/google-sudoers.d/olduser 2>/dev/null | grep -q .'
+check_fails "… the agent's sudo include and grant gone" 1 bash -c 'ls /etc/sudoers.d/google-oslogin /var/google-sudoers.d/olduser 2>/dev/null | grep -q .'
 check "osloginctl deactivate" "$CTL" --no-reload deactivate
 check "… sshd_config as before the agent" cmp /run/sshd_config.clean /etc/ssh/sshd_config
 valgrind_check "valgrind: accountsd --once on the agent's host" "$ACCOUNTSD" --once

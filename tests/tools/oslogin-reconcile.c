@@ -16,22 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "accounts/keys-reconcile.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
 #include "basic/parse-util.h"
 #include "basic/strv.h"
+#include "basic/time-util.h"
 #include "mds/models.h"
 #include "mds/ssh-keys.h"
-
-static uint64_t now_usec(clockid_t clock)
-{
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void usage(FILE *f)
 {
@@ -103,16 +96,16 @@ int main(int argc, char **argv)
                 log_error_errno(r, "Cannot read \"%s\": %m", a.input);
                 return 1;
         }
-        uint64_t start = now_usec(CLOCK_MONOTONIC);
+        uint64_t start = now_monotonic_usec();
         if (metadata_bool(doc, "enable-oslogin", false))
                 r = keys_deprovision_all(&a.o, &res);
-        else if ((r = ssh_keys_effective(doc, a.now_usec ?: now_usec(CLOCK_REALTIME), &keys)) >= 0) {
+        else if ((r = ssh_keys_effective(doc, a.now_usec ?: now_realtime_usec(), &keys)) >= 0) {
                 for (size_t i = 0; i < keys.n_rejected; i++)
                         log_warning("Ignoring an ssh-keys line for \"%s\": %s.", keys.rejected[i].user ?: "(invalid name)",
                                     keys.rejected[i].reason);
                 r = keys_reconcile(&a.o, &keys, &res);
         }
-        uint64_t took = now_usec(CLOCK_MONOTONIC) - start;
+        uint64_t took = now_monotonic_usec() - start;
         ssh_key_set_done(&keys);
         strv_free(a.o.extra_groups);
         if (r < 0) {

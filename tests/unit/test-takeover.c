@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* accountsd/takeover*.c: the guest environment's lines recognised and
+/* lib/hostconf/takeover*.c: the guest environment's lines recognised and
  * dropped (and nothing else), the agent's instance_configs.cfg switch and
  * its [Accounts] import. */
 #include "tests/unit/unit.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tests/unit/unit.h"
 
+#include "basic/two-factor-types.h"
 #include "mds/two-factor.h"
 
 static int start(const char *json, struct two_factor_session *s)
@@ -186,6 +187,29 @@ static void test_exempt_user(void **state)
         assert_false(two_factor_exempt_user(NULL));
 }
 
+/* One table for accountsd and pam_oslogin: what the server is asked for
+ * is what the PAM module can label and prompt for. */
+static void test_shared_table(void **state)
+{
+        char *json = NULL;
+        (void)state;
+        assert_int_equal(two_factor_types_n, 5);
+        assert_int_equal(two_factor_start_request("a@example.com", &json), 0);
+        for (size_t i = 0; i < two_factor_types_n; i++) {
+                const struct two_factor_type *t = &two_factor_types[i];
+                char quoted[64];
+                assert_ptr_equal(two_factor_type_find(t->type), t);
+                assert_ptr_equal(two_factor_prompt(t->type), t->prompt);
+                assert_ptr_equal(two_factor_label(t->type), t->label);
+                snprintf(quoted, sizeof(quoted), "\"%s\"", t->type);
+                assert_non_null(strstr(json, quoted));
+        }
+        free(json);
+        assert_null(two_factor_type_find("SECURITY_KEY"));
+        assert_null(two_factor_type_find(NULL));
+        assert_null(two_factor_type_find(""));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -196,6 +220,7 @@ int main(void)
                 cmocka_unit_test(test_alternate_and_sk_otp),
                 cmocka_unit_test(test_rejection_reason),
                 cmocka_unit_test(test_exempt_user),
+                cmocka_unit_test(test_shared_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
