@@ -140,10 +140,12 @@ static void inflight_done(struct job *j)
         struct directory *d = f->directory;
         struct directory_waiter *w;
 
-        if (f->result == NSS_PROTO_FOUND && directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
-                log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID in the "
+        if (f->result == NSS_PROTO_FOUND &&
+                directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
+                log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID "
+                            "in the "
                             "directory); answering not found.",
-                            f->key);
+                        f->key);
                 f->reply.size = 0;
                 f->result = nss_proto_reply_status(&f->reply, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
@@ -185,7 +187,8 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                         free(w);
                         return -ENOMEM;
                 }
-                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done, .drop = inflight_drop},
+                *f = (struct inflight){
+                        .job = {.run = inflight_run, .done = inflight_done, .drop = inflight_drop},
                         .directory = d,
                         .q = *q,
                         .key = TAKE_PTR(key),
