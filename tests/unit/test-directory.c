@@ -1,19 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* accountsd/directory.c without the daemon: a context (accountsd/context.h),
- * a worker pool, the fake metadata server (started from the build tree
- * beside this program) and callbacks that record what the directory
- * reports. The workers only fetch and write; every assertion runs in this
+ * a worker pool, the fake metadata server (fake-mds.h) and callbacks that
+ * record what the directory reports. The workers only fetch and write; every assertion runs in this
  * thread, where the loop delivers build_finished and the lookup replies. */
 #include "tests/unit/unit.h"
 
-#include <arpa/inet.h>
+#include "tests/unit/fake-mds.h"
+
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "accountsd/context.h"
@@ -50,13 +46,12 @@ static const char fixture[] =
 static struct {
         char root[64];
         char runtime_dir[96];
-        pid_t fake;
-        unsigned port;
+        struct fake_mds fake;
         struct daemon_context ctx;
         /* What build_finished reported; written and read in this thread only. */
         unsigned builds;
         int last_result;
-} t = {.root = "/tmp/test-directory.XXXXXX", .fake = -1};
+} t = {.root = "/tmp/test-directory.XXXXXX", .fake = {.pid = -1}};
 
 static void on_build_finished(int r, void *userdata)
 {
@@ -77,103 +72,9 @@ static void write_file(const char *dir, const char *name, const char *content)
         assert_int_equal(fclose(f), 0);
 }
 
-/* One request to the fake's control interface (no Metadata-Flavor). The
- * HTTP status, and the body in RET (may be NULL). */
-static int fake_http(const char *method, const char *path, const char *body, char *ret, size_t size)
-{
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t.port)};
-        char buf[4096];
-        size_t n = 0;
-        ssize_t k;
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), status = -1;
-
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-                if (fd >= 0)
-                        close(fd);
-                return -errno;
-        }
-        int len = snprintf(buf, sizeof(buf),
-                "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n%s", method, path,
-                body ? strlen(body) : 0, body ?: "");
-        if (write(fd, buf, (size_t)len) != len) {
-                close(fd);
-                return -EIO;
-        }
-        while (n < sizeof(buf) - 1 && (k = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
-                n += (size_t)k;
-        close(fd);
-        buf[n] = '\0';
-        if (sscanf(buf, "HTTP/%*s %d", &status) != 1)
-                return -EBADMSG;
-        const char *b = strstr(buf, "\r\n\r\n");
-        if (ret)
-                snprintf(ret, size, "%s", b ? b + 4 : "");
-        return status;
-}
-
-/* How many metadata requests the fake has answered. */
-static unsigned fake_requests(void)
-{
-        char body[2048];
-        unsigned n = 0;
-        assert_int_equal(fake_http("GET", "/_fake/stats", NULL, body, sizeof(body)), 200);
-        const char *p = strstr(body, "\"requests\"");
-        assert_non_null(p);
-        assert_int_equal(sscanf(p, "\"requests\":%u", &n), 1); /* %u skips the blanks */
-        return n;
-}
-
-static int start_fake(void)
-{
-        char exe[PATH_MAX], fake[PATH_MAX + 64], listen_at[32], data[PATH_MAX], log[PATH_MAX];
-        struct sockaddr_in a = {.sin_family = AF_INET};
-        socklen_t len = sizeof(a);
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        int fd;
-
-        if (n <= 0)
-                return -1;
-        exe[n] = '\0';
-        /* BUILD/tests/unit/test-directory → BUILD/tests/fake-metadata/oslogin-fake-metadata */
-        *strrchr(exe, '/') = '\0';
-        *strrchr(exe, '/') = '\0';
-        snprintf(fake, sizeof(fake), "%s/fake-metadata/oslogin-fake-metadata", exe);
-        /* A free port: the kernel picks one, the fake takes it over. */
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-                getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-                return -1;
-        close(fd);
-        t.port = ntohs(a.sin_port);
-        snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%u", t.port);
-        snprintf(data, sizeof(data), "%s/fixture.json", t.root);
-        snprintf(log, sizeof(log), "%s/fake.log", t.root);
-        fflush(NULL);
-        t.fake = fork();
-        if (t.fake < 0)
-                return -1;
-        if (t.fake == 0) {
-                /* Its lines stay out of our TAP output. */
-                int out = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-                if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
-                        _exit(127);
-                execl(fake, fake, "--listen", listen_at, "--data", data, "--log", log, (char *)NULL);
-                _exit(127);
-        }
-        for (int i = 0; i < 400; i++) {
-                if (fake_http("GET", "/_fake/stats", NULL, NULL, 0) == 200)
-                        return 0;
-                usleep(25000);
-        }
-        fprintf(stderr, "# %s did not start (see %s)\n", fake, log);
-        return -1;
-}
-
 static int group_setup(void **state)
 {
-        char path[PATH_MAX], url[64];
+        char path[PATH_MAX];
         struct oslogin_config *c = &t.ctx.config;
 
         (void)state;
@@ -186,25 +87,15 @@ static int group_setup(void **state)
         /* The host's own accounts: nothing the fixture names. */
         write_file(path, "passwd", "root:x:0:0:root:/root:/bin/sh\n");
         write_file(path, "group", "root:x:0:\n");
-        write_file(t.root, "fixture.json", fixture);
-        if (start_fake() < 0)
+        if (fake_mds_start(t.root, fixture, &t.fake) < 0)
                 return -1;
-
-        if (config_defaults(c) < 0)
+        if (config_defaults(c) < 0 || fake_mds_configure(&t.fake, t.root, c) < 0)
                 return -1;
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/computeMetadata/v1/", t.port);
-        free(c->url);
-        free(c->credentials_directory);
-        free(c->state_directory);
-        c->url = strdup(url);
-        c->credentials_directory = strdup(t.root); /* no credentials there: plain HTTP */
-        c->state_directory = strdup(t.root);
-        c->transport = MDS_TRANSPORT_HTTP;
         c->timeout_usec = 3000000;
         t.ctx.root = t.root;
         t.ctx.runtime_dir = t.runtime_dir;
         t.ctx.runtime_dir_fd = open(t.runtime_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (!c->url || t.ctx.runtime_dir_fd < 0 || sd_event_new(&t.ctx.event) < 0 ||
+        if (t.ctx.runtime_dir_fd < 0 || sd_event_new(&t.ctx.event) < 0 ||
                 worker_pool_new(t.ctx.event, c, 2, &t.ctx.pool) < 0)
                 return -1;
         return 0;
@@ -221,10 +112,7 @@ static int group_teardown(void **state)
         if (t.ctx.runtime_dir_fd >= 0)
                 close(t.ctx.runtime_dir_fd);
         config_free(&t.ctx.config);
-        if (t.fake > 0) {
-                kill(t.fake, SIGTERM);
-                waitpid(t.fake, NULL, 0);
-        }
+        fake_mds_stop(&t.fake);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t.root);
         return system(cmd) == 0 ? 0 : -1;
 }
@@ -317,7 +205,7 @@ static uint64_t cache_generation(uint32_t *ret_users)
 static void test_disabled_builds_nothing(void **state)
 {
         struct directory *d = NULL;
-        unsigned before = fake_requests();
+        unsigned before = fake_mds_requests(&t.fake);
 
         (void)state;
         assert_int_equal(directory_new(&t.ctx, false, &callbacks, &t, &d), 0);
@@ -328,7 +216,7 @@ static void test_disabled_builds_nothing(void **state)
         assert_false(cache_exists(NULL));
         /* Off, every question is "no such user", without asking anyone. */
         assert_int_equal(lookup_user(d, "alice_example_com").status, NSS_PROTO_NOTFOUND);
-        assert_int_equal(fake_requests(), before);
+        assert_int_equal(fake_mds_requests(&t.fake), before);
         directory_free(d);
 }
 
@@ -354,7 +242,7 @@ static void test_build_failure_and_disable(void **state)
         assert_int_equal(l.uid, 2000001001);
 
         /* A failing server: the build reports an error and the file stays as it was. */
-        assert_int_equal(fake_http("PUT", "/_fake/faults", "{\"status\": 500}", NULL, 0), 200);
+        assert_int_equal(fake_mds_http(&t.fake, "PUT", "/_fake/faults", "{\"status\": 500}", NULL, 0), 200);
         directory_refresh(d);
         run_until_builds(2);
         assert_true(t.last_result < 0);
@@ -362,7 +250,7 @@ static void test_build_failure_and_disable(void **state)
         assert_int_equal(after.st_ino, built.st_ino);
         assert_int_equal(cache_generation(NULL), generation);
         assert_int_equal(lookup_user(d, "bob_example_com").status, NSS_PROTO_FOUND);
-        assert_int_equal(fake_http("DELETE", "/_fake/faults", NULL, NULL, 0), 200);
+        assert_int_equal(fake_mds_http(&t.fake, "DELETE", "/_fake/faults", NULL, NULL, 0), 200);
 
         /* Back: the next build replaces the file with a later generation. */
         directory_refresh(d);
