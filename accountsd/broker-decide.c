@@ -43,18 +43,20 @@ void decision_reply_set(struct broker_reply *r, enum broker_status status, const
         va_end(ap);
 }
 
-/* One event per decision (KEYS and ACCOUNT with their MESSAGE_ID, the
- * two-factor steps as plain lines), and what the audit record needs. */
+/* One event per decision, each kind with its MESSAGE_ID (the two-factor
+ * steps name the first challenge offered or the one answered, never a
+ * code), and what the audit record needs. */
 void decision_audit(const struct broker_context *c, const struct broker_request *q, const char *email,
                     const struct broker_reply *r, const char *keys)
 {
         int level = r->status == BROKER_GRANTED || r->status == BROKER_CHALLENGE ? LOG_INFO : LOG_NOTICE;
         const char *user = valid_user_name(q->user) ? q->user : "(invalid)";
+        bool two_factor = q->kind == BROKER_AUTH_START || q->kind == BROKER_AUTH_CONTINUE;
         const char *id = q->kind == BROKER_KEYS      ? MESSAGE_ID_KEY_DECISION
                          : q->kind == BROKER_ACCOUNT ? MESSAGE_ID_ACCOUNT_DECISION
-                                                     : NULL;
+                                                     : MESSAGE_ID_TWO_FACTOR_DECISION;
         const char *fp = !isempty(q->fingerprint) ? q->fingerprint : keys;
-        char pid[16] = "", latency[24] = "";
+        char pid[16] = "", latency[24] = "", challenge[16] = "";
 
         if (c->outcome) {
                 snprintf(c->outcome->email, sizeof(c->outcome->email), "%s", email ?: "");
@@ -62,11 +64,8 @@ void decision_audit(const struct broker_context *c, const struct broker_request 
                         snprintf(c->outcome->fingerprint, sizeof(c->outcome->fingerprint), "%.*s",
                                  (int)strcspn(fp ?: "", " "), fp ?: "");
         }
-        if (!id) {
-                log_full(level, "%s user=%s email=%s decision=%s reason=\"%s\"", broker_kind_to_string(q->kind),
-                         user, email ?: "-", broker_status_to_string(r->status), r->message);
-                return;
-        }
+        if (q->kind == BROKER_AUTH_CONTINUE)
+                snprintf(challenge, sizeof(challenge), "%" PRIu32, q->challenge_id);
         if (c->sshd_pid)
                 snprintf(pid, sizeof(pid), "%" PRIu32, c->sshd_pid);
         if (c->received_usec)
@@ -77,6 +76,11 @@ void decision_audit(const struct broker_context *c, const struct broker_request 
                              {"OSLOGIN_FINGERPRINT", q->kind == BROKER_KEYS ? fp : NULL},
                              {"OSLOGIN_DECISION", broker_status_to_string(r->status)}, {"OSLOGIN_REASON", r->message},
                              {"OSLOGIN_REMOTE", q->kind == BROKER_ACCOUNT ? q->rhost : NULL}, {"OSLOGIN_SSHD_PID", pid},
+                             {"OSLOGIN_TWO_FACTOR",
+                              q->kind == BROKER_AUTH_START && c->outcome && !isempty(c->outcome->two_factor)
+                                      ? c->outcome->two_factor
+                                      : NULL},
+                             {"OSLOGIN_CHALLENGE", two_factor ? challenge : NULL},
                              {"OSLOGIN_LATENCY_USEC", latency}),
                   "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind), user,
                   email ?: "-", broker_status_to_string(r->status), r->message, keys ? " keys=[" : "", keys ?: "",

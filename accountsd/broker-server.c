@@ -51,8 +51,6 @@ struct broker_server {
         struct listener listeners[_LISTENER_MAX];
         struct broker_answers answers;
         struct broker_sessions sessions;
-        struct broker_job **jobs; /* in flight, detached at free */
-        size_t n_jobs;
         uint32_t akc_uid;
         bool akc_known;
         uint64_t akc_checked;
@@ -75,6 +73,13 @@ static void job_free(struct broker_job *j)
                 explicit_bzero(j->mds_session, strlen(j->mds_session));
         free(j->mds_session);
         free(j);
+}
+
+/* A decision never finished when the pool is freed (teardown): its
+ * connection and server are gone, nobody is told. */
+static void job_drop(struct job *job)
+{
+        job_free((struct broker_job *)job);
 }
 
 /* Sends R for KIND; C is closed once it is written. */
@@ -171,15 +176,6 @@ static void job_run(struct job *job, struct mds_client *client)
         j->result = r;
 }
 
-static void jobs_remove(struct broker_server *s, struct broker_job *j)
-{
-        for (size_t i = 0; i < s->n_jobs; i++)
-                if (s->jobs[i] == j) {
-                        s->jobs[i] = s->jobs[--s->n_jobs];
-                        return;
-                }
-}
-
 /* What the decision learned goes into the shared answers. */
 static void share_facts(struct broker_server *s, struct broker_job *j, uint64_t now)
 {
@@ -252,11 +248,6 @@ static void job_done(struct job *job)
         struct conn *c = j->conn;
         uint64_t now = now_monotonic_usec();
 
-        if (!s) {
-                job_free(j);
-                return;
-        }
-        jobs_remove(s, j);
         s->decisions++;
         share_facts(s, j, now);
         if (j->result >= 0 && keep_session(s, j, now) < 0)
@@ -294,11 +285,10 @@ static int submit(struct conn *c, struct listener *l, struct broker_request *q)
                 conn_reply_status(c, q->kind, BROKER_UNAVAILABLE, "the daemon is busy");
                 return 0;
         }
-        struct broker_job **grown = reallocarray(s->jobs, s->n_jobs + 1, sizeof(*grown));
-        if (!grown || !(j = calloc(1, sizeof(*j))))
+        if (!(j = calloc(1, sizeof(*j))))
                 return -ENOMEM;
-        s->jobs = grown;
-        *j = (struct broker_job){.job = {.run = job_run, .done = job_done}, .server = s, .conn = c, .q = *q,
+        *j = (struct broker_job){.job = {.run = job_run, .done = job_done, .drop = job_drop},
+                                 .server = s, .conn = c, .q = *q,
                                  .uid_floor = cfg->uid_floor, .received_usec = now,
                                  .security_keys = s->manager->mode ? mode_metadata_flag(s->manager->mode,
                                                                                          "enable-oslogin-sk")
@@ -336,7 +326,6 @@ static int submit(struct conn *c, struct listener *l, struct broker_request *q)
                 for (int p = 0; p < _BROKER_POLICY_MAX; p++)
                         j->facts.policy[p] = broker_answers_get_policy(&s->answers, j->q.user, p, now);
         }
-        s->jobs[s->n_jobs++] = j;
         conn_set_data(c, j);
         worker_pool_submit(s->manager->pool, &j->job);
         return 0;
@@ -440,10 +429,7 @@ void broker_server_free(struct broker_server *s)
         /* Open connections are closed first: their jobs lose their conn. */
         for (int i = 0; i < _LISTENER_MAX; i++)
                 conn_server_free(s->listeners[i].conns);
-        /* Jobs still in a worker are freed by their done(), or dropped with the pool. */
-        for (size_t i = 0; i < s->n_jobs; i++)
-                s->jobs[i]->server = NULL;
-        free(s->jobs);
+        /* Our jobs never finished stay with the stopped pool, which drops them (main.c). */
         broker_answers_clear(&s->answers);
         broker_sessions_clear(&s->sessions);
         free(s);

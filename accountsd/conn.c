@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 
 #include "accountsd/broker-peers.h"
 #include "accountsd/conn.h"
+#include "basic/alloc-util.h"
 #include "basic/macro.h"
 
 /* The first read buffer; it grows (up to request_max) only for a request
@@ -23,7 +25,7 @@ struct conn {
         uint8_t *in;
         size_t in_size, in_allocated;
         uint8_t *out;
-        size_t out_size, out_done;
+        size_t out_size, out_done, out_allocated;
         bool handed_on; /* request() has it: nothing more is read */
         bool final;     /* closed once OUT is written */
         void *data;
@@ -98,7 +100,7 @@ static void after_flush(struct conn *c, int r)
         }
         if (r > 0) {
                 free(TAKE_PTR(c->out));
-                c->out_size = c->out_done = 0;
+                c->out_size = c->out_done = c->out_allocated = 0;
         }
         sd_event_source_set_io_events(c->io, r > 0 ? 0 : EPOLLOUT);
 }
@@ -106,13 +108,12 @@ static void after_flush(struct conn *c, int r)
 void conn_send(struct conn *c, const void *data, size_t size, bool final)
 {
         if (size > 0) {
-                uint8_t *grown = realloc(c->out, c->out_size + size);
-                if (!grown) {
+                if (size > SIZE_MAX - c->out_size ||
+                        GROW_ARRAY(c->out, &c->out_allocated, c->out_size + size) < 0) {
                         conn_free(c);
                         return;
                 }
-                memcpy(grown + c->out_size, data, size);
-                c->out = grown;
+                memcpy(c->out + c->out_size, data, size);
                 c->out_size += size;
         }
         c->final = final;
@@ -120,7 +121,8 @@ void conn_send(struct conn *c, const void *data, size_t size, bool final)
 }
 
 /* Room for more of the request: 0, or -EMSGSIZE at request_max. A grown
- * buffer is a copy and the old one is wiped. */
+ * buffer is a copy and the old one is wiped (realloc, and so GROW_ARRAY,
+ * would leave the old bytes, maybe a code, in freed memory). */
 static int grow_in(struct conn *c)
 {
         size_t max = c->server->ops->request_max, k;

@@ -197,13 +197,30 @@ static void inflight_unlink(struct directory *d, struct inflight *f)
                 }
 }
 
+/* Frees the question without answering anyone: after inflight_done(), or
+ * for a question never answered when the pool is freed (teardown). */
+static void inflight_drop(struct job *j)
+{
+        struct inflight *f = (struct inflight *)j;
+
+        while (f->waiters) {
+                struct directory_waiter *w = f->waiters;
+                f->waiters = w->next;
+                free(w);
+        }
+        byte_buffer_done(&f->reply);
+        left_out_list_done(&f->left_out);
+        free(f->key);
+        free(f);
+}
+
 static void inflight_done(struct job *j)
 {
         struct inflight *f = (struct inflight *)j;
         struct directory *d = f->directory;
         struct directory_waiter *w;
 
-        if (d && f->result == NSS_PROTO_FOUND &&
+        if (f->result == NSS_PROTO_FOUND &&
             directory_answer_collides(d->map, &f->q, f->reply.data, f->reply.size)) {
                 log_warning("Directory answer for \"%s\" collides with a cached entry (duplicate name or ID in the "
                             "directory); answering not found.",
@@ -211,18 +228,16 @@ static void inflight_done(struct job *j)
                 f->reply.size = 0;
                 f->result = nss_proto_reply_status(&f->reply, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         }
-        if (d) {
-                directory_local_report(&d->reported, &f->left_out);
-                inflight_unlink(d, f);
-                breaker_record(&d->breaker, f->result >= 0, now_monotonic_usec());
-                if (f->result >= 0 && d->enabled) {
-                        remember_answer(d, f);
-                        if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
-                                schedule_rewrite(d);
-                } else if (f->result < 0) {
-                        d->unavail++;
-                        log_debug_errno(f->result, "Directory question \"%s\" not answered: %m", f->key);
-                }
+        directory_local_report(&d->reported, &f->left_out);
+        inflight_unlink(d, f);
+        breaker_record(&d->breaker, f->result >= 0, now_monotonic_usec());
+        if (f->result >= 0 && d->enabled) {
+                remember_answer(d, f);
+                if (f->result == NSS_PROTO_FOUND && f->q.type != NSS_PROTO_INITGROUPS)
+                        schedule_rewrite(d);
+        } else if (f->result < 0) {
+                d->unavail++;
+                log_debug_errno(f->result, "Directory question \"%s\" not answered: %m", f->key);
         }
         while ((w = f->waiters)) {
                 f->waiters = w->next;
@@ -232,10 +247,7 @@ static void inflight_done(struct job *j)
                         reply_status(NSS_PROTO_UNAVAIL, w->cb, w->userdata);
                 free(w);
         }
-        byte_buffer_done(&f->reply);
-        left_out_list_done(&f->left_out);
-        free(f->key);
-        free(f);
+        inflight_drop(j);
 }
 
 static int ask_metadata(struct directory *d, const struct nss_proto_request *q, char *key, directory_reply_t cb,
@@ -254,7 +266,9 @@ static int ask_metadata(struct directory *d, const struct nss_proto_request *q, 
                         free(w);
                         return -ENOMEM;
                 }
-                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done}, .directory = d, .q = *q,
+                *f = (struct inflight){.job = {.run = inflight_run, .done = inflight_done,
+                                               .drop = inflight_drop},
+                                       .directory = d, .q = *q,
                                        .key = TAKE_PTR(key), .root = d->manager->root,
                                        .uid_floor = d->manager->config.uid_floor,
                                        .users_gid = d->manager->config.users_gid,
@@ -374,11 +388,14 @@ static void file_job_run(struct job *j, struct mds_client *client)
                                             &f->users_group_error);
                 if (r < 0)
                         ;
-                else if (f->full)
+                else if (f->full) {
+                        /* The pool's stop interrupts the member lists' calls too. */
+                        for (size_t i = 0; i < f->n_extra; i++)
+                                mds_client_set_cancel_fd(f->extra[i], mds_client_cancel_fd(client));
                         r = directory_fetch_all(client, f->extra, f->n_extra, f->uid_floor, f->page_size, w,
                                                 f->last_groups,
                                                 &f->new_groups, &f->stats);
-                else {
+                } else {
                         for (size_t i = 0; i < f->n_adds && r >= 0; i++)
                                 r = directory_writer_add_reply(w, &f->adds[i].q, f->adds[i].msg, f->adds[i].size);
                         if (r >= 0 && f->base)
@@ -407,6 +424,11 @@ static void file_job_free(struct file_job *f)
                 answer_done(&f->adds[i]);
         free(f->adds);
         free(f);
+}
+
+static void file_job_drop(struct job *j)
+{
+        file_job_free((struct file_job *)j);
 }
 
 static void start_file_job(struct directory *d);
@@ -533,7 +555,8 @@ static void start_file_job(struct directory *d)
         if (!(f = calloc(1, sizeof(*f))))
                 return;
         *f = (struct file_job){
-                .job = {.run = file_job_run, .done = file_job_done}, .directory = d, .full = d->build_wanted,
+                .job = {.run = file_job_run, .done = file_job_done, .drop = file_job_drop},
+                .directory = d, .full = d->build_wanted,
                 .root = m->root,
                 .uid_floor = m->config.uid_floor, .page_size = m->config.page_size,
                 .timeout_ms = (uint32_t)MIN(m->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
@@ -674,11 +697,8 @@ void directory_free(struct directory *d)
 {
         if (!d)
                 return;
-        /* Jobs in flight keep running in detached threads; their done() never runs after the loop is gone. */
-        for (struct inflight *f = d->inflight; f; f = f->next)
-                f->directory = NULL;
-        if (d->file_job)
-                d->file_job->directory = NULL;
+        /* The worker pool was stopped first (main.c): no job of ours runs
+         * or finishes any more, and those still listed are dropped with it. */
         sd_event_source_disable_unref(d->refresh_timer);
         sd_event_source_disable_unref(d->rewrite_timer);
         answer_store_clear(&d->answers);

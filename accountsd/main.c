@@ -41,10 +41,6 @@
 #define READY_TIMEOUT_USEC (30ull * 1000000u)
 #define WORKER_THREADS 3u
 
-/* Static: threads still blocked in a metadata call at exit keep pointing
- * into it (they are detached, see worker.h). */
-static struct manager manager;
-
 static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         (void)s, (void)usec;
@@ -169,20 +165,31 @@ static int setup(struct manager *m)
 
 static void teardown(struct manager *m)
 {
+        /* 1. The threads: the watch posts to the pool, so it goes first.
+         * Both interrupt their metadata calls and join; from here on only
+         * this thread runs, and no done() does. */
         watch_stop(m->watch);
-        worker_pool_stop(m->pool, 200000);
+        worker_pool_stop(m->pool);
+        /* 2. The parts, users before what they use: the sockets' connections
+         * cancel their waits on the directory, the directory and the
+         * re-check go before the mode they ask. */
         control_server_free(m->control);
         nss_server_free(m->nss_server);
         broker_server_free(m->broker);
         sudo_recheck_free(m->sudo);
         directory_free(m->directory);
         mode_free(m->mode);
+        watch_free(m->watch);
         audit_log_free(m->audit);
+        /* 3. The jobs never finished (dropped, their done() never runs),
+         * then what everything above used. */
+        worker_pool_free(m->pool);
         sd_event_source_disable_unref(m->ready_timeout);
         sd_event_source_disable_unref(m->drain);
         m->event = sd_event_unref(m->event);
         safe_close(m->runtime_dir_fd);
-        /* The watch and the config stay: its detached thread may still be in a long-poll. */
+        config_free(&m->config);
+        free(m->runtime_dir);
 }
 
 static void help(void)
@@ -234,20 +241,23 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
-        struct manager *m = &manager;
+        struct manager manager = {.root = "/", .runtime_dir_fd = -EBADF}, *m = &manager;
         int r;
 
-        *m = (struct manager){.root = "/", .runtime_dir_fd = -EBADF};
         log_open("oslogin-accountsd", LOG_TARGET_AUTO, LOG_DAEMON);
         journal_events_open();
         r = parse_argv(m, argc, argv);
-        if (r <= 0)
+        if (r <= 0) {
+                free(m->runtime_dir);
                 return r < 0 ? 2 : 0;
+        }
         umask(022);
         /* Our own user lookups must never come back to us through the NSS module. */
         setenv(NSS_PROTO_BYPASS_ENV, "1", 1);
-        if (load_config(m) < 0)
+        if (load_config(m) < 0) {
+                free(m->runtime_dir);
                 return 1;
+        }
         m->started_usec = now_monotonic_usec();
         r = setup(m);
         if (r >= 0) {

@@ -82,24 +82,28 @@ static void recheck_run(struct job *j, struct mds_client *client)
         }
 }
 
+/* A re-check never finished when the pool is freed (teardown). */
+static void recheck_drop(struct job *j)
+{
+        struct recheck_job *rj = (struct recheck_job *)j;
+        free(rj->root);
+        free(rj);
+}
+
 static void recheck_done(struct job *j)
 {
         struct recheck_job *rj = (struct recheck_job *)j;
         struct sudo_recheck *s = rj->owner;
 
-        if (s) {
-                s->job = NULL;
-                s->runs++;
-                s->revoked += rj->revoked;
-                s->kept += rj->kept;
-                s->undecided += rj->undecided;
-                s->last_error = rj->result;
-                log_full(rj->revoked ? LOG_INFO : LOG_DEBUG,
-                        "Sudo re-check: %u drop-ins, %u revoked, %u undecided.", rj->checked, rj->revoked,
-                        rj->undecided);
-        }
-        free(rj->root);
-        free(rj);
+        s->job = NULL;
+        s->runs++;
+        s->revoked += rj->revoked;
+        s->kept += rj->kept;
+        s->undecided += rj->undecided;
+        s->last_error = rj->result;
+        log_full(rj->revoked ? LOG_INFO : LOG_DEBUG, "Sudo re-check: %u drop-ins, %u revoked, %u undecided.",
+                 rj->checked, rj->revoked, rj->undecided);
+        recheck_drop(j);
 }
 
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
@@ -112,7 +116,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
         sd_event_source_set_time_relative(src, m->config.sudo_recheck_interval_usec);
         if (s->job || mode_current(m->mode) != HOST_MODE_OSLOGIN || !(rj = calloc(1, sizeof(*rj))))
                 return 0;
-        *rj = (struct recheck_job){.job = {.run = recheck_run, .done = recheck_done},
+        *rj = (struct recheck_job){.job = {.run = recheck_run, .done = recheck_done, .drop = recheck_drop},
                 .owner = s,
                 .root = strdup(m->root),
                 .uid_floor = m->config.uid_floor};
@@ -148,8 +152,6 @@ void sudo_recheck_free(struct sudo_recheck *s)
 {
         if (!s)
                 return;
-        if (s->job)
-                s->job->owner = NULL;
         sd_event_source_disable_unref(s->timer);
         free(s);
 }

@@ -3,8 +3,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "accountsd/directory.h"
 #include "accountsd/mode.h"
@@ -16,6 +18,11 @@
 
 struct watch {
         struct manager *manager;
+        pthread_t thread;
+        bool started; /* THREAD to join */
+        /* Written by watch_stop(), never read: the long-poll in flight and
+         * every later call of the watch's clients return -ECANCELED. */
+        int cancel_fd;
         pthread_mutex_t lock;
         pthread_cond_t wake;
         bool stopping, kicked;
@@ -103,30 +110,27 @@ static void on_event(struct job *j)
         free(e);
 }
 
+static void drop_event(struct job *j)
+{
+        struct watch_event *e = (struct watch_event *)j;
+        mds_response_done(&e->response);
+        free(e);
+}
+
 static void post(struct watch *w, enum watch_event_kind kind, int error, unsigned failures,
                  struct mds_response *response)
 {
         struct watch_event *e = calloc(1, sizeof(*e));
         if (!e)
                 return; /* the next change or retry posts again */
-        *e = (struct watch_event){.job.done = on_event, .watch = w, .kind = kind, .error = error,
-                                  .failures = failures};
+        *e = (struct watch_event){.job = {.done = on_event, .drop = drop_event}, .watch = w, .kind = kind,
+                                  .error = error, .failures = failures};
         if (response) {
                 e->response = *response;
                 *response = (struct mds_response){};
         }
-        /* Once watch_stop() returned, the pool may be freed while this
-         * detached thread is still in a request: post only while not
-         * stopping, under the lock watch_stop() takes. */
-        pthread_mutex_lock(&w->lock);
-        bool stopping = w->stopping;
-        if (!stopping)
-                worker_pool_post(w->manager->pool, &e->job);
-        pthread_mutex_unlock(&w->lock);
-        if (stopping) {
-                mds_response_done(&e->response);
-                free(e);
-        }
+        /* The pool is freed only after watch_stop() joined this thread. */
+        worker_pool_post(w->manager->pool, &e->job);
 }
 
 /* Sleeps USEC unless stopped or kicked; returns false when stopping. */
@@ -175,6 +179,8 @@ static void *watch_main(void *userdata)
                 struct mds_response resp = {};
                 int r = etag ? mds_wait_for_change(client, WATCH_DOCUMENT_PATH, etag, WATCH_LONG_POLL_SEC, &resp)
                              : mds_get(client, WATCH_DOCUMENT_PATH, &resp);
+                if (r == -ECANCELED)
+                        break; /* watch_stop() */
                 if (r < 0) {
                         uint64_t random_value = 0;
                         failures++;
@@ -200,10 +206,22 @@ static void *watch_main(void *userdata)
         return NULL;
 }
 
+static int new_client(struct watch *w, const struct oslogin_config *config, struct mds_client **ret)
+{
+        int r = mds_client_new(config, 0, ret);
+        if (r < 0)
+                return r;
+        /* The watch backs off itself, across calls. */
+        mds_client_set_max_attempts(*ret, 1);
+        mds_client_set_cancel_fd(*ret, w->cancel_fd);
+        return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct watch *, watch_free);
+
 int watch_start(struct manager *m, struct watch **ret)
 {
-        struct watch *w = calloc(1, sizeof(*w));
-        pthread_t t;
+        _cleanup_(watch_freep) struct watch *w = calloc(1, sizeof(*w));
         int r;
 
         if (!w)
@@ -216,41 +234,58 @@ int watch_start(struct manager *m, struct watch **ret)
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
         pthread_cond_init(&w->wake, &attr);
         pthread_condattr_destroy(&attr);
-        r = mds_client_new(&m->config, 0, &w->client);
-        if (r < 0) {
-                free(w);
+        w->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (w->cancel_fd < 0)
+                return negative_errno();
+        r = new_client(w, &m->config, &w->client);
+        if (r < 0)
                 return r;
-        }
-        /* The watch backs off itself, across calls. */
-        mds_client_set_max_attempts(w->client, 1);
-        r = -pthread_create(&t, NULL, watch_main, w);
-        if (r < 0) {
-                mds_client_free(w->client);
-                free(w);
+        r = -pthread_create(&w->thread, NULL, watch_main, w);
+        if (r < 0)
                 return r;
-        }
-        pthread_detach(t);
-        *ret = w;
+        w->started = true;
+        *ret = TAKE_PTR(w);
         return 0;
 }
 
 void watch_stop(struct watch *w)
 {
+        uint64_t one = 1;
+
         if (!w)
                 return;
         pthread_mutex_lock(&w->lock);
         w->stopping = true;
         pthread_cond_broadcast(&w->wake);
         pthread_mutex_unlock(&w->lock);
+        /* Cuts a long-poll short: it may have 60 s to go. */
+        if (w->cancel_fd >= 0)
+                (void)!write(w->cancel_fd, &one, sizeof(one));
+        if (w->started)
+                pthread_join(w->thread, NULL);
+        w->started = false;
+}
+
+void watch_free(struct watch *w)
+{
+        if (!w)
+                return;
+        watch_stop(w);
+        mds_client_free(w->client);
+        mds_client_free(w->next_client);
+        free(w->etag);
+        safe_close(w->cancel_fd);
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
 }
 
 int watch_reconfigure(struct watch *w, const struct oslogin_config *config)
 {
         struct mds_client *c;
-        int r = mds_client_new(config, 0, &c);
+        int r = new_client(w, config, &c);
         if (r < 0)
                 return r;
-        mds_client_set_max_attempts(c, 1);
         pthread_mutex_lock(&w->lock);
         mds_client_free(w->next_client);
         w->next_client = c;

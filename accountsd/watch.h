@@ -20,10 +20,13 @@
 #define WATCH_BACKOFF_MAX_USEC 30000000ull
 
 int watch_start(struct manager *m, struct watch **ret);
-/* Asks the thread to exit at its next wake-up (a long-poll in flight is
- * abandoned: the thread is detached). Once it returns the thread posts
- * nothing more, so the worker pool may go. */
+/* Stops the thread and joins it: a long-poll or back-off in progress is
+ * cut short at once (the watch's cancel eventfd, mds_client_set_cancel_fd()).
+ * Once it returns the thread posts nothing more, so the worker pool may
+ * go. A second call does nothing. */
 void watch_stop(struct watch *w);
+/* Stops the watch if it still runs, then frees it. */
+void watch_free(struct watch *w);
 /* A new client for later requests (SIGHUP). */
 int watch_reconfigure(struct watch *w, const struct oslogin_config *config);
 /* Re-fetch at once (osloginctl refresh): cuts a back-off sleep short. */

@@ -14,7 +14,12 @@
  * A job runs run() in a worker thread, then done() in the main thread
  * (which owns and frees the job). worker_pool_post() skips the worker and
  * queues done() directly; any thread may call it (the long-poll thread
- * does). The main loop learns about finished jobs through an eventfd. */
+ * does). The main loop learns about finished jobs through an eventfd.
+ *
+ * The pool owns its threads: worker_pool_stop() interrupts the metadata
+ * calls in progress (every client of the pool polls the pool's cancel
+ * eventfd, see mds_client_set_cancel_fd()) and joins every thread, so
+ * nothing of the pool runs once it returns. */
 
 #include <stdbool.h>
 #include <systemd/sd-event.h>
@@ -25,22 +30,33 @@
 struct job;
 typedef void (*job_run_t)(struct job *j, struct mds_client *client);
 typedef void (*job_done_t)(struct job *j);
+typedef void (*job_drop_t)(struct job *j);
 
 struct job {
         job_run_t run;   /* worker thread; may be NULL */
         job_done_t done; /* main thread; owns J */
+        /* Main thread, instead of done(), for a job that never finished
+         * when the pool is freed (worker_pool_free()). The part the job
+         * served may be gone by then: drop() releases J's own memory and
+         * touches nothing else. Required. */
+        job_drop_t drop;
         struct job *next;
 };
 
 struct worker_pool;
 
-int worker_pool_new(sd_event *event, const struct oslogin_config *config, unsigned n_threads,
-                    struct worker_pool **ret);
-/* Stops the threads and frees the pool once they have all exited, waiting
- * at most WAIT_USEC. Threads still busy after that (a 5 s metadata call
- * must not delay SIGTERM) finish on their own; the pool then stays
- * allocated (process exit reclaims it). Jobs not yet done are dropped. */
-void worker_pool_stop(struct worker_pool *p, uint64_t wait_usec);
+int worker_pool_new(
+        sd_event *event, const struct oslogin_config *config, unsigned n_threads, struct worker_pool **ret);
+/* Stops the pool: no job starts any more, the metadata calls in progress
+ * return -ECANCELED at once (so a 60 s call never delays SIGTERM), and every
+ * thread is joined before this returns. No done() runs afterwards; the jobs
+ * not finished stay with the pool until worker_pool_free() drops them. A
+ * second call does nothing. */
+void worker_pool_stop(struct worker_pool *p);
+/* Stops the pool if it still runs, drops the jobs never finished (drop(),
+ * never done()) and frees it. */
+void worker_pool_free(struct worker_pool *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct worker_pool *, worker_pool_free);
 /* New metadata clients for later jobs (after SIGHUP). */
 int worker_pool_reconfigure(struct worker_pool *p, const struct oslogin_config *config);
 void worker_pool_submit(struct worker_pool *p, struct job *j);

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct mds_client {
         size_t max_response_size;
         uint64_t deadline_usec; /* 0: each call gets timeout_usec */
         unsigned max_attempts;  /* 0: unlimited within the deadline */
+        int cancel_fd;          /* readable: calls fail with -ECANCELED; -1: none */
         uint64_t requests;
         unsigned seed;
 };
@@ -196,6 +198,7 @@ int mds_client_new(const struct oslogin_config *config, unsigned flags, struct m
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
+        c->cancel_fd = -EBADF;
         r = http_base_from(config, flags, &c->http_base);
         if (r < 0) {
                 log_debug("Unusable metadata URL: %s", strerror(-r));
@@ -245,6 +248,16 @@ void mds_client_set_deadline(struct mds_client *c, uint64_t deadline_monotonic_u
 void mds_client_set_max_attempts(struct mds_client *c, unsigned n)
 {
         c->max_attempts = n;
+}
+
+void mds_client_set_cancel_fd(struct mds_client *c, int fd)
+{
+        c->cancel_fd = fd < 0 ? -EBADF : fd;
+}
+
+int mds_client_cancel_fd(const struct mds_client *c)
+{
+        return c->cancel_fd;
 }
 
 void mds_client_set_quickack(struct mds_client *c, bool on)
@@ -323,10 +336,11 @@ static int attempt(struct mds_client *c, const char *path, const char *post, uin
                 .connect_timeout_usec = c->connect_timeout_usec,
                 .deadline_usec = deadline,
                 .max_body = c->max_response_size,
+                .cancel_fd = c->cancel_fd,
         };
         c->requests++;
         r = mds_curl_transfer(c->curl, &req, ret);
-        if (r == -EFBIG || r == -ENOMEM || r == -EKEYREJECTED)
+        if (r == -EFBIG || r == -ENOMEM || r == -EKEYREJECTED || r == -ECANCELED)
                 return r;
         /* Refused or no route: no server there at all. Kept for the caller,
          * who may tell that apart from a slow or failing one. */
@@ -347,6 +361,23 @@ static int attempt(struct mds_client *c, const char *path, const char *post, uin
         return 0;
 }
 
+/* Sleeps USEC, or less when the cancel descriptor becomes readable
+ * (-ECANCELED). */
+static int backoff_sleep(struct mds_client *c, uint64_t usec)
+{
+        uint64_t until = now_monotonic_usec() + usec;
+
+        for (;;) {
+                uint64_t now = now_monotonic_usec();
+                if (now >= until)
+                        return 0;
+                struct pollfd p = {.fd = c->cancel_fd, .events = POLLIN};
+                /* poll() ignores a negative descriptor: then a plain sleep. */
+                if (poll(&p, 1, (int)MIN((until - now + 999) / 1000, (uint64_t)INT32_MAX)) > 0 && p.revents)
+                        return -ECANCELED;
+        }
+}
+
 static int request(struct mds_client *c, const char *path, const char *post, uint64_t extra_usec,
                    struct mds_response *ret)
 {
@@ -364,6 +395,10 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
                 uint64_t now = now_monotonic_usec();
                 if (c->channel == CHANNEL_NONE) {
                         r = c->outage;
+                        break;
+                }
+                if (mds_curl_cancelled(c->cancel_fd)) {
+                        r = -ECANCELED;
                         break;
                 }
                 if (now >= deadline) {
@@ -386,9 +421,9 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
                         r = no_server ?: status >= 500 || status == 429 ? -EHOSTUNREACH : -ETIMEDOUT;
                         break;
                 }
-                struct timespec ts = {.tv_sec = (time_t)(sleep_usec / 1000000u),
-                                      .tv_nsec = (long)(sleep_usec % 1000000u) * 1000};
-                nanosleep(&ts, NULL);
+                r = backoff_sleep(c, sleep_usec);
+                if (r < 0)
+                        break;
                 backoff = MIN(backoff * 2, (uint64_t)BACKOFF_MAX_USEC);
                 if (status == 0)
                         choose_channel(c); /* not reached: the credentials may have come or gone */

@@ -29,8 +29,9 @@
  * verify against root.crt, or our credentials cannot be loaded; not retried),
  * -ENOKEY (HTTPS required, by transport = https or by the pin, and the
  * credentials are not readable), -EPERM (transport = http on a pinned host).
- * The last two fail at once, without a request. Callers must tell -ENOENT
- * ("no such user") apart from the rest ("cannot know"). */
+ * The last two fail at once, without a request. -ECANCELED: the cancel
+ * descriptor (mds_client_set_cancel_fd) is readable. Callers must tell
+ * -ENOENT ("no such user") apart from the rest ("cannot know"). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,6 +79,15 @@ bool mds_client_uses_https(const struct mds_client *c);
 void mds_client_set_quickack(struct mds_client *c, bool on);
 /* Overrides the total deadline of later calls (the AKC's whole-call budget). */
 void mds_client_set_deadline(struct mds_client *c, uint64_t deadline_monotonic_usec);
+
+/* Interrupting a call from another thread: while FD is readable, every
+ * call (a long-poll included) returns -ECANCELED at once: before a request,
+ * during one (the connection is dropped) and in a back-off sleep. FD is
+ * polled, never read nor closed here: the owner of the threads makes it
+ * (an eventfd or a pipe), shares it among its clients, writes it to stop
+ * them and closes it after they are gone. -1 (the default): none. */
+void mds_client_set_cancel_fd(struct mds_client *c, int fd);
+int mds_client_cancel_fd(const struct mds_client *c);
 
 /* At most N attempts per call (default: as many as fit the deadline). The
  * daemon's watch loop uses 1: it backs off itself, across calls. */

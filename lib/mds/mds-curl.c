@@ -360,8 +360,10 @@ static int errno_from_curl(const struct mds_curl *h, CURLcode code)
 }
 
 /* Drives the transfer until curl reports it done: 0 and *ret_code, or
- * -errno when our own loop fails (the transfer is then abandoned). */
-static int run(struct mds_curl *h, uint64_t deadline, CURLcode *ret_code)
+ * -errno when our own loop fails or CANCEL_FD becomes readable (the
+ * transfer is then abandoned: curl closes its connection when the handle
+ * is removed mid-transfer). poll() ignores a negative CANCEL_FD. */
+static int run(struct mds_curl *h, uint64_t deadline, int cancel_fd, CURLcode *ret_code)
 {
         int running = 1;
 
@@ -385,7 +387,8 @@ static int run(struct mds_curl *h, uint64_t deadline, CURLcode *ret_code)
                         return -ETIMEDOUT;
                 if (h->timer_usec)
                         wake = MIN(wake, h->timer_usec);
-                struct pollfd pfd[MAX_WATCHED];
+                /* One more slot, last: the cancel descriptor. */
+                struct pollfd pfd[MAX_WATCHED + 1];
                 size_t n = h->n_watched;
                 for (size_t i = 0; i < n; i++)
                         pfd[i] = (struct pollfd){
@@ -393,10 +396,13 @@ static int run(struct mds_curl *h, uint64_t deadline, CURLcode *ret_code)
                                 .events = (short)(((h->watched[i].what & CURL_POLL_IN) ? POLLIN : 0) |
                                                   ((h->watched[i].what & CURL_POLL_OUT) ? POLLOUT : 0)),
                         };
+                pfd[n] = (struct pollfd){.fd = cancel_fd, .events = POLLIN};
                 int timeout_ms = wake > now ? (int)MIN((wake - now + 999) / 1000, (uint64_t)INT32_MAX) : 0;
-                int k = poll(pfd, (nfds_t)n, timeout_ms);
+                int k = poll(pfd, (nfds_t)n + 1, timeout_ms);
                 if (k < 0 && errno != EINTR)
                         return -errno;
+                if (k > 0 && pfd[n].revents)
+                        return -ECANCELED;
                 for (size_t i = 0; k > 0 && i < n; i++) {
                         if (!pfd[i].revents)
                                 continue;
@@ -416,12 +422,20 @@ static int run(struct mds_curl *h, uint64_t deadline, CURLcode *ret_code)
         }
 }
 
+bool mds_curl_cancelled(int cancel_fd)
+{
+        struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
+        return cancel_fd >= 0 && poll(&p, 1, 0) > 0 && p.revents;
+}
+
 int mds_curl_transfer(struct mds_curl *h, const struct mds_curl_request *req, struct mds_curl_answer *ret)
 {
         CURLcode code = CURLE_OK;
         long connects = 0;
         int r;
 
+        if (mds_curl_cancelled(req->cancel_fd))
+                return -ECANCELED;
         if (now_monotonic_usec() >= req->deadline_usec)
                 return -ETIMEDOUT;
         r = set_request_options(h, req);
@@ -434,7 +448,7 @@ int mds_curl_transfer(struct mds_curl *h, const struct mds_curl_request *req, st
         h->flavor_google = h->flavor_other = false;
         if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
                 return -ENOMEM;
-        r = run(h, req->deadline_usec, &code);
+        r = run(h, req->deadline_usec, req->cancel_fd, &code);
         /* Removing the handle keeps the connection in the multi's cache. */
         curl_multi_remove_handle(h->multi, h->easy);
         if (r >= 0)

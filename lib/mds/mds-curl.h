@@ -33,6 +33,10 @@ struct mds_curl_request {
         uint64_t connect_timeout_usec;
         uint64_t deadline_usec;  /* CLOCK_MONOTONIC, absolute */
         size_t max_body;
+        /* While this descriptor is readable the transfer is abandoned with
+         * -ECANCELED (another thread's stop: an eventfd or a pipe it wrote).
+         * Negative: none. It is polled, never read. */
+        int cancel_fd;
 };
 
 struct mds_curl_answer {
@@ -50,11 +54,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct mds_curl *, mds_curl_free);
 /* 0 with *ret for any complete answer (any status). Errors: -EFBIG (body
  * over the cap), -ENOMEM, -EINVAL (a URL or option curl refused: our bug or
  * the configuration's), -EKEYREJECTED (the server's certificate was not
- * verified, or our credentials could not be loaded), -ETIMEDOUT (deadline);
+ * verified, or our credentials could not be loaded), -ETIMEDOUT (deadline),
+ * -ECANCELED (req->cancel_fd readable, before or during the transfer);
  * any other -errno is a transport failure worth another attempt (refused,
  * reset, closed early, TLS handshake refused). */
 int mds_curl_transfer(struct mds_curl *h, const struct mds_curl_request *req, struct mds_curl_answer *ret);
 void mds_curl_answer_done(struct mds_curl_answer *a);
+/* Whether CANCEL_FD (negative: none) is readable now. */
+bool mds_curl_cancelled(int cancel_fd);
 
 /* Connections opened so far (a reused one is not counted again). */
 uint64_t mds_curl_connections(const struct mds_curl *h);

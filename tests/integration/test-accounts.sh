@@ -210,6 +210,9 @@ curl -sf -X DELETE "$CTL/attributes/instance/enable-oslogin" >/dev/null
 curl -sf -X PUT --data TRUE "$CTL/attributes/project/enable-oslogin" >/dev/null
 once
 check_fails "enable-oslogin (project level, instance unset): dave's metadata keys removed" 1 grep -q 'Added by Google' /home/dave/.ssh/authorized_keys
+# Activation reloaded sshd (SIGHUP: it re-executes itself and listens again
+# a moment later); the refusal below must be sshd's, not a closed port.
+check "sshd listens again after its reload" wait_for 5 bash -c "echo > /dev/tcp/127.0.0.1/$PORT"
 check_fails_msg "enable-oslogin: dave cannot log in with a metadata key" 255 'Permission denied \(publickey' "${SSH[@]}" -i $KEYS/dave dave@127.0.0.1 true
 curl -sf -X PUT --data FALSE "$CTL/attributes/instance/enable-oslogin" >/dev/null
 once

@@ -222,10 +222,29 @@ check_eq "… every group with its members" "12" "$(getent group $(seq -f 'team%
 curl -sf -X PUT --data-binary @/run/fixture.json "$FCTL/data" >/dev/null
 check "back to 2 groups" "$CTL" refresh
 
-# Daemon stopped: cached users resolve, misses answer at once.
+# SIGTERM while a cache build and a miss wait on a server that never
+# answers: the build's call (5 s deadline) is cut short and its worker
+# joined; the jobs never finished are dropped (the ASan pass checks they are
+# freed, once, and touched by no thread after).
+curl -sf -X PUT --data '{"blackhole":true,"path_prefix":"/computeMetadata/v1/oslogin/users"}' "$FCTL/faults" >/dev/null
+before=$(oslogin_requests users)
+"$CTL" refresh >/dev/null 2>&1 &
+ctl_pid=$!
+getent passwd slowpoke_example_com >/dev/null &
+getent_pid=$!
+users_requests_reach() { [ "$(oslogin_requests users)" -ge "$1" ]; }
+check "a build and a miss are waiting on the server" wait_for 5 users_requests_reach $((before + 2))
+t0=$(date +%s%N)
 kill -TERM $DPID
 wait $DPID
-check_eq "SIGTERM: clean exit" 0 $?
+rc=$?
+ms=$(ms_since "$t0")
+wait $ctl_pid $getent_pid
+curl -sf -X DELETE "$FCTL/faults" >/dev/null
+check_eq "SIGTERM with a build and a miss in flight: clean exit" 0 $rc
+check "… in $ms ms: the build's call was cut short (its deadline was 5 s)" test "$ms" -lt 3000
+
+# Daemon stopped: cached users resolve, misses answer at once.
 check "cached user resolves without the daemon" getent passwd alice_example_com
 t0=$(date +%s%N)
 getent passwd nobody_there >/dev/null

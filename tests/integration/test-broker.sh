@@ -295,6 +295,13 @@ check_eq "AUTH_START of a user without two-factor: refused by the server" "DENIE
 	"$(first "$(client auth-start $PAM alice_example_com)")"
 check "the log is there to look in" test -s $LOG
 check_fails "codes never reach the log" 1 grep -q -e 123456 -e 654321 $LOG
+TF_ID=$(sed -n 's/^#define MESSAGE_ID_TWO_FACTOR_DECISION *"\([0-9a-f]*\)"$/\1/p' "$SRC/lib/basic/message-ids.h")
+check "a two-factor start is an event: its MESSAGE_ID, user, the first challenge" \
+	grep -E "MESSAGE_ID=$TF_ID .*OSLOGIN_USER=bob_example_com .*OSLOGIN_DECISION=challenge .*OSLOGIN_TWO_FACTOR=TOTP" $LOG
+check "a refused code is an event with the server's reason and the challenge answered" \
+	grep -E "MESSAGE_ID=$TF_ID .*OSLOGIN_USER=bob_example_com .*OSLOGIN_DECISION=denied .*OSLOGIN_REASON=\"The code you entered is incorrect\.\" .*OSLOGIN_CHALLENGE=1" $LOG
+check "a granted code is an event" \
+	grep -E "MESSAGE_ID=$TF_ID .*OSLOGIN_USER=bob_example_com .*OSLOGIN_DECISION=granted .*OSLOGIN_CHALLENGE=3" $LOG
 curl -sf -X DELETE "$FCTL/attributes/instance/enable-oslogin-2fa" >/dev/null
 
 # --- metadata server down: fail closed at once -----------------------------------

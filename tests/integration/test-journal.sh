@@ -16,7 +16,7 @@ if command -v journalctl >/dev/null && [ -w /run/systemd/journal/socket ]; then 
 export JOURNAL_HOST=${OSLOGIN_TEST_JOURNAL_HOST:-$JOURNAL_HOST}
 enter_namespace "$@"
 IDS=$(sed -n 's/^#define MESSAGE_ID_[A-Z_]* *"\([0-9a-f]\{32\}\)"$/\1/p' "$SRC/lib/basic/message-ids.h" | sort)
-check_eq "twelve event kinds defined" 12 "$(echo "$IDS" | grep -c .)"
+check_eq "thirteen event kinds defined" 13 "$(echo "$IDS" | grep -c .)"
 check_eq "no MESSAGE_ID defined twice" "" "$(echo "$IDS" | uniq -d)"
 
 root=$(mktemp -d)

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@ static void answer(int fd, const char *path, const char *body_in)
         bool chunked = false;
 
         snprintf(body, sizeof(body), "answer to %s", path);
+        if (strstr(path, "/silent"))
+                return; /* a long-poll that never ends, a server that hangs */
         if (strstr(path, "/missing"))
                 status = "404 Not Found";
         else if (strstr(path, "/forbidden"))
@@ -394,6 +397,96 @@ static void test_transport_choice(void **state)
         assert_int_equal(server_requests(), before); /* none of these sent anything */
 }
 
+/* Another thread's stop: once the server has seen MIN_REQUESTS more
+ * requests, it writes FD. No cmocka assertion here (not the test's thread):
+ * it records, the test asserts after joining. */
+struct canceller {
+        int fd;
+        unsigned before, min_requests;
+        bool saw_requests;
+        uint64_t cancelled_usec;
+        pthread_t thread;
+};
+
+static void *cancel_main(void *arg)
+{
+        struct canceller *k = arg;
+        uint64_t one = 1;
+
+        for (int i = 0; i < 10000 && server_requests() < k->before + k->min_requests; i++)
+                usleep(1000);
+        k->saw_requests = server_requests() >= k->before + k->min_requests;
+        usleep(20000); /* the client is in its wait now */
+        k->cancelled_usec = now_monotonic_usec();
+        (void)!write(k->fd, &one, sizeof(one));
+        return NULL;
+}
+
+static void canceller_start(struct canceller *k, int fd, unsigned min_requests)
+{
+        *k = (struct canceller){.fd = fd, .before = server_requests(), .min_requests = min_requests};
+        assert_int_equal(pthread_create(&k->thread, NULL, cancel_main, k), 0);
+}
+
+/* A long-poll the server never answers (60 s to go) returns -ECANCELED as
+ * soon as the cancel descriptor is written; while it stays readable, later
+ * calls fail at once without a request. */
+static void test_cancel_long_poll(void **state)
+{
+        _cleanup_mds_client_ struct mds_client *c = client_new(MDS_TRANSPORT_HTTP, 5000000);
+        _cleanup_close_ int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        struct mds_response r = {};
+        struct canceller k;
+        (void)state;
+
+        assert_true(fd >= 0);
+        assert_int_equal(mds_client_cancel_fd(c), -EBADF); /* none by default */
+        mds_client_set_cancel_fd(c, fd);
+        assert_int_equal(mds_client_cancel_fd(c), fd);
+        canceller_start(&k, fd, 1);
+        assert_int_equal(mds_wait_for_change(c, "silent", "\"e-1\"", 60, &r), -ECANCELED);
+        uint64_t returned = now_monotonic_usec();
+        pthread_join(k.thread, NULL);
+        assert_true(k.saw_requests); /* it was in flight, not refused before */
+        assert_null(r.body);
+        print_message("# long-poll returned %.1f ms after the cancel\n",
+                      (returned - k.cancelled_usec) / 1000.0);
+        assert_true(returned - k.cancelled_usec < wall_bound(1000000));
+
+        unsigned before = server_requests();
+        uint64_t sent = mds_client_request_count(c);
+        assert_int_equal(mds_get(c, "instance/hostname", &r), -ECANCELED);
+        assert_int_equal(mds_post_json(c, "oslogin/authenticate/x", "{}", &r), -ECANCELED);
+        assert_int_equal(server_requests(), before);
+        assert_int_equal(mds_client_request_count(c), sent);
+        /* Without it the client works again. */
+        mds_client_set_cancel_fd(c, -1);
+        assert_int_equal(mds_get(c, "instance/hostname", &r), 0);
+        mds_response_done(&r);
+}
+
+/* A 5xx retried with back-off until a 30 s deadline: the cancel cuts the
+ * retries (and the sleep between them) short. */
+static void test_cancel_retries(void **state)
+{
+        _cleanup_mds_client_ struct mds_client *c = client_new(MDS_TRANSPORT_HTTP, 30000000);
+        _cleanup_close_ int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        struct mds_response r = {};
+        struct canceller k;
+        (void)state;
+
+        assert_true(fd >= 0);
+        mds_client_set_cancel_fd(c, fd);
+        canceller_start(&k, fd, 2);
+        assert_int_equal(mds_get(c, "unavailable", &r), -ECANCELED);
+        uint64_t returned = now_monotonic_usec();
+        pthread_join(k.thread, NULL);
+        assert_true(k.saw_requests);
+        print_message("# retries stopped %.1f ms after the cancel\n",
+                      (returned - k.cancelled_usec) / 1000.0);
+        assert_true(returned - k.cancelled_usec < wall_bound(1000000));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -402,6 +495,8 @@ int main(void)
                 cmocka_unit_test(test_split_server_stalls_without_quickack),
                 cmocka_unit_test(test_no_delayed_ack_stall),
                 cmocka_unit_test(test_transport_choice),
+                cmocka_unit_test(test_cancel_long_poll),
+                cmocka_unit_test(test_cancel_retries),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
