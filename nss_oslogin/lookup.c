@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "basic/time-util.h"
 #include "nss_oslogin/local.h"
 #include "nss_oslogin/lookup.h"
 #include "nss_oslogin/negative.h"
@@ -115,14 +115,6 @@ uint32_t lookup_uid_floor(const struct cache_map *map)
         return map ? cache_map_uid_floor(map) : OSLOGIN_UID_FLOOR_DEFAULT;
 }
 
-static uint64_t now_msec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static bool same_question(const struct nss_proto_request *a, const struct nss_proto_request *b)
 {
         return a->type == b->type && a->id == b->id && streq(a->name, b->name);
@@ -135,7 +127,7 @@ static int take_saved_reply(const struct nss_proto_request *q, uint8_t **ret_msg
 
         if (!s || !s->msg)
                 return -ENOENT;
-        if (!same_question(&s->q, q) || now_msec() > s->expires_msec) {
+        if (!same_question(&s->q, q) || now_coarse_msec() > s->expires_msec) {
                 free(s->msg);
                 s->msg = NULL;
                 return -ENOENT;
@@ -165,7 +157,7 @@ void lookup_save_for_retry(const struct nss_proto_request *q, struct lookup_resu
         s->q = *q;
         s->size = a->msg_size;
         s->msg = TAKE_PTR(a->msg);
-        s->expires_msec = now_msec() + SAVED_REPLY_TTL_MSEC;
+        s->expires_msec = now_coarse_msec() + SAVED_REPLY_TTL_MSEC;
 }
 
 static int from_cache(const struct cache_map *map, const struct nss_proto_request *q, struct nss_proto_reply *r)

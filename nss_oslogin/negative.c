@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "basic/negative-table.h"
+#include "basic/time-util.h"
 #include "nss_oslogin/lookup.h"
 #include "nss_oslogin/negative.h"
 
@@ -28,14 +29,6 @@ static struct {
 static void negative_init_once(void)
 {
         lookup_register_lock(&negative_lock);
-}
-
-static uint64_t clock_usec(clockid_t clock)
-{
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void unmap(void)
@@ -92,10 +85,10 @@ bool negative_known(const struct nss_proto_request *q)
 
         pthread_once(&negative_once, negative_init_once);
         pthread_mutex_lock(&negative_lock);
-        uint64_t now_msec = clock_usec(CLOCK_MONOTONIC_COARSE) / 1000u;
+        uint64_t now_msec = now_coarse_msec();
         if (now_msec >= table.next_check_msec)
                 refresh(now_msec);
-        known = table.data && negative_table_has(table.data, table.size, q, clock_usec(CLOCK_MONOTONIC));
+        known = table.data && negative_table_has(table.data, table.size, q, now_monotonic_usec());
         pthread_mutex_unlock(&negative_lock);
         errno = saved_errno;
         return known;

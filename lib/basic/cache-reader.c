@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "basic/cache-reader.h"
+#include "basic/time-util.h"
 
 struct cache_map {
         unsigned n_ref; /* __atomic */
@@ -405,14 +406,6 @@ int cache_map_next_group(const struct cache_map *m, uint32_t *cursor, struct gro
                 return -EBADMSG;
         *cursor = next;
         return 0;
-}
-
-static uint64_t now_coarse_msec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Called with the lock held. */

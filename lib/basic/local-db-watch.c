@@ -7,6 +7,7 @@
 
 #include "basic/local-db-watch.h"
 #include "basic/path-util.h"
+#include "basic/time-util.h"
 
 static struct file_stamp stamp_of(const char *path)
 {
@@ -35,14 +36,6 @@ static int make_paths(struct local_db_watch *w)
                 return -ENOMEM;
         }
         return 0;
-}
-
-static uint64_t now_coarse_msec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int local_db_watch_get(struct local_db_watch *w, const struct local_db **ret)

@@ -19,3 +19,8 @@ uint64_t now_realtime_usec(void)
 {
         return now_usec(CLOCK_REALTIME);
 }
+
+uint64_t now_coarse_msec(void)
+{
+        return now_usec(CLOCK_MONOTONIC_COARSE) / 1000u;
+}

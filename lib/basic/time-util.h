@@ -7,3 +7,6 @@
 uint64_t now_monotonic_usec(void);
 /* CLOCK_REALTIME in µs: key expiry, times shown to people. */
 uint64_t now_realtime_usec(void);
+/* CLOCK_MONOTONIC_COARSE in ms (a tick's precision, no system call on the
+ * vDSO): the NSS module's and the readers' "is it time to look again?". */
+uint64_t now_coarse_msec(void);
