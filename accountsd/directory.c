@@ -263,7 +263,8 @@ static void start_file_job(struct directory *d)
         if (!(f = calloc(1, sizeof(*f))))
                 return;
         *f = (struct file_job){
-                .job = {.run = file_job_run, .done = file_job_done, .drop = file_job_drop}, .directory = d, .full = d->build_wanted,
+                .job = {.run = file_job_run, .done = file_job_done, .drop = file_job_drop},
+                .directory = d, .full = d->build_wanted,
                 .root = ctx->root,
                 .uid_floor = ctx->config.uid_floor, .page_size = ctx->config.page_size,
                 .timeout_ms = (uint32_t)MIN(ctx->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
