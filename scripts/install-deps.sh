@@ -5,7 +5,7 @@ set -eu
 
 packages=(
 	# build
-	gcc make pkg-config clang libclang-rt-14-dev
+	gcc make pkg-config clang libclang-rt-14-dev clang-format
 	libjson-c-dev libmicrohttpd-dev libinih-dev libcurl4-openssl-dev libgnutls28-dev
 	libsystemd-dev libpam0g-dev libssl-dev
 	# tests

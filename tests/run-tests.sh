@@ -119,10 +119,11 @@ if [ "$quick" -eq 0 ]; then
 	# fake server built with ASan+UBSan; the NSS and PAM modules stay plain
 	# (system programs load them). A sanitizer report fails the suite.
 	# test-packaging and test-install build their own trees and are not
-	# repeated; test-manpages runs no program of ours.
+	# repeated; test-manpages, test-format, test-layout and test-lib run no
+	# program of ours (test-layout reads the plain build's symbols).
 	for t in tests/integration/conformance.sh tests/integration/test-*.sh; do
 		[ -x "$t" ] || continue
-		case "$t" in */test-packaging.sh | */test-manpages.sh | */test-install.sh) continue ;; esac
+		case "$t" in */test-packaging.sh | */test-manpages.sh | */test-install.sh | */test-format.sh | */test-layout.sh | */test-lib.sh) continue ;; esac
 		# (The directory crash test builds 5 000 users instead of 20 000: an
 		# ASan build of 20 000 takes ~2 s, times 200 kills.)
 		OSLOGIN_BUILD=$BUILD_ASAN OSLOGIN_MODULES_BUILD=$BUILD_PLAIN CRASH_DIRECTORY_USERS=5000 \
