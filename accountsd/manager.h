@@ -12,6 +12,7 @@
  *   broker-*.c      the trust broker's sockets (keys.sock 0666, pam.sock
  *                   0600): key, account and two-factor decisions
  * and beside it control.c, the root-only control socket for osloginctl.
+ * The three sockets share conn.c, the one-request connection code.
  * Everything but the worker threads runs in the sd-event loop. */
 
 #include <stdbool.h>
