@@ -21,7 +21,7 @@ char *answer_key(const struct nss_proto_request *q)
         return r < 0 ? NULL : key;
 }
 
-void answer_done(struct answer *a)
+void stored_answer_done(struct stored_answer *a)
 {
         free(a->key);
         free(a->msg);
@@ -30,18 +30,18 @@ void answer_done(struct answer *a)
 void answer_store_clear(struct answer_store *s)
 {
         for (size_t i = 0; i < s->n; i++)
-                answer_done(&s->answers[i]);
+                stored_answer_done(&s->answers[i]);
         free(s->answers);
         *s = (struct answer_store){};
 }
 
 static void answer_store_remove(struct answer_store *s, size_t i)
 {
-        answer_done(&s->answers[i]);
+        stored_answer_done(&s->answers[i]);
         s->answers[i] = s->answers[--s->n];
 }
 
-struct answer *answer_store_find(struct answer_store *s, const char *key, uint64_t now)
+struct stored_answer *answer_store_find(struct answer_store *s, const char *key, uint64_t now)
 {
         for (size_t i = 0; i < s->n; i++) {
                 if (s->answers[i].expires_usec <= now) {
@@ -57,7 +57,7 @@ struct answer *answer_store_find(struct answer_store *s, const char *key, uint64
 void answer_store_add(struct answer_store *s, const char *key, const struct nss_proto_request *q, bool found,
         const void *msg, size_t size, uint64_t now, uint64_t ttl)
 {
-        struct answer a = {.q = *q, .found = found, .answered_usec = now, .expires_usec = now + ttl};
+        struct stored_answer a = {.q = *q, .found = found, .answered_usec = now, .expires_usec = now + ttl};
 
         if (s->n >= DIRECTORY_ANSWERS_MAX) {
                 size_t oldest = 0;
@@ -71,7 +71,7 @@ void answer_store_add(struct answer_store *s, const char *key, const struct nss_
         a.key = strdup(key);
         a.msg = malloc(size);
         if (!a.key || !a.msg) {
-                answer_done(&a);
+                stored_answer_done(&a);
                 return;
         }
         memcpy(a.msg, msg, size);
@@ -88,13 +88,14 @@ void answer_store_forget_found_before(struct answer_store *s, uint64_t usec)
 
 static int newest_first(const void *x, const void *y)
 {
-        const struct answer *a = *(const struct answer *const *)x, *b = *(const struct answer *const *)y;
+        const struct stored_answer *a = *(const struct stored_answer *const *)x;
+        const struct stored_answer *b = *(const struct stored_answer *const *)y;
         return a->answered_usec < b->answered_usec ? 1 : a->answered_usec > b->answered_usec ? -1 : 0;
 }
 
 int answer_store_write_negatives(const struct answer_store *s, int dir_fd, uint64_t now)
 {
-        _cleanup_free_ const struct answer **live = calloc(MAX(s->n, (size_t)1), sizeof(*live));
+        _cleanup_free_ const struct stored_answer **live = calloc(MAX(s->n, (size_t)1), sizeof(*live));
         _cleanup_free_ struct negative_entry *entries = NULL;
         _cleanup_free_ void *image = NULL;
         size_t n = 0, size;

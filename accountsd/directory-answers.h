@@ -16,7 +16,8 @@
 
 #include "basic/nss-proto.h"
 
-struct answer {
+/* A reply given to an earlier miss, kept in the answer store for its TTL. */
+struct stored_answer {
         char *key;
         uint8_t *msg;
         size_t size;
@@ -26,16 +27,16 @@ struct answer {
 };
 
 struct answer_store {
-        struct answer *answers;
+        struct stored_answer *answers;
         size_t n;
 };
 
 /* "TYPE:NAME" or "TYPE#ID"; NULL on ENOMEM. */
 char *answer_key(const struct nss_proto_request *q);
-void answer_done(struct answer *a);
+void stored_answer_done(struct stored_answer *a);
 void answer_store_clear(struct answer_store *s);
 /* The live answer for KEY (expired ones are dropped on the way), or NULL. */
-struct answer *answer_store_find(struct answer_store *s, const char *key, uint64_t now);
+struct stored_answer *answer_store_find(struct answer_store *s, const char *key, uint64_t now);
 /* Keeps a copy of MSG until NOW + TTL; when full, the oldest answer goes.
  * Out of memory: not kept (the next miss asks again). */
 void answer_store_add(struct answer_store *s, const char *key, const struct nss_proto_request *q, bool found,

@@ -238,7 +238,7 @@ int directory_lookup(struct directory *d, const struct nss_proto_request *q, dir
 {
         _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
         char *key;
-        struct answer *a;
+        struct stored_answer *a;
         int r;
 
         d->misses++;

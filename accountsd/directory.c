@@ -35,7 +35,7 @@ struct file_job {
         uint64_t generation, started_usec;
         int dir_fd;
         struct cache_map *base; /* rewrite: the file to extend */
-        struct answer *adds;    /* rewrite: copies of found answers */
+        struct stored_answer *adds;    /* rewrite: copies of found answers */
         size_t n_adds;
         int result;
         struct directory_build_stats stats;
@@ -130,7 +130,7 @@ static void file_job_free(struct file_job *f)
         for (size_t i = 0; i < f->n_extra; i++)
                 mds_client_free(f->extra[i]);
         for (size_t i = 0; i < f->n_adds; i++)
-                answer_done(&f->adds[i]);
+                stored_answer_done(&f->adds[i]);
         free(f->adds);
         free(f);
 }
@@ -216,7 +216,7 @@ static void file_job_done(struct job *j)
                          * go into the next rewrite. */
                         answer_store_forget_found_before(&d->answers, f->started_usec);
                         for (size_t i = 0; i < d->answers.n; i++) {
-                                const struct answer *a = &d->answers.answers[i];
+                                const struct stored_answer *a = &d->answers.answers[i];
                                 if (a->found && a->q.type != NSS_PROTO_INITGROUPS)
                                         d->rewrite_wanted = true;
                         }
@@ -239,11 +239,11 @@ static int copy_found_answers(struct directory *d, struct file_job *f)
         if (!f->adds)
                 return -ENOMEM;
         for (size_t i = 0; i < d->answers.n; i++) {
-                const struct answer *a = &d->answers.answers[i];
+                const struct stored_answer *a = &d->answers.answers[i];
                 if (!a->found || a->q.type == NSS_PROTO_INITGROUPS)
                         continue;
-                struct answer *c = &f->adds[f->n_adds];
-                *c = (struct answer){.q = a->q, .size = a->size, .msg = malloc(a->size)};
+                struct stored_answer *c = &f->adds[f->n_adds];
+                *c = (struct stored_answer){.q = a->q, .size = a->size, .msg = malloc(a->size)};
                 if (!c->msg)
                         return -ENOMEM;
                 memcpy(c->msg, a->msg, a->size);

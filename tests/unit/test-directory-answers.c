@@ -15,12 +15,12 @@ static void add(struct answer_store *s, const char *name, bool found, uint64_t n
         free(key);
 }
 
-static struct answer *find(struct answer_store *s, const char *name, uint64_t now)
+static struct stored_answer *find(struct answer_store *s, const char *name, uint64_t now)
 {
         struct nss_proto_request q = {.type = NSS_PROTO_GETPWNAM};
         snprintf(q.name, sizeof(q.name), "%s", name);
         char *key = answer_key(&q);
-        struct answer *a = answer_store_find(s, key, now);
+        struct stored_answer *a = answer_store_find(s, key, now);
         free(key);
         return a;
 }
