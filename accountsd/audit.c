@@ -166,7 +166,8 @@ static int write_record(struct audit_log *a, const struct audit_record *r)
                 fd = safe_close(fd);
                 if (renameat(dir, AUDIT_FILE_NAME, dir, AUDIT_FILE_NAME ".1") < 0)
                         return -errno;
-                fd = openat(dir, AUDIT_FILE_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                fd = openat(
+                        dir, AUDIT_FILE_NAME, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         }
         if (fd < 0)
                 return -errno;

@@ -68,8 +68,8 @@ static struct broker_answer *get_or_add(struct broker_answers *s, const char *us
         return a;
 }
 
-int broker_answers_get_profile(struct broker_answers *s, const char *user, uint64_t now, char **ret,
-                               size_t *ret_size)
+int broker_answers_get_profile(
+        struct broker_answers *s, const char *user, uint64_t now, char **ret, size_t *ret_size)
 {
         struct broker_answer *a = find(s, user);
         char *copy;
@@ -101,7 +101,7 @@ int broker_answers_get_policy(struct broker_answers *s, const char *user, enum b
 }
 
 void broker_answers_put_profile(struct broker_answers *s, const char *user, const char *body, size_t size,
-                                uint64_t now, uint64_t ttl)
+        uint64_t now, uint64_t ttl)
 {
         struct broker_answer *a;
         char *copy;
@@ -118,7 +118,7 @@ void broker_answers_put_profile(struct broker_answers *s, const char *user, cons
 }
 
 void broker_answers_put_policy(struct broker_answers *s, const char *user, enum broker_policy p, int answer,
-                               uint64_t now, uint64_t ttl)
+        uint64_t now, uint64_t ttl)
 {
         struct broker_answer *a;
 

@@ -50,16 +50,17 @@ struct broker_answers {
 
 /* A copy of USER's profile if known at NOW: 1 and *RET (malloc'd), 0 when
  * not known, -ENOMEM. */
-int broker_answers_get_profile(struct broker_answers *s, const char *user, uint64_t now, char **ret,
-                               size_t *ret_size);
+int broker_answers_get_profile(
+        struct broker_answers *s, const char *user, uint64_t now, char **ret, size_t *ret_size);
 /* 1/0 when known at NOW, -1 when not. */
-int broker_answers_get_policy(struct broker_answers *s, const char *user, enum broker_policy p, uint64_t now);
+int broker_answers_get_policy(
+        struct broker_answers *s, const char *user, enum broker_policy p, uint64_t now);
 /* Keep BODY as USER's profile until NOW + TTL (TTL 0: not kept). */
 void broker_answers_put_profile(struct broker_answers *s, const char *user, const char *body, size_t size,
-                                uint64_t now, uint64_t ttl);
+        uint64_t now, uint64_t ttl);
 /* Keep ANSWER (1/0; anything else is a failure and is not kept). */
 void broker_answers_put_policy(struct broker_answers *s, const char *user, enum broker_policy p, int answer,
-                               uint64_t now, uint64_t ttl);
+        uint64_t now, uint64_t ttl);
 /* Drops everything known about USER (a refused profile). */
 void broker_answers_forget(struct broker_answers *s, const char *user);
 /* Drops the expired entries. */

@@ -47,7 +47,7 @@ void decision_reply_set(struct broker_reply *r, enum broker_status status, const
  * steps name the first challenge offered or the one answered, never a
  * code), and what the audit record needs. */
 void decision_audit(const struct broker_context *c, const struct broker_request *q, const char *email,
-                    const struct broker_reply *r, const char *keys)
+        const struct broker_reply *r, const char *keys)
 {
         int level = r->status == BROKER_GRANTED || r->status == BROKER_CHALLENGE ? LOG_INFO : LOG_NOTICE;
         const char *user = valid_user_name(q->user) ? q->user : "(invalid)";
@@ -62,7 +62,7 @@ void decision_audit(const struct broker_context *c, const struct broker_request 
                 snprintf(c->outcome->email, sizeof(c->outcome->email), "%s", email ?: "");
                 if (q->kind == BROKER_KEYS)
                         snprintf(c->outcome->fingerprint, sizeof(c->outcome->fingerprint), "%.*s",
-                                 (int)strcspn(fp ?: "", " "), fp ?: "");
+                                (int)strcspn(fp ?: "", " "), fp ?: "");
         }
         if (q->kind == BROKER_AUTH_CONTINUE)
                 snprintf(challenge, sizeof(challenge), "%" PRIu32, q->challenge_id);
@@ -70,27 +70,29 @@ void decision_audit(const struct broker_context *c, const struct broker_request 
                 snprintf(pid, sizeof(pid), "%" PRIu32, c->sshd_pid);
         if (c->received_usec)
                 snprintf(latency, sizeof(latency), "%llu",
-                         (unsigned long long)(now_monotonic_usec() - c->received_usec));
+                        (unsigned long long)(now_monotonic_usec() - c->received_usec));
         log_event(level, id,
-                  LOG_FIELDS({"OSLOGIN_USER", user}, {"OSLOGIN_EMAIL", email},
-                             {"OSLOGIN_FINGERPRINT", q->kind == BROKER_KEYS ? fp : NULL},
-                             {"OSLOGIN_DECISION", broker_status_to_string(r->status)}, {"OSLOGIN_REASON", r->message},
-                             {"OSLOGIN_REMOTE", q->kind == BROKER_ACCOUNT ? q->rhost : NULL}, {"OSLOGIN_SSHD_PID", pid},
-                             {"OSLOGIN_TWO_FACTOR",
-                              q->kind == BROKER_AUTH_START && c->outcome && !isempty(c->outcome->two_factor)
-                                      ? c->outcome->two_factor
-                                      : NULL},
-                             {"OSLOGIN_CHALLENGE", two_factor ? challenge : NULL},
-                             {"OSLOGIN_LATENCY_USEC", latency}),
-                  "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind), user,
-                  email ?: "-", broker_status_to_string(r->status), r->message, keys ? " keys=[" : "", keys ?: "",
-                  keys ? "]" : "");
+                LOG_FIELDS({"OSLOGIN_USER", user}, {"OSLOGIN_EMAIL", email},
+                        {"OSLOGIN_FINGERPRINT", q->kind == BROKER_KEYS ? fp : NULL},
+                        {"OSLOGIN_DECISION", broker_status_to_string(r->status)},
+                        {"OSLOGIN_REASON", r->message},
+                        {"OSLOGIN_REMOTE", q->kind == BROKER_ACCOUNT ? q->rhost : NULL},
+                        {"OSLOGIN_SSHD_PID", pid},
+                        {"OSLOGIN_TWO_FACTOR", q->kind == BROKER_AUTH_START && c->outcome &&
+                                                               !isempty(c->outcome->two_factor)
+                                                       ? c->outcome->two_factor
+                                                       : NULL},
+                        {"OSLOGIN_CHALLENGE", two_factor ? challenge : NULL},
+                        {"OSLOGIN_LATENCY_USEC", latency}),
+                "%s user=%s email=%s decision=%s reason=\"%s\"%s%s%s", broker_kind_to_string(q->kind), user,
+                email ?: "-", broker_status_to_string(r->status), r->message, keys ? " keys=[" : "",
+                keys ?: "", keys ? "]" : "");
 }
 
 /* The profile of USER, from F or from the server. -ENOENT: no such user;
  * -EBADMSG: invalid, or a profile of someone else (never shared). */
 static int facts_profile(const struct broker_context *c, struct broker_facts *f, const char *user,
-                         struct oslogin_profile **ret)
+        struct oslogin_profile **ret)
 {
         struct oslogin_profile *p = NULL;
         int r;
@@ -118,8 +120,8 @@ static int facts_profile(const struct broker_context *c, struct broker_facts *f,
         return 0;
 }
 
-static int facts_policy(const struct broker_context *c, struct broker_facts *f, const char *email,
-                        enum broker_policy p)
+static int facts_policy(
+        const struct broker_context *c, struct broker_facts *f, const char *email, enum broker_policy p)
 {
         int r;
 
@@ -153,7 +155,7 @@ static int host_owns(const struct broker_context *c, const char *user, const cha
 /* What every decision does first. 1: *RET is decided; 0: *RET_PROFILE is
  * an OS Login user's, not clashing with a local account. */
 int decision_prologue(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
-                      struct broker_reply *ret, struct oslogin_profile **ret_profile)
+        struct broker_reply *ret, struct oslogin_profile **ret_profile)
 {
         const char *reason = NULL;
         int r = host_owns(c, q->user, &reason);
@@ -172,16 +174,18 @@ int decision_prologue(const struct broker_context *c, struct broker_facts *f, co
         if (r == -ENOENT)
                 decision_reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user");
         else if (r == -EBADMSG)
-                decision_reply_set(ret, BROKER_UNAVAILABLE, "invalid profile (or one for another user) from the metadata server");
+                decision_reply_set(ret, BROKER_UNAVAILABLE,
+                        "invalid profile (or one for another user) from the metadata server");
         else if (r < 0)
-                decision_reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
+                decision_reply_set(
+                        ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
         if (r < 0)
                 return 1;
         if (local_db_has_uid(c->local, (*ret_profile)->account.uid)) {
                 log_warning("OS Login profile \"%s\" (%s) has UID %" PRIu32 ", a local account's: refused.",
-                            q->user, (*ret_profile)->email, (*ret_profile)->account.uid);
+                        q->user, (*ret_profile)->email, (*ret_profile)->account.uid);
                 decision_reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is a local account's",
-                          (*ret_profile)->account.uid);
+                        (*ret_profile)->account.uid);
                 oslogin_profile_free(TAKE_PTR(*ret_profile));
                 return 1;
         }
@@ -189,8 +193,8 @@ int decision_prologue(const struct broker_context *c, struct broker_facts *f, co
 }
 
 /* The login policy; 1 when *RET is decided (not granted). */
-static int need_login(const struct broker_context *c, struct broker_facts *f, const char *email,
-                      struct broker_reply *ret)
+static int need_login(
+        const struct broker_context *c, struct broker_facts *f, const char *email, struct broker_reply *ret)
 {
         int r = facts_policy(c, f, email, BROKER_POLICY_LOGIN);
 
@@ -199,12 +203,13 @@ static int need_login(const struct broker_context *c, struct broker_facts *f, co
         if (r == 0 || r == -ENOENT)
                 decision_reply_set(ret, BROKER_DENIED, "the login policy is not granted");
         else
-                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot check the login policy (%s)", strerror(-r));
+                decision_reply_set(
+                        ret, BROKER_UNAVAILABLE, "cannot check the login policy (%s)", strerror(-r));
         return 1;
 }
 
 static int usable_keys(const struct oslogin_profile *p, const char *want_fp, char ***ret_lines,
-                       char *audit_fps, size_t audit_size)
+        char *audit_fps, size_t audit_size)
 {
         _cleanup_strv_free_ char **lines = NULL;
         uint64_t now = now_realtime_usec();
@@ -213,7 +218,7 @@ static int usable_keys(const struct oslogin_profile *p, const char *want_fp, cha
         for (size_t i = 0; i < p->n_keys && n < BROKER_KEYS_MAX; i++) {
                 _cleanup_free_ char *fp = NULL;
                 if (!oslogin_key_usable(&p->keys[i], now) || strlen(p->keys[i].key) > BROKER_KEY_LINE_MAX ||
-                    ssh_key_fingerprint(p->keys[i].key, &fp) < 0)
+                        ssh_key_fingerprint(p->keys[i].key, &fp) < 0)
                         continue;
                 if (!isempty(want_fp) && !streq(want_fp, fp))
                         continue;
@@ -229,8 +234,8 @@ static int usable_keys(const struct oslogin_profile *p, const char *want_fp, cha
 
 /* enable-oslogin-sk: from the watched document, else asked. 1/0, or 1
  * with *RET decided (UNAVAILABLE). */
-static int security_keys_required(const struct broker_context *c, struct broker_facts *f, struct broker_reply *ret,
-                                  bool *ret_required)
+static int security_keys_required(
+        const struct broker_context *c, struct broker_facts *f, struct broker_reply *ret, bool *ret_required)
 {
         int r = c->security_keys;
 
@@ -239,7 +244,8 @@ static int security_keys_required(const struct broker_context *c, struct broker_
                 r = c->source->metadata_bool(c->source->userdata, "enable-oslogin-sk", false);
         }
         if (r < 0) {
-                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-sk (%s)", strerror(-r));
+                decision_reply_set(
+                        ret, BROKER_UNAVAILABLE, "cannot read enable-oslogin-sk (%s)", strerror(-r));
                 return 1;
         }
         *ret_required = r > 0;
@@ -249,7 +255,7 @@ static int security_keys_required(const struct broker_context *c, struct broker_
 /* The security keys of USER (view=securityKey): the profile must still
  * name USER. -EBADMSG: invalid or someone else's; -ENOENT; -errno. */
 static int security_key_lines(const struct broker_context *c, struct broker_facts *f, const char *user,
-                              const char *want_fp, char ***ret_lines, char *audit_fps, size_t audit_size)
+        const char *want_fp, char ***ret_lines, char *audit_fps, size_t audit_size)
 {
         _cleanup_(oslogin_key_list_done) struct oslogin_key_list l = {};
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
@@ -290,8 +296,8 @@ static bool service_account(const char *user)
         return strncmp(user, "sa_", 3) == 0;
 }
 
-int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
-                       struct broker_reply *ret)
+int broker_decide_keys(const struct broker_context *c, struct broker_facts *f,
+        const struct broker_request *q, struct broker_reply *ret)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         char fps[AUDIT_KEYS_MAX] = "";
@@ -313,22 +319,30 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
                 if (r == -ENOMEM)
                         return r;
                 if (r == -ENOENT)
-                        decision_reply_set(ret, BROKER_UNKNOWN_USER, "no such OS Login user (security keys)");
+                        decision_reply_set(
+                                ret, BROKER_UNKNOWN_USER, "no such OS Login user (security keys)");
                 else if (r == -EBADMSG)
-                        decision_reply_set(ret, BROKER_UNAVAILABLE, "invalid security keys answer from the metadata server");
+                        decision_reply_set(ret, BROKER_UNAVAILABLE,
+                                "invalid security keys answer from the metadata server");
                 else if (r < 0)
-                        decision_reply_set(ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
+                        decision_reply_set(
+                                ret, BROKER_UNAVAILABLE, "metadata server unavailable (%s)", strerror(-r));
                 else if (r == 0 && !isempty(q->fingerprint))
-                        decision_reply_set(ret, BROKER_DENIED, "security keys required: not one of the user's security keys");
+                        decision_reply_set(ret, BROKER_DENIED,
+                                "security keys required: not one of the user's security keys");
                 else
-                        decision_reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted (security key)" : "no security key");
+                        decision_reply_set(ret, BROKER_GRANTED, "%s",
+                                r > 0 ? "login granted (security key)" : "no security key");
                 decision_audit(c, q, p->email, ret, fps);
                 return 0;
         }
         r = usable_keys(p, q->fingerprint, &ret->lines, fps, sizeof(fps));
         if (r < 0)
                 return r;
-        decision_reply_set(ret, BROKER_GRANTED, "%s", r > 0 ? "login granted" : !isempty(q->fingerprint) ? "no usable key with that fingerprint" : "no usable key");
+        decision_reply_set(ret, BROKER_GRANTED, "%s",
+                r > 0                      ? "login granted"
+                : !isempty(q->fingerprint) ? "no usable key with that fingerprint"
+                                           : "no usable key");
         if (c->outcome)
                 c->outcome->n_keys = (size_t)r;
         decision_audit(c, q, p->email, ret, fps);
@@ -336,7 +350,7 @@ int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, c
 }
 
 int broker_decide_principals(const struct broker_context *c, struct broker_facts *f,
-                             const struct broker_request *q, struct broker_reply *ret)
+        const struct broker_request *q, struct broker_reply *ret)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         _cleanup_free_ char *fp = NULL;
@@ -350,8 +364,8 @@ int broker_decide_principals(const struct broker_context *c, struct broker_facts
                 return r;
         if (r < 0) {
                 decision_reply_set(ret, BROKER_DENIED, "%s",
-                          r == -ENOENT ? "the certificate has no fingerprint@google.com extension"
-                                       : "not a valid user certificate");
+                        r == -ENOENT ? "the certificate has no fingerprint@google.com extension"
+                                     : "not a valid user certificate");
                 decision_audit(c, q, NULL, ret, NULL);
                 return 0;
         }
@@ -365,9 +379,11 @@ int broker_decide_principals(const struct broker_context *c, struct broker_facts
         r = c->source->authorize_fingerprint(c->source->userdata, p->email, "login", fp);
         /* The fingerprint in the message: it names the certificate in the log. */
         if (r == 0 || r == -ENOENT)
-                decision_reply_set(ret, BROKER_DENIED, "the directory does not vouch for this certificate (fingerprint %s)", fp);
+                decision_reply_set(ret, BROKER_DENIED,
+                        "the directory does not vouch for this certificate (fingerprint %s)", fp);
         else if (r < 0)
-                decision_reply_set(ret, BROKER_UNAVAILABLE, "cannot check the certificate (%s)", strerror(-r));
+                decision_reply_set(
+                        ret, BROKER_UNAVAILABLE, "cannot check the certificate (%s)", strerror(-r));
         else {
                 if (strv_extend(&ret->lines, q->user) < 0)
                         return -ENOMEM;
@@ -382,7 +398,7 @@ out:
  * agrees with it: the periodic re-check (or an administrator) may have
  * revoked the grant since, and a stale "yes" must not bring it back. */
 static void check_remembered_admin(const struct broker_context *c, struct broker_facts *f,
-                                   const struct broker_request *q, const struct oslogin_profile *p)
+        const struct broker_request *q, const struct oslogin_profile *p)
 {
         uint32_t uid;
         bool granted;
@@ -395,8 +411,8 @@ static void check_remembered_admin(const struct broker_context *c, struct broker
 }
 
 /* Makes the sudo drop-in follow adminLogin; the flags for the reply. */
-static uint32_t update_sudo(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
-                            const struct oslogin_profile *p)
+static uint32_t update_sudo(const struct broker_context *c, struct broker_facts *f,
+        const struct broker_request *q, const struct oslogin_profile *p)
 {
         int r;
 
@@ -405,22 +421,23 @@ static uint32_t update_sudo(const struct broker_context *c, struct broker_facts 
 
         if (r < 0 && r != -ENOENT) {
                 /* Unchanged: the periodic re-check settles it on a definite answer. */
-                log_warning("Cannot check adminLogin for \"%s\" (%s): %s; sudo rights unchanged.", q->user, p->email,
-                            strerror(-r));
+                log_warning("Cannot check adminLogin for \"%s\" (%s): %s; sudo rights unchanged.", q->user,
+                        p->email, strerror(-r));
                 return 0;
         }
         if (r > 0) {
                 if ((r = sudoers_ensure_include(c->root, c->visudo)) < 0 ||
-                    (r = sudoers_grant(c->root, c->visudo, q->user, p->account.uid, c->sudo_rule)) < 0)
-                        log_error("Cannot grant sudo to \"%s\" (UID %" PRIu32 "): %s", q->user, p->account.uid,
-                                  strerror(-r));
+                        (r = sudoers_grant(c->root, c->visudo, q->user, p->account.uid, c->sudo_rule)) < 0)
+                        log_error("Cannot grant sudo to \"%s\" (UID %" PRIu32 "): %s", q->user,
+                                p->account.uid, strerror(-r));
                 else if (r > 0) {
                         char uid[16];
                         snprintf(uid, sizeof(uid), "%" PRIu32, p->account.uid);
                         log_event(LOG_NOTICE, MESSAGE_ID_SUDO_GRANTED,
-                                  LOG_FIELDS({"OSLOGIN_USER", q->user}, {"OSLOGIN_EMAIL", p->email}, {"OSLOGIN_UID", uid}),
-                                  "Sudo granted to \"%s\" (%s, UID %" PRIu32 "): adminLogin.", q->user, p->email,
-                                  p->account.uid);
+                                LOG_FIELDS({"OSLOGIN_USER", q->user}, {"OSLOGIN_EMAIL", p->email},
+                                        {"OSLOGIN_UID", uid}),
+                                "Sudo granted to \"%s\" (%s, UID %" PRIu32 "): adminLogin.", q->user,
+                                p->email, p->account.uid);
                         if (c->outcome)
                                 c->outcome->sudo = 1;
                 }
@@ -432,9 +449,9 @@ static uint32_t update_sudo(const struct broker_context *c, struct broker_facts 
                 log_error("Cannot revoke sudo of \"%s\": %s", q->user, strerror(-r));
         else if (r > 0) {
                 log_event(LOG_NOTICE, MESSAGE_ID_SUDO_REVOKED,
-                          LOG_FIELDS({"OSLOGIN_USER", q->user}, {"OSLOGIN_EMAIL", p->email},
-                                     {"OSLOGIN_REASON", "no adminLogin"}),
-                          "Sudo revoked for \"%s\" (%s): no adminLogin.", q->user, p->email);
+                        LOG_FIELDS({"OSLOGIN_USER", q->user}, {"OSLOGIN_EMAIL", p->email},
+                                {"OSLOGIN_REASON", "no adminLogin"}),
+                        "Sudo revoked for \"%s\" (%s): no adminLogin.", q->user, p->email);
                 if (c->outcome)
                         c->outcome->sudo = -1;
         }
@@ -442,7 +459,7 @@ static uint32_t update_sudo(const struct broker_context *c, struct broker_facts 
 }
 
 int broker_decide_account(const struct broker_context *c, struct broker_facts *f,
-                          const struct broker_request *q, struct broker_reply *ret)
+        const struct broker_request *q, struct broker_reply *ret)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         int r;
@@ -454,18 +471,20 @@ int broker_decide_account(const struct broker_context *c, struct broker_facts *f
         if (r == 0 && p->account.uid != q->uid) {
                 /* Before any grant: sudo is written by UID, and the login
                  * would go to the UID NSS gave the asking process. */
-                log_warning("\"%s\" resolves to UID %" PRIu32 " on this host but its OS Login profile (%s) says "
+                log_warning("\"%s\" resolves to UID %" PRIu32
+                            " on this host but its OS Login profile (%s) says "
                             "%" PRIu32 ": refused, sudo untouched.",
-                            q->user, q->uid, p->email, p->account.uid);
-                decision_reply_set(ret, BROKER_DENIED, "the profile's UID %" PRIu32 " is not the UID %" PRIu32 " NSS resolves",
-                          p->account.uid, q->uid);
+                        q->user, q->uid, p->email, p->account.uid);
+                decision_reply_set(ret, BROKER_DENIED,
+                        "the profile's UID %" PRIu32 " is not the UID %" PRIu32 " NSS resolves",
+                        p->account.uid, q->uid);
                 r = 1;
         }
         if (r == 0 && need_login(c, f, p->email, ret) == 0) {
                 ret->account_flags = update_sudo(c, f, q, p);
                 ret->uid = p->account.uid;
                 decision_reply_set(ret, BROKER_GRANTED, "login granted%s",
-                          ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
+                        ret->account_flags & BROKER_ACCOUNT_ADMIN ? ", sudo by adminLogin" : "");
         }
         decision_audit(c, q, p ? p->email : NULL, ret, NULL);
         return 0;

@@ -45,8 +45,8 @@ struct broker_source {
          * securityKeys): 0 and the body (malloc'd). */
         int (*get_security_key_profile)(void *userdata, const char *user, char **ret_body, size_t *ret_size);
         /* authorize?email=&policy=&fingerprint=: 1 granted, 0 denied, -errno. */
-        int (*authorize_fingerprint)(void *userdata, const char *email, const char *policy,
-                                     const char *fingerprint);
+        int (*authorize_fingerprint)(
+                void *userdata, const char *email, const char *policy, const char *fingerprint);
         /* A metadata boolean (instance over project), DEFAULT when unset. */
         int (*metadata_bool)(void *userdata, const char *key, bool default_value);
         /* POST JSON to PATH: 0 and the body (malloc'd). */
@@ -83,8 +83,8 @@ struct broker_outcome {
 };
 
 struct broker_context {
-        const char *root;       /* "/" in production: /etc/passwd, sudoers */
-        const char *visudo;     /* NULL: /usr/sbin/visudo */
+        const char *root;   /* "/" in production: /etc/passwd, sudoers */
+        const char *visudo; /* NULL: /usr/sbin/visudo */
         const char *sudo_rule;
         uint32_t uid_floor;
         const struct local_db *local;
@@ -93,37 +93,35 @@ struct broker_context {
          * document is known yet (then the decision asks the server). */
         int security_keys;
         /* For the decision's event (OSLOGIN_SSHD_PID, OSLOGIN_LATENCY_USEC): */
-        uint32_t sshd_pid;      /* 0: unknown */
-        uint64_t received_usec; /* CLOCK_MONOTONIC when the question came; 0: unknown */
+        uint32_t sshd_pid;              /* 0: unknown */
+        uint64_t received_usec;         /* CLOCK_MONOTONIC when the question came; 0: unknown */
         struct broker_outcome *outcome; /* NULL: not wanted */
 };
 
 /* Each fills *RET (status, message, and the kind's fields) and returns 0,
  * or -ENOMEM. */
-int broker_decide_keys(const struct broker_context *c, struct broker_facts *f, const struct broker_request *q,
-                       struct broker_reply *ret);
+int broker_decide_keys(const struct broker_context *c, struct broker_facts *f,
+        const struct broker_request *q, struct broker_reply *ret);
 /* PRINCIPALS: sshd's AuthorizedPrincipalsCommand (%u %k). The OS Login
  * fingerprint of the certificate (mds/ssh-cert.h), then the profile, then
  * authorize?email=&policy=login&fingerprint=: only a yes grants, with the
  * user name as the single principal. A certificate without the extension
  * or a malformed one: DENIED, nothing asked. */
 int broker_decide_principals(const struct broker_context *c, struct broker_facts *f,
-                             const struct broker_request *q, struct broker_reply *ret);
+        const struct broker_request *q, struct broker_reply *ret);
 int broker_decide_account(const struct broker_context *c, struct broker_facts *f,
-                          const struct broker_request *q, struct broker_reply *ret);
+        const struct broker_request *q, struct broker_reply *ret);
 
 /* AUTH_START. On CHALLENGE, *RET_EMAIL and *RET_MDS_SESSION (malloc'd) are
  * what the daemon keeps behind the opaque token it gives the client (the
  * caller fills ret->session). */
 int broker_decide_auth_start(const struct broker_context *c, struct broker_facts *f,
-                             const struct broker_request *q, struct broker_reply *ret, char **ret_email,
-                             char **ret_mds_session);
+        const struct broker_request *q, struct broker_reply *ret, char **ret_email, char **ret_mds_session);
 /* AUTH_CONTINUE of the session EMAIL/MDS_SESSION the token stood for. On
  * CHALLENGE, *RET_MDS_SESSION is the session to keep (the server may name
  * a new one); on any other status the session is over. */
 int broker_decide_auth_continue(const struct broker_context *c, const struct broker_request *q,
-                                const char *email, const char *mds_session, struct broker_reply *ret,
-                                char **ret_mds_session);
+        const char *email, const char *mds_session, struct broker_reply *ret, char **ret_mds_session);
 
 /* Whether CODE may be sent as a second factor: 1..64 printable bytes. */
 bool broker_valid_credential(const char *code);

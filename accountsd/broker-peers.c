@@ -148,7 +148,7 @@ void listen_fds_close_unused(void)
         for (int i = 0; i < passed.n; i++)
                 if (passed.fds[i] >= 0) {
                         log_warning("Socket \"%s\" passed by systemd is not one of ours; closed.",
-                                    passed.names && passed.names[i] ? passed.names[i] : "?");
+                                passed.names && passed.names[i] ? passed.names[i] : "?");
                         safe_close(passed.fds[i]);
                         passed.fds[i] = -EBADF;
                 }
@@ -162,8 +162,8 @@ int listen_socket(const char *dir, const char *name, mode_t mode, int *ret_fd)
                 /* The loop never blocks on accept(): systemd passes blocking sockets. */
                 /* Not closed: a descriptor that is not the socket promised may be anything. */
                 if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
-                        return log_error_errno(EBADF, "Socket \"%s\" from systemd is not a listening Unix stream socket.",
-                                               name);
+                        return log_error_errno(EBADF,
+                                "Socket \"%s\" from systemd is not a listening Unix stream socket.", name);
                 int flags = fcntl(fd, F_GETFL);
                 if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
                         safe_close(fd);
@@ -181,7 +181,9 @@ uint32_t peer_pid(int fd)
         struct ucred cred;
         socklen_t len = sizeof(cred);
 
-        return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0 ? 0 : (uint32_t)cred.pid;
+        return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0
+                       ? 0
+                       : (uint32_t)cred.pid;
 }
 
 uint32_t peer_parent_pid(uint32_t pid)

@@ -37,7 +37,7 @@ struct broker_job {
         struct broker_reply reply;
         char *root, *sudo_rule;
         uint32_t uid_floor;
-        int security_keys; /* enable-oslogin-sk of the watched document, -1: unknown */
+        int security_keys;         /* enable-oslogin-sk of the watched document, -1: unknown */
         char *email, *mds_session; /* AUTH_*: the session behind the token */
         int result;
         uint32_t sshd_pid;      /* the sshd session the question is for; 0: unknown */
@@ -91,7 +91,7 @@ static void conn_reply_broker(struct conn *c, enum broker_kind kind, const struc
 
         if (broker_reply_encode(kind, r, &out) < 0) {
                 log_error("Cannot encode the %s reply (%s); closing.", broker_kind_to_string(kind),
-                          broker_status_to_string(r->status));
+                        broker_status_to_string(r->status));
                 conn_close(c);
                 return;
         }
@@ -99,19 +99,21 @@ static void conn_reply_broker(struct conn *c, enum broker_kind kind, const struc
         conn_reply(c, out.data, out.size);
 }
 
-static void conn_reply_status(struct conn *c, enum broker_kind kind, enum broker_status status, const char *message)
+static void conn_reply_status(
+        struct conn *c, enum broker_kind kind, enum broker_status status, const char *message)
 {
         struct broker_reply r = {.status = status};
         snprintf(r.message, sizeof(r.message), "%s", message);
         conn_reply_broker(c, kind, &r);
 }
 
-static void log_refused_once(struct broker_server *s, const struct listener *l, uint32_t uid, const char *what)
+static void log_refused_once(
+        struct broker_server *s, const struct listener *l, uint32_t uid, const char *what)
 {
         if (peer_seen_before(&s->refused_logged, uid))
                 return;
         log_warning("Refused %s from UID %" PRIu32 " on %s (logged once per UID).", what, uid,
-                    socket_names[l->kind]);
+                socket_names[l->kind]);
 }
 
 /* Whether UID may ask keys.sock: root, or the AuthorizedKeysCommandUser
@@ -147,10 +149,14 @@ static void job_run(struct job *job, struct mds_client *client)
         struct broker_job *j = (struct broker_job *)job;
         _cleanup_local_db_ struct local_db *db = NULL;
         struct broker_source source;
-        struct broker_context ctx = {.root = j->root, .sudo_rule = j->sudo_rule, .uid_floor = j->uid_floor,
-                                     .source = &source, .security_keys = j->security_keys,
-                                     .sshd_pid = j->sshd_pid, .received_usec = j->received_usec,
-                                     .outcome = &j->outcome};
+        struct broker_context ctx = {.root = j->root,
+                .sudo_rule = j->sudo_rule,
+                .uid_floor = j->uid_floor,
+                .source = &source,
+                .security_keys = j->security_keys,
+                .sshd_pid = j->sshd_pid,
+                .received_usec = j->received_usec,
+                .outcome = &j->outcome};
         int r = 0;
 
         broker_source_mds(client, &source);
@@ -159,9 +165,15 @@ static void job_run(struct job *job, struct mds_client *client)
                 log_error_errno(r, "Cannot read the host's accounts under \"%s\": %m", j->root);
         ctx.local = db;
         switch (j->q.kind) {
-        case BROKER_KEYS: r = broker_decide_keys(&ctx, &j->facts, &j->q, &j->reply); break;
-        case BROKER_PRINCIPALS: r = broker_decide_principals(&ctx, &j->facts, &j->q, &j->reply); break;
-        case BROKER_ACCOUNT: r = broker_decide_account(&ctx, &j->facts, &j->q, &j->reply); break;
+        case BROKER_KEYS:
+                r = broker_decide_keys(&ctx, &j->facts, &j->q, &j->reply);
+                break;
+        case BROKER_PRINCIPALS:
+                r = broker_decide_principals(&ctx, &j->facts, &j->q, &j->reply);
+                break;
+        case BROKER_ACCOUNT:
+                r = broker_decide_account(&ctx, &j->facts, &j->q, &j->reply);
+                break;
         case BROKER_AUTH_START:
                 r = broker_decide_auth_start(&ctx, &j->facts, &j->q, &j->reply, &j->email, &j->mds_session);
                 break;
@@ -172,7 +184,8 @@ static void job_run(struct job *job, struct mds_client *client)
                 j->mds_session = next;
                 break;
         }
-        default: r = -EINVAL;
+        default:
+                r = -EINVAL;
         }
         j->result = r;
 }
@@ -185,14 +198,14 @@ static void share_facts(struct broker_server *s, struct broker_job *j, uint64_t 
 
         s->requests += f->requests;
         if (f->profile_learned)
-                broker_answers_put_profile(&s->answers, j->q.user, f->profile, f->profile_size, now,
-                                           cfg->answer_ttl_usec);
+                broker_answers_put_profile(
+                        &s->answers, j->q.user, f->profile, f->profile_size, now, cfg->answer_ttl_usec);
         if (f->policy_learned[BROKER_POLICY_LOGIN])
                 broker_answers_put_policy(&s->answers, j->q.user, BROKER_POLICY_LOGIN,
-                                          f->policy[BROKER_POLICY_LOGIN], now, cfg->answer_ttl_usec);
+                        f->policy[BROKER_POLICY_LOGIN], now, cfg->answer_ttl_usec);
         if (f->policy_learned[BROKER_POLICY_ADMIN])
                 broker_answers_put_policy(&s->answers, j->q.user, BROKER_POLICY_ADMIN,
-                                          f->policy[BROKER_POLICY_ADMIN], now, cfg->admin_ttl_usec);
+                        f->policy[BROKER_POLICY_ADMIN], now, cfg->admin_ttl_usec);
 }
 
 /* AUTH_*: the session behind the token. -errno: the reply becomes UNAVAILABLE. */
@@ -218,7 +231,8 @@ static int keep_session(struct broker_server *s, struct broker_job *j, uint64_t 
         }
         if (j->q.kind != BROKER_AUTH_START || j->reply.status != BROKER_CHALLENGE)
                 return 0;
-        r = broker_sessions_add(&s->sessions, j->q.user, TAKE_PTR(j->email), TAKE_PTR(j->mds_session), now, &token);
+        r = broker_sessions_add(
+                &s->sessions, j->q.user, TAKE_PTR(j->email), TAKE_PTR(j->mds_session), now, &token);
         if (r < 0)
                 return log_warning_errno(r, "Cannot keep a two-factor session for \"%s\": %m", j->q.user);
         snprintf(j->reply.session, sizeof(j->reply.session), "%s", token);
@@ -230,11 +244,21 @@ static void audit_job(struct broker_server *s, const struct broker_job *j, uint6
 {
         const struct broker_outcome *o = &j->outcome;
         struct audit_note n = {
-                .kind = j->q.kind, .status = j->reply.status, .user = j->q.user, .email = o->email,
-                .fingerprint = o->fingerprint, .remote = j->q.rhost, .message = j->reply.message,
-                .two_factor = o->two_factor, .sshd_pid = j->sshd_pid, .parent_pid = j->parent_pid,
-                .n_keys = o->n_keys, .admin = o->admin,
-                .sudo = o->sudo, .now_usec = now_realtime_usec(), .latency_usec = now - j->received_usec,
+                .kind = j->q.kind,
+                .status = j->reply.status,
+                .user = j->q.user,
+                .email = o->email,
+                .fingerprint = o->fingerprint,
+                .remote = j->q.rhost,
+                .message = j->reply.message,
+                .two_factor = o->two_factor,
+                .sshd_pid = j->sshd_pid,
+                .parent_pid = j->parent_pid,
+                .n_keys = o->n_keys,
+                .admin = o->admin,
+                .sudo = o->sudo,
+                .now_usec = now_realtime_usec(),
+                .latency_usec = now - j->received_usec,
         };
 
         if (j->result < 0)
@@ -255,7 +279,8 @@ static void job_done(struct job *job)
                 j->result = -ESTALE;
         else if (j->result < 0 && j->q.kind == BROKER_AUTH_CONTINUE) {
                 /* Undecided: the flow is over (a busy session would never expire). */
-                struct broker_session *sess = broker_sessions_find(&s->sessions, j->q.session, j->q.user, now);
+                struct broker_session *sess =
+                        broker_sessions_find(&s->sessions, j->q.session, j->q.user, now);
                 if (sess)
                         broker_sessions_remove(&s->sessions, sess);
         }
@@ -264,8 +289,8 @@ static void job_done(struct job *job)
                 if (j->result < 0) {
                         broker_reply_done(&j->reply);
                         j->reply = (struct broker_reply){.status = BROKER_UNAVAILABLE};
-                        snprintf(j->reply.message, sizeof(j->reply.message), "the daemon could not decide (%s)",
-                                 strerror(-j->result));
+                        snprintf(j->reply.message, sizeof(j->reply.message),
+                                "the daemon could not decide (%s)", strerror(-j->result));
                 }
                 conn_reply_broker(c, j->q.kind, &j->reply);
         }
@@ -289,14 +314,15 @@ static int submit(struct conn *c, struct listener *l, struct broker_request *q)
         if (!(j = calloc(1, sizeof(*j))))
                 return -ENOMEM;
         *j = (struct broker_job){.job = {.run = job_run, .done = job_done, .drop = job_drop},
-                                 .server = s, .conn = c, .q = *q,
-                                 .uid_floor = cfg->uid_floor, .received_usec = now,
-                                 .security_keys = s->mode ? mode_metadata_flag(s->mode,
-                                                                                         "enable-oslogin-sk")
-                                                                   : -1,
-                                 /* The key helper is sshd's child; PAM runs in sshd itself. */
-                                 .sshd_pid = l->kind == LISTENER_KEYS ? peer_parent_pid(conn_pid(c)) : conn_pid(c),
-                                 .parent_pid = l->kind == LISTENER_PAM ? peer_parent_pid(conn_pid(c)) : 0};
+                .server = s,
+                .conn = c,
+                .q = *q,
+                .uid_floor = cfg->uid_floor,
+                .received_usec = now,
+                .security_keys = s->mode ? mode_metadata_flag(s->mode, "enable-oslogin-sk") : -1,
+                /* The key helper is sshd's child; PAM runs in sshd itself. */
+                .sshd_pid = l->kind == LISTENER_KEYS ? peer_parent_pid(conn_pid(c)) : conn_pid(c),
+                .parent_pid = l->kind == LISTENER_PAM ? peer_parent_pid(conn_pid(c)) : 0};
         *q = (struct broker_request){}; /* the job owns the certificate and the code now */
         broker_facts_init(&j->facts);
         j->root = strdup(s->ctx->root);
@@ -306,10 +332,11 @@ static int submit(struct conn *c, struct listener *l, struct broker_request *q)
                 return -ENOMEM;
         }
         if (j->q.kind == BROKER_AUTH_CONTINUE) {
-                struct broker_session *sess = broker_sessions_find(&s->sessions, j->q.session, j->q.user, now);
+                struct broker_session *sess =
+                        broker_sessions_find(&s->sessions, j->q.session, j->q.user, now);
                 if (!sess || sess->busy) {
                         conn_reply_status(c, j->q.kind, BROKER_DENIED,
-                                          sess ? "a two-factor step is in progress" : "no such two-factor session");
+                                sess ? "a two-factor step is in progress" : "no such two-factor session");
                         job_free(j);
                         return 0;
                 }
@@ -319,7 +346,8 @@ static int submit(struct conn *c, struct listener *l, struct broker_request *q)
                 }
                 sess->busy = true;
         } else {
-                r = broker_answers_get_profile(&s->answers, j->q.user, now, &j->facts.profile, &j->facts.profile_size);
+                r = broker_answers_get_profile(
+                        &s->answers, j->q.user, now, &j->facts.profile, &j->facts.profile_size);
                 if (r < 0) {
                         job_free(j);
                         return r;
@@ -343,7 +371,8 @@ static ssize_t frame_request(const uint8_t *in, size_t size)
                 return -EBADMSG;
         if (payload > BROKER_REQUEST_MAX)
                 return -EMSGSIZE;
-        return size >= BROKER_PROTO_HEADER_SIZE + payload ? (ssize_t)(BROKER_PROTO_HEADER_SIZE + payload) : 0;
+        return size >= BROKER_PROTO_HEADER_SIZE + payload ? (ssize_t)(BROKER_PROTO_HEADER_SIZE + payload)
+                                                          : 0;
 }
 
 static int on_request(struct conn *c, const uint8_t *in, size_t size, void *userdata)
@@ -360,9 +389,10 @@ static int on_request(struct conn *c, const uint8_t *in, size_t size, void *user
         bool peer_ok = l->kind == LISTENER_PAM ? uid == 0 : akc_peer(s, uid);
         if (!peer_ok || !kind_served(l->kind, q.kind)) {
                 l->refused++;
-                log_refused_once(s, l, uid, peer_ok ? "a request of the wrong kind" : "a peer it does not serve");
+                log_refused_once(
+                        s, l, uid, peer_ok ? "a request of the wrong kind" : "a peer it does not serve");
                 conn_reply_status(c, q.kind, BROKER_REFUSED,
-                                  peer_ok ? "not served on this socket" : "this peer may not ask here");
+                        peer_ok ? "not served on this socket" : "this peer may not ask here");
                 broker_request_done(&q);
                 return 0;
         }
@@ -394,7 +424,7 @@ static void apply_limits(struct broker_server *s)
         for (int i = 0; i < _LISTENER_MAX; i++)
                 if (s->listeners[i].conns)
                         conn_server_set_limits(s->listeners[i].conns, s->ctx->config.max_connections,
-                                               s->ctx->config.per_uid_connections);
+                                s->ctx->config.per_uid_connections);
 }
 
 int broker_server_new(const struct daemon_context *ctx, const struct mode *mode, struct broker_server **ret)
@@ -413,7 +443,8 @@ int broker_server_new(const struct daemon_context *ctx, const struct mode *mode,
                 int fd;
                 r = listen_socket(ctx->runtime_dir, socket_names[i], modes[i], &fd);
                 if (r >= 0)
-                        r = conn_server_new(ctx->event, fd, &broker_ops, &s->listeners[i], &s->listeners[i].conns);
+                        r = conn_server_new(
+                                ctx->event, fd, &broker_ops, &s->listeners[i], &s->listeners[i].conns);
         }
         if (r < 0) {
                 broker_server_free(s);
@@ -469,12 +500,15 @@ void broker_server_status(const struct broker_server *s, FILE *f)
                 const struct listener *l = &s->listeners[i];
                 struct conn_server_stats st;
                 conn_server_get_stats(l->conns, &st);
-                fprintf(f, "broker-%s: accepted %" PRIu64 ", answered %" PRIu64 ", refused %" PRIu64
-                           " (per-uid %" PRIu64 ", total %" PRIu64 "), malformed %" PRIu64 ", open %u\n",
-                        socket_names[i], st.accepted, l->answered, st.refused + l->refused, st.refused_per_uid,
-                        st.refused_total, st.malformed + st.oversized, conn_server_open(l->conns));
+                fprintf(f,
+                        "broker-%s: accepted %" PRIu64 ", answered %" PRIu64 ", refused %" PRIu64
+                        " (per-uid %" PRIu64 ", total %" PRIu64 "), malformed %" PRIu64 ", open %u\n",
+                        socket_names[i], st.accepted, l->answered, st.refused + l->refused,
+                        st.refused_per_uid, st.refused_total, st.malformed + st.oversized,
+                        conn_server_open(l->conns));
         }
-        fprintf(f, "broker-decisions: %" PRIu64 ", metadata requests %" PRIu64 "\n", s->decisions, s->requests);
+        fprintf(f, "broker-decisions: %" PRIu64 ", metadata requests %" PRIu64 "\n", s->decisions,
+                s->requests);
         fprintf(f, "broker-answers: %zu users, hits %" PRIu64 ", misses %" PRIu64 "\n", s->answers.n,
                 s->answers.hits, s->answers.misses);
         fprintf(f, "broker-2fa-sessions: %zu\n", s->sessions.n);

@@ -33,10 +33,11 @@ static int make_token(char ret[static 2 * BROKER_TOKEN_BYTES + 1])
         return 0;
 }
 
-int broker_sessions_add(struct broker_sessions *t, const char *user, char *email, char *mds_session, uint64_t now,
-                        const char **ret_token)
+int broker_sessions_add(struct broker_sessions *t, const char *user, char *email, char *mds_session,
+        uint64_t now, const char **ret_token)
 {
-        struct broker_session s = {.email = email, .mds_session = mds_session, .expires = now + BROKER_SESSION_TTL_USEC};
+        struct broker_session s = {
+                .email = email, .mds_session = mds_session, .expires = now + BROKER_SESSION_TTL_USEC};
         int r;
 
         broker_sessions_expire(t, now);
@@ -60,8 +61,8 @@ int broker_sessions_add(struct broker_sessions *t, const char *user, char *email
         return 0;
 }
 
-struct broker_session *broker_sessions_find(struct broker_sessions *t, const char *token, const char *user,
-                                            uint64_t now)
+struct broker_session *broker_sessions_find(
+        struct broker_sessions *t, const char *token, const char *user, uint64_t now)
 {
         broker_sessions_expire(t, now);
         for (size_t i = 0; i < t->n; i++)

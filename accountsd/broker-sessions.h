@@ -33,11 +33,11 @@ struct broker_sessions {
 /* A new session for USER (takes EMAIL and MDS_SESSION, also on failure);
  * *RET_TOKEN points into it. -EBUSY when full (after dropping the expired),
  * -errno when no randomness. */
-int broker_sessions_add(struct broker_sessions *t, const char *user, char *email, char *mds_session, uint64_t now,
-                        const char **ret_token);
+int broker_sessions_add(struct broker_sessions *t, const char *user, char *email, char *mds_session,
+        uint64_t now, const char **ret_token);
 /* The live session TOKEN of USER, or NULL (unknown, expired, another user's). */
-struct broker_session *broker_sessions_find(struct broker_sessions *t, const char *token, const char *user,
-                                            uint64_t now);
+struct broker_session *broker_sessions_find(
+        struct broker_sessions *t, const char *token, const char *user, uint64_t now);
 void broker_sessions_remove(struct broker_sessions *t, struct broker_session *s);
 void broker_sessions_expire(struct broker_sessions *t, uint64_t now);
 void broker_sessions_clear(struct broker_sessions *t);

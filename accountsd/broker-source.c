@@ -25,7 +25,8 @@ static int source_get_profile(void *userdata, const char *user, char **ret_body,
         return 0;
 }
 
-static int source_get_security_key_profile(void *userdata, const char *user, char **ret_body, size_t *ret_size)
+static int source_get_security_key_profile(
+        void *userdata, const char *user, char **ret_body, size_t *ret_size)
 {
         struct mds_client *client = userdata;
         _cleanup_mds_response_ struct mds_response resp = {};
@@ -35,7 +36,8 @@ static int source_get_security_key_profile(void *userdata, const char *user, cha
         if (!path)
                 return -ENOMEM;
         if ((r = mds_query_append(&path, "username", user)) < 0 ||
-            (r = mds_query_append(&path, "view", "securityKey")) < 0 || (r = mds_get(client, path, &resp)) < 0)
+                (r = mds_query_append(&path, "view", "securityKey")) < 0 ||
+                (r = mds_get(client, path, &resp)) < 0)
                 return r;
         *ret_size = resp.size;
         *ret_body = TAKE_PTR(resp.body);
@@ -48,8 +50,8 @@ static int source_authorize(void *userdata, const char *email, const char *polic
         return oslogin_authorize(client, email, policy);
 }
 
-static int source_authorize_fingerprint(void *userdata, const char *email, const char *policy,
-                                        const char *fingerprint)
+static int source_authorize_fingerprint(
+        void *userdata, const char *email, const char *policy, const char *fingerprint)
 {
         struct mds_client *client = userdata;
         return oslogin_authorize_fingerprint(client, email, policy, fingerprint);
@@ -80,9 +82,12 @@ static int source_post(void *userdata, const char *path, const char *json, char 
 void broker_source_mds(struct mds_client *client, struct broker_source *ret)
 {
         *ret = (struct broker_source){
-                .get_profile = source_get_profile, .authorize = source_authorize,
+                .get_profile = source_get_profile,
+                .authorize = source_authorize,
                 .get_security_key_profile = source_get_security_key_profile,
                 .authorize_fingerprint = source_authorize_fingerprint,
-                .metadata_bool = source_metadata_bool, .post = source_post, .userdata = client,
+                .metadata_bool = source_metadata_bool,
+                .post = source_post,
+                .userdata = client,
         };
 }

@@ -86,7 +86,8 @@ static char *status_text(struct manager *m)
         if (!f)
                 return NULL;
         fprintf(f, "ready: %s\n", m->ready ? "yes" : "no");
-        fprintf(f, "uptime: %llus\n", (unsigned long long)((now_monotonic_usec() - m->started_usec) / 1000000u));
+        fprintf(f, "uptime: %llus\n",
+                (unsigned long long)((now_monotonic_usec() - m->started_usec) / 1000000u));
         mode_status(m->mode, f);
         watch_status(m->watch, f);
         directory_status(m->directory, f);
@@ -136,8 +137,8 @@ static int start_refresh(struct conn *c, struct manager *m, bool progress)
                 return -ENOMEM;
         conn_set_data(c, w); /* waiting */
         (void)conn_set_deadline(c, CONTROL_REFRESH_TIMEOUT_MS * 1000ull);
-        if (progress && sd_event_add_time_relative(m->ctx.event, &w->tick, CLOCK_MONOTONIC, CONTROL_PROGRESS_USEC,
-                                                   10000, on_tick, c) < 0)
+        if (progress && sd_event_add_time_relative(m->ctx.event, &w->tick, CLOCK_MONOTONIC,
+                                CONTROL_PROGRESS_USEC, 10000, on_tick, c) < 0)
                 reply(c, strdup("error: cannot report progress\n"));
         return 0;
 }

@@ -17,14 +17,17 @@
 /* A server whose page tokens come round again would keep a build for
  * DIRECTORY_MAX_PAGES requests (minutes, with the worker busy): the pager
  * catches the loop, and it is said once here. */
-#define PAGER_INIT {.max_pages = DIRECTORY_MAX_PAGES}
+#define PAGER_INIT                                                                                          \
+        {                                                                                                   \
+                .max_pages = DIRECTORY_MAX_PAGES                                                            \
+        }
 
 static int more_pages(struct oslogin_pager *pager)
 {
         int r = oslogin_pager_more(pager);
         if (r == -ELOOP)
-                return log_warning_errno(ELOOP, "The metadata server's page tokens loop (\"%s\" again); giving up.",
-                                         pager->token);
+                return log_warning_errno(ELOOP,
+                        "The metadata server's page tokens loop (\"%s\" again); giving up.", pager->token);
         return r;
 }
 
@@ -47,7 +50,8 @@ int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
                         return r;
                 if ((r = oslogin_usernames_page_parse(resp.body, resp.size, &p)) < 0)
                         return r;
-                /* Appending in place: strv_extend() walks the list each time. Duplicates are the writer's job. */
+                /* Appending in place: strv_extend() walks the list each time. Duplicates are the writer's
+                 * job. */
                 size_t i = 0;
                 for (; p.usernames && p.usernames[i]; i++) {
                         if ((r = GROW_ARRAY(members, &allocated, n + 2)) < 0)
@@ -57,7 +61,8 @@ int directory_fetch_members(struct mds_client *c, const char *name, char ***ret)
                 }
                 /* The ones not taken (ENOMEM) move to the front for oslogin_usernames_page_done(). */
                 if (p.usernames)
-                        memmove(p.usernames, p.usernames + i, (strv_length(p.usernames + i) + 1) * sizeof(char *));
+                        memmove(p.usernames, p.usernames + i,
+                                (strv_length(p.usernames + i) + 1) * sizeof(char *));
                 oslogin_pager_next(&pager, TAKE_PTR(p.next_page_token));
                 oslogin_usernames_page_done(&p);
                 if (r < 0)
@@ -102,7 +107,7 @@ static void note_skipped(struct directory_build_stats *st, const char *who, cons
 }
 
 static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
-                       struct self_group **self, size_t *n_self, struct directory_build_stats *st)
+        struct self_group **self, size_t *n_self, struct directory_build_stats *st)
 {
         _cleanup_(oslogin_pager_done) struct oslogin_pager pager = PAGER_INIT;
         int r;
@@ -120,20 +125,23 @@ static int fetch_users(struct mds_client *c, uint32_t uid_floor, uint32_t page_s
                         note_skipped(st, p.rejections[i].who, p.rejections[i].reason);
                 for (size_t i = 0; i < p.n_profiles && r >= 0; i++) {
                         const struct oslogin_posix_account *a = &p.profiles[i]->account;
-                        int k = cache_writer_add_user(w, a->username, a->uid, a->gid, a->gecos, a->home, a->shell);
+                        int k = cache_writer_add_user(
+                                w, a->username, a->uid, a->gid, a->gecos, a->home, a->shell);
                         if (k == -ENOMEM)
                                 r = k;
                         else if (k < 0 && k != -EPERM) {
                                 st->n_skipped++;
                                 note_skipped(st, a->username,
-                                             k == -EEXIST ? "name or UID already in the directory" : "invalid entry");
+                                        k == -EEXIST ? "name or UID already in the directory"
+                                                     : "invalid entry");
                         } else if (k >= 0) {
                                 st->n_users++;
                                 if (a->uid == a->gid) {
                                         if ((r = GROW_ARRAY(*self, NULL, *n_self + 1)) < 0)
                                                 break;
                                         struct self_group *n = *self;
-                                        n[*n_self] = (struct self_group){.name = strdup(a->username), .gid = a->gid};
+                                        n[*n_self] = (struct self_group){
+                                                .name = strdup(a->username), .gid = a->gid};
                                         if (!n[(*n_self)++].name)
                                                 r = -ENOMEM;
                                 }
@@ -178,8 +186,8 @@ static int group_set_add(struct directory_group_set *s, const char *name, uint32
 }
 
 /* Every groups page, then each group's members into *RET: all or nothing. */
-static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, size_t n_extra, uint32_t uid_floor,
-                        uint32_t page_size, struct directory_group_set **ret, uint32_t *ret_skipped)
+static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, size_t n_extra,
+        uint32_t uid_floor, uint32_t page_size, struct directory_group_set **ret, uint32_t *ret_skipped)
 {
         _cleanup_(oslogin_pager_done) struct oslogin_pager pager = PAGER_INIT;
         struct directory_group_set *set = calloc(1, sizeof(*set));
@@ -200,7 +208,7 @@ static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, s
                 for (size_t i = 0; i < p.n_groups && r >= 0; i++)
                         r = group_set_add(set, p.groups[i].name, p.groups[i].gid);
                 progress_page(&progress.groups,
-                              __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
+                        __atomic_load_n(&progress.groups, __ATOMIC_RELAXED) + (uint32_t)p.n_groups);
                 oslogin_pager_next(&pager, TAKE_PTR(p.next_page_token));
                 oslogin_groups_page_done(&p);
                 if (r < 0)
@@ -217,7 +225,8 @@ static int fetch_groups(struct mds_client *c, struct mds_client *const *extra, s
         return 0;
 }
 
-static int add_groups(struct cache_writer *w, const struct directory_group_set *s, struct directory_build_stats *st)
+static int add_groups(
+        struct cache_writer *w, const struct directory_group_set *s, struct directory_build_stats *st)
 {
         for (size_t i = 0; s && i < s->n; i++) {
                 const struct directory_group *g = &s->groups[i];
@@ -232,9 +241,10 @@ static int add_groups(struct cache_writer *w, const struct directory_group_set *
         return 0;
 }
 
-int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra, uint32_t uid_floor,
-                        uint32_t page_size, struct cache_writer *w, const struct directory_group_set *last_good,
-                        struct directory_group_set **ret_groups, struct directory_build_stats *ret)
+int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra,
+        uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
+        const struct directory_group_set *last_good, struct directory_group_set **ret_groups,
+        struct directory_build_stats *ret)
 {
         struct directory_build_stats st = {};
         struct directory_group_set *groups = NULL;
@@ -290,7 +300,7 @@ int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, s
 }
 
 void directory_groups_state_update(struct directory_groups_state *s, const struct directory_build_stats *st,
-                                   struct directory_group_set *new_set)
+        struct directory_group_set *new_set)
 {
         if (st->groups_error >= 0) {
                 if (s->error < 0)
@@ -308,13 +318,13 @@ void directory_groups_state_update(struct directory_groups_state *s, const struc
                 s->failing_since_realtime = now_realtime_usec();
                 if (s->last_good)
                         log_warning_errno(st->groups_error,
-                                          "OS Login groups listing failed (%m); directory built with the last good "
-                                          "%zu groups, retrying at every refresh.",
-                                          s->last_good->n);
+                                "OS Login groups listing failed (%m); directory built with the last good "
+                                "%zu groups, retrying at every refresh.",
+                                s->last_good->n);
                 else
                         log_warning_errno(st->groups_error,
-                                          "OS Login groups listing failed (%m); directory built without groups, "
-                                          "retrying at every refresh.");
+                                "OS Login groups listing failed (%m); directory built without groups, "
+                                "retrying at every refresh.");
         }
         s->error = st->groups_error;
 }
@@ -342,7 +352,7 @@ void directory_groups_state_status(const struct directory_groups_state *s, FILE 
 
 /* users?username= or users?uid=: -ENOENT when there is no such user. */
 static int fetch_profile(struct mds_client *c, uint32_t uid_floor, const char *name, uint32_t uid,
-                         struct oslogin_profile **ret)
+        struct oslogin_profile **ret)
 {
         _cleanup_mds_response_ struct mds_response resp = {};
         char id[16];
@@ -394,7 +404,7 @@ static void drop_local_members(const struct local *local, char **members)
 }
 
 static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct local *local,
-                       const struct nss_proto_request *q, struct byte_buffer *b)
+        const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         const char *name = q->type == NSS_PROTO_GETPWNAM ? q->name : NULL;
@@ -405,19 +415,21 @@ static int answer_user(struct mds_client *c, uint32_t uid_floor, const struct lo
         if (r < 0)
                 return r;
         const struct oslogin_posix_account *a = &p->account;
-        return nss_proto_reply_passwd(b, a->uid, a->gid, a->username, a->gecos, a->home, a->shell) ?: NSS_PROTO_FOUND;
+        return nss_proto_reply_passwd(b, a->uid, a->gid, a->username, a->gecos, a->home, a->shell)
+                       ?: NSS_PROTO_FOUND;
 }
 
 /* No such group: a user whose GID equals its UID still owns a group of its name. */
 static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const struct local *local,
-                             const struct nss_proto_request *q, struct byte_buffer *b)
+        const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         const char *name = q->type == NSS_PROTO_GETGRNAM ? q->name : NULL;
         int r = fetch_profile(c, uid_floor, name, q->id, &p);
 
         bool refused = r >= 0 && (!profile_answers(p, name, q->id) || p->account.uid != p->account.gid ||
-                                  profile_local(local, p) || group_local(local, p->account.username, p->account.gid));
+                                         profile_local(local, p) ||
+                                         group_local(local, p->account.username, p->account.gid));
         if (r == -ENOENT || refused)
                 return nss_proto_reply_status(b, NSS_PROTO_NOTFOUND) ?: NSS_PROTO_NOTFOUND;
         if (r < 0)
@@ -427,7 +439,7 @@ static int answer_self_group(struct mds_client *c, uint32_t uid_floor, const str
 }
 
 static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct local *local,
-                        const struct nss_proto_request *q, struct byte_buffer *b)
+        const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_mds_response_ struct mds_response resp = {};
         _cleanup_strv_free_ char **members = NULL;
@@ -448,7 +460,8 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct l
         if ((r = oslogin_groups_page_parse(resp.body, resp.size, uid_floor, &p)) < 0)
                 return r;
         for (size_t i = 0; i < p.n_groups && !g; i++)
-                if (q->type == NSS_PROTO_GETGRNAM ? streq(p.groups[i].name, q->name) : p.groups[i].gid == q->id)
+                if (q->type == NSS_PROTO_GETGRNAM ? streq(p.groups[i].name, q->name)
+                                                  : p.groups[i].gid == q->id)
                         g = &p.groups[i];
         if (!g) {
                 oslogin_groups_page_done(&p);
@@ -461,7 +474,8 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct l
         r = directory_fetch_members(c, g->name, &members);
         if (r >= 0) {
                 drop_local_members(local, members);
-                r = nss_proto_reply_group(b, g->gid, g->name, (const char *const *)members) ?: NSS_PROTO_FOUND;
+                r = nss_proto_reply_group(b, g->gid, g->name, (const char *const *)members)
+                            ?: NSS_PROTO_FOUND;
         }
         oslogin_groups_page_done(&p);
         return r;
@@ -469,7 +483,7 @@ static int answer_group(struct mds_client *c, uint32_t uid_floor, const struct l
 
 /* initgroups: the profile for the e-mail, then groups?email= (all pages). */
 static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const struct local *local,
-                              const struct nss_proto_request *q, struct byte_buffer *b)
+        const struct nss_proto_request *q, struct byte_buffer *b)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = NULL;
         _cleanup_free_ uint32_t *gids = NULL;
@@ -494,9 +508,10 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
                 bool grown = GROW_ARRAY(gids, NULL, n + g.n_groups + 1) >= 0;
                 if (grown) {
                         for (size_t i = 0; i < g.n_groups; i++)
-                                /* The primary group is the caller's; a local group's name or GID is never granted. */
+                                /* The primary group is the caller's; a local group's name or GID is never
+                                 * granted. */
                                 if (g.groups[i].gid != p->account.gid &&
-                                    !group_local(local, g.groups[i].name, g.groups[i].gid))
+                                        !group_local(local, g.groups[i].name, g.groups[i].gid))
                                         gids[n++] = g.groups[i].gid;
                 }
                 oslogin_pager_next(&pager, TAKE_PTR(g.next_page_token));
@@ -510,7 +525,7 @@ static int answer_memberships(struct mds_client *c, uint32_t uid_floor, const st
 }
 
 int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct local_db *local,
-                           struct left_out_list *left_out, const struct nss_proto_request *q, struct byte_buffer *b)
+        struct left_out_list *left_out, const struct nss_proto_request *q, struct byte_buffer *b)
 {
         const struct local l = {.db = local, .left_out = left_out};
 

@@ -66,9 +66,10 @@ void directory_group_set_unref(struct directory_group_set *s);
  * no LAST_GOOD, and ret->groups_error says why. On success *RET_GROUPS is
  * the new set when the listing worked, else NULL. The N_EXTRA clients in
  * EXTRA (may be none) fetch member lists alongside C, each in a thread. */
-int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra, uint32_t uid_floor,
-                        uint32_t page_size, struct cache_writer *w, const struct directory_group_set *last_good,
-                        struct directory_group_set **ret_groups, struct directory_build_stats *ret);
+int directory_fetch_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra,
+        uint32_t uid_floor, uint32_t page_size, struct cache_writer *w,
+        const struct directory_group_set *last_good, struct directory_group_set **ret_groups,
+        struct directory_build_stats *ret);
 
 /* How many clients a full build fetches member lists with (C included). */
 #define DIRECTORY_MEMBER_CLIENTS 4u
@@ -85,7 +86,7 @@ struct directory_groups_state {
 
 /* After a full build that succeeded: takes NEW_SET (may be NULL). */
 void directory_groups_state_update(struct directory_groups_state *s, const struct directory_build_stats *st,
-                                   struct directory_group_set *new_set);
+        struct directory_group_set *new_set);
 void directory_groups_state_done(struct directory_groups_state *s);
 /* "directory-groups: ..." for osloginctl status. */
 void directory_groups_state_status(const struct directory_groups_state *s, FILE *f);
@@ -99,11 +100,11 @@ void directory_groups_state_status(const struct directory_groups_state *s, FILE 
  * status written, or -errno when the server could not be asked (nothing
  * written: the caller answers UNAVAIL). */
 int directory_fetch_answer(struct mds_client *c, uint32_t uid_floor, const struct local_db *local,
-                           struct left_out_list *left_out, const struct nss_proto_request *q, struct byte_buffer *b);
+        struct left_out_list *left_out, const struct nss_proto_request *q, struct byte_buffer *b);
 
 /* The members of group NAME (users?groupname=, all pages). */
 int directory_fetch_members(struct mds_client *c, const char *name, char ***ret);
 /* Fills .members of the N GROUPS: C here and each of EXTRA in a thread of
  * its own. 0, or the first error (then some lists may be filled). */
 int directory_fetch_members_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra,
-                                struct directory_group *groups, size_t n);
+        struct directory_group *groups, size_t n);

@@ -39,8 +39,9 @@ static void log_left_out(const struct left_out *e)
         if (e->kind == LEFT_OUT_MEMBER)
                 log_notice("Directory group member \"%s\" left out of every group: %s.", e->name, e->why);
         else
-                log_notice("Directory %s \"%s\" (%s %u) left out: %s.", e->kind == LEFT_OUT_GROUP ? "group" : "user",
-                           e->name, e->kind == LEFT_OUT_GROUP ? "GID" : "UID", e->id, e->why);
+                log_notice("Directory %s \"%s\" (%s %u) left out: %s.",
+                        e->kind == LEFT_OUT_GROUP ? "group" : "user", e->name,
+                        e->kind == LEFT_OUT_GROUP ? "GID" : "UID", e->id, e->why);
 }
 
 size_t left_out_list_entries(const struct left_out_list *l)
@@ -52,8 +53,8 @@ size_t left_out_list_entries(const struct left_out_list *l)
         return n;
 }
 
-static void left_out_add(struct left_out_list *l, enum left_out_kind kind, const char *name, uint32_t id,
-                         const char *why)
+static void left_out_add(
+        struct left_out_list *l, enum left_out_kind kind, const char *name, uint32_t id, const char *why)
 {
         struct left_out e = {.name = (char *)name, .id = id, .kind = kind, .why = why};
         char *copy = strdup(name);
@@ -67,8 +68,8 @@ static void left_out_add(struct left_out_list *l, enum left_out_kind kind, const
         l->items[l->n++] = e;
 }
 
-bool directory_local_refuse_user(const struct local_db *db, struct left_out_list *out, const char *name,
-                                 uint32_t uid)
+bool directory_local_refuse_user(
+        const struct local_db *db, struct left_out_list *out, const char *name, uint32_t uid)
 {
         const char *why = directory_local_user_clash(db, name, uid);
 
@@ -77,8 +78,8 @@ bool directory_local_refuse_user(const struct local_db *db, struct left_out_list
         return why;
 }
 
-bool directory_local_refuse_group(const struct local_db *db, struct left_out_list *out, const char *name,
-                                  uint32_t gid)
+bool directory_local_refuse_group(
+        const struct local_db *db, struct left_out_list *out, const char *name, uint32_t gid)
 {
         const char *why = directory_local_group_clash(db, name, gid);
 
@@ -126,7 +127,7 @@ void directory_local_report(struct strmap *reported, const struct left_out_list 
         for (size_t i = 0; i < l->n; i++) {
                 const struct left_out *e = &l->items[i];
                 _cleanup_free_ char *key = NULL;
-                if (asprintf(&key, "%c:%s", "ugm"[e->kind], e->name) < 0) {
+                if (asprintf(&key, "%c:%s", "ugm"[e->kind], e -> name) < 0) {
                         log_left_out(e);
                         continue;
                 }
@@ -160,8 +161,8 @@ static int gid_clashes(const struct local_db *db, const struct cache_map *map, u
         return local_db_has_group(db, name);
 }
 
-static int check_gid_list(const struct local_db *db, const struct cache_map *map, const struct nss_proto_request *q,
-                          const struct gid_list_record *l, struct byte_buffer *b)
+static int check_gid_list(const struct local_db *db, const struct cache_map *map,
+        const struct nss_proto_request *q, const struct gid_list_record *l, struct byte_buffer *b)
 {
         _cleanup_free_ uint32_t *kept = calloc(l->n_gids + 1, sizeof(uint32_t));
         size_t n = 0;
@@ -184,7 +185,7 @@ static int check_gid_list(const struct local_db *db, const struct cache_map *map
 }
 
 int directory_local_check_reply(const struct local_db *db, const struct cache_map *map,
-                                const struct nss_proto_request *q, struct byte_buffer *b)
+        const struct nss_proto_request *q, struct byte_buffer *b)
 {
         struct nss_proto_reply rep;
         _cleanup_free_ char *name = NULL;

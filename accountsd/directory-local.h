@@ -54,10 +54,10 @@ void left_out_list_done(struct left_out_list *l);
  * refused when it is a local user's: a directory membership must not give
  * a local account the group (initgroups), nor match sudo's %group rules
  * through the group's member list. */
-bool directory_local_refuse_user(const struct local_db *db, struct left_out_list *out, const char *name,
-                                 uint32_t uid);
-bool directory_local_refuse_group(const struct local_db *db, struct left_out_list *out, const char *name,
-                                  uint32_t gid);
+bool directory_local_refuse_user(
+        const struct local_db *db, struct left_out_list *out, const char *name, uint32_t uid);
+bool directory_local_refuse_group(
+        const struct local_db *db, struct left_out_list *out, const char *name, uint32_t gid);
 bool directory_local_refuse_member(const struct local_db *db, struct left_out_list *out, const char *name);
 /* How many entries of L are users or groups (not member names). */
 size_t left_out_list_entries(const struct left_out_list *l);
@@ -68,7 +68,8 @@ struct directory_local_filter {
         const struct local_db *db;
         struct left_out_list left_out;
 };
-int directory_local_writer_filter(void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id);
+int directory_local_writer_filter(
+        void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id);
 
 /* In the loop: one log line for each entry of L that REPORTED (names
  * already logged since the last build) does not hold yet
@@ -82,4 +83,4 @@ void directory_local_report(struct strmap *reported, const struct left_out_list 
  * user's name is NOTFOUND. 1 when B was rewritten, 0 when
  * it stands, -ENOMEM. Logs at debug only: the build logged them. */
 int directory_local_check_reply(const struct local_db *db, const struct cache_map *map,
-                                const struct nss_proto_request *q, struct byte_buffer *b);
+        const struct nss_proto_request *q, struct byte_buffer *b);

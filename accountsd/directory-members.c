@@ -53,7 +53,7 @@ static void *members_thread_main(void *p)
 }
 
 int directory_fetch_members_all(struct mds_client *c, struct mds_client *const *extra, size_t n_extra,
-                                struct directory_group *groups, size_t n)
+        struct directory_group *groups, size_t n)
 {
         struct members_run run = {.groups = groups, .n = n};
         struct members_thread *threads = n_extra > 0 && n > 1 ? calloc(n_extra, sizeof(*threads)) : NULL;
@@ -63,7 +63,8 @@ int directory_fetch_members_all(struct mds_client *c, struct mds_client *const *
         atomic_init(&run.error, 0);
         for (size_t i = 0; threads && i < n_extra && i + 1 < n; i++) {
                 threads[started] = (struct members_thread){.run = &run, .client = extra[i]};
-                if (pthread_create(&threads[started].thread, NULL, members_thread_main, &threads[started]) != 0)
+                if (pthread_create(&threads[started].thread, NULL, members_thread_main, &threads[started]) !=
+                        0)
                         break; /* fewer in flight; the rest is done here */
                 started++;
         }

@@ -13,8 +13,8 @@ static char *span_dup(struct span s)
 
 static int encode_passwd(struct byte_buffer *b, const struct passwd_record *p)
 {
-        _cleanup_free_ char *name = span_dup(p->name), *gecos = span_dup(p->gecos), *home = span_dup(p->home),
-                            *shell = span_dup(p->shell);
+        _cleanup_free_ char *name = span_dup(p->name), *gecos = span_dup(p->gecos),
+                            *home = span_dup(p->home), *shell = span_dup(p->shell);
         if (!name || !gecos || !home || !shell)
                 return -ENOMEM;
         return nss_proto_reply_passwd(b, p->uid, p->gid, name, gecos, home, shell);
@@ -45,7 +45,8 @@ static int encode_gid_list(struct byte_buffer *b, const char *name, const struct
         return nss_proto_reply_gid_list(b, name, gids, l->n_gids);
 }
 
-int directory_answer_from_map(const struct cache_map *map, const struct nss_proto_request *q, struct byte_buffer *b)
+int directory_answer_from_map(
+        const struct cache_map *map, const struct nss_proto_request *q, struct byte_buffer *b)
 {
         union {
                 struct passwd_record pw;
@@ -76,8 +77,8 @@ int directory_answer_from_map(const struct cache_map *map, const struct nss_prot
         return -EINVAL;
 }
 
-int directory_writer_add_reply(struct cache_writer *w, const struct nss_proto_request *q, const uint8_t *msg,
-                               size_t size)
+int directory_writer_add_reply(
+        struct cache_writer *w, const struct nss_proto_request *q, const uint8_t *msg, size_t size)
 {
         struct nss_proto_reply r;
         int k = nss_proto_reply_decode(q, msg, size, &r);
@@ -113,8 +114,8 @@ int directory_writer_add_reply(struct cache_writer *w, const struct nss_proto_re
  * holds, nor a second ID to a name: with duplicates in the directory the
  * build keeps the first of each, and a miss must not hand out the other one
  * (a user with someone else's UID owns their files). */
-bool directory_answer_collides(const struct cache_map *map, const struct nss_proto_request *q, const uint8_t *msg,
-                               size_t size)
+bool directory_answer_collides(
+        const struct cache_map *map, const struct nss_proto_request *q, const uint8_t *msg, size_t size)
 {
         struct nss_proto_reply rep;
         struct passwd_record pw;
@@ -122,7 +123,7 @@ bool directory_answer_collides(const struct cache_map *map, const struct nss_pro
         _cleanup_free_ char *name = NULL;
 
         if (!map || q->type == NSS_PROTO_INITGROUPS || nss_proto_reply_decode(q, msg, size, &rep) < 0 ||
-            rep.status != NSS_PROTO_FOUND)
+                rep.status != NSS_PROTO_FOUND)
                 return false;
         switch (q->type) {
         case NSS_PROTO_GETPWNAM: /* the name was a miss: any cached owner of the UID is someone else */

@@ -34,21 +34,22 @@ struct file_job {
         uint32_t uid_floor, page_size, timeout_ms;
         uint64_t generation, started_usec;
         int dir_fd;
-        struct cache_map *base; /* rewrite: the file to extend */
-        struct stored_answer *adds;    /* rewrite: copies of found answers */
+        struct cache_map *base;     /* rewrite: the file to extend */
+        struct stored_answer *adds; /* rewrite: copies of found answers */
         size_t n_adds;
         int result;
         struct directory_build_stats stats;
         struct directory_local_filter filter; /* what the host's accounts kept out, logged by the loop */
         uint64_t took_usec;
-        struct directory_group_set *last_groups; /* full: a reference, the fallback of a failed groups listing */
-        struct directory_group_set *new_groups;  /* full: what the groups listing returned */
+        struct directory_group_set
+                *last_groups; /* full: a reference, the fallback of a failed groups listing */
+        struct directory_group_set *new_groups;                 /* full: what the groups listing returned */
         struct mds_client *extra[DIRECTORY_MEMBER_CLIENTS - 1]; /* full: member lists in parallel */
         size_t n_extra;
-        char users_group[USER_NAME_MAX + 1];     /* "": none */
+        char users_group[USER_NAME_MAX + 1]; /* "": none */
         uint32_t users_gid;
-        int users_group_error;                   /* why it was left out (a local group's name or GID) */
-        int ca_result;                           /* full: the TrustedUserCAKeys refresh, keys or -errno */
+        int users_group_error; /* why it was left out (a local group's name or GID) */
+        int ca_result;         /* full: the TrustedUserCAKeys refresh, keys or -errno */
         bool ca_changed;
 };
 
@@ -63,13 +64,15 @@ static void directory_log_built(uint64_t took_usec, const struct directory_build
         snprintf(latency, sizeof(latency), "%llu", (unsigned long long)took_usec);
         /* The skipped users by name, once per build: in the event itself. */
         log_event(st->n_skipped ? LOG_WARNING : LOG_INFO, MESSAGE_ID_DIRECTORY_BUILD,
-                  LOG_FIELDS({"OSLOGIN_USERS", users}, {"OSLOGIN_GROUPS", groups}, {"OSLOGIN_SKIPPED", skipped},
-                             {"OSLOGIN_REASON", st->skipped_detail}, {"OSLOGIN_LATENCY_USEC", latency}),
-                  "Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u left out as local "
-                  "names, %u skipped%s%s%s.",
-                  (unsigned long long)(took_usec / 1000), st->n_users, st->n_groups, st->n_self_groups, st->n_local,
-                  st->n_skipped, st->skipped_detail[0] ? ": " : "", st->skipped_detail,
-                  st->n_skipped && !st->skipped_detail[0] ? " (groups)" : "");
+                LOG_FIELDS({"OSLOGIN_USERS", users}, {"OSLOGIN_GROUPS", groups},
+                        {"OSLOGIN_SKIPPED", skipped}, {"OSLOGIN_REASON", st->skipped_detail},
+                        {"OSLOGIN_LATENCY_USEC", latency}),
+                "Directory cache built in %llu ms: %u users, %u groups, %u self groups, %u left out as "
+                "local "
+                "names, %u skipped%s%s%s.",
+                (unsigned long long)(took_usec / 1000), st->n_users, st->n_groups, st->n_self_groups,
+                st->n_local, st->n_skipped, st->skipped_detail[0] ? ": " : "", st->skipped_detail,
+                st->n_skipped && !st->skipped_detail[0] ? " (groups)" : "");
 }
 
 static void file_job_run(struct job *j, struct mds_client *client)
@@ -93,8 +96,8 @@ static void file_job_run(struct job *j, struct mds_client *client)
                 cache_writer_set_settings(w, f->uid_floor, f->timeout_ms);
                 cache_writer_set_generation(w, f->generation);
                 if (f->users_group[0])
-                        r = users_group_add(w, local, f->users_group, f->users_gid, f->uid_floor,
-                                            &f->users_group_error);
+                        r = users_group_add(
+                                w, local, f->users_group, f->users_gid, f->uid_floor, &f->users_group_error);
                 if (r < 0)
                         ;
                 else if (f->full) {
@@ -102,11 +105,11 @@ static void file_job_run(struct job *j, struct mds_client *client)
                         for (size_t i = 0; i < f->n_extra; i++)
                                 mds_client_set_cancel_fd(f->extra[i], mds_client_cancel_fd(client));
                         r = directory_fetch_all(client, f->extra, f->n_extra, f->uid_floor, f->page_size, w,
-                                                f->last_groups,
-                                                &f->new_groups, &f->stats);
+                                f->last_groups, &f->new_groups, &f->stats);
                 } else {
                         for (size_t i = 0; i < f->n_adds && r >= 0; i++)
-                                r = directory_writer_add_reply(w, &f->adds[i].q, f->adds[i].msg, f->adds[i].size);
+                                r = directory_writer_add_reply(
+                                        w, &f->adds[i].q, f->adds[i].msg, f->adds[i].size);
                         if (r >= 0 && f->base)
                                 r = cache_writer_import(w, f->base);
                 }
@@ -165,17 +168,19 @@ static void report_build_extras(struct directory *d, const struct file_job *f)
 {
         if (f->users_group_error < 0 && f->users_group_error != d->users_group_error)
                 log_error("The OS Login users group \"%s\" (GID %u) %s: left out of the directory, so the "
-                          "sshd drop-in is not applied either ([sshd] users_group, users_gid in oslogin.conf).",
-                          f->users_group, f->users_gid,
-                          f->users_group_error == -EEXIST ? "clashes with a local group's name or GID"
-                                                          : "is not a valid group name and GID");
+                          "sshd drop-in is not applied either ([sshd] users_group, users_gid in "
+                          "oslogin.conf).",
+                        f->users_group, f->users_gid,
+                        f->users_group_error == -EEXIST ? "clashes with a local group's name or GID"
+                                                        : "is not a valid group name and GID");
         d->users_group_error = f->users_group_error;
         if (f->ca_result < 0 && d->ca_result >= 0)
-                log_warning_errno(f->ca_result, "Cannot refresh the trusted certificate authorities "
-                                  "(oslogin/certificates); " TRUSTED_CA_FILE_NAME " left as it is: %m");
+                log_warning_errno(f->ca_result,
+                        "Cannot refresh the trusted certificate authorities "
+                        "(oslogin/certificates); " TRUSTED_CA_FILE_NAME " left as it is: %m");
         else if (f->ca_changed)
                 log_info("Trusted certificate authorities written: %d key(s) in " TRUSTED_CA_FILE_NAME ".",
-                         f->ca_result);
+                        f->ca_result);
         d->ca_result = f->ca_result;
 }
 
@@ -191,8 +196,7 @@ static void file_job_done(struct job *j)
                 /* switched off meanwhile */
                 (void)unlinkat(d->ctx->runtime_dir_fd, CACHE_FILE_NAME, 0);
                 (void)unlinkat(d->ctx->runtime_dir_fd, TRUSTED_CA_FILE_NAME, 0);
-        }
-        else if (f->result < 0 && f->full) {
+        } else if (f->result < 0 && f->full) {
                 d->builds_failed++;
                 d->last_build_error = f->result;
                 log_error_errno(f->result, "Directory build failed; the previous cache stays in use: %m");
@@ -264,18 +268,24 @@ static void start_file_job(struct directory *d)
                 return;
         *f = (struct file_job){
                 .job = {.run = file_job_run, .done = file_job_done, .drop = file_job_drop},
-                .directory = d, .full = d->build_wanted,
+                .directory = d,
+                .full = d->build_wanted,
                 .root = ctx->root,
-                .uid_floor = ctx->config.uid_floor, .page_size = ctx->config.page_size,
-                .timeout_ms = (uint32_t)MIN(ctx->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
-                .generation = ++d->generation, .started_usec = now_monotonic_usec(), .dir_fd = ctx->runtime_dir_fd,
+                .uid_floor = ctx->config.uid_floor,
+                .page_size = ctx->config.page_size,
+                .timeout_ms = (uint32_t)MIN(
+                        ctx->config.nss_timeout_usec / 1000, (uint64_t)CACHE_SOCKET_TIMEOUT_MS_MAX),
+                .generation = ++d->generation,
+                .started_usec = now_monotonic_usec(),
+                .dir_fd = ctx->runtime_dir_fd,
                 .users_gid = ctx->config.users_gid,
         };
         snprintf(f->users_group, sizeof(f->users_group), "%s", ctx->config.users_group ?: "");
         if (f->full) {
                 f->last_groups = directory_group_set_ref(d->groups.last_good);
                 /* Made here, from the configuration as it is now; none is fine. */
-                while (f->n_extra < ELEMENTSOF(f->extra) && mds_client_new(&ctx->config, 0, &f->extra[f->n_extra]) >= 0)
+                while (f->n_extra < ELEMENTSOF(f->extra) &&
+                        mds_client_new(&ctx->config, 0, &f->extra[f->n_extra]) >= 0)
                         f->n_extra++;
         } else {
                 f->base = d->map ? cache_map_ref(d->map) : NULL;
@@ -363,8 +373,8 @@ bool directory_enabled(const struct directory *d)
         return d->enabled;
 }
 
-int directory_new(const struct daemon_context *ctx, bool oslogin, const struct directory_callbacks *callbacks,
-                  void *userdata, struct directory **ret)
+int directory_new(const struct daemon_context *ctx, bool oslogin,
+        const struct directory_callbacks *callbacks, void *userdata, struct directory **ret)
 {
         _cleanup_free_ char *path = NULL;
         struct directory *d = calloc(1, sizeof(*d));
@@ -377,11 +387,11 @@ int directory_new(const struct daemon_context *ctx, bool oslogin, const struct d
                 d->callbacks = *callbacks;
         d->userdata = userdata;
         d->local = (struct local_db_watch)LOCAL_DB_WATCH_INIT(ctx->root, 0);
-        r = sd_event_add_time(ctx->event, &d->refresh_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000,
-                              on_refresh_timer, d);
+        r = sd_event_add_time(
+                ctx->event, &d->refresh_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_refresh_timer, d);
         if (r >= 0)
                 r = sd_event_add_time(ctx->event, &d->rewrite_timer, CLOCK_MONOTONIC, UINT64_MAX, 10000,
-                                      on_rewrite_timer, d);
+                        on_rewrite_timer, d);
         if (r < 0) {
                 directory_free(d);
                 return r;
@@ -398,7 +408,7 @@ int directory_new(const struct daemon_context *ctx, bool oslogin, const struct d
         /* In OS Login mode the last cache serves until the first build replaces it, MDS down or not. */
         d->enabled = oslogin;
         if (d->enabled && asprintf(&path, "%s/%s", ctx->runtime_dir, CACHE_FILE_NAME) >= 0 &&
-            cache_map_open(path, 0, &d->map) >= 0)
+                cache_map_open(path, 0, &d->map) >= 0)
                 d->generation = cache_map_header(d->map)->generation;
         *ret = d;
         return 0;
@@ -426,7 +436,8 @@ void directory_status(const struct directory *d, FILE *f)
         if (d->map) {
                 const struct cache_header *h = cache_map_header(d->map);
                 fprintf(f, "cache-generation: %llu\n", (unsigned long long)h->generation);
-                fprintf(f, "cache-age: %llus\n", (unsigned long long)((now_realtime_usec() - h->created_usec) / 1000000u));
+                fprintf(f, "cache-age: %llus\n",
+                        (unsigned long long)((now_realtime_usec() - h->created_usec) / 1000000u));
                 fprintf(f, "cache-users: %u\n", h->n_users);
                 fprintf(f, "cache-groups: %u\n", h->n_groups);
                 fprintf(f, "cache-size: %llu\n", (unsigned long long)h->file_size);
@@ -434,9 +445,12 @@ void directory_status(const struct directory *d, FILE *f)
         fprintf(f, "directory-builds: %llu ok, %llu failed, %llu rewrites\n", (unsigned long long)d->builds,
                 (unsigned long long)d->builds_failed, (unsigned long long)d->rewrites);
         if (d->builds)
-                fprintf(f, "directory-last-build: %llu ms, %u users, %u groups, %u self groups, %u local, %u skipped\n",
-                        (unsigned long long)(d->last_build_usec / 1000), d->last_stats.n_users, d->last_stats.n_groups,
-                        d->last_stats.n_self_groups, d->last_stats.n_local, d->last_stats.n_skipped);
+                fprintf(f,
+                        "directory-last-build: %llu ms, %u users, %u groups, %u self groups, %u local, %u "
+                        "skipped\n",
+                        (unsigned long long)(d->last_build_usec / 1000), d->last_stats.n_users,
+                        d->last_stats.n_groups, d->last_stats.n_self_groups, d->last_stats.n_local,
+                        d->last_stats.n_skipped);
         if (d->last_build_error < 0)
                 fprintf(f, "directory-last-error: %s\n", strerror(-d->last_build_error));
         if (d->builds) {
@@ -444,13 +458,18 @@ void directory_status(const struct directory *d, FILE *f)
                 if (!isempty(d->ctx->config.users_group))
                         fprintf(f, "users-group: %s (GID %u)%s\n", d->ctx->config.users_group,
                                 d->ctx->config.users_gid,
-                                d->users_group_error < 0 ? ", left out: a local group's name or GID, or invalid" : "");
+                                d->users_group_error < 0
+                                        ? ", left out: a local group's name or GID, or invalid"
+                                        : "");
                 if (d->ca_result < 0)
-                        fprintf(f, "trusted-ca: last refresh failed (%s), file kept\n", strerror(-d->ca_result));
+                        fprintf(f, "trusted-ca: last refresh failed (%s), file kept\n",
+                                strerror(-d->ca_result));
                 else
                         fprintf(f, "trusted-ca: %d key(s)\n", d->ca_result);
         }
-        fprintf(f, "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu unavailable)\n",
+        fprintf(f,
+                "nss-misses: %llu (%llu answered from memory, %llu asked the metadata server, %llu "
+                "unavailable)\n",
                 (unsigned long long)d->misses, (unsigned long long)d->answered_from_memory,
                 (unsigned long long)d->mds_lookups, (unsigned long long)d->unavail);
         fprintf(f, "nss-answers-cached: %zu\n", d->answers.n);

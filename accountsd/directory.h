@@ -50,8 +50,8 @@ struct directory_callbacks {
  * cache file then serves until the first build replaces it (the first
  * directory_set_enabled(true) starts that build). Off, the file is not
  * read. CALLBACKS (may be NULL) is copied. */
-int directory_new(const struct daemon_context *ctx, bool oslogin, const struct directory_callbacks *callbacks,
-                  void *userdata, struct directory **ret);
+int directory_new(const struct daemon_context *ctx, bool oslogin,
+        const struct directory_callbacks *callbacks, void *userdata, struct directory **ret);
 void directory_free(struct directory *d);
 
 /* OS Login on: build now and every refresh_interval. Off: timers stop,
@@ -73,8 +73,8 @@ struct directory_waiter;
 
 /* 1: answered now (CB was called before returning); 0: pending, CB will be
  * called from the loop unless *RET_WAITER is cancelled first; -errno. */
-int directory_lookup(struct directory *d, const struct nss_proto_request *q, directory_reply_t cb, void *userdata,
-                     struct directory_waiter **ret_waiter);
+int directory_lookup(struct directory *d, const struct nss_proto_request *q, directory_reply_t cb,
+        void *userdata, struct directory_waiter **ret_waiter);
 void directory_waiter_cancel(struct directory *d, struct directory_waiter *w);
 
 void directory_status(const struct directory *d, FILE *f);

@@ -14,7 +14,7 @@
 #define EVENT_FIELDS_MAX 24
 
 static void journal_sink(int level, const char *message_id, const struct log_field *fields, size_t n_fields,
-                         const char *message)
+        const char *message)
 {
         char *lines[EVENT_FIELDS_MAX + 4] = {};
         struct iovec iov[EVENT_FIELDS_MAX + 4];
@@ -22,9 +22,9 @@ static void journal_sink(int level, const char *message_id, const struct log_fie
         int r = 0;
 
         if (asprintf(&lines[n++], "MESSAGE=%s", message) < 0 ||
-            asprintf(&lines[n++], "MESSAGE_ID=%s", message_id) < 0 ||
-            asprintf(&lines[n++], "PRIORITY=%d", level) < 0 ||
-            asprintf(&lines[n++], "SYSLOG_IDENTIFIER=oslogin-accountsd") < 0)
+                asprintf(&lines[n++], "MESSAGE_ID=%s", message_id) < 0 ||
+                asprintf(&lines[n++], "PRIORITY=%d", level) < 0 ||
+                asprintf(&lines[n++], "SYSLOG_IDENTIFIER=oslogin-accountsd") < 0)
                 r = -ENOMEM;
         for (size_t i = 0; r == 0 && i < n_fields && n < EVENT_FIELDS_MAX + 4; i++) {
                 if (!fields[i].value || !*fields[i].value)

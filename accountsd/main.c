@@ -44,10 +44,12 @@
 static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         (void)s, (void)usec;
-        log_warning("The metadata server has not answered in %llu s (slow or failing); declaring readiness so "
-                    "sshd can start (accounts unchanged, retrying).",
-                    READY_TIMEOUT_USEC / 1000000u);
-        manager_notify_ready(userdata, "metadata server slow or failing: no answer yet; accounts unchanged, retrying");
+        log_warning(
+                "The metadata server has not answered in %llu s (slow or failing); declaring readiness so "
+                "sshd can start (accounts unchanged, retrying).",
+                READY_TIMEOUT_USEC / 1000000u);
+        manager_notify_ready(
+                userdata, "metadata server slow or failing: no answer yet; accounts unchanged, retrying");
         return 0;
 }
 
@@ -81,7 +83,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                 log_error("Configuration not reloaded; the previous one stays in effect.");
         else {
                 if ((r = worker_pool_reconfigure(m->ctx.pool, &m->ctx.config)) < 0 ||
-                    (r = watch_reconfigure(m->watch, &m->ctx.config)) < 0)
+                        (r = watch_reconfigure(m->watch, &m->ctx.config)) < 0)
                         log_error_errno(r, "Cannot apply the new configuration: %m");
                 directory_reconfigure(m->directory);
                 nss_server_reconfigure(m->nss_server);
@@ -213,8 +215,8 @@ static int setup(struct manager *m)
         if ((r = sd_event_default(&m->ctx.event)) < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
         if ((r = sd_event_add_signal(m->ctx.event, NULL, SIGTERM, on_sigterm, m)) < 0 ||
-            (r = sd_event_add_signal(m->ctx.event, NULL, SIGINT, on_sigterm, m)) < 0 ||
-            (r = sd_event_add_signal(m->ctx.event, NULL, SIGHUP, on_sighup, m)) < 0)
+                (r = sd_event_add_signal(m->ctx.event, NULL, SIGINT, on_sigterm, m)) < 0 ||
+                (r = sd_event_add_signal(m->ctx.event, NULL, SIGHUP, on_sighup, m)) < 0)
                 return log_error_errno(r, "Cannot watch signals: %m");
         /* WATCHDOG=1 at half of WATCHDOG_USEC, from the loop itself: a stuck loop stops it. */
         if ((r = sd_event_set_watchdog(m->ctx.event, true)) < 0)
@@ -225,25 +227,26 @@ static int setup(struct manager *m)
         if ((r = worker_pool_new(m->ctx.event, &m->ctx.config, WORKER_THREADS, &m->ctx.pool)) < 0)
                 return log_error_errno(r, "Cannot start the worker threads: %m");
         _cleanup_free_ char *audit_dir = NULL;
-        if ((r = path_join_root(m->ctx.root, AUDIT_DIR, &audit_dir)) < 0 || (r = audit_log_new(audit_dir, &m->ctx.audit)) < 0)
+        if ((r = path_join_root(m->ctx.root, AUDIT_DIR, &audit_dir)) < 0 ||
+                (r = audit_log_new(audit_dir, &m->ctx.audit)) < 0)
                 return log_error_errno(r, "Cannot set up the audit log: %m");
         /* 2. What one part must know of another's state at the start is given here. */
         if ((r = mode_new(&m->ctx, &mode_callbacks, m, &m->mode)) < 0 ||
-            (r = directory_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &directory_callbacks, m,
-                               &m->directory)) < 0 ||
-            (r = sudo_recheck_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &m->sudo)) < 0)
+                (r = directory_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &directory_callbacks,
+                         m, &m->directory)) < 0 ||
+                (r = sudo_recheck_new(&m->ctx, mode_current(m->mode) == HOST_MODE_OSLOGIN, &m->sudo)) < 0)
                 return log_error_errno(r, "Cannot set up the daemon: %m");
         if (!m->ctx.once) {
                 /* 3. The sockets systemd holds for us (oslogin-accountsd.socket), if any. */
                 if ((r = listen_fds_collect()) < 0)
                         return r;
                 if ((r = nss_server_new(&m->ctx, m->directory, &m->nss_server)) < 0 ||
-                    (r = broker_server_new(&m->ctx, m->mode, &m->broker)) < 0 ||
-                    (r = control_server_new(m, &m->control)) < 0)
+                        (r = broker_server_new(&m->ctx, m->mode, &m->broker)) < 0 ||
+                        (r = control_server_new(m, &m->control)) < 0)
                         return r;
                 listen_fds_close_unused();
-                r = sd_event_add_time_relative(m->ctx.event, &m->ready_timeout, CLOCK_MONOTONIC, READY_TIMEOUT_USEC,
-                                               1000000, on_ready_timeout, m);
+                r = sd_event_add_time_relative(m->ctx.event, &m->ready_timeout, CLOCK_MONOTONIC,
+                        READY_TIMEOUT_USEC, 1000000, on_ready_timeout, m);
                 if (r < 0)
                         return log_error_errno(r, "Cannot add a timer: %m");
         }
@@ -298,10 +301,14 @@ static void help(void)
 static int parse_argv(struct manager *m, int argc, char *argv[])
 {
         static const struct option options[] = {
-                {"config", required_argument, NULL, 'c'},      {"root", required_argument, NULL, 'r'},
-                {"runtime-dir", required_argument, NULL, 'R'}, {"once", no_argument, NULL, 'o'},
-                {"foreground", no_argument, NULL, 'f'},        {"debug", no_argument, NULL, 'd'},
-                {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+                {"config", required_argument, NULL, 'c'},
+                {"root", required_argument, NULL, 'r'},
+                {"runtime-dir", required_argument, NULL, 'R'},
+                {"once", no_argument, NULL, 'o'},
+                {"foreground", no_argument, NULL, 'f'},
+                {"debug", no_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
                 {},
         };
         const char *runtime_dir = DEFAULT_RUNTIME_DIR;
@@ -309,15 +316,30 @@ static int parse_argv(struct manager *m, int argc, char *argv[])
 
         while ((c = getopt_long(argc, argv, "c:r:R:ofdh", options, NULL)) >= 0) {
                 switch (c) {
-                case 'c': m->config_path = optarg; break;
-                case 'r': m->ctx.root = optarg; break;
-                case 'R': runtime_dir = optarg; break;
-                case 'o': m->ctx.once = true; break;
-                case 'f': break;
-                case 'd': log_set_max_level(LOG_DEBUG); break;
-                case 'h': help(); return 0;
-                case 'V': return version_print("oslogin-accountsd"), 0;
-                default: return -EINVAL;
+                case 'c':
+                        m->config_path = optarg;
+                        break;
+                case 'r':
+                        m->ctx.root = optarg;
+                        break;
+                case 'R':
+                        runtime_dir = optarg;
+                        break;
+                case 'o':
+                        m->ctx.once = true;
+                        break;
+                case 'f':
+                        break;
+                case 'd':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        return version_print("oslogin-accountsd"), 0;
+                default:
+                        return -EINVAL;
                 }
         }
         if (optind < argc)
@@ -350,7 +372,8 @@ int main(int argc, char *argv[])
         m->started_usec = now_monotonic_usec();
         r = setup(m);
         if (r >= 0) {
-                log_info("Watching %s (root %s).", m->ctx.config.url ?: OSLOGIN_DEFAULT_MDS_URL, m->ctx.root);
+                log_info(
+                        "Watching %s (root %s).", m->ctx.config.url ?: OSLOGIN_DEFAULT_MDS_URL, m->ctx.root);
                 r = sd_event_loop(m->ctx.event);
                 if (r < 0)
                         log_error_errno(r, "Event loop failed: %m");

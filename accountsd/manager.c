@@ -25,7 +25,6 @@ void manager_once_finished(struct manager *m, int r)
         sd_event_exit(m->ctx.event, m->exit_status);
 }
 
-
 static unsigned questions_open(const struct manager *m)
 {
         return nss_server_open(m->nss_server) + broker_server_open(m->broker);
@@ -40,12 +39,13 @@ static int on_drain(sd_event_source *s, uint64_t usec, void *userdata)
         if (open == 0 || now_monotonic_usec() >= m->drain_until) {
                 if (open > 0)
                         log_warning("%u questions still open after %llu s; exiting anyway.", open,
-                                    MANAGER_DRAIN_USEC / 1000000u);
+                                MANAGER_DRAIN_USEC / 1000000u);
                 sd_event_exit(m->ctx.event, 0);
                 return 0;
         }
         /* A time source is one-shot: it must be enabled again, not only moved. */
-        if (sd_event_source_set_time_relative(s, 20000) < 0 || sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0)
+        if (sd_event_source_set_time_relative(s, 20000) < 0 ||
+                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0)
                 sd_event_exit(m->ctx.event, 0);
         return 0;
 }

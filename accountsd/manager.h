@@ -41,11 +41,11 @@ struct manager {
         struct control_server *control;
         struct sudo_recheck *sudo;
 
-        bool ready;              /* READY=1 sent */
-        sd_event_source *drain;  /* stopping: waiting for questions in progress */
+        bool ready;             /* READY=1 sent */
+        sd_event_source *drain; /* stopping: waiting for questions in progress */
         uint64_t drain_until;
         sd_event_source *ready_timeout;
-        uint64_t started_usec;   /* CLOCK_MONOTONIC */
+        uint64_t started_usec; /* CLOCK_MONOTONIC */
         int exit_status;
 };
 

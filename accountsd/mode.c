@@ -43,13 +43,13 @@ struct mode {
          * the image while the recorded mode in /var survived. */
         bool configured;
         struct host_policy policy;
-        struct metadata_document *doc; /* the last document that parsed */
-        sd_event_source *retry_timer;  /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
-        sd_event_source *expiry_timer; /* CLOCK_REALTIME: the earliest key expiry */
+        struct metadata_document *doc;   /* the last document that parsed */
+        sd_event_source *retry_timer;    /* CLOCK_MONOTONIC: a per-user failure or a failed switch */
+        sd_event_source *expiry_timer;   /* CLOCK_REALTIME: the earliest key expiry */
         sd_event_source *takeover_timer; /* CLOCK_MONOTONIC: a look for the agent's rewrite */
-        char **logged_rejections;      /* "user\nreason" of the last document, logged already */
+        char **logged_rejections;        /* "user\nreason" of the last document, logged already */
         bool logged_unmanaged, logged_no_metadata_accounts, logged_agent_accounts;
-        char host_failed_step[160];    /* the step of the last failed host configuration, "" */
+        char host_failed_step[160]; /* the step of the last failed host configuration, "" */
 
         /* For `osloginctl status`. */
         unsigned reconciles;
@@ -66,11 +66,11 @@ static int log_rejection_once(struct mode *mo, char ***now, const struct ssh_key
         const char *user = e->user ?: "(invalid name)";
 
         if (asprintf(&id, "%s\n%s\n%s\n%s", user, e->reason, e->source ?: "", e->hint ?: "") < 0 ||
-            strv_extend(now, id) < 0)
+                strv_extend(now, id) < 0)
                 return -ENOMEM;
         if (!strv_contains(mo->logged_rejections, id))
-                log_warning("Ignoring the %s line %u for \"%s\" (%s): %s.", e->source ?: "ssh-keys", e->line, user,
-                            e->hint ?: "?", e->reason);
+                log_warning("Ignoring the %s line %u for \"%s\" (%s): %s.", e->source ?: "ssh-keys", e->line,
+                        user, e->hint ?: "?", e->reason);
         return 0;
 }
 
@@ -99,8 +99,9 @@ static int revoke_all_sudoers(const char *root)
                         log_error_errno(r, "Cannot revoke the sudoers drop-in of \"%s\": %m", *u);
                 else if (r > 0)
                         log_event(LOG_NOTICE, MESSAGE_ID_SUDO_REVOKED,
-                                  LOG_FIELDS({"OSLOGIN_USER", *u}, {"OSLOGIN_REASON", "OS Login switched off"}),
-                                  "Sudo revoked for \"%s\": OS Login switched off.", *u);
+                                LOG_FIELDS(
+                                        {"OSLOGIN_USER", *u}, {"OSLOGIN_REASON", "OS Login switched off"}),
+                                "Sudo revoked for \"%s\": OS Login switched off.", *u);
         return 0;
 }
 
@@ -132,10 +133,10 @@ static int check_users_group(struct mode *mo)
                 r = users_group_check(db, c->users_group, c->users_gid, c->uid_floor);
         if (r < 0)
                 snprintf(mo->host_failed_step, sizeof(mo->host_failed_step),
-                         "sshd: [sshd] users_group \"%s\" (GID %u) %s", c->users_group, c->users_gid,
-                         r == -EEXIST   ? "is a local group's name or GID"
-                         : r == -EINVAL ? "is not a valid group name and GID above uid_floor"
-                                        : "cannot be checked against /etc/group");
+                        "sshd: [sshd] users_group \"%s\" (GID %u) %s", c->users_group, c->users_gid,
+                        r == -EEXIST   ? "is a local group's name or GID"
+                        : r == -EINVAL ? "is not a valid group name and GID above uid_floor"
+                                       : "cannot be checked against /etc/group");
         return r;
 }
 
@@ -162,7 +163,8 @@ static int apply_host_config(struct mode *mo, enum host_mode want, const struct 
         so.cert_authentication = ctx->config.cert_authentication;
         so.users_group = isempty(ctx->config.users_group) ? NULL : ctx->config.users_group;
         if (want == HOST_MODE_OSLOGIN && (r = check_users_group(mo)) < 0) {
-                log_error("Cannot activate the OS Login configuration: %s. Nothing was changed.", mo->host_failed_step);
+                log_error("Cannot activate the OS Login configuration: %s. Nothing was changed.",
+                        mo->host_failed_step);
                 return r;
         }
         r = sysconf_apply(&so, want == HOST_MODE_OSLOGIN, &rep);
@@ -201,15 +203,15 @@ static int switch_mode(struct mode *mo, enum host_mode want, const struct host_p
                 (void)revoke_all_sudoers(ctx->root); /* OS Login grants end with OS Login */
         if (!mo->configured || mo->applied != want || !host_policy_equal(&mo->policy, policy))
                 log_event(LOG_INFO, MESSAGE_ID_MODE_SWITCH,
-                          LOG_FIELDS({"OSLOGIN_MODE", host_mode_to_string(want)},
-                                     {"OSLOGIN_TWO_FACTOR", true_false(policy->two_factor)},
-                                     {"OSLOGIN_CERTIFICATES", true_false(policy->certificates)},
-                                     {"OSLOGIN_SECURITY_KEYS", true_false(policy->security_keys)}),
-                          "OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s, "
-                          "enable-oslogin-certificates=%s, enable-oslogin-sk=%s).",
-                          want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
-                          want == HOST_MODE_OSLOGIN ? "true" : "false", true_false(policy->two_factor),
-                          true_false(policy->certificates), true_false(policy->security_keys));
+                        LOG_FIELDS({"OSLOGIN_MODE", host_mode_to_string(want)},
+                                {"OSLOGIN_TWO_FACTOR", true_false(policy->two_factor)},
+                                {"OSLOGIN_CERTIFICATES", true_false(policy->certificates)},
+                                {"OSLOGIN_SECURITY_KEYS", true_false(policy->security_keys)}),
+                        "OS Login configuration %s (enable-oslogin=%s, enable-oslogin-2fa=%s, "
+                        "enable-oslogin-certificates=%s, enable-oslogin-sk=%s).",
+                        want == HOST_MODE_OSLOGIN ? "activated" : "deactivated",
+                        want == HOST_MODE_OSLOGIN ? "true" : "false", true_false(policy->two_factor),
+                        true_false(policy->certificates), true_false(policy->security_keys));
         mo->applied = want;
         mo->configured = true;
         mo->policy = *policy;
@@ -236,7 +238,7 @@ static void import_agent_accounts(struct mode *mo, struct reconcile_options *o, 
         const struct oslogin_config *c = &mo->ctx->config;
 
         if ((c->groups_set && c->deprovision_remove_set && c->reuse_homedir_set) ||
-            takeover_agent_accounts(mo->ctx->root, a) < 0)
+                takeover_agent_accounts(mo->ctx->root, a) < 0)
                 return;
         if (!c->groups_set && a->has_groups)
                 o->extra_groups = a->groups;
@@ -244,9 +246,11 @@ static void import_agent_accounts(struct mode *mo, struct reconcile_options *o, 
                 o->deprovision_remove = a->deprovision_remove;
         if (!c->reuse_homedir_set && a->has_reuse_homedir)
                 o->ignore_home_owner = !a->reuse_homedir;
-        if (!mo->logged_agent_accounts && (a->has_groups || a->has_deprovision_remove || a->has_reuse_homedir))
-                log_info("Using the guest agent's [Accounts] settings from /etc/default/instance_configs.cfg "
-                         "where oslogin.conf sets none: groups=%s, deprovision_remove=%s, reuse_homedir=%s.",
+        if (!mo->logged_agent_accounts &&
+                (a->has_groups || a->has_deprovision_remove || a->has_reuse_homedir))
+                log_info(
+                        "Using the guest agent's [Accounts] settings from /etc/default/instance_configs.cfg "
+                        "where oslogin.conf sets none: groups=%s, deprovision_remove=%s, reuse_homedir=%s.",
                         !c->groups_set && a->has_groups ? "imported" : "ours",
                         !c->deprovision_remove_set && a->has_deprovision_remove ? "imported" : "ours",
                         !c->reuse_homedir_set && a->has_reuse_homedir ? "imported" : "ours");
@@ -378,20 +382,19 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct mode *mo = userdata;
         (void)usec;
-        if (s == mo->takeover_timer &&
-            !takeover_pending(mo->ctx->root, mo->ctx->config.manage_host_config))
+        if (s == mo->takeover_timer && !takeover_pending(mo->ctx->root, mo->ctx->config.manage_host_config))
                 return 0;
-        log_debug("%s timer: reconciling the last document again.",
-                s == mo->takeover_timer ? "Guest environment"
-                : s == mo->expiry_timer ? "Key expiry"
-                                        : "Retry");
+        log_debug("%s timer: reconciling the last document again.", s == mo->takeover_timer
+                                                                            ? "Guest environment"
+                                                                    : s == mo->expiry_timer ? "Key expiry"
+                                                                                            : "Retry");
         if (mo->doc)
                 apply_and_report(mo);
         return 0;
 }
 
 int mode_new(const struct daemon_context *ctx, const struct mode_callbacks *callbacks, void *userdata,
-             struct mode **ret)
+        struct mode **ret)
 {
         struct mode *mo = calloc(1, sizeof(*mo));
         int r;
@@ -476,8 +479,8 @@ void mode_status(const struct mode *mo, FILE *f)
                 fprintf(f, "last-reconcile-error: %s\n", strerror(-mo->last_error));
         fprintf(f, "host-config: %s\n",
                 !mo->ctx->config.manage_host_config ? "not managed (manage_host_config = false)"
-                : mo->host_failed_step[0]               ? "cannot be applied"
-                                                        : "managed");
+                : mo->host_failed_step[0]           ? "cannot be applied"
+                                                    : "managed");
         if (mo->host_failed_step[0])
                 fprintf(f, "host-config-error: %s\n", mo->host_failed_step);
         fprintf(f, "metadata-accounts: %s\n", mo->ctx->config.metadata_accounts ? "yes" : "no");

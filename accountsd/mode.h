@@ -28,7 +28,6 @@
  * its blocks (it reacts to the same change). */
 #define MODE_TAKEOVER_RECHECK_USEC (5ull * 1000000u)
 
-
 struct mode;
 
 /* What the mode tells the part above it (the manager wires it). */
@@ -47,7 +46,7 @@ struct mode_callbacks {
 
 /* CALLBACKS (may be NULL) is copied. */
 int mode_new(const struct daemon_context *ctx, const struct mode_callbacks *callbacks, void *userdata,
-             struct mode **ret);
+        struct mode **ret);
 void mode_free(struct mode *mo);
 
 void mode_handle_document(struct mode *mo, const char *json, size_t size);
@@ -59,4 +58,3 @@ void mode_status(const struct mode *mo, FILE *f);
 /* KEY of the last document as a metadata boolean (instance over project,
  * default false): 1/0, -1 when no document parsed yet. */
 int mode_metadata_flag(const struct mode *mo, const char *key);
-

@@ -31,4 +31,3 @@ void nss_server_stop_accepting(struct nss_server *s);
 unsigned nss_server_open(const struct nss_server *s);
 /* After SIGHUP: the connection limits follow the configuration. */
 void nss_server_reconfigure(struct nss_server *s);
-

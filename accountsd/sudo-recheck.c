@@ -75,9 +75,10 @@ static void recheck_run(struct job *j, struct mds_client *client)
                 } else {
                         rj->revoked++;
                         log_event(LOG_NOTICE, MESSAGE_ID_SUDO_REVOKED,
-                                  LOG_FIELDS({"OSLOGIN_USER", *u},
-                                             {"OSLOGIN_REASON", "adminLogin no longer granted (periodic re-check)"}),
-                                  "Sudo revoked for \"%s\": adminLogin no longer granted.", *u);
+                                LOG_FIELDS({"OSLOGIN_USER", *u},
+                                        {"OSLOGIN_REASON",
+                                                "adminLogin no longer granted (periodic re-check)"}),
+                                "Sudo revoked for \"%s\": adminLogin no longer granted.", *u);
                 }
         }
 }
@@ -102,7 +103,7 @@ static void recheck_done(struct job *j)
         s->undecided += rj->undecided;
         s->last_error = rj->result;
         log_full(rj->revoked ? LOG_INFO : LOG_DEBUG, "Sudo re-check: %u drop-ins, %u revoked, %u undecided.",
-                 rj->checked, rj->revoked, rj->undecided);
+                rj->checked, rj->revoked, rj->undecided);
         recheck_drop(j);
 }
 

@@ -20,11 +20,13 @@ int users_group_check(const struct local_db *db, const char *name, uint32_t gid,
         return 0;
 }
 
-int users_group_reply(const char *name, uint32_t gid, const struct nss_proto_request *q, struct byte_buffer *b)
+int users_group_reply(
+        const char *name, uint32_t gid, const struct nss_proto_request *q, struct byte_buffer *b)
 {
         int r;
 
-        if (!(q->type == NSS_PROTO_GETGRNAM && streq(q->name, name)) && !(q->type == NSS_PROTO_GETGRGID && q->id == gid))
+        if (!(q->type == NSS_PROTO_GETGRNAM && streq(q->name, name)) &&
+                !(q->type == NSS_PROTO_GETGRGID && q->id == gid))
                 return 0;
         r = nss_proto_reply_group(b, gid, name, NULL);
         return r < 0 ? r : 1;
@@ -67,7 +69,7 @@ int users_group_extend_reply(const struct nss_proto_request *q, struct byte_buff
 }
 
 int users_group_add(struct cache_writer *w, const struct local_db *db, const char *name, uint32_t gid,
-                    uint32_t uid_floor, int *ret_refused)
+        uint32_t uid_floor, int *ret_refused)
 {
         int r = users_group_check(db, name, gid, uid_floor);
 

@@ -31,7 +31,8 @@ int users_group_check(const struct local_db *db, const char *name, uint32_t gid,
 /* Q asks for the group itself (GETGRNAM NAME or GETGRGID GID): 1 and the
  * FOUND reply (no members) appended to B; 0 when Q is about something
  * else; -ENOMEM. */
-int users_group_reply(const char *name, uint32_t gid, const struct nss_proto_request *q, struct byte_buffer *b);
+int users_group_reply(
+        const char *name, uint32_t gid, const struct nss_proto_request *q, struct byte_buffer *b);
 
 /* A FOUND INITGROUPS reply in REPLY gets GID added (once); any other
  * reply is left alone. 0, -EBADMSG, -ENOMEM. */
@@ -41,4 +42,4 @@ int users_group_extend_reply(const struct nss_proto_request *q, struct byte_buff
  * unless users_group_check() refuses NAME/GID (then *RET_REFUSED is its
  * error and W is unchanged). 0, or the writer's error. */
 int users_group_add(struct cache_writer *w, const struct local_db *db, const char *name, uint32_t gid,
-                    uint32_t uid_floor, int *ret_refused);
+        uint32_t uid_floor, int *ret_refused);

@@ -54,8 +54,9 @@ bool watch_no_metadata_server(int error)
 
 const char *watch_no_server_status(int error)
 {
-        return error == -ECONNREFUSED ? "no metadata server (connection refused); accounts unchanged, retrying"
-                                      : "no metadata server (no route); accounts unchanged, retrying";
+        return error == -ECONNREFUSED
+                       ? "no metadata server (connection refused); accounts unchanged, retrying"
+                       : "no metadata server (no route); accounts unchanged, retrying";
 }
 
 uint64_t watch_backoff_usec(unsigned failures, uint64_t random_value)
@@ -79,28 +80,28 @@ static void on_event(struct job *j)
                 if (e->failures == 1) {
                         bool none = watch_no_metadata_server(e->error);
                         log_event(none ? LOG_NOTICE : LOG_WARNING, MESSAGE_ID_MDS_LOST,
-                                  LOG_FIELDS({"OSLOGIN_REASON", strerror(abs(e->error))}),
-                                  none ? "No metadata server (%s): not a cloud VM, or not yet; accounts left "
-                                         "unchanged, retrying."
-                                       : "Metadata server unavailable (%s); retrying, accounts left unchanged.",
-                                  strerror(abs(e->error)));
+                                LOG_FIELDS({"OSLOGIN_REASON", strerror(abs(e->error))}),
+                                none ? "No metadata server (%s): not a cloud VM, or not yet; accounts left "
+                                       "unchanged, retrying."
+                                     : "Metadata server unavailable (%s); retrying, accounts left "
+                                       "unchanged.",
+                                strerror(abs(e->error)));
                 } else if (e->failures % 20 == 0 && watch_no_metadata_server(e->error))
                         log_notice_errno(e->error,
-                                         "No metadata server (%m): not a cloud VM, or not yet; accounts left "
-                                         "unchanged, retrying.");
+                                "No metadata server (%m): not a cloud VM, or not yet; accounts left "
+                                "unchanged, retrying.");
                 else if (e->failures % 20 == 0)
                         log_warning_errno(e->error,
-                                          "Metadata server unavailable (%m); retrying, accounts left unchanged.");
+                                "Metadata server unavailable (%m); retrying, accounts left unchanged.");
                 if (w->callbacks.unreachable)
                         w->callbacks.unreachable(e->error, e->failures, w->userdata);
                 break;
-        case WATCH_RECOVERED:
-                {
-                        char failures[16];
-                        snprintf(failures, sizeof(failures), "%u", w->failures);
-                        log_event(LOG_INFO, MESSAGE_ID_MDS_BACK, LOG_FIELDS({"OSLOGIN_FAILURES", failures}),
-                                  "Metadata server reachable again after %u failed requests.", w->failures);
-                }
+        case WATCH_RECOVERED: {
+                char failures[16];
+                snprintf(failures, sizeof(failures), "%u", w->failures);
+                log_event(LOG_INFO, MESSAGE_ID_MDS_BACK, LOG_FIELDS({"OSLOGIN_FAILURES", failures}),
+                        "Metadata server reachable again after %u failed requests.", w->failures);
+        }
                 w->failures = 0;
                 w->last_success_realtime_usec = now_realtime_usec();
                 if (w->callbacks.reachable)
@@ -130,13 +131,16 @@ static void drop_event(struct job *j)
 }
 
 static void post(struct watch *w, enum watch_event_kind kind, int error, unsigned failures,
-                 struct mds_response *response)
+        struct mds_response *response)
 {
         struct watch_event *e = calloc(1, sizeof(*e));
         if (!e)
                 return; /* the next change or retry posts again */
-        *e = (struct watch_event){.job = {.done = on_event, .drop = drop_event}, .watch = w, .kind = kind,
-                                  .error = error, .failures = failures};
+        *e = (struct watch_event){.job = {.done = on_event, .drop = drop_event},
+                .watch = w,
+                .kind = kind,
+                .error = error,
+                .failures = failures};
         if (response) {
                 e->response = *response;
                 *response = (struct mds_response){};
@@ -189,7 +193,8 @@ static void *watch_main(void *userdata)
 
         while ((client = current_client(w))) {
                 struct mds_response resp = {};
-                int r = etag ? mds_wait_for_change(client, WATCH_DOCUMENT_PATH, etag, WATCH_LONG_POLL_SEC, &resp)
+                int r = etag ? mds_wait_for_change(
+                                       client, WATCH_DOCUMENT_PATH, etag, WATCH_LONG_POLL_SEC, &resp)
                              : mds_get(client, WATCH_DOCUMENT_PATH, &resp);
                 if (r == -ECANCELED)
                         break; /* watch_stop() */
@@ -232,7 +237,7 @@ static int new_client(struct watch *w, const struct oslogin_config *config, stru
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct watch *, watch_free);
 
 int watch_start(const struct daemon_context *ctx, const struct watch_callbacks *callbacks, void *userdata,
-                struct watch **ret)
+        struct watch **ret)
 {
         _cleanup_(watch_freep) struct watch *w = calloc(1, sizeof(*w));
         int r;
@@ -328,6 +333,7 @@ void watch_status(const struct watch *w, FILE *f)
         fprintf(f, "metadata-documents: %llu\n", (unsigned long long)w->documents);
         if (w->last_success_realtime_usec)
                 fprintf(f, "metadata-last-success-age: %llus\n",
-                        (unsigned long long)((now_realtime_usec() - w->last_success_realtime_usec) / 1000000u));
+                        (unsigned long long)((now_realtime_usec() - w->last_success_realtime_usec) /
+                                             1000000u));
         fprintf(f, "metadata-etag: %s\n", w->etag ?: "-");
 }

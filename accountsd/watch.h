@@ -36,7 +36,7 @@ struct watch_callbacks {
 
 /* CALLBACKS (may be NULL) is copied. */
 int watch_start(const struct daemon_context *ctx, const struct watch_callbacks *callbacks, void *userdata,
-                struct watch **ret);
+        struct watch **ret);
 /* Stops the thread and joins it: a long-poll or back-off in progress is
  * cut short at once (the watch's cancel eventfd, mds_client_set_cancel_fd()).
  * Once it returns the thread posts nothing more, so the worker pool may

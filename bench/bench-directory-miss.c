@@ -32,7 +32,8 @@ int main(int argc, char *argv[])
         long count;
 
         if (argc != 4) {
-                printf("bench-directory-miss: driven by bench/bench-directory.sh (needs a running daemon)\n");
+                printf("bench-directory-miss: driven by bench/bench-directory.sh (needs a running "
+                       "daemon)\n");
                 return 0;
         }
         count = strtol(argv[3], NULL, 10);
@@ -70,9 +71,10 @@ int main(int argc, char *argv[])
                 free(msg);
         }
         qsort(lat, (size_t)count, sizeof(*lat), compare_u64);
-        printf("misses=%ld median_us=%llu p90_us=%llu max_us=%llu found=%u notfound=%u unavail=%u failed=%u\n", count,
-               (unsigned long long)lat[count / 2], (unsigned long long)lat[count * 9 / 10],
-               (unsigned long long)lat[count - 1], found, notfound, unavail, failed);
+        printf("misses=%ld median_us=%llu p90_us=%llu max_us=%llu found=%u notfound=%u unavail=%u "
+               "failed=%u\n",
+                count, (unsigned long long)lat[count / 2], (unsigned long long)lat[count * 9 / 10],
+                (unsigned long long)lat[count - 1], found, notfound, unavail, failed);
         free(lat);
         return failed ? 1 : 0;
 }

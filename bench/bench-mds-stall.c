@@ -58,8 +58,9 @@ static int cmp(const void *a, const void *b)
 static void report(const char *server, const char *what, uint64_t *v, size_t n, uint64_t connections)
 {
         qsort(v, n, sizeof(*v), cmp);
-        printf("%-11s %-34s median %8.1f us   p90 %8.1f us   max %8.1f us   (n=%zu, %llu connections)\n", server,
-               what, (double)v[n / 2], (double)v[n * 9 / 10], (double)v[n - 1], n, (unsigned long long)connections);
+        printf("%-11s %-34s median %8.1f us   p90 %8.1f us   max %8.1f us   (n=%zu, %llu connections)\n",
+                server, what, (double)v[n / 2], (double)v[n * 9 / 10], (double)v[n - 1], n,
+                (unsigned long long)connections);
 }
 
 /* N requests on one client (after one that connects). */
@@ -75,7 +76,7 @@ static void reused(const char *name, const char *base, bool quickack, size_t n)
                 v[i] = now_monotonic_usec() - t0;
         }
         report(name, quickack ? "kept-alive connection" : "kept-alive, no TCP_QUICKACK (old)", v, n,
-               mds_client_connection_count(m));
+                mds_client_connection_count(m));
         mds_client_free(m);
         free(v);
 }

@@ -64,7 +64,8 @@ static int cmp(const void *a, const void *b)
 static void report(const char *what, uint64_t *v, size_t n)
 {
         qsort(v, n, sizeof(*v), cmp);
-        printf("%-42s median %6.1f us   p90 %6.1f us   (n=%zu)\n", what, (double)v[n / 2], (double)v[n * 9 / 10], n);
+        printf("%-42s median %6.1f us   p90 %6.1f us   (n=%zu)\n", what, (double)v[n / 2],
+                (double)v[n * 9 / 10], n);
 }
 
 int main(int argc, char *argv[])
@@ -90,8 +91,8 @@ int main(int argc, char *argv[])
                 pthread_join(t[i], NULL);
                 total += counts[i];
         }
-        printf("fake server throughput: %.0f requests/s (%u keep-alive clients, %.1f s)\n", total / seconds, threads,
-               seconds);
+        printf("fake server throughput: %.0f requests/s (%u keep-alive clients, %.1f s)\n", total / seconds,
+                threads, seconds);
 
         struct mds_client *m = client_new();
         if (get(m) < 0)
@@ -112,7 +113,7 @@ int main(int argc, char *argv[])
         report("mds_get(), new client + connection (baseline)", fresh, N);
         report("mds_get() on a kept-alive connection", reused, N);
         printf("connections opened by the kept-alive client: %llu for %d requests\n",
-               (unsigned long long)mds_client_connection_count(m), N + 1);
+                (unsigned long long)mds_client_connection_count(m), N + 1);
         mds_client_free(m);
         return 0;
 }

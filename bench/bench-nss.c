@@ -112,8 +112,8 @@ static int cmd_build(const char *out, uint32_t n_users, uint32_t n_groups)
         _cleanup_cache_map_ struct cache_map *m = NULL;
         if (cache_map_open(out, 0, &m) < 0)
                 return 1;
-        printf("cache build: %u users + %u groups in %.0f ms, file %.1f MB, peak RSS %.1f MB\n", n_users, n_groups,
-               ns / 1e6, cache_map_header(m)->file_size / 1048576.0, ru.ru_maxrss / 1024.0);
+        printf("cache build: %u users + %u groups in %.0f ms, file %.1f MB, peak RSS %.1f MB\n", n_users,
+                n_groups, ns / 1e6, cache_map_header(m)->file_size / 1048576.0, ru.ru_maxrss / 1024.0);
         return 0;
 }
 
@@ -145,10 +145,11 @@ static int cmd_hit(const char *module, uint32_t n_users, uint32_t iter)
                 if (st != NSS_STATUS_SUCCESS)
                         return fprintf(stderr, "%s not found\n", name), 1;
         }
-        printf("module hit (dlopen, %u users): median %.2f us over %u lookups; first lookup (map+verify) %.2f ms\n",
-               n_users, median(t, iter) / 1e3, iter, first / 1e6);
+        printf("module hit (dlopen, %u users): median %.2f us over %u lookups; first lookup (map+verify) "
+               "%.2f ms\n",
+                n_users, median(t, iter) / 1e3, iter, first / 1e6);
         printf("module RSS delta: anon %+ld kB, file-backed %+ld kB (module text + shared cache pages)\n",
-               anon1 - anon0, file1 - file0);
+                anon1 - anon0, file1 - file0);
         return 0;
 }
 
@@ -221,7 +222,8 @@ static void *stub_main(void *p)
                 struct nss_proto_request q;
                 if (fd < 0)
                         return NULL;
-                if (nss_proto_read_request(fd, 1000, &q) < 0 || nss_proto_reply_status(&b, NSS_PROTO_NOTFOUND) < 0)
+                if (nss_proto_read_request(fd, 1000, &q) < 0 ||
+                        nss_proto_reply_status(&b, NSS_PROTO_NOTFOUND) < 0)
                         continue;
                 __atomic_add_fetch(&stub_served, 1, __ATOMIC_RELAXED);
                 (void)nss_proto_write_message(fd, &b, 1000);
@@ -262,26 +264,28 @@ static int cmd_negative(const char *module, uint32_t iter)
         (void)unlink(sa.sun_path);
         (void)unlink(NEGATIVE_TABLE_PATH);
         if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 64) < 0 ||
-            pthread_create(&thread, NULL, stub_main, &listen_fd) != 0)
+                pthread_create(&thread, NULL, stub_main, &listen_fd) != 0)
                 return fprintf(stderr, "cannot serve %s\n", sa.sun_path), 1;
         uint64_t over_socket = time_unknown(getpwnam, iter);
         unsigned served_socket = __atomic_load_n(&stub_served, __ATOMIC_RELAXED);
 
-        struct negative_entry e = {.q = {.type = NSS_PROTO_GETPWNAM}, .expires_usec = nsec_now() / 1000 + 3600000000ull};
+        struct negative_entry e = {
+                .q = {.type = NSS_PROTO_GETPWNAM}, .expires_usec = nsec_now() / 1000 + 3600000000ull};
         strcpy(e.q.name, "ghost_example_com");
         _cleanup_free_ void *image = NULL;
         size_t size;
         int dir_fd = open(CACHE_DIR, O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0 || negative_table_build(&e, 1, nsec_now() / 1000, &image, &size) < 0 ||
-            write_file_atomic(dir_fd, NEGATIVE_TABLE_FILE_NAME, image, size, 0644, -1, -1) < 0)
+                write_file_atomic(dir_fd, NEGATIVE_TABLE_FILE_NAME, image, size, 0644, -1, -1) < 0)
                 return fprintf(stderr, "cannot write the negative table\n"), 1;
         close(dir_fd);
         usleep((CACHE_CHECK_INTERVAL_MS + 50) * 1000); /* the module looks at most that often */
         uint64_t from_table = time_unknown(getpwnam, iter);
         unsigned served_table = __atomic_load_n(&stub_served, __ATOMIC_RELAXED) - served_socket;
-        printf("repeated unknown name via dlopen, %u lookups: over nss.sock median %.2f us (%u questions to the "
+        printf("repeated unknown name via dlopen, %u lookups: over nss.sock median %.2f us (%u questions to "
+               "the "
                "daemon); from the negative table median %.2f us (%u questions to the daemon)\n",
-               iter, over_socket / 1e3, served_socket, from_table / 1e3, served_table);
+                iter, over_socket / 1e3, served_socket, from_table / 1e3, served_table);
         (void)unlink(sa.sun_path); /* the table stays, for glibc-unknown */
         return 0;
 }

@@ -120,7 +120,8 @@ int main(int argc, char *argv[])
         for (unsigned k = 0; k < n_cmds; k++) {
                 struct command *c = &cmds[k];
                 qsort(c->us, n, sizeof(double), cmp_double);
-                printf("label=%s n=%u median_us=%.0f p90_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f failed=%u\n",
+                printf("label=%s n=%u median_us=%.0f p90_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f "
+                       "failed=%u\n",
                         c->label, n, percentile(c->us, n, 0.5), percentile(c->us, n, 0.9),
                         percentile(c->us, n, 0.99), c->us[0], c->us[n - 1], c->failed);
                 if (c->failed)

@@ -66,8 +66,8 @@ static enum nss_status end_ent(struct enumeration *e)
 
 /* The next record at or after the cursor that is above the floor, packed.
  * The cursor moves only past what was returned or skipped, never on ERANGE. */
-static enum nss_status next_locked(struct enumeration *e, bool users, void *result, char *buf, size_t buflen,
-                                   int *errnop)
+static enum nss_status next_locked(
+        struct enumeration *e, bool users, void *result, char *buf, size_t buflen, int *errnop)
 {
         uint32_t floor;
 
@@ -82,7 +82,8 @@ static enum nss_status next_locked(struct enumeration *e, bool users, void *resu
                 struct group_record gr;
                 int k;
 
-                k = users ? cache_map_next_user(e->map, &next, &pw) : cache_map_next_group(e->map, &next, &gr);
+                k = users ? cache_map_next_user(e->map, &next, &pw)
+                          : cache_map_next_group(e->map, &next, &gr);
                 if (k < 0)
                         return nss_status_from_error(k, errnop);
                 if (!valid_network_uid(users ? pw.uid : gr.gid, floor)) {
@@ -97,7 +98,8 @@ static enum nss_status next_locked(struct enumeration *e, bool users, void *resu
                         e->cursor = next;
                         continue;
                 }
-                k = users ? pack_passwd(&pw, result, buf, buflen) : local_pack_group(&gr, result, buf, buflen);
+                k = users ? pack_passwd(&pw, result, buf, buflen)
+                          : local_pack_group(&gr, result, buf, buflen);
                 if (k < 0 && k != -ERANGE)
                         return nss_status_from_error(k == -ENOENT ? -EIO : k, errnop);
                 if (k < 0) {
@@ -109,8 +111,8 @@ static enum nss_status next_locked(struct enumeration *e, bool users, void *resu
         }
 }
 
-static enum nss_status get_ent(struct enumeration *e, bool users, void *result, char *buf, size_t buflen,
-                               int *errnop)
+static enum nss_status get_ent(
+        struct enumeration *e, bool users, void *result, char *buf, size_t buflen, int *errnop)
 {
         int saved_errno = errno;
         enum nss_status s;

@@ -134,7 +134,8 @@ int local_filter_gids(const struct cache_map *map, uint32_t *gids, size_t n)
         if (k < 0)
                 return k;
         for (size_t i = 0; i < n; i++) {
-                /* A GID the cache does not name was checked by accountsd; getgrgid() checks its name again. */
+                /* A GID the cache does not name was checked by accountsd; getgrgid() checks its name again.
+                 */
                 bool named = map && cache_map_find_group_by_gid(map, gids[i], &gr) == 0;
                 if (named ? group_is_local(db, gr.name, gids[i]) : local_db_has_gid(db, gids[i]))
                         continue;

@@ -160,7 +160,8 @@ void lookup_save_for_retry(const struct nss_proto_request *q, struct lookup_resu
         s->expires_msec = now_coarse_msec() + SAVED_REPLY_TTL_MSEC;
 }
 
-static int from_cache(const struct cache_map *map, const struct nss_proto_request *q, struct nss_proto_reply *r)
+static int from_cache(
+        const struct cache_map *map, const struct nss_proto_request *q, struct nss_proto_reply *r)
 {
         struct passwd_record pw;
         int k;

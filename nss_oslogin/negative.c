@@ -41,8 +41,9 @@ static void unmap(void)
 
 static bool same_file(const struct stat *st)
 {
-        return table.data && st->st_dev == table.dev && st->st_ino == table.ino && (size_t)st->st_size == table.size &&
-               st->st_mtim.tv_sec == table.mtime.tv_sec && st->st_mtim.tv_nsec == table.mtime.tv_nsec;
+        return table.data && st->st_dev == table.dev && st->st_ino == table.ino &&
+               (size_t)st->st_size == table.size && st->st_mtim.tv_sec == table.mtime.tv_sec &&
+               st->st_mtim.tv_nsec == table.mtime.tv_nsec;
 }
 
 /* Called with the lock held. */
@@ -65,7 +66,7 @@ static void refresh(uint64_t now_msec)
         /* Only accountsd's: a table anyone else could write would let them
          * hide a directory user. */
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 0022) &&
-            st.st_size >= NEGATIVE_TABLE_HEADER_SIZE && st.st_size <= NEGATIVE_TABLE_SIZE_MAX) {
+                st.st_size >= NEGATIVE_TABLE_HEADER_SIZE && st.st_size <= NEGATIVE_TABLE_SIZE_MAX) {
                 void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
                 if (p != MAP_FAILED) {
                         table.data = p;

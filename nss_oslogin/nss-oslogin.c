@@ -25,16 +25,17 @@
 /* Preserves errno across an entry point on SUCCESS and NOTFOUND. glibc
  * passes &errno as ERRNOP, so after TRYAGAIN/UNAVAIL errno must stay what
  * *errnop was set to (restoring it would hide ERANGE from the retry loop). */
-#define WITH_SAVED_ERRNO(errnop, expr)                                                                        \
-        ({                                                                                                    \
-                int _saved_errno_ = errno;                                                                    \
-                enum nss_status _s_ = (expr);                                                                 \
-                errno = _s_ == NSS_STATUS_TRYAGAIN || _s_ == NSS_STATUS_UNAVAIL ? *(errnop) : _saved_errno_;  \
-                _s_;                                                                                          \
+#define WITH_SAVED_ERRNO(errnop, expr)                                                                      \
+        ({                                                                                                  \
+                int _saved_errno_ = errno;                                                                  \
+                enum nss_status _s_ = (expr);                                                               \
+                errno = _s_ == NSS_STATUS_TRYAGAIN || _s_ == NSS_STATUS_UNAVAIL ? *(errnop)                 \
+                                                                                : _saved_errno_;            \
+                _s_;                                                                                        \
         })
 
-static enum nss_status getpw_core(const struct nss_proto_request *q, struct passwd *pwd, char *buf, size_t buflen,
-                                  int *errnop)
+static enum nss_status getpw_core(
+        const struct nss_proto_request *q, struct passwd *pwd, char *buf, size_t buflen, int *errnop)
 {
         _cleanup_lookup_result_ struct lookup_result a = {};
         int k = lookup(q, &a);
@@ -49,8 +50,8 @@ static enum nss_status getpw_core(const struct nss_proto_request *q, struct pass
         return NSS_STATUS_SUCCESS;
 }
 
-static enum nss_status getgr_core(const struct nss_proto_request *q, struct group *grp, char *buf, size_t buflen,
-                                  int *errnop)
+static enum nss_status getgr_core(
+        const struct nss_proto_request *q, struct group *grp, char *buf, size_t buflen, int *errnop)
 {
         _cleanup_lookup_result_ struct lookup_result a = {};
         int k = lookup(q, &a);
@@ -68,8 +69,8 @@ static enum nss_status getgr_core(const struct nss_proto_request *q, struct grou
         return NSS_STATUS_SUCCESS;
 }
 
-static enum nss_status by_name(enum nss_proto_type type, const char *name, void *result, char *buf, size_t buflen,
-                               int *errnop)
+static enum nss_status by_name(
+        enum nss_proto_type type, const char *name, void *result, char *buf, size_t buflen, int *errnop)
 {
         struct nss_proto_request q;
 
@@ -79,8 +80,8 @@ static enum nss_status by_name(enum nss_proto_type type, const char *name, void 
                                           : getgr_core(&q, result, buf, buflen, errnop);
 }
 
-static enum nss_status by_id(enum nss_proto_type type, uint32_t id, void *result, char *buf, size_t buflen,
-                             int *errnop)
+static enum nss_status by_id(
+        enum nss_proto_type type, uint32_t id, void *result, char *buf, size_t buflen, int *errnop)
 {
         struct nss_proto_request q;
 
@@ -162,8 +163,8 @@ static int result_gids(const struct lookup_result *a, uint32_t **ret, size_t *re
         return 0;
 }
 
-static enum nss_status initgroups_core(const char *user, gid_t skip, long *start, long *size, gid_t **groupsp,
-                                       long limit, int *errnop)
+static enum nss_status initgroups_core(
+        const char *user, gid_t skip, long *start, long *size, gid_t **groupsp, long limit, int *errnop)
 {
         _cleanup_lookup_result_ struct lookup_result a = {};
         _cleanup_free_ uint32_t *gids = NULL;
@@ -202,8 +203,9 @@ static enum nss_status initgroups_core(const char *user, gid_t skip, long *start
         return NSS_STATUS_SUCCESS;
 }
 
-ENTRY(initgroups_dyn)(const char *user, gid_t group, long int *start, long int *size, gid_t **groupsp,
-                      long int limit, int *errnop)
+ENTRY(initgroups_dyn)
+(const char *user, gid_t group, long int *start, long int *size, gid_t **groupsp, long int limit,
+        int *errnop)
 {
         return WITH_SAVED_ERRNO(errnop, initgroups_core(user, group, start, size, groupsp, limit, errnop));
 }

@@ -23,7 +23,7 @@ int pack_passwd(const struct passwd_record *rec, struct passwd *pwd, char *buf, 
         const struct span password = {PASSWORD_FIELD, strlen(PASSWORD_FIELD)};
         /* Each field is bounded by the decoder, so the sum cannot overflow. */
         size_t need = rec->name.len + 1 + password.len + 1 + rec->gecos.len + 1 + rec->home.len + 1 +
-                rec->shell.len + 1;
+                      rec->shell.len + 1;
         char *p = buf;
 
         if (need > buflen)
@@ -46,7 +46,7 @@ int pack_group(const struct group_record *rec, struct group *grp, char *buf, siz
 }
 
 int pack_group_filtered(const struct group_record *rec, struct group *grp, char *buf, size_t buflen,
-                        bool (*skip_member)(struct span member, void *userdata), void *userdata)
+        bool (*skip_member)(struct span member, void *userdata), void *userdata)
 {
         const struct span password = {PASSWORD_FIELD, strlen(PASSWORD_FIELD)};
         size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);

@@ -18,4 +18,4 @@ int pack_passwd(const struct passwd_record *rec, struct passwd *pwd, char *buf, 
  * variant leaves out the members SKIP_MEMBER returns true for. */
 int pack_group(const struct group_record *rec, struct group *grp, char *buf, size_t buflen);
 int pack_group_filtered(const struct group_record *rec, struct group *grp, char *buf, size_t buflen,
-                        bool (*skip_member)(struct span member, void *userdata), void *userdata);
+        bool (*skip_member)(struct span member, void *userdata), void *userdata);

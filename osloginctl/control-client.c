@@ -34,8 +34,8 @@ int control_query(const char *runtime_dir, const char *command, unsigned timeout
         return control_query_progress(runtime_dir, command, timeout_ms, NULL, NULL, ret_reply);
 }
 
-int control_query_progress(const char *runtime_dir, const char *command, unsigned timeout_ms, control_progress_t cb,
-                           void *userdata, char **ret_reply)
+int control_query_progress(const char *runtime_dir, const char *command, unsigned timeout_ms,
+        control_progress_t cb, void *userdata, char **ret_reply)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
@@ -44,7 +44,7 @@ int control_query_progress(const char *runtime_dir, const char *command, unsigne
         size_t size = 0;
 
         if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", runtime_dir, CONTROL_SOCKET_NAME) >=
-            sizeof(sa.sun_path))
+                sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         if (asprintf(&line, "%s\n", command) < 0 || !(buf = malloc(CONTROL_REPLY_MAX + 1)))
                 return -ENOMEM;

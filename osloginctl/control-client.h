@@ -8,5 +8,5 @@ int control_query(const char *runtime_dir, const char *command, unsigned timeout
 /* The same; each "progress: …" line that comes before the reply goes to
  * CB (without its newline) and not into *RET_REPLY. */
 typedef void (*control_progress_t)(const char *line, void *userdata);
-int control_query_progress(const char *runtime_dir, const char *command, unsigned timeout_ms, control_progress_t cb,
-                           void *userdata, char **ret_reply);
+int control_query_progress(const char *runtime_dir, const char *command, unsigned timeout_ms,
+        control_progress_t cb, void *userdata, char **ret_reply);

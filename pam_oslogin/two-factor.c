@@ -125,7 +125,8 @@ int pam_oslogin_two_factor(pam_handle_t *pamh, int flags, const struct pam_oslog
                         usable[n++] = &challenge->challenges[i];
         if (n == 0) {
                 pam_syslog(pamh, LOG_NOTICE, "no second factor of \"%s\" can be used over ssh", start->user);
-                pam_oslogin_tell(pamh, flags, PAM_ERROR_MSG, "None of your second factors can be used here.");
+                pam_oslogin_tell(
+                        pamh, flags, PAM_ERROR_MSG, "None of your second factors can be used here.");
                 return PAM_AUTH_ERR;
         }
         int i = choose(pamh, usable, n);

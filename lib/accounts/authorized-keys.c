@@ -54,7 +54,7 @@ char *authorized_keys_merge(const char *existing, char *const *keylines)
         }
         for (char *const *k = keylines; k && *k; k++)
                 if (append(&out, &len, GOOGLE_KEY_MARKER, strlen(GOOGLE_KEY_MARKER)) < 0 ||
-                    append(&out, &len, *k, strlen(*k)) < 0)
+                        append(&out, &len, *k, strlen(*k)) < 0)
                         goto fail;
         return out;
 fail:
@@ -74,7 +74,7 @@ static int open_ssh_dir(int home_fd, uid_t uid, gid_t gid)
                 return errno == ELOOP || errno == ENOTDIR ? -ELOOP : -errno;
         struct stat st;
         if (fstat(fd, &st) < 0 || ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0) ||
-            ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)) {
+                ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -87,8 +87,8 @@ static int open_ssh_dir(int home_fd, uid_t uid, gid_t gid)
  * merged into a file the user owns), a FIFO must not block us. */
 static int read_existing(int ssh_fd, uid_t uid, char **ret)
 {
-        _cleanup_close_ int fd = openat(ssh_fd, "authorized_keys",
-                                        O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        _cleanup_close_ int fd =
+                openat(ssh_fd, "authorized_keys", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
         struct stat st;
         size_t size = 0;
@@ -200,10 +200,11 @@ int keys_cache_load(const char *root, struct keys_cache *ks)
         for (char **l = lines; *l; l++) {
                 char name[64];
                 unsigned long long d, ino, size, mtime;
-                if (sscanf(*l, "%63s %llx %llu %llu %llu", name, &d, &ino, &size, &mtime) != 5 || !valid_user_name(name))
+                if (sscanf(*l, "%63s %llx %llu %llu %llu", name, &d, &ino, &size, &mtime) != 5 ||
+                        !valid_user_name(name))
                         continue;
-                ks->e[ks->n] = (struct keys_seen){.name = strdup(name), .digest = d, .ino = ino, .size = size,
-                                                  .mtime_ns = mtime};
+                ks->e[ks->n] = (struct keys_seen){
+                        .name = strdup(name), .digest = d, .ino = ino, .size = size, .mtime_ns = mtime};
                 if (!ks->e[ks->n].name || strmap_put(&ks->index, name, ks->n) < 0)
                         return -ENOMEM;
                 ks->n++;
@@ -222,10 +223,10 @@ int keys_cache_save(const char *root, struct keys_cache *ks)
                 _cleanup_free_ char *line = NULL;
                 if (!ks->e[i].name)
                         continue;
-                if (asprintf(&line, "%s %llx %llu %llu %llu", ks->e[i].name, (unsigned long long)ks->e[i].digest,
-                             (unsigned long long)ks->e[i].ino, (unsigned long long)ks->e[i].size,
-                             (unsigned long long)ks->e[i].mtime_ns) < 0 ||
-                    strv_extend(&lines, line) < 0)
+                if (asprintf(&line, "%s %llx %llu %llu %llu", ks->e[i].name,
+                            (unsigned long long)ks->e[i].digest, (unsigned long long)ks->e[i].ino,
+                            (unsigned long long)ks->e[i].size, (unsigned long long)ks->e[i].mtime_ns) < 0 ||
+                        strv_extend(&lines, line) < 0)
                         return -ENOMEM;
         }
         int r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "keys", lines);
@@ -255,8 +256,8 @@ static uint64_t mtime_ns(const struct stat *st)
         return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
 }
 
-void keys_cache_remember(struct keys_cache *ks, const char *root, const char *name, const char *home,
-                          char **keylines)
+void keys_cache_remember(
+        struct keys_cache *ks, const char *root, const char *name, const char *home, char **keylines)
 {
         struct keys_seen *e = seen_find(ks, name);
         struct stat st;
@@ -285,12 +286,11 @@ void keys_cache_remember(struct keys_cache *ks, const char *root, const char *na
         ks->changed = true;
 }
 
-bool keys_cache_unchanged(struct keys_cache *ks, const char *root, const char *name, const char *home,
-                           char **keylines)
+bool keys_cache_unchanged(
+        struct keys_cache *ks, const char *root, const char *name, const char *home, char **keylines)
 {
         struct keys_seen *e = seen_find(ks, name);
         struct stat st;
         return e && keylines && e->digest == digest_keys(keylines) && stat_keys_file(root, home, &st) &&
                e->ino == st.st_ino && e->size == (uint64_t)st.st_size && e->mtime_ns == mtime_ns(&st);
 }
-

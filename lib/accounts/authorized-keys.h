@@ -57,8 +57,8 @@ struct keys_cache {
 int keys_cache_load(const char *root, struct keys_cache *ret);
 int keys_cache_save(const char *root, struct keys_cache *c);
 void keys_cache_done(struct keys_cache *c);
-bool keys_cache_unchanged(struct keys_cache *c, const char *root, const char *name, const char *home,
-                          char **keylines);
+bool keys_cache_unchanged(
+        struct keys_cache *c, const char *root, const char *name, const char *home, char **keylines);
 /* Records the file as it is now (KEYLINES NULL or no file: forgets NAME). */
-void keys_cache_remember(struct keys_cache *c, const char *root, const char *name, const char *home,
-                         char **keylines);
+void keys_cache_remember(
+        struct keys_cache *c, const char *root, const char *name, const char *home, char **keylines);

@@ -28,7 +28,8 @@ static void log_lock_holder(int fd, uint64_t timeout_usec)
 
         if (fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK || fl.l_pid <= 0) {
                 log_error("Gave up waiting for the account files' lock (etc/.pwd.lock) after %u ms; "
-                          "nothing was written, the next pass tries again.", ms);
+                          "nothing was written, the next pass tries again.",
+                        ms);
                 return;
         }
         snprintf(path, sizeof(path), "/proc/%d/comm", (int)fl.l_pid);
@@ -38,8 +39,10 @@ static void log_lock_holder(int fd, uint64_t timeout_usec)
                         comm[strcspn(comm, "\n")] = '\0';
                 fclose(f);
         }
-        log_error("Gave up waiting for the account files' lock (etc/.pwd.lock) after %u ms: held by PID %d \"%s\"; "
-                  "nothing was written, the next pass tries again.", ms, (int)fl.l_pid, comm);
+        log_error("Gave up waiting for the account files' lock (etc/.pwd.lock) after %u ms: held by PID %d "
+                  "\"%s\"; "
+                  "nothing was written, the next pass tries again.",
+                ms, (int)fl.l_pid, comm);
 }
 
 /* The lock every /etc account writer takes: a write lock on
@@ -85,7 +88,8 @@ int etc_lock_take(int etc_fd, uint64_t timeout_usec, int *ret_fd)
                 if (now >= deadline)
                         break;
                 pause = MIN(pause, deadline - now);
-                struct timespec ts = {.tv_sec = (time_t)(pause / 1000000), .tv_nsec = (long)(pause % 1000000) * 1000};
+                struct timespec ts = {
+                        .tv_sec = (time_t)(pause / 1000000), .tv_nsec = (long)(pause % 1000000) * 1000};
                 (void)nanosleep(&ts, NULL);
                 pause = MIN(pause * 2, 50000u);
         }
@@ -107,7 +111,8 @@ static int check_unchanged(struct etc_db *db)
                         continue;
                 if (r < 0 && r != -ENOENT)
                         return r;
-                if (r == -ENOENT || !f->exists || size != f->original_size || memcmp(now, f->original, size) != 0)
+                if (r == -ENOENT || !f->exists || size != f->original_size ||
+                        memcmp(now, f->original, size) != 0)
                         return -EAGAIN;
         }
         return 0;
@@ -122,13 +127,13 @@ static int prepare_file(struct etc_db *db, enum etc_file which, struct atomic_fi
 
         if (f->exists) {
                 snprintf(backup, sizeof(backup), "%s-", etc_file_names[which]);
-                r = write_file_atomic(db->etc_fd, backup, f->original, f->original_size, f->st.st_mode & 07777,
-                                      f->st.st_uid, f->st.st_gid);
+                r = write_file_atomic(db->etc_fd, backup, f->original, f->original_size,
+                        f->st.st_mode & 07777, f->st.st_uid, f->st.st_gid);
                 if (r < 0)
                         return r;
         }
-        r = atomic_file_begin(db->etc_fd, etc_file_names[which], f->st.st_mode & 07777, f->exists ? f->st.st_uid : 0,
-                              f->exists ? f->st.st_gid : 0, temp);
+        r = atomic_file_begin(db->etc_fd, etc_file_names[which], f->st.st_mode & 07777,
+                f->exists ? f->st.st_uid : 0, f->exists ? f->st.st_gid : 0, temp);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < f->n; i++)
@@ -153,8 +158,8 @@ static int reload_originals(struct etc_db *db)
                         continue;
                 free(f->original);
                 f->original = NULL;
-                int r = read_file_bounded(db->etc_fd, etc_file_names[i], ETC_FILE_MAX_SIZE, &f->original,
-                                          &f->original_size);
+                int r = read_file_bounded(
+                        db->etc_fd, etc_file_names[i], ETC_FILE_MAX_SIZE, &f->original, &f->original_size);
                 if (r < 0)
                         return r;
                 if (fstatat(db->etc_fd, etc_file_names[i], &f->st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -170,7 +175,8 @@ static int reload_originals(struct etc_db *db)
 static bool is_account_temp(const char *name)
 {
         for (int i = 0; i < _ETC_FILE_MAX; i++)
-                if (strncmp(name, ".#", 2) == 0 && strncmp(name + 2, etc_file_names[i], strlen(etc_file_names[i])) == 0)
+                if (strncmp(name, ".#", 2) == 0 &&
+                        strncmp(name + 2, etc_file_names[i], strlen(etc_file_names[i])) == 0)
                         return true;
         return false;
 }

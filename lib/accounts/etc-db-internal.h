@@ -34,7 +34,6 @@ struct etc_file_state {
         struct stat st;
 };
 
-
 /* Members of one group (group or gshadow line), built on the first
  * membership question in a transaction: a pass asks it once per user. */
 struct member_cache {

@@ -46,7 +46,8 @@ static int load_file(struct etc_db *db, enum etc_file which)
         char *data = NULL;
         int r;
 
-        r = read_file_bounded(db->etc_fd, etc_file_names[which], ETC_FILE_MAX_SIZE, &data, &f->original_size);
+        r = read_file_bounded(
+                db->etc_fd, etc_file_names[which], ETC_FILE_MAX_SIZE, &data, &f->original_size);
         if (r == -ENOENT) {
                 f->lines = calloc(1, sizeof(char *));
                 f->st.st_mode = which == ETC_SHADOW || which == ETC_GSHADOW ? 0640 : 0644;
@@ -171,8 +172,10 @@ ssize_t etc_db_find(const struct etc_db *db, enum etc_file which, const char *na
                 return -1;
         }
         ssize_t found = -1;
-        for (size_t k = fnv1a32(name, len) & (f->index_size - 1); f->index[k]; k = (k + 1) & (f->index_size - 1))
-                if (name_is(f->lines[f->index[k] - 1], name) && (found < 0 || f->index[k] - 1 < (size_t)found))
+        for (size_t k = fnv1a32(name, len) & (f->index_size - 1); f->index[k];
+                k = (k + 1) & (f->index_size - 1))
+                if (name_is(f->lines[f->index[k] - 1], name) &&
+                        (found < 0 || f->index[k] - 1 < (size_t)found))
                         found = (ssize_t)f->index[k] - 1;
         return found;
 }
@@ -191,7 +194,8 @@ static int parse_id(const char *line, unsigned n, uint32_t *ret)
         return 0;
 }
 
-int etc_db_get_user(const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home)
+int etc_db_get_user(
+        const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home)
 {
         ssize_t i = etc_db_find(db, ETC_PASSWD, name);
         uint32_t uid, gid;
@@ -227,10 +231,12 @@ static int index_ids(struct etc_db *db)
         uint32_t v;
         int r;
         for (size_t i = 0; i < db->files[ETC_PASSWD].n; i++)
-                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 && (r = u32set_add(&db->uids, v)) < 0)
+                if (parse_id(db->files[ETC_PASSWD].lines[i], 2, &v) == 0 &&
+                        (r = u32set_add(&db->uids, v)) < 0)
                         return r;
         for (size_t i = 0; i < db->files[ETC_GROUP].n; i++)
-                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 && (r = u32set_add(&db->gids, v)) < 0)
+                if (parse_id(db->files[ETC_GROUP].lines[i], 2, &v) == 0 &&
+                        (r = u32set_add(&db->gids, v)) < 0)
                         return r;
         return 0;
 }
@@ -313,25 +319,48 @@ static char *format_entry(int (*put)(const void *, FILE *), const void *entry)
         return buf;
 }
 
-static int put_passwd(const void *e, FILE *f) { return putpwent(e, f); }
-static int put_shadow(const void *e, FILE *f) { return putspent(e, f); }
-static int put_group(const void *e, FILE *f) { return putgrent(e, f); }
-static int put_gshadow(const void *e, FILE *f) { return putsgent(e, f); }
-
-int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
-                    const char *shell)
+static int put_passwd(const void *e, FILE *f)
 {
-        struct passwd pw = {.pw_name = (char *)name, .pw_passwd = (char *)"x", .pw_uid = uid, .pw_gid = gid,
-                            .pw_gecos = (char *)(gecos ?: ""), .pw_dir = (char *)home, .pw_shell = (char *)shell};
-        struct spwd sp = {.sp_namp = (char *)name, .sp_pwdp = (char *)"*", .sp_lstchg = (long)(time(NULL) / 86400),
-                          .sp_min = 0, .sp_max = 99999, .sp_warn = 7, .sp_inact = -1, .sp_expire = -1,
-                          .sp_flag = ~0ul};
+        return putpwent(e, f);
+}
+static int put_shadow(const void *e, FILE *f)
+{
+        return putspent(e, f);
+}
+static int put_group(const void *e, FILE *f)
+{
+        return putgrent(e, f);
+}
+static int put_gshadow(const void *e, FILE *f)
+{
+        return putsgent(e, f);
+}
+
+int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos,
+        const char *home, const char *shell)
+{
+        struct passwd pw = {.pw_name = (char *)name,
+                .pw_passwd = (char *)"x",
+                .pw_uid = uid,
+                .pw_gid = gid,
+                .pw_gecos = (char *)(gecos ?: ""),
+                .pw_dir = (char *)home,
+                .pw_shell = (char *)shell};
+        struct spwd sp = {.sp_namp = (char *)name,
+                .sp_pwdp = (char *)"*",
+                .sp_lstchg = (long)(time(NULL) / 86400),
+                .sp_min = 0,
+                .sp_max = 99999,
+                .sp_warn = 7,
+                .sp_inact = -1,
+                .sp_expire = -1,
+                .sp_flag = ~0ul};
         int r;
 
         if (etc_db_find(db, ETC_PASSWD, name) >= 0)
                 return -EEXIST;
         if ((r = append_line(db, ETC_PASSWD, format_entry(put_passwd, &pw))) < 0 ||
-            (r = u32set_add(&db->uids, uid)) < 0)
+                (r = u32set_add(&db->uids, uid)) < 0)
                 return r;
         remove_entries(db, ETC_SHADOW, name);
         if ((r = append_line(db, ETC_SHADOW, format_entry(put_shadow, &sp))) < 0)
@@ -344,15 +373,18 @@ int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, c
 int etc_db_add_group(struct etc_db *db, const char *name, gid_t gid)
 {
         char *no_members[] = {NULL};
-        struct group gr = {.gr_name = (char *)name, .gr_passwd = (char *)"x", .gr_gid = gid, .gr_mem = no_members};
-        struct sgrp sg = {.sg_namp = (char *)name, .sg_passwd = (char *)"!", .sg_adm = no_members,
-                          .sg_mem = no_members};
+        struct group gr = {
+                .gr_name = (char *)name, .gr_passwd = (char *)"x", .gr_gid = gid, .gr_mem = no_members};
+        struct sgrp sg = {.sg_namp = (char *)name,
+                .sg_passwd = (char *)"!",
+                .sg_adm = no_members,
+                .sg_mem = no_members};
         int r;
 
         if (etc_db_find(db, ETC_GROUP, name) >= 0)
                 return -EEXIST;
         if ((r = append_line(db, ETC_GROUP, format_entry(put_group, &gr))) < 0 ||
-            (r = u32set_add(&db->gids, gid)) < 0)
+                (r = u32set_add(&db->gids, gid)) < 0)
                 return r;
         /* No gshadow on this system: do not start one. */
         if (!db->files[ETC_GSHADOW].exists)

@@ -40,7 +40,8 @@ bool etc_db_changed(const struct etc_db *db);
 int etc_db_commit(struct etc_db *db);
 
 /* Lookups: 0 and the ids, or -ENOENT. */
-int etc_db_get_user(const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home);
+int etc_db_get_user(
+        const struct etc_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid, char **ret_home);
 int etc_db_get_group(const struct etc_db *db, const char *name, gid_t *ret_gid);
 bool etc_db_uid_used(const struct etc_db *db, uid_t uid);
 bool etc_db_gid_used(const struct etc_db *db, gid_t gid);
@@ -49,8 +50,8 @@ bool etc_db_gid_used(const struct etc_db *db, gid_t gid);
  * "*" (locked for passwords, keys still work). A shadow line of NAME left
  * without its passwd line (and a gshadow line without its group line) is
  * replaced, never reused: it holds someone's old password hash. */
-int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos, const char *home,
-                    const char *shell);
+int etc_db_add_user(struct etc_db *db, const char *name, uid_t uid, gid_t gid, const char *gecos,
+        const char *home, const char *shell);
 /* Removes the user, its private group (if it has no other member) and its
  * membership everywhere. */
 int etc_db_remove_user(struct etc_db *db, const char *name);

@@ -72,7 +72,7 @@ static int copy_tree(int src_fd, int dst_fd, uid_t uid, gid_t gid, unsigned dept
         for (struct dirent *e; r == 0 && (e = readdir(d));) {
                 struct stat st;
                 if (streq(e->d_name, ".") || streq(e->d_name, "..") ||
-                    fstatat(src_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        fstatat(src_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISREG(st.st_mode))
                         r = copy_file(src_fd, dst_fd, e->d_name, st.st_mode, uid, gid);
@@ -107,7 +107,7 @@ static void remove_tree_at(int parent_fd, const char *name, unsigned depth)
                 safe_close(fd);
         for (struct dirent *e; d && (e = readdir(d));)
                 if (!streq(e->d_name, ".") && !streq(e->d_name, "..") &&
-                    unlinkat(dirfd(d), e->d_name, 0) < 0 && (errno == EISDIR || errno == EPERM))
+                        unlinkat(dirfd(d), e->d_name, 0) < 0 && (errno == EISDIR || errno == EPERM))
                         remove_tree_at(dirfd(d), e->d_name, depth + 1);
         if (d)
                 closedir(d);
@@ -147,8 +147,7 @@ int home_create(const char *root, const char *home, uid_t uid, gid_t gid)
         if (fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0;
         /* A fixed temp name: what a killed earlier pass left is removed here. */
-        if (asprintf(&temp, ".#%s.new", base) < 0 ||
-            path_join_root(root, "/etc/skel", &skel) < 0)
+        if (asprintf(&temp, ".#%s.new", base) < 0 || path_join_root(root, "/etc/skel", &skel) < 0)
                 return -ENOMEM;
         remove_tree_at(parent_fd, temp, 0);
         if (mkdirat(parent_fd, temp, 0700) < 0)
@@ -162,7 +161,7 @@ int home_create(const char *root, const char *home, uid_t uid, gid_t gid)
         if (skel_fd >= 0 && (r = copy_tree(skel_fd, temp_fd, uid, gid, 0)) < 0)
                 goto fail;
         if (fchown(temp_fd, uid, gid) < 0 || fchmod(temp_fd, 0750) < 0 ||
-            renameat2(parent_fd, temp, parent_fd, base, RENAME_NOREPLACE) < 0) {
+                renameat2(parent_fd, temp, parent_fd, base, RENAME_NOREPLACE) < 0) {
                 r = -errno;
                 goto fail;
         }

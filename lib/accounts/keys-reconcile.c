@@ -49,11 +49,13 @@ static int keyline_with_expiry(const struct ssh_key_line *k, char **ret)
         gmtime_r(&t, &tm);
         strftime(when, sizeof(when), "%Y%m%d%H%M%SZ", &tm);
         bool has_options = !ssh_key_type_known(k->type) || !strneq(k->keyline, k->type, strlen(k->type));
-        return asprintf(ret, "expiry-time=\"%s\"%s%s", when, has_options ? "," : " ", k->keyline) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "expiry-time=\"%s\"%s%s", when, has_options ? "," : " ", k->keyline) < 0
+                       ? -ENOMEM
+                       : 0;
 }
 
-static int collect_wanted(const struct ssh_key_set *keys, struct wanted_user **ret, size_t *ret_n,
-                          uint64_t *next_expiry)
+static int collect_wanted(
+        const struct ssh_key_set *keys, struct wanted_user **ret, size_t *ret_n, uint64_t *next_expiry)
 {
         struct wanted_user *w = NULL;
         struct strmap index = {};
@@ -68,7 +70,8 @@ static int collect_wanted(const struct ssh_key_set *keys, struct wanted_user **r
                                 goto oom;
                         if (GROW_ARRAY(w, NULL, n + 1) < 0)
                                 goto oom;
-                        w[n++] = (struct wanted_user){.name = k->user, .keylines = calloc(1, sizeof(char *))};
+                        w[n++] =
+                                (struct wanted_user){.name = k->user, .keylines = calloc(1, sizeof(char *))};
                         if (!w[j].keylines)
                                 goto oom;
                 }
@@ -94,8 +97,8 @@ oom:
         return -ENOMEM;
 }
 
-static void write_keys(const struct reconcile_options *o, struct etc_db *db, struct keys_cache *kc, const char *name,
-                       char **keylines, struct reconcile_result *res)
+static void write_keys(const struct reconcile_options *o, struct etc_db *db, struct keys_cache *kc,
+        const char *name, char **keylines, struct reconcile_result *res)
 {
         _cleanup_free_ char *home = NULL;
         uid_t uid;
@@ -114,9 +117,11 @@ static void write_keys(const struct reconcile_options *o, struct etc_db *db, str
         r = authorized_keys_write(o->root, home, uid, gid, keylines);
         if (r == -ELOOP || r == -EMLINK || r == -EBADFD || r == -EPERM)
                 log_error("Refusing to write keys of \"%s\": a %s is in the way in \"%s\".", name,
-                          r == -ELOOP ? "symlink" : r == -EMLINK ? "hard link" : r == -EBADFD ? "special file"
-                                                                                          : "foreign file",
-                          home);
+                        r == -ELOOP    ? "symlink"
+                        : r == -EMLINK ? "hard link"
+                        : r == -EBADFD ? "special file"
+                                       : "foreign file",
+                        home);
         else if (r < 0 && !(r == -ENOENT && !keylines))
                 log_error_errno(r, "Cannot write the keys of \"%s\": %m", name);
         if (r < 0 && !(r == -ENOENT && !keylines))
@@ -134,7 +139,7 @@ struct pass {
         struct uid_map *map;
         struct managed_users managed;
         struct home_owner *homes;
-        char **gone; /* managed names without keys in metadata */
+        char **gone;           /* managed names without keys in metadata */
         char **forget_expired; /* expiry records done with once committed */
 };
 
@@ -153,7 +158,7 @@ static void pass_done(struct pass *p)
  * deprovision_remove is set: deleted like the others (the records go
  * after the commit). */
 static int remove_expired(const struct reconcile_options *o, struct pass *p, const struct strmap *wanted,
-                          struct reconcile_result *res)
+        struct reconcile_result *res)
 {
         _cleanup_strv_free_ char **names = NULL;
         int r;
@@ -165,7 +170,8 @@ static int remove_expired(const struct reconcile_options *o, struct pass *p, con
         for (char **n = names; *n; n++) {
                 if (strmap_get(wanted, *n, NULL) || managed_users_has(&p->managed, *n))
                         continue;
-                if (etc_db_get_user(p->db, *n, NULL, NULL, NULL) == 0 && (r = reconcile_remove_account(p->db, *n, res)) < 0)
+                if (etc_db_get_user(p->db, *n, NULL, NULL, NULL) == 0 &&
+                        (r = reconcile_remove_account(p->db, *n, res)) < 0)
                         return r;
                 if (strv_extend(&p->forget_expired, *n) < 0)
                         return -ENOMEM;
@@ -177,23 +183,23 @@ static int remove_expired(const struct reconcile_options *o, struct pass *p, con
  * /var/lib/oslogin is saved BEFORE the account files: after a crash in
  * between, a user we created is still known as ours (and keeps its UID),
  * never mistaken for a local account. -EAGAIN: the files changed under us. */
-static int reconcile_accounts(const struct reconcile_options *o, const struct wanted_user *wanted, size_t n_wanted,
-                              struct keys_cache *kc, struct pass *p, struct reconcile_result *res)
+static int reconcile_accounts(const struct reconcile_options *o, const struct wanted_user *wanted,
+        size_t n_wanted, struct keys_cache *kc, struct pass *p, struct reconcile_result *res)
 {
         struct strmap wanted_index = {};
         int r;
 
         *res = (struct reconcile_result){.next_expiry_usec = res->next_expiry_usec};
         if ((r = etc_db_load(o->root, &p->db)) < 0 || (r = uid_map_load(o->root, &p->map)) < 0 ||
-            (r = managed_users_load(o->root, &p->managed)) < 0)
+                (r = managed_users_load(o->root, &p->managed)) < 0)
                 return r;
         p->gone = calloc(1, sizeof(char *));
         p->forget_expired = calloc(1, sizeof(char *));
         if (!p->gone || !p->forget_expired)
                 return -ENOMEM;
         for (size_t i = 0; i < n_wanted; i++)
-                if ((r = reconcile_provision(o, p->db, p->map, &p->homes, &p->managed, &wanted[i], &p->forget_expired,
-                                   res)) < 0) {
+                if ((r = reconcile_provision(o, p->db, p->map, &p->homes, &p->managed, &wanted[i],
+                             &p->forget_expired, res)) < 0) {
                         log_error_errno(r, "Cannot provision \"%s\": %m", wanted[i].name);
                         res->failed++;
                 }
@@ -225,7 +231,8 @@ oom:
 
 #define COMMIT_ATTEMPTS 3
 
-int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *keys, struct reconcile_result *ret)
+int keys_reconcile(
+        const struct reconcile_options *o, const struct ssh_key_set *keys, struct reconcile_result *ret)
 {
         struct wanted_user *wanted = NULL;
         struct reconcile_result res = {};

@@ -34,8 +34,8 @@ struct reconcile_result {
  * under /var/lib could not be saved after them (accounts and keys may be
  * written already); RET is then not written, and the next pass does the
  * rest. An unchanged pass writes nothing. */
-int keys_reconcile(const struct reconcile_options *o, const struct ssh_key_set *keys,
-                   struct reconcile_result *ret);
+int keys_reconcile(
+        const struct reconcile_options *o, const struct ssh_key_set *keys, struct reconcile_result *ret);
 /* keys_reconcile() with no keys: every managed user loses its managed
  * keys, google-sudoers and the configured groups we joined it to; the
  * accounts we created are expired, or deleted with deprovision_remove.

@@ -87,7 +87,8 @@ int managed_users_add(struct managed_users *m, const char *name, bool created)
                 m->changed = true;
         }
         if (created && !managed_users_created(m, name)) {
-                if (append(&m->created, &m->n_created, name) < 0 || strmap_put(&m->created_index, name, 1) < 0)
+                if (append(&m->created, &m->n_created, name) < 0 ||
+                        strmap_put(&m->created_index, name, 1) < 0)
                         return -ENOMEM;
                 m->changed = true;
         }
@@ -208,10 +209,11 @@ static int load_records(struct managed_users *m, const char *root)
         int r;
 
         if ((r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "groups", &given)) < 0 ||
-            (r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", &expired)) < 0)
+                (r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", &expired)) < 0)
                 return r;
         for (char **l = given; *l; l++)
-                if (parse_given(*l) && !records_get(&m->given, *l) && (r = records_set(&m->given, *l, *l)) < 0)
+                if (parse_given(*l) && !records_get(&m->given, *l) &&
+                        (r = records_set(&m->given, *l, *l)) < 0)
                         return r;
         for (char **l = expired; *l; l++) {
                 _cleanup_free_ char *name = NULL;
@@ -244,7 +246,8 @@ int managed_users_list_given(const struct managed_users *m, const char *name, ch
         if (!groups)
                 return -ENOMEM;
         for (size_t i = 0; i < m->given.n; i++)
-                if (given_to(m->given.lines[i], name, n) && strv_extend(&groups, m->given.lines[i] + n + 1) < 0)
+                if (given_to(m->given.lines[i], name, n) &&
+                        strv_extend(&groups, m->given.lines[i] + n + 1) < 0)
                         return -ENOMEM;
         *ret = TAKE_PTR(groups);
         return 0;
@@ -320,7 +323,8 @@ int managed_users_load(const char *root, struct managed_users *ret)
         if (!m.names || !m.created)
                 goto oom;
         if ((r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", &ours)) < 0 ||
-            (r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", &reference)) < 0) {
+                (r = state_read_lines(
+                         root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", &reference)) < 0) {
                 managed_users_done(&m);
                 return r;
         }
@@ -342,7 +346,8 @@ int managed_users_load(const char *root, struct managed_users *ret)
                 return r;
         }
         /* Only a difference between the two files needs a write. */
-        m.changed = strv_length(reference) != strv_length(m.names) || strv_length(ours) != strv_length(m.names);
+        m.changed =
+                strv_length(reference) != strv_length(m.names) || strv_length(ours) != strv_length(m.names);
         *ret = m;
         return 0;
 oom:
@@ -372,8 +377,9 @@ int managed_users_save(const char *root, struct managed_users *m)
                 return -ENOMEM;
         for (char **n = m->names; *n; n++) {
                 _cleanup_free_ char *line = NULL;
-                if (asprintf(&line, "%s %s", *n, managed_users_created(m, *n) ? "created" : "existing") < 0 ||
-                    strv_extend(&lines, line) < 0)
+                if (asprintf(&line, "%s %s", *n, managed_users_created(m, *n) ? "created" : "existing") <
+                                0 ||
+                        strv_extend(&lines, line) < 0)
                         return -ENOMEM;
         }
         _cleanup_strv_free_ char **given = records_lines(&m->given), **expired = records_lines(&m->expired);
@@ -382,9 +388,11 @@ int managed_users_save(const char *root, struct managed_users *m)
         /* The undo records first: a crash before the users file still
          * finds what to take back. */
         if ((r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "groups", given)) < 0 ||
-            (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", expired)) < 0 ||
-            (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", lines)) < 0 ||
-            (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", m->names)) < 0)
+                (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", expired)) <
+                        0 ||
+                (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", lines)) < 0 ||
+                (r = state_write_lines(
+                         root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", m->names)) < 0)
                 return r;
         m->changed = false;
         return 0;

@@ -33,8 +33,8 @@ struct state_records {
 };
 
 struct managed_users {
-        char **names;   /* in file order, then in order of adding */
-        char **created; /* the subset of names we (or the reference agent) created */
+        char **names;              /* in file order, then in order of adding */
+        char **created;            /* the subset of names we (or the reference agent) created */
         size_t n_names, n_created; /* lengths, so adding is not a scan */
         struct strmap names_index, created_index;
         struct state_records given, expired;

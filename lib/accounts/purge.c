@@ -35,7 +35,7 @@ static bool in_range(const struct revoke_options *o, uid_t uid)
  * left in the home of a deleted account would open it again if the name
  * came back. */
 static void revoke_keys(const struct revoke_options *o, struct etc_db *db, const struct managed_users *m,
-                        struct revoke_result *res)
+        struct revoke_result *res)
 {
         for (char **n = m->names; *n; n++) {
                 _cleanup_free_ char *home = NULL;
@@ -48,7 +48,8 @@ static void revoke_keys(const struct revoke_options *o, struct etc_db *db, const
                         log_info("Removed the metadata keys of \"%s\".", *n);
                         res->keys++;
                 } else if (r < 0 && r != -ENOENT) {
-                        log_error_errno(r, "Cannot remove the metadata keys of \"%s\" from %s: %m", *n, home);
+                        log_error_errno(
+                                r, "Cannot remove the metadata keys of \"%s\" from %s: %m", *n, home);
                         res->failed++;
                 }
         }
@@ -70,7 +71,7 @@ static int leave_group(struct etc_db *db, const char *group, const char *user, s
  * in *EXPIRE and those deleted in *REMOVED. -EAGAIN: the files changed
  * under us, start over. */
 static int revoke_accounts(const struct revoke_options *o, const struct managed_users *m, char ***expire,
-                           char ***removed, struct revoke_result *res)
+        char ***removed, struct revoke_result *res)
 {
         _cleanup_(etc_db_freep) struct etc_db *db = NULL;
         struct revoke_result pass = *res;
@@ -84,7 +85,7 @@ static int revoke_accounts(const struct revoke_options *o, const struct managed_
                 if ((r = leave_group(db, GOOGLE_SUDOERS_GROUP, *n, &pass)) < 0)
                         return r;
                 if (!managed_users_created(m, *n) || etc_db_get_user(db, *n, &uid, NULL, NULL) < 0 ||
-                    !in_range(o, uid))
+                        !in_range(o, uid))
                         continue;
                 for (char **g = o->groups; g && *g; g++)
                         if ((r = leave_group(db, *g, *n, &pass)) < 0)

@@ -27,7 +27,7 @@ struct revoke_options {
         char **groups;           /* [accounts] groups: left by the accounts we created */
         bool deprovision_remove; /* delete the accounts we created instead of expiring them */
         uint32_t uid_min, uid_max;
-        const char *usermod;     /* NULL: /usr/sbin/usermod */
+        const char *usermod; /* NULL: /usr/sbin/usermod */
 };
 
 struct revoke_result {

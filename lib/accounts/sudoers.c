@@ -98,7 +98,8 @@ static int validate(const char *visudo, const char *dir, const char *temp)
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EBADMSG;
 }
 
-static int write_validated(const char *visudo, int dir_fd, const char *dir, const char *name, const char *content)
+static int write_validated(
+        const char *visudo, int dir_fd, const char *dir, const char *name, const char *content)
 {
         _cleanup_atomic_file_ struct atomic_file af = {};
         _cleanup_free_ char *existing = NULL;
@@ -130,7 +131,7 @@ int sudoers_grant(const char *root, const char *visudo, const char *user, uint32
         /* By UID, never by name: a name from the network could be a sudoers
          * keyword or alias ("ALL") and grant every account. */
         if (asprintf(&content, "# OS Login admin, managed by oslogin: do not edit.\n#%" PRIu32 " %s\n", uid,
-                     rule) < 0)
+                    rule) < 0)
                 return -ENOMEM;
         if ((dir = open_dropin_dir(root, true, &path)) < 0)
                 return dir;
@@ -217,6 +218,6 @@ int sudoers_ensure_include(const char *root, const char *visudo)
         if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0750)) < 0)
                 return fd;
         return write_validated(visudo, fd, dir, "oslogin",
-                               "# OS Login admins: one file per admin, managed by oslogin.\n"
-                               "#includedir " SUDOERS_DROPIN_DIR "\n");
+                "# OS Login admins: one file per admin, managed by oslogin.\n"
+                "#includedir " SUDOERS_DROPIN_DIR "\n");
 }

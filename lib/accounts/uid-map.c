@@ -39,7 +39,8 @@ static int index_uid(struct uid_map *m, uid_t uid, size_t i)
         size_t old;
         snprintf(key, sizeof(key), "%u", (unsigned)uid);
         if (strmap_get(&m->by_uid, key, &old) && old != i &&
-            (old == SHARED_UID || (m->entries[old].uid == uid && !streq(m->entries[old].name, m->entries[i].name))))
+                (old == SHARED_UID ||
+                        (m->entries[old].uid == uid && !streq(m->entries[old].name, m->entries[i].name))))
                 i = SHARED_UID;
         return strmap_put(&m->by_uid, key, i);
 }
@@ -91,7 +92,8 @@ int uid_map_load(const char *root, struct uid_map **ret)
                         return r;
         } else if (fd != -ENOENT)
                 return fd;
-        for (char *line = data ? strtok_r(data, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        for (char *line = data ? strtok_r(data, "\n", &save) : NULL; line;
+                line = strtok_r(NULL, "\n", &save)) {
                 char *space = strchr(line, ' ');
                 uint32_t uid;
                 if (!space)
@@ -99,7 +101,7 @@ int uid_map_load(const char *root, struct uid_map **ret)
                 *space = '\0';
                 /* A damaged line is skipped, never trusted. */
                 if (!valid_user_name(line) || safe_atou32(space + 1, &uid) < 0 || uid == 0 ||
-                    strmap_get(&m->by_name, line, NULL))
+                        strmap_get(&m->by_name, line, NULL))
                         continue;
                 if ((r = add(m, line, uid)) < 0)
                         return r;

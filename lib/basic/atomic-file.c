@@ -17,7 +17,8 @@ static bool valid_component(const char *name)
                strlen(name) < 200;
 }
 
-int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid, struct atomic_file *ret)
+int atomic_file_begin(
+        int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid, struct atomic_file *ret)
 {
         _cleanup_free_ char *temp = NULL, *copy = NULL;
         int fd = -EBADF;
@@ -37,7 +38,8 @@ int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_
                         temp = NULL;
                         return -ENOMEM;
                 }
-                fd = openat(dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+                fd = openat(
+                        dir_fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
                 if (fd >= 0 || errno != EEXIST)
                         break;
         }
@@ -48,7 +50,8 @@ int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_
         }
         if (fd < 0)
                 return -errno;
-        if (fchmod(fd, mode & 07777) < 0 || ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)) {
+        if (fchmod(fd, mode & 07777) < 0 ||
+                ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)) {
                 int r = -errno;
                 close(fd);
                 unlinkat(dir_fd, temp, 0);
@@ -61,7 +64,8 @@ int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_
                 unlinkat(dir_fd, temp, 0);
                 return r;
         }
-        *ret = (struct atomic_file){.dir_fd = dir_fd, .name = TAKE_PTR(copy), .temp_name = TAKE_PTR(temp), .f = f};
+        *ret = (struct atomic_file){
+                .dir_fd = dir_fd, .name = TAKE_PTR(copy), .temp_name = TAKE_PTR(temp), .f = f};
         return 0;
 }
 
@@ -132,8 +136,8 @@ void atomic_file_abort(struct atomic_file *af)
         af->temp_name = af->name = NULL;
 }
 
-int write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode, uid_t uid,
-                      gid_t gid)
+int write_file_atomic(
+        int dir_fd, const char *name, const void *data, size_t size, mode_t mode, uid_t uid, gid_t gid)
 {
         _cleanup_atomic_file_ struct atomic_file af = {};
         int r = atomic_file_begin(dir_fd, name, mode, uid, gid, &af);
@@ -154,7 +158,7 @@ int open_dir_nofollow(int dir_fd, const char *path, int flags)
         if (!copy || isempty(path))
                 return copy ? -EINVAL : -ENOMEM;
         fd = openat(path[0] == '/' ? AT_FDCWD : dir_fd, path[0] == '/' ? "/" : ".",
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -175,7 +179,8 @@ int open_dir_nofollow(int dir_fd, const char *path, int flags)
 int read_file_bounded(int dir_fd, const char *name, size_t max, char **ret_data, size_t *ret_size)
 {
         /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        _cleanup_close_ int fd =
+                openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         _cleanup_free_ char *data = NULL;
         struct stat st;
         size_t size = 0;
@@ -225,8 +230,8 @@ int atomic_file_remove_stale(int dir_fd, const char *name)
         }
         rewinddir(d);
         for (struct dirent *e; (e = readdir(d));)
-                if (strneq(e->d_name, ".#", 2) && strneq(e->d_name + 2, name, n) && e->d_name[2 + n] == '-' &&
-                    unlinkat(dir_fd, e->d_name, 0) == 0)
+                if (strneq(e->d_name, ".#", 2) && strneq(e->d_name + 2, name, n) &&
+                        e->d_name[2 + n] == '-' && unlinkat(dir_fd, e->d_name, 0) == 0)
                         removed++;
         closedir(d);
         return removed;

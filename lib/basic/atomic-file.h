@@ -13,14 +13,15 @@
 #include "basic/macro.h"
 
 struct atomic_file {
-        int dir_fd;      /* borrowed */
+        int dir_fd; /* borrowed */
         char *name;
         char *temp_name;
-        FILE *f;         /* write the new content here */
+        FILE *f; /* write the new content here */
 };
 
 /* UID/GID (uid_t)-1 / (gid_t)-1: leave as created. NAME is one path component. */
-int atomic_file_begin(int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid, struct atomic_file *ret);
+int atomic_file_begin(
+        int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid, struct atomic_file *ret);
 int atomic_file_commit(struct atomic_file *af);
 /* The two halves of commit, for replacing several files with the renames
  * back to back: atomic_file_sync() flushes and fsyncs the temp (it stays
@@ -32,8 +33,8 @@ int atomic_file_rename(struct atomic_file *af);
 void atomic_file_abort(struct atomic_file *af);
 #define _cleanup_atomic_file_ _cleanup_(atomic_file_abort)
 
-int write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode, uid_t uid,
-                      gid_t gid);
+int write_file_atomic(
+        int dir_fd, const char *name, const void *data, size_t size, mode_t mode, uid_t uid, gid_t gid);
 
 /* Opens directory PATH (relative to DIR_FD, or absolute) refusing a symlink
  * in any component. FLAGS are added to O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC. */

@@ -34,8 +34,10 @@ static const struct message_format broker_format = {
 const char *broker_kind_to_string(enum broker_kind k)
 {
         static const char *const names[] = {
-                [BROKER_KEYS] = "keys",           [BROKER_PRINCIPALS] = "principals",
-                [BROKER_ACCOUNT] = "account",     [BROKER_AUTH_START] = "auth-start",
+                [BROKER_KEYS] = "keys",
+                [BROKER_PRINCIPALS] = "principals",
+                [BROKER_ACCOUNT] = "account",
+                [BROKER_AUTH_START] = "auth-start",
                 [BROKER_AUTH_CONTINUE] = "auth-continue",
         };
         return kind_valid(k) ? names[k] : "invalid";
@@ -44,10 +46,14 @@ const char *broker_kind_to_string(enum broker_kind k)
 const char *broker_status_to_string(enum broker_status s)
 {
         static const char *const names[] = {
-                [BROKER_GRANTED] = "granted",           [BROKER_DENIED] = "denied",
-                [BROKER_NOT_OURS] = "not-ours",         [BROKER_UNKNOWN_USER] = "unknown-user",
-                [BROKER_UNAVAILABLE] = "unavailable",   [BROKER_CHALLENGE] = "challenge",
-                [BROKER_NO_FACTOR] = "no-factor",       [BROKER_REFUSED] = "refused",
+                [BROKER_GRANTED] = "granted",
+                [BROKER_DENIED] = "denied",
+                [BROKER_NOT_OURS] = "not-ours",
+                [BROKER_UNKNOWN_USER] = "unknown-user",
+                [BROKER_UNAVAILABLE] = "unavailable",
+                [BROKER_CHALLENGE] = "challenge",
+                [BROKER_NO_FACTOR] = "no-factor",
+                [BROKER_REFUSED] = "refused",
         };
         return status_valid(s) ? names[s] : "invalid";
 }
@@ -56,18 +62,21 @@ bool broker_status_answers(enum broker_kind kind, enum broker_status status)
 {
         static const uint32_t allowed[] = {
                 [BROKER_KEYS] = 1u << BROKER_GRANTED | 1u << BROKER_DENIED | 1u << BROKER_NOT_OURS |
-                        1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
+                                1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
                 [BROKER_PRINCIPALS] = 1u << BROKER_GRANTED | 1u << BROKER_DENIED | 1u << BROKER_NOT_OURS |
-                        1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
+                                      1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE |
+                                      1u << BROKER_REFUSED,
                 [BROKER_ACCOUNT] = 1u << BROKER_GRANTED | 1u << BROKER_DENIED | 1u << BROKER_NOT_OURS |
-                        1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
+                                   1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE |
+                                   1u << BROKER_REFUSED,
                 /* GRANTED: the server may authenticate at start, without a challenge. */
-                [BROKER_AUTH_START] = 1u << BROKER_GRANTED | 1u << BROKER_CHALLENGE | 1u << BROKER_NO_FACTOR |
-                        1u << BROKER_DENIED |
-                        1u << BROKER_NOT_OURS | 1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE |
-                        1u << BROKER_REFUSED,
-                [BROKER_AUTH_CONTINUE] = 1u << BROKER_GRANTED | 1u << BROKER_CHALLENGE | 1u << BROKER_DENIED |
-                        1u << BROKER_UNAVAILABLE | 1u << BROKER_REFUSED,
+                [BROKER_AUTH_START] = 1u << BROKER_GRANTED | 1u << BROKER_CHALLENGE |
+                                      1u << BROKER_NO_FACTOR | 1u << BROKER_DENIED | 1u << BROKER_NOT_OURS |
+                                      1u << BROKER_UNKNOWN_USER | 1u << BROKER_UNAVAILABLE |
+                                      1u << BROKER_REFUSED,
+                [BROKER_AUTH_CONTINUE] = 1u << BROKER_GRANTED | 1u << BROKER_CHALLENGE |
+                                         1u << BROKER_DENIED | 1u << BROKER_UNAVAILABLE |
+                                         1u << BROKER_REFUSED,
         };
         return kind_valid(kind) && status_valid(status) && (allowed[kind] & (1u << status));
 }
@@ -125,7 +134,8 @@ static int put_request_payload(const struct broker_request *q, struct byte_buffe
         case BROKER_ACCOUNT:
                 if (q->uid == 0 || q->uid == UINT32_MAX)
                         return -EINVAL;
-                if ((k = put_text(b, q->service, 0, SERVICE_MAX)) < 0 || (k = put_text(b, q->rhost, 0, RHOST_MAX)) < 0)
+                if ((k = put_text(b, q->service, 0, SERVICE_MAX)) < 0 ||
+                        (k = put_text(b, q->rhost, 0, RHOST_MAX)) < 0)
                         return k;
                 return byte_buffer_put_u32(b, q->uid);
         case BROKER_AUTH_START:
@@ -135,7 +145,8 @@ static int put_request_payload(const struct broker_request *q, struct byte_buffe
                 if (q->action != BROKER_AUTH_RESPOND && q->action != BROKER_AUTH_START_ALTERNATE)
                         return -EINVAL;
                 if ((k = put_text(b, q->session, 1, BROKER_SESSION_MAX)) < 0 ||
-                    (k = byte_buffer_put_u32(b, q->challenge_id)) < 0 || (k = byte_buffer_put_u32(b, q->action)) < 0)
+                        (k = byte_buffer_put_u32(b, q->challenge_id)) < 0 ||
+                        (k = byte_buffer_put_u32(b, q->action)) < 0)
                         return k;
                 return put_text(b, q->credential, 0, BROKER_CREDENTIAL_MAX);
         }
@@ -176,19 +187,20 @@ static int put_reply_payload(enum broker_kind kind, const struct broker_reply *r
 {
         int k;
 
-        if ((k = byte_buffer_put_u32(b, kind)) < 0 || (k = put_text(b, r->message, 0, BROKER_MESSAGE_MAX)) < 0)
+        if ((k = byte_buffer_put_u32(b, kind)) < 0 ||
+                (k = put_text(b, r->message, 0, BROKER_MESSAGE_MAX)) < 0)
                 return k;
         if (r->status == BROKER_GRANTED && (kind == BROKER_KEYS || kind == BROKER_PRINCIPALS)) {
                 size_t n = 0;
                 size_t max = kind == BROKER_KEYS ? BROKER_KEY_LINE_MAX : BROKER_MESSAGE_MAX;
 
-                STRV_FOREACH(l, r->lines)
+                STRV_FOREACH (l, r->lines)
                         n++;
                 if (n > BROKER_KEYS_MAX)
                         return -EINVAL;
                 if ((k = byte_buffer_put_u32(b, (uint32_t)n)) < 0)
                         return k;
-                STRV_FOREACH(l, r->lines)
+                STRV_FOREACH (l, r->lines)
                         if ((k = put_text(b, *l, 1, max)) < 0)
                                 return k;
                 return 0;
@@ -204,13 +216,13 @@ static int put_reply_payload(enum broker_kind kind, const struct broker_reply *r
                 if (r->n_challenges < 1 || r->n_challenges > BROKER_CHALLENGES_MAX)
                         return -EINVAL;
                 if ((k = put_text(b, r->session, 1, BROKER_SESSION_MAX)) < 0 ||
-                    (k = byte_buffer_put_u32(b, (uint32_t)r->n_challenges)) < 0)
+                        (k = byte_buffer_put_u32(b, (uint32_t)r->n_challenges)) < 0)
                         return k;
                 for (size_t i = 0; i < r->n_challenges; i++) {
                         const struct broker_challenge *c = &r->challenges[i];
                         if ((k = byte_buffer_put_u32(b, c->id)) < 0 ||
-                            (k = put_text(b, c->type, 1, BROKER_CHALLENGE_TYPE_MAX)) < 0 ||
-                            (k = put_text(b, c->status, 0, BROKER_CHALLENGE_TYPE_MAX)) < 0)
+                                (k = put_text(b, c->type, 1, BROKER_CHALLENGE_TYPE_MAX)) < 0 ||
+                                (k = put_text(b, c->status, 0, BROKER_CHALLENGE_TYPE_MAX)) < 0)
                                 return k;
                 }
         }
@@ -234,7 +246,8 @@ int broker_reply_encode(enum broker_kind kind, const struct broker_reply *r, str
 
 /* --- reading --- */
 
-int broker_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
+int broker_header_decode(
+        const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
 {
         return message_header_decode(&broker_format, header, is_reply, ret_kind, ret_payload_size);
 }
@@ -277,7 +290,7 @@ static int get_request_payload(struct byte_reader *r, struct broker_request *q)
                 return get_text_alloc(r, 1, BROKER_CERTIFICATE_MAX, &q->certificate);
         case BROKER_ACCOUNT:
                 if (get_text(r, 0, SERVICE_MAX, q->service) < 0 || get_text(r, 0, RHOST_MAX, q->rhost) < 0 ||
-                    byte_reader_get_u32(r, &q->uid) < 0 || q->uid == 0 || q->uid == UINT32_MAX)
+                        byte_reader_get_u32(r, &q->uid) < 0 || q->uid == 0 || q->uid == UINT32_MAX)
                         return -EBADMSG;
                 return 0;
         case BROKER_AUTH_START:
@@ -286,8 +299,9 @@ static int get_request_payload(struct byte_reader *r, struct broker_request *q)
                 return get_text(r, 0, RHOST_MAX, q->rhost);
         case BROKER_AUTH_CONTINUE:
                 if (get_text(r, 1, BROKER_SESSION_MAX, q->session) < 0 ||
-                    byte_reader_get_u32(r, &q->challenge_id) < 0 || byte_reader_get_u32(r, &q->action) < 0 ||
-                    (q->action != BROKER_AUTH_RESPOND && q->action != BROKER_AUTH_START_ALTERNATE))
+                        byte_reader_get_u32(r, &q->challenge_id) < 0 ||
+                        byte_reader_get_u32(r, &q->action) < 0 ||
+                        (q->action != BROKER_AUTH_RESPOND && q->action != BROKER_AUTH_START_ALTERNATE))
                         return -EBADMSG;
                 return get_text(r, 0, BROKER_CREDENTIAL_MAX, q->credential);
         }
@@ -341,12 +355,13 @@ static int get_challenges(struct byte_reader *r, struct broker_reply *p)
         uint32_t n;
 
         if (get_text(r, 1, BROKER_SESSION_MAX, p->session) < 0 || byte_reader_get_u32(r, &n) < 0 || n < 1 ||
-            n > BROKER_CHALLENGES_MAX)
+                n > BROKER_CHALLENGES_MAX)
                 return -EBADMSG;
         for (uint32_t i = 0; i < n; i++) {
                 struct broker_challenge *c = &p->challenges[i];
-                if (byte_reader_get_u32(r, &c->id) < 0 || get_text(r, 1, BROKER_CHALLENGE_TYPE_MAX, c->type) < 0 ||
-                    get_text(r, 0, BROKER_CHALLENGE_TYPE_MAX, c->status) < 0)
+                if (byte_reader_get_u32(r, &c->id) < 0 ||
+                        get_text(r, 1, BROKER_CHALLENGE_TYPE_MAX, c->type) < 0 ||
+                        get_text(r, 0, BROKER_CHALLENGE_TYPE_MAX, c->status) < 0)
                         return -EBADMSG;
         }
         p->n_challenges = n;
@@ -358,10 +373,11 @@ static int get_reply_payload(enum broker_kind kind, struct byte_reader *r, struc
         uint32_t echoed;
 
         if (byte_reader_get_u32(r, &echoed) < 0 || echoed != (uint32_t)kind ||
-            get_text(r, 0, BROKER_MESSAGE_MAX, p->message) < 0)
+                get_text(r, 0, BROKER_MESSAGE_MAX, p->message) < 0)
                 return -EBADMSG;
         if (p->status == BROKER_GRANTED && (kind == BROKER_KEYS || kind == BROKER_PRINCIPALS))
-                return get_lines(r, kind == BROKER_KEYS ? BROKER_KEY_LINE_MAX : BROKER_MESSAGE_MAX, &p->lines);
+                return get_lines(
+                        r, kind == BROKER_KEYS ? BROKER_KEY_LINE_MAX : BROKER_MESSAGE_MAX, &p->lines);
         if (p->status == BROKER_GRANTED && kind == BROKER_ACCOUNT)
                 return byte_reader_get_u32(r, &p->account_flags) < 0 ||
                                        (p->account_flags & ~(uint32_t)BROKER_ACCOUNT_ADMIN) ||
@@ -406,7 +422,7 @@ static void wipe_buffer(struct byte_buffer *b)
 }
 
 static int exchange(int fd, const struct byte_buffer *request, enum broker_kind kind, uint64_t deadline,
-                    struct broker_reply *ret)
+        struct broker_reply *ret)
 {
         _cleanup_free_ uint8_t *msg = NULL;
         size_t size;
@@ -424,7 +440,7 @@ static int exchange(int fd, const struct byte_buffer *request, enum broker_kind 
 }
 
 int broker_query(const char *socket_path, const struct broker_request *q, unsigned timeout_ms,
-                 struct broker_reply *ret)
+        struct broker_reply *ret)
 {
         struct byte_buffer request = BYTE_BUFFER_INIT(BROKER_REQUEST_MAX);
         uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;

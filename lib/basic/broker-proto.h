@@ -87,8 +87,8 @@
 #define BROKER_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE
 #define BROKER_REQUEST_MAX (16u * 1024u)
 #define BROKER_REPLY_MAX (256u * 1024u)
-#define BROKER_MESSAGE_MAX 1024u   /* the message string */
-#define BROKER_KEY_LINE_MAX 8192u  /* one authorized_keys line */
+#define BROKER_MESSAGE_MAX 1024u  /* the message string */
+#define BROKER_KEY_LINE_MAX 8192u /* one authorized_keys line */
 #define BROKER_KEYS_MAX 256u
 #define BROKER_CERTIFICATE_MAX 12288u
 #define BROKER_CREDENTIAL_MAX 256u
@@ -105,14 +105,14 @@ enum broker_kind {
 };
 
 enum broker_status {
-        BROKER_GRANTED = 0,     /* keys/principals follow; account allowed; authenticated */
-        BROKER_DENIED = 1,      /* a definite no (policy, expired, refused fingerprint, wrong code) */
-        BROKER_NOT_OURS = 2,    /* a local account (or root): the host decides, not OS Login */
+        BROKER_GRANTED = 0,      /* keys/principals follow; account allowed; authenticated */
+        BROKER_DENIED = 1,       /* a definite no (policy, expired, refused fingerprint, wrong code) */
+        BROKER_NOT_OURS = 2,     /* a local account (or root): the host decides, not OS Login */
         BROKER_UNKNOWN_USER = 3, /* no such OS Login user */
-        BROKER_UNAVAILABLE = 4, /* cannot know now (server down, breaker open, busy): fail closed */
-        BROKER_CHALLENGE = 5,   /* AUTH_*: a second factor is needed, challenges follow */
-        BROKER_NO_FACTOR = 6,   /* AUTH_START: two-factor is off; OS Login users have no password */
-        BROKER_REFUSED = 7,     /* this peer may not ask this on this socket */
+        BROKER_UNAVAILABLE = 4,  /* cannot know now (server down, breaker open, busy): fail closed */
+        BROKER_CHALLENGE = 5,    /* AUTH_*: a second factor is needed, challenges follow */
+        BROKER_NO_FACTOR = 6,    /* AUTH_START: two-factor is off; OS Login users have no password */
+        BROKER_REFUSED = 7,      /* this peer may not ask this on this socket */
 };
 
 enum broker_account_flag {
@@ -133,12 +133,12 @@ struct broker_challenge {
 struct broker_request {
         enum broker_kind kind;
         char user[USER_NAME_MAX + 1];
-        char fingerprint[BROKER_MESSAGE_MAX + 1]; /* KEYS */
-        char *certificate;                        /* PRINCIPALS, malloc'd */
-        char service[64 + 1], rhost[256 + 1];     /* ACCOUNT, AUTH_* */
-        uint32_t uid;                             /* ACCOUNT: what NSS resolved USER to */
-        char session[BROKER_SESSION_MAX + 1];     /* AUTH_CONTINUE */
-        uint32_t challenge_id, action;            /* AUTH_CONTINUE */
+        char fingerprint[BROKER_MESSAGE_MAX + 1];   /* KEYS */
+        char *certificate;                          /* PRINCIPALS, malloc'd */
+        char service[64 + 1], rhost[256 + 1];       /* ACCOUNT, AUTH_* */
+        uint32_t uid;                               /* ACCOUNT: what NSS resolved USER to */
+        char session[BROKER_SESSION_MAX + 1];       /* AUTH_CONTINUE */
+        uint32_t challenge_id, action;              /* AUTH_CONTINUE */
         char credential[BROKER_CREDENTIAL_MAX + 1]; /* AUTH_CONTINUE: wiped by broker_request_done() */
 };
 
@@ -172,14 +172,15 @@ int broker_reply_decode(enum broker_kind kind, const uint8_t *msg, size_t size, 
 bool broker_status_answers(enum broker_kind kind, enum broker_status status);
 /* Parses a message header; IS_REPLY selects the size limit and the kind
  * check. 0 with the kind (or status) and payload size, or -EBADMSG. */
-int broker_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size);
+int broker_header_decode(
+        const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size);
 
 /* Client: connect (SOCK_CLOEXEC|SOCK_NONBLOCK) to SOCKET_PATH, send Q
  * (MSG_NOSIGNAL), wait for the whole reply with poll() until TIMEOUT_MS
  * after the call started, decode it. -ENOENT/-ECONNREFUSED at once when
  * no daemon listens, -ETIMEDOUT, -EBADMSG, -errno; never retries. */
 int broker_query(const char *socket_path, const struct broker_request *q, unsigned timeout_ms,
-                 struct broker_reply *ret);
+        struct broker_reply *ret);
 
 /* Server side. accountsd serves the sockets without blocking
  * (accountsd/broker-server.c): broker_header_decode() on the header, then

@@ -21,7 +21,7 @@ void cache_checksum_init(struct cache_checksum *c)
 {
         *c = (struct cache_checksum){
                 .lane = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
-                         0x082efa98ec4e6c89ull},
+                        0x082efa98ec4e6c89ull},
         };
 }
 

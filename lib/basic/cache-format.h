@@ -67,7 +67,7 @@ struct cache_section {
 };
 
 struct cache_index {
-        uint32_t offset; /* 8-byte aligned */
+        uint32_t offset;  /* 8-byte aligned */
         uint32_t n_slots; /* power of two, or 0 for an empty index */
         uint32_t max_probe;
         uint32_t n_entries;

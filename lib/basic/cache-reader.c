@@ -56,7 +56,7 @@ uint32_t cache_map_socket_timeout_ms(const struct cache_map *m)
 bool cache_map_same_file(const struct cache_map *m, const struct stat *st)
 {
         return m->dev == st->st_dev && m->ino == st->st_ino && (off_t)m->size == st->st_size &&
-                m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec;
+               m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
 static bool range_ok(uint64_t offset, uint64_t size, uint64_t start, uint64_t end)
@@ -74,8 +74,8 @@ static int verify_header(const uint8_t *data, size_t size, uint64_t checksum, st
                 return -EBADMSG;
         memcpy(&h, data, sizeof(h));
         if (memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) != 0 || le32toh(h.version) != CACHE_VERSION ||
-            le32toh(h.header_size) != CACHE_HEADER_SIZE || le64toh(h.file_size) != size ||
-            le64toh(h.checksum) != checksum)
+                le32toh(h.header_size) != CACHE_HEADER_SIZE || le64toh(h.file_size) != size ||
+                le64toh(h.checksum) != checksum)
                 return -EBADMSG;
         h.version = CACHE_VERSION;
         h.header_size = CACHE_HEADER_SIZE;
@@ -100,9 +100,9 @@ static int verify_header(const uint8_t *data, size_t size, uint64_t checksum, st
                 x->max_probe = le32toh(x->max_probe);
                 x->n_entries = le32toh(x->n_entries);
                 if ((x->n_slots & (x->n_slots - 1)) != 0 || x->offset % 8 != 0 ||
-                    (x->n_slots > 0 && x->max_probe >= x->n_slots) ||
-                    !range_ok(x->offset, (uint64_t)x->n_slots * sizeof(struct cache_index_entry),
-                              CACHE_HEADER_SIZE, size))
+                        (x->n_slots > 0 && x->max_probe >= x->n_slots) ||
+                        !range_ok(x->offset, (uint64_t)x->n_slots * sizeof(struct cache_index_entry),
+                                CACHE_HEADER_SIZE, size))
                         return -EBADMSG;
         }
         *ret = h;
@@ -129,7 +129,8 @@ int cache_map_from_memory(const void *data, size_t size, struct cache_map **ret)
         if (size < CACHE_HEADER_SIZE)
                 return -EBADMSG;
         return map_new(data, size,
-                       cache_checksum((const uint8_t *)data + CACHE_CHECKSUM_START, size - CACHE_CHECKSUM_START), ret);
+                cache_checksum((const uint8_t *)data + CACHE_CHECKSUM_START, size - CACHE_CHECKSUM_START),
+                ret);
 }
 
 static int pread_full(int fd, uint8_t *buf, size_t size, uint64_t offset)
@@ -224,8 +225,8 @@ int cache_map_open(const char *path, unsigned flags, struct cache_map **ret)
 }
 
 /* The record framed at OFFSET, entirely inside section S. */
-static int record_at(const struct cache_map *m, enum cache_section_id s, uint64_t offset, const uint8_t **ret,
-                     uint32_t *ret_size)
+static int record_at(const struct cache_map *m, enum cache_section_id s, uint64_t offset,
+        const uint8_t **ret, uint32_t *ret_size)
 {
         const struct cache_section *sec = &m->header.sections[s];
         uint64_t end = (uint64_t)sec->offset + sec->size;
@@ -292,7 +293,7 @@ static int find_user(const struct cache_map *m, const char *name, uint32_t uid, 
         while (probe_next(&p, &offset)) {
                 struct passwd_record pw;
                 if (record_at(m, CACHE_SECTION_USERS, offset, &rec, &size) < 0 ||
-                    passwd_record_decode(rec, size, &pw) < 0)
+                        passwd_record_decode(rec, size, &pw) < 0)
                         return -EBADMSG;
                 if (name ? span_eq(pw.name, name) : pw.uid == uid) {
                         *ret = pw;
@@ -312,7 +313,7 @@ static int find_group(const struct cache_map *m, const char *name, uint32_t gid,
         while (probe_next(&p, &offset)) {
                 struct group_record gr;
                 if (record_at(m, CACHE_SECTION_GROUPS, offset, &rec, &size) < 0 ||
-                    group_record_decode(rec, size, &gr) < 0)
+                        group_record_decode(rec, size, &gr) < 0)
                         return -EBADMSG;
                 if (name ? span_eq(gr.name, name) : gr.gid == gid) {
                         *ret = gr;
@@ -351,7 +352,7 @@ int cache_map_find_memberships(const struct cache_map *m, const char *name, stru
         while (probe_next(&p, &offset)) {
                 struct gid_list_record l;
                 if (record_at(m, CACHE_SECTION_MEMBERSHIPS, offset, &rec, &size) < 0 ||
-                    gid_list_record_decode(rec, size, &l) < 0)
+                        gid_list_record_decode(rec, size, &l) < 0)
                         return -EBADMSG;
                 if (span_eq(l.name, name)) {
                         *ret = l;
@@ -362,8 +363,8 @@ int cache_map_find_memberships(const struct cache_map *m, const char *name, stru
 }
 
 /* The record at *CURSOR (0: the first) of section S, and where the next one starts. */
-static int next_record(const struct cache_map *m, enum cache_section_id s, uint32_t cursor, const uint8_t **ret,
-                       uint32_t *ret_size, uint32_t *ret_next)
+static int next_record(const struct cache_map *m, enum cache_section_id s, uint32_t cursor,
+        const uint8_t **ret, uint32_t *ret_size, uint32_t *ret_next)
 {
         const struct cache_section *sec = &m->header.sections[s];
         uint64_t offset = cursor == 0 ? sec->offset : cursor;

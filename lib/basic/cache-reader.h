@@ -86,7 +86,10 @@ struct cache_reader {
         uint64_t next_check_msec; /* CLOCK_MONOTONIC_COARSE */
         int last_error;           /* of the last failed open, returned until the next check */
 };
-#define CACHE_READER_INIT(p, f) {.lock = PTHREAD_MUTEX_INITIALIZER, .path = (p), .flags = (f)}
+#define CACHE_READER_INIT(p, f)                                                                             \
+        {                                                                                                   \
+                .lock = PTHREAD_MUTEX_INITIALIZER, .path = (p), .flags = (f)                                \
+        }
 
 /* A new reference to the current map (unref it when done), or -ENOENT /
  * -EBADMSG / -EPERM / -errno when there is no usable cache. Failures are

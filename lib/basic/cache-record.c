@@ -115,17 +115,17 @@ void byte_buffer_done(struct byte_buffer *b)
 
 /* Encoders put all fields or restore the buffer's size, so a failed
  * encode leaves no half record behind. */
-#define PUT_OR_UNDO(b, start, expr)                                                                           \
-        do {                                                                                                  \
-                int _k_ = (expr);                                                                             \
-                if (_k_ < 0) {                                                                                \
-                        (b)->size = (start);                                                                  \
-                        return _k_;                                                                           \
-                }                                                                                             \
+#define PUT_OR_UNDO(b, start, expr)                                                                         \
+        do {                                                                                                \
+                int _k_ = (expr);                                                                           \
+                if (_k_ < 0) {                                                                              \
+                        (b)->size = (start);                                                                \
+                        return _k_;                                                                         \
+                }                                                                                           \
         } while (0)
 
-int passwd_record_encode(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name, const char *gecos,
-                         const char *home, const char *shell)
+int passwd_record_encode(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name,
+        const char *gecos, const char *home, const char *shell)
 {
         size_t start = b->size;
 
@@ -216,9 +216,9 @@ int passwd_record_decode(const void *data, size_t size, struct passwd_record *re
         struct passwd_record pw;
 
         if (byte_reader_get_u32(&r, &pw.uid) < 0 || byte_reader_get_u32(&r, &pw.gid) < 0 ||
-            get_name(&r, &pw.name) < 0 || get_field(&r, GECOS_MAX, false, &pw.gecos) < 0 ||
-            get_field(&r, RECORD_PATH_MAX, true, &pw.home) < 0 ||
-            get_field(&r, RECORD_PATH_MAX, true, &pw.shell) < 0 || byte_reader_end(&r) < 0)
+                get_name(&r, &pw.name) < 0 || get_field(&r, GECOS_MAX, false, &pw.gecos) < 0 ||
+                get_field(&r, RECORD_PATH_MAX, true, &pw.home) < 0 ||
+                get_field(&r, RECORD_PATH_MAX, true, &pw.shell) < 0 || byte_reader_end(&r) < 0)
                 return -EBADMSG;
         *ret = pw;
         return 0;
@@ -231,7 +231,7 @@ int group_record_decode(const void *data, size_t size, struct group_record *ret)
         struct span member;
 
         if (byte_reader_get_u32(&r, &gr.gid) < 0 || get_name(&r, &gr.name) < 0 ||
-            byte_reader_get_u32(&r, &gr.n_members) < 0 || gr.n_members > RECORD_MEMBERS_MAX)
+                byte_reader_get_u32(&r, &gr.n_members) < 0 || gr.n_members > RECORD_MEMBERS_MAX)
                 return -EBADMSG;
         gr.members = r;
         /* Validate every member now, so packing can trust them. */
@@ -257,8 +257,8 @@ int gid_list_record_decode(const void *data, size_t size, struct gid_list_record
         struct gid_list_record l;
 
         if (get_name(&r, &l.name) < 0 || byte_reader_get_u32(&r, &l.n_gids) < 0 ||
-            l.n_gids > RECORD_GIDS_MAX || byte_reader_get_bytes(&r, (size_t)l.n_gids * 4, &l.gids) < 0 ||
-            byte_reader_end(&r) < 0)
+                l.n_gids > RECORD_GIDS_MAX || byte_reader_get_bytes(&r, (size_t)l.n_gids * 4, &l.gids) < 0 ||
+                byte_reader_end(&r) < 0)
                 return -EBADMSG;
         *ret = l;
         return 0;

@@ -90,8 +90,8 @@ struct gid_list_record {
  * valid_home, valid_shell) and return -EINVAL for anything a passwd or
  * group line must not carry; uid/gid are taken as given (callers apply the
  * floor). MEMBERS is NULL-terminated and may be NULL. */
-int passwd_record_encode(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name, const char *gecos,
-                         const char *home, const char *shell);
+int passwd_record_encode(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name,
+        const char *gecos, const char *home, const char *shell);
 int group_record_encode(struct byte_buffer *b, uint32_t gid, const char *name, const char *const *members);
 int gid_list_record_encode(struct byte_buffer *b, const char *name, const uint32_t *gids, size_t n_gids);
 

@@ -126,8 +126,8 @@ static int entry_list_check_new(const struct entry_list *l, const char *name, ui
         return 0;
 }
 
-int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid, uint32_t gid, const char *gecos,
-                          const char *home, const char *shell)
+int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid, uint32_t gid,
+        const char *gecos, const char *home, const char *shell)
 {
         size_t start = w->users.arena.size;
         int k;
@@ -192,7 +192,8 @@ static int filter_members(struct cache_writer *w, const char **members)
         return 0;
 }
 
-int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gid, const char *const *members)
+int cache_writer_add_group(
+        struct cache_writer *w, const char *name, uint32_t gid, const char *const *members)
 {
         size_t start = w->groups.arena.size;
         _cleanup_free_ const char **unique = NULL;
@@ -257,7 +258,7 @@ static int put_record(struct byte_buffer *img, const void *record, size_t size, 
 
 /* A hash index of N entries, 8-byte aligned, at least half empty. */
 static int put_index(struct byte_buffer *img, size_t n, const uint32_t *hashes, const uint32_t *offsets,
-                     struct cache_index *ret)
+        struct cache_index *ret)
 {
         size_t n_slots = 0, max_probe = 0, start;
         int k;
@@ -281,7 +282,8 @@ static int put_index(struct byte_buffer *img, size_t n, const uint32_t *hashes, 
                         slot = (slot + 1) & (n_slots - 1);
                         displacement++;
                 }
-                slots[slot] = (struct cache_index_entry){.hash = htole32(hashes[i]), .offset = htole32(offsets[i])};
+                slots[slot] = (struct cache_index_entry){
+                        .hash = htole32(hashes[i]), .offset = htole32(offsets[i])};
                 max_probe = MAX(max_probe, displacement);
         }
         *ret = (struct cache_index){
@@ -306,8 +308,8 @@ static void built_list_done(struct built_list *b)
         free(b->offsets);
 }
 
-static int put_records(struct byte_buffer *img, struct entry_list *l, struct cache_section *section,
-                       struct built_list *ret)
+static int put_records(
+        struct byte_buffer *img, struct entry_list *l, struct cache_section *section, struct built_list *ret)
 {
         int k;
 
@@ -384,7 +386,8 @@ static int compare_u32(const void *a, const void *b)
 }
 
 /* Every user gets USERS_GID, kept in GID order with the rest. */
-static int collect_users_group(const struct entry_list *users, uint32_t users_gid, struct membership_table *t)
+static int collect_users_group(
+        const struct entry_list *users, uint32_t users_gid, struct membership_table *t)
 {
         char name[USER_NAME_MAX + 1];
         size_t pos;
@@ -392,7 +395,8 @@ static int collect_users_group(const struct entry_list *users, uint32_t users_gi
 
         for (size_t i = 0; i < users->n; i++) {
                 struct passwd_record pw;
-                k = passwd_record_decode(users->arena.data + users->items[i].offset, users->items[i].size, &pw);
+                k = passwd_record_decode(
+                        users->arena.data + users->items[i].offset, users->items[i].size, &pw);
                 if (k < 0)
                         return k;
                 memcpy(name, pw.name.ptr, pw.name.len);
@@ -440,7 +444,7 @@ static int collect_memberships(const struct entry_list *groups, struct membershi
 }
 
 static int put_memberships(struct byte_buffer *img, const struct membership_table *t,
-                           struct cache_section *section, struct built_list *ret)
+        struct cache_section *section, struct built_list *ret)
 {
         _cleanup_byte_buffer_ struct byte_buffer record = BYTE_BUFFER_INIT(CACHE_FILE_MAX);
         int k;
@@ -479,7 +483,8 @@ static void fill_header(struct cache_writer *w, struct byte_buffer *img, struct 
         h->n_users = htole32((uint32_t)w->users.n);
         h->n_groups = htole32((uint32_t)w->groups.n);
         memcpy(img->data, h, sizeof(*h));
-        h->checksum = htole64(cache_checksum(img->data + CACHE_CHECKSUM_START, img->size - CACHE_CHECKSUM_START));
+        h->checksum =
+                htole64(cache_checksum(img->data + CACHE_CHECKSUM_START, img->size - CACHE_CHECKSUM_START));
         memcpy(img->data, h, sizeof(*h));
 }
 

@@ -7,9 +7,9 @@
  *   r = cache_writer_new(&w);
  *   cache_writer_set_settings(w, uid_floor, socket_timeout_ms);
  *   cache_writer_set_generation(w, ++generation);
- *   r = cache_writer_add_user(w, "alice_example_com", 1000001, 1000001, "Alice", "/home/alice_example_com", "/bin/bash");
- *   r = cache_writer_add_group(w, "eng", 1000042, (const char *const[]){"alice_example_com", NULL});
- *   r = cache_writer_commit(w, dir_fd, CACHE_FILE_NAME);
+ *   r = cache_writer_add_user(w, "alice_example_com", 1000001, 1000001, "Alice", "/home/alice_example_com",
+ * "/bin/bash"); r = cache_writer_add_group(w, "eng", 1000042, (const char *const[]){"alice_example_com",
+ * NULL}); r = cache_writer_commit(w, dir_fd, CACHE_FILE_NAME);
  *
  * Output is deterministic: users are stored by UID, groups by GID, whatever
  * the order they were added in, so equal inputs give equal bytes (given the
@@ -56,20 +56,22 @@ enum cache_writer_kind {
         CACHE_WRITER_GROUP,
         CACHE_WRITER_MEMBER, /* a name in the member list of a group let in (ID 0): -EPERM drops it */
 };
-typedef int (*cache_writer_filter_t)(void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id);
+typedef int (*cache_writer_filter_t)(
+        void *userdata, enum cache_writer_kind kind, const char *name, uint32_t id);
 void cache_writer_set_filter(struct cache_writer *w, cache_writer_filter_t filter, void *userdata);
 
 /* -EINVAL: a string fails basic/valid.h, the UID fails valid_network_uid()
  * against the floor, or the GID is 0. -EEXIST: the name or UID is already
  * present (the writer is unchanged). The filter's error. -ENOMEM. */
-int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid, uint32_t gid, const char *gecos,
-                          const char *home, const char *shell);
+int cache_writer_add_user(struct cache_writer *w, const char *name, uint32_t uid, uint32_t gid,
+        const char *gecos, const char *home, const char *shell);
 /* MEMBERS: NULL-terminated user names (need not be users of this cache;
  * local users may be members, unless the filter drops them), may be NULL;
  * duplicates are dropped.
  * -EINVAL: invalid name or member, GID fails valid_network_uid(). -EEXIST:
  * name or GID already present. The filter's error. */
-int cache_writer_add_group(struct cache_writer *w, const char *name, uint32_t gid, const char *const *members);
+int cache_writer_add_group(
+        struct cache_writer *w, const char *name, uint32_t gid, const char *const *members);
 
 /* Copies every user and group of MAP (an older generation) into W, for
  * accountsd to add one answered miss without refetching everything.

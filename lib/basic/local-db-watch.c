@@ -15,7 +15,8 @@ static struct file_stamp stamp_of(const char *path)
 
         if (stat(path, &st) < 0)
                 return (struct file_stamp){.error = -errno};
-        return (struct file_stamp){.dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim};
+        return (struct file_stamp){
+                .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim};
 }
 
 static bool stamp_eq(const struct file_stamp *a, const struct file_stamp *b)

@@ -35,7 +35,10 @@ struct local_db_watch {
         struct local_db *db;
         struct file_stamp passwd, group;
 };
-#define LOCAL_DB_WATCH_INIT(r, interval) {.root = (r), .interval_msec = (interval)}
+#define LOCAL_DB_WATCH_INIT(r, interval)                                                                    \
+        {                                                                                                   \
+                .root = (r), .interval_msec = (interval)                                                    \
+        }
 
 /* The current snapshot, borrowed until the next call or
  * local_db_watch_done(): 1 when it was (re)loaded by this call, 0 when

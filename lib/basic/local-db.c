@@ -111,7 +111,7 @@ int local_db_load(const char *root, struct local_db **ret)
         if (!db)
                 return -ENOMEM;
         if ((r = load_file(root, "/etc/passwd", &db->users)) < 0 ||
-            (r = load_file(root, "/etc/group", &db->groups)) < 0)
+                (r = load_file(root, "/etc/group", &db->groups)) < 0)
                 return r;
         *ret = TAKE_PTR(db);
         return 0;

@@ -80,7 +80,7 @@ static bool needs_quotes(const char *value)
 }
 
 int log_event_format(char *buf, size_t size, const char *message_id, const struct log_field *fields,
-                     size_t n_fields, const char *message)
+        size_t n_fields, const char *message)
 {
         size_t used = 0;
         int n = snprintf(buf, size, "%s  MESSAGE_ID=%s", message, message_id);
@@ -112,7 +112,7 @@ int log_event_format(char *buf, size_t size, const char *message_id, const struc
 }
 
 void log_event(int level, const char *message_id, const struct log_field *fields, size_t n_fields,
-               const char *format, ...)
+        const char *format, ...)
 {
         int saved_errno = errno;
         char message[2048], line[4096];

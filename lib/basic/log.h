@@ -67,18 +67,19 @@ struct log_field {
         const char *name;
         const char *value;
 };
-#define LOG_FIELDS(...) ((const struct log_field[]){__VA_ARGS__}), \
-        (sizeof((const struct log_field[]){__VA_ARGS__}) / sizeof(struct log_field))
+#define LOG_FIELDS(...)                                                                                     \
+        ((const struct log_field[]){__VA_ARGS__}),                                                          \
+                (sizeof((const struct log_field[]){__VA_ARGS__}) / sizeof(struct log_field))
 
 typedef void (*log_event_sink_t)(int level, const char *message_id, const struct log_field *fields,
-                                 size_t n_fields, const char *message);
+        size_t n_fields, const char *message);
 void log_set_event_sink(log_event_sink_t sink);
 
 /* log_event(LOG_NOTICE, MESSAGE_ID_KEY_DECISION,
  *           LOG_FIELDS({"OSLOGIN_USER", user}, {"OSLOGIN_DECISION", "denied"}),
  *           "Keys for \"%s\" refused: %s", user, reason); */
 void log_event(int level, const char *message_id, const struct log_field *fields, size_t n_fields,
-               const char *format, ...) _printf_(5, 6);
+        const char *format, ...) _printf_(5, 6);
 /* The fallback text of an event (what log_event writes without a sink). */
 int log_event_format(char *buf, size_t size, const char *message_id, const struct log_field *fields,
-                     size_t n_fields, const char *message);
+        size_t n_fields, const char *message);

@@ -24,25 +24,25 @@
 #define isempty(s) (!(s) || (s)[0] == '\0')
 
 /* Hand ownership out of a _cleanup_ variable. */
-#define TAKE_PTR(p)                                                                                           \
-        ({                                                                                                    \
-                __typeof__(p) _taken_ = (p);                                                                  \
-                (p) = NULL;                                                                                   \
-                _taken_;                                                                                      \
+#define TAKE_PTR(p)                                                                                         \
+        ({                                                                                                  \
+                __typeof__(p) _taken_ = (p);                                                                \
+                (p) = NULL;                                                                                 \
+                _taken_;                                                                                    \
         })
-#define TAKE_FD(fd)                                                                                           \
-        ({                                                                                                    \
-                int _taken_fd_ = (fd);                                                                        \
-                (fd) = -EBADF;                                                                                \
-                _taken_fd_;                                                                                   \
+#define TAKE_FD(fd)                                                                                         \
+        ({                                                                                                  \
+                int _taken_fd_ = (fd);                                                                      \
+                (fd) = -EBADF;                                                                              \
+                _taken_fd_;                                                                                 \
         })
 
 /* Define a cleanup helper for "func(*p)" that tolerates NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                               \
-        static inline void func##p(type *p)                                                                   \
-        {                                                                                                     \
-                if (*p)                                                                                       \
-                        func(*p);                                                                             \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                             \
+        static inline void func##p(type *p)                                                                 \
+        {                                                                                                   \
+                if (*p)                                                                                     \
+                        func(*p);                                                                           \
         }
 
 static inline void freep(void *p)

@@ -27,7 +27,8 @@ _Static_assert(sizeof(struct negative_slot) == NEGATIVE_TABLE_SLOT_SIZE, "slot l
 
 static uint32_t key_hash(const struct nss_proto_request *q)
 {
-        uint32_t h = nss_proto_type_by_name(q->type) ? cache_hash_name(q->name, strlen(q->name)) : cache_hash_id(q->id);
+        uint32_t h = nss_proto_type_by_name(q->type) ? cache_hash_name(q->name, strlen(q->name))
+                                                     : cache_hash_id(q->id);
         /* The same name as a user and as a group are different keys. */
         return h ^ cache_hash_id((uint32_t)q->type);
 }
@@ -49,8 +50,8 @@ static size_t n_slots_for(size_t n)
         return slots;
 }
 
-int negative_table_build(const struct negative_entry *entries, size_t n, uint64_t now_usec, void **ret,
-                         size_t *ret_size)
+int negative_table_build(
+        const struct negative_entry *entries, size_t n, uint64_t now_usec, void **ret, size_t *ret_size)
 {
         size_t kept = MIN(n, (size_t)NEGATIVE_TABLE_ENTRIES_MAX), n_slots = n_slots_for(kept);
         size_t size = NEGATIVE_TABLE_HEADER_SIZE + n_slots * NEGATIVE_TABLE_SLOT_SIZE;
@@ -74,7 +75,8 @@ int negative_table_build(const struct negative_entry *entries, size_t n, uint64_
                 if (slots[slot].expires_usec != 0)
                         continue; /* a duplicate: the first (newest) one counts */
                 struct negative_slot *s = &slots[slot];
-                *s = (struct negative_slot){.expires_usec = htole64(e->expires_usec), .type = (uint8_t)e->q.type};
+                *s = (struct negative_slot){
+                        .expires_usec = htole64(e->expires_usec), .type = (uint8_t)e->q.type};
                 if (by_name) {
                         s->name_len = (uint8_t)len;
                         memcpy(s->name, e->q.name, len);
@@ -105,11 +107,13 @@ bool negative_table_has(const void *data, size_t size, const struct nss_proto_re
         memcpy(&h, data, sizeof(h));
         uint32_t n_slots = le32toh(h.n_slots), max_probe = le32toh(h.max_probe);
         if (memcmp(h.magic, NEGATIVE_TABLE_MAGIC, sizeof(h.magic)) != 0 ||
-            le32toh(h.version) != NEGATIVE_TABLE_VERSION || le32toh(h.header_size) != NEGATIVE_TABLE_HEADER_SIZE ||
-            le32toh(h.slot_size) != NEGATIVE_TABLE_SLOT_SIZE || le64toh(h.file_size) != size || n_slots == 0 ||
-            n_slots > NEGATIVE_TABLE_SLOTS_MAX || (n_slots & (n_slots - 1)) != 0 || max_probe >= n_slots ||
-            (size - NEGATIVE_TABLE_HEADER_SIZE) / NEGATIVE_TABLE_SLOT_SIZE != n_slots ||
-            (size - NEGATIVE_TABLE_HEADER_SIZE) % NEGATIVE_TABLE_SLOT_SIZE != 0)
+                le32toh(h.version) != NEGATIVE_TABLE_VERSION ||
+                le32toh(h.header_size) != NEGATIVE_TABLE_HEADER_SIZE ||
+                le32toh(h.slot_size) != NEGATIVE_TABLE_SLOT_SIZE || le64toh(h.file_size) != size ||
+                n_slots == 0 || n_slots > NEGATIVE_TABLE_SLOTS_MAX || (n_slots & (n_slots - 1)) != 0 ||
+                max_probe >= n_slots ||
+                (size - NEGATIVE_TABLE_HEADER_SIZE) / NEGATIVE_TABLE_SLOT_SIZE != n_slots ||
+                (size - NEGATIVE_TABLE_HEADER_SIZE) % NEGATIVE_TABLE_SLOT_SIZE != 0)
                 return false;
 
         bool by_name = nss_proto_type_by_name(q->type);

@@ -38,7 +38,8 @@
 #define NEGATIVE_TABLE_NAME_MAX 32u
 #define NEGATIVE_TABLE_SLOTS_MAX 2048u
 #define NEGATIVE_TABLE_ENTRIES_MAX (NEGATIVE_TABLE_SLOTS_MAX / 2)
-#define NEGATIVE_TABLE_SIZE_MAX (NEGATIVE_TABLE_HEADER_SIZE + NEGATIVE_TABLE_SLOTS_MAX * NEGATIVE_TABLE_SLOT_SIZE)
+#define NEGATIVE_TABLE_SIZE_MAX                                                                             \
+        (NEGATIVE_TABLE_HEADER_SIZE + NEGATIVE_TABLE_SLOTS_MAX * NEGATIVE_TABLE_SLOT_SIZE)
 
 struct negative_entry {
         struct nss_proto_request q;
@@ -49,8 +50,8 @@ struct negative_entry {
  * the newest first); those with a name longer than NEGATIVE_TABLE_NAME_MAX
  * or already expired at NOW are left out, and so are duplicates. 0 and a
  * malloc'ed image, or -ENOMEM. */
-int negative_table_build(const struct negative_entry *entries, size_t n, uint64_t now_usec, void **ret,
-                         size_t *ret_size);
+int negative_table_build(
+        const struct negative_entry *entries, size_t n, uint64_t now_usec, void **ret, size_t *ret_size);
 
 /* Whether the image DATA of SIZE bytes holds Q, unexpired at NOW: true only
  * for a well-formed table that has it (a damaged one answers nothing). */

@@ -35,8 +35,10 @@ static const struct message_format nss_format = {
 const char *nss_proto_type_to_string(enum nss_proto_type type)
 {
         static const char *const names[] = {
-                [NSS_PROTO_GETPWNAM] = "getpwnam", [NSS_PROTO_GETPWUID] = "getpwuid",
-                [NSS_PROTO_GETGRNAM] = "getgrnam", [NSS_PROTO_GETGRGID] = "getgrgid",
+                [NSS_PROTO_GETPWNAM] = "getpwnam",
+                [NSS_PROTO_GETPWUID] = "getpwuid",
+                [NSS_PROTO_GETGRNAM] = "getgrnam",
+                [NSS_PROTO_GETGRGID] = "getgrgid",
                 [NSS_PROTO_INITGROUPS] = "initgroups",
         };
         return type_valid(type) ? names[type] : "invalid";
@@ -45,8 +47,10 @@ const char *nss_proto_type_to_string(enum nss_proto_type type)
 const char *nss_proto_status_to_string(enum nss_proto_status status)
 {
         static const char *const names[] = {
-                [NSS_PROTO_FOUND] = "found", [NSS_PROTO_NOTFOUND] = "notfound",
-                [NSS_PROTO_UNAVAIL] = "unavail", [NSS_PROTO_TRYAGAIN] = "tryagain",
+                [NSS_PROTO_FOUND] = "found",
+                [NSS_PROTO_NOTFOUND] = "notfound",
+                [NSS_PROTO_UNAVAIL] = "unavail",
+                [NSS_PROTO_TRYAGAIN] = "tryagain",
         };
         return (unsigned)status < ELEMENTSOF(names) ? names[status] : "invalid";
 }
@@ -73,7 +77,8 @@ static int put_header(struct byte_buffer *b, uint16_t kind, uint32_t payload_siz
         return message_header_put(b, &nss_format, kind, payload_size);
 }
 
-int nss_proto_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
+int nss_proto_header_decode(
+        const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size)
 {
         return message_header_decode(&nss_format, header, is_reply, ret_kind, ret_payload_size);
 }
@@ -140,8 +145,8 @@ static int finish_found(struct byte_buffer *b, size_t start, int k)
         return 0;
 }
 
-int nss_proto_reply_passwd(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name, const char *gecos,
-                           const char *home, const char *shell)
+int nss_proto_reply_passwd(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name,
+        const char *gecos, const char *home, const char *shell)
 {
         size_t start = b->size;
         int k = put_header(b, NSS_PROTO_FOUND, 0);
@@ -171,21 +176,26 @@ int nss_proto_reply_gid_list(struct byte_buffer *b, const char *name, const uint
         return finish_found(b, start, k);
 }
 
-static int decode_found(const struct nss_proto_request *q, const uint8_t *p, size_t n, struct nss_proto_reply *r)
+static int decode_found(
+        const struct nss_proto_request *q, const uint8_t *p, size_t n, struct nss_proto_reply *r)
 {
         switch (q->type) {
         case NSS_PROTO_GETPWNAM:
         case NSS_PROTO_GETPWUID:
                 if (passwd_record_decode(p, n, &r->passwd) < 0)
                         return -EBADMSG;
-                return (q->type == NSS_PROTO_GETPWNAM ? span_eq(r->passwd.name, q->name) : r->passwd.uid == q->id)
-                        ? 0 : -EBADMSG;
+                return (q->type == NSS_PROTO_GETPWNAM ? span_eq(r->passwd.name, q->name)
+                                                      : r->passwd.uid == q->id)
+                               ? 0
+                               : -EBADMSG;
         case NSS_PROTO_GETGRNAM:
         case NSS_PROTO_GETGRGID:
                 if (group_record_decode(p, n, &r->group) < 0)
                         return -EBADMSG;
-                return (q->type == NSS_PROTO_GETGRNAM ? span_eq(r->group.name, q->name) : r->group.gid == q->id)
-                        ? 0 : -EBADMSG;
+                return (q->type == NSS_PROTO_GETGRNAM ? span_eq(r->group.name, q->name)
+                                                      : r->group.gid == q->id)
+                               ? 0
+                               : -EBADMSG;
         case NSS_PROTO_INITGROUPS:
                 if (gid_list_record_decode(p, n, &r->gid_list) < 0)
                         return -EBADMSG;
@@ -194,8 +204,8 @@ static int decode_found(const struct nss_proto_request *q, const uint8_t *p, siz
         return -EBADMSG;
 }
 
-int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg, size_t size,
-                           struct nss_proto_reply *ret)
+int nss_proto_reply_decode(
+        const struct nss_proto_request *q, const uint8_t *msg, size_t size, struct nss_proto_reply *ret)
 {
         struct nss_proto_reply r = {};
         struct byte_reader payload;
@@ -214,7 +224,7 @@ int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg
 }
 
 int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, unsigned timeout_ms,
-                    uint8_t **ret_msg, size_t *ret_size)
+        uint8_t **ret_msg, size_t *ret_size)
 {
         _cleanup_byte_buffer_ struct byte_buffer request = BYTE_BUFFER_INIT(NSS_PROTO_REQUEST_MAX);
         uint64_t deadline = now_monotonic_usec() + (uint64_t)timeout_ms * 1000u;

@@ -85,7 +85,8 @@ int nss_proto_request_by_id(enum nss_proto_type type, uint32_t id, struct nss_pr
 
 /* Parses a message header. IS_REPLY selects the size limit and the kind
  * check. 0 with the kind and payload size, or -EBADMSG. */
-int nss_proto_header_decode(const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size);
+int nss_proto_header_decode(
+        const uint8_t *header, bool is_reply, uint16_t *ret_kind, uint32_t *ret_payload_size);
 
 /* Request codec. Decode takes a whole message (header + payload). */
 int nss_proto_request_encode(const struct nss_proto_request *q, struct byte_buffer *b);
@@ -93,16 +94,16 @@ int nss_proto_request_decode(const uint8_t *msg, size_t size, struct nss_proto_r
 
 /* Reply encoders (server side): a whole message appended to B. */
 int nss_proto_reply_status(struct byte_buffer *b, enum nss_proto_status status);
-int nss_proto_reply_passwd(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name, const char *gecos,
-                           const char *home, const char *shell);
+int nss_proto_reply_passwd(struct byte_buffer *b, uint32_t uid, uint32_t gid, const char *name,
+        const char *gecos, const char *home, const char *shell);
 int nss_proto_reply_group(struct byte_buffer *b, uint32_t gid, const char *name, const char *const *members);
 int nss_proto_reply_gid_list(struct byte_buffer *b, const char *name, const uint32_t *gids, size_t n_gids);
 
 struct nss_proto_reply {
         enum nss_proto_status status;
         union {
-                struct passwd_record passwd;   /* GETPWNAM, GETPWUID */
-                struct group_record group;     /* GETGRNAM, GETGRGID */
+                struct passwd_record passwd;     /* GETPWNAM, GETPWUID */
+                struct group_record group;       /* GETGRNAM, GETGRGID */
                 struct gid_list_record gid_list; /* INITGROUPS */
         };
 };
@@ -110,8 +111,8 @@ struct nss_proto_reply {
 /* Decodes a whole reply message to question Q: -EBADMSG when malformed or
  * when the record does not answer Q (other name/UID/GID). Spans point into
  * MSG. */
-int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg, size_t size,
-                           struct nss_proto_reply *ret);
+int nss_proto_reply_decode(
+        const struct nss_proto_request *q, const uint8_t *msg, size_t size, struct nss_proto_reply *ret);
 
 /* Client: connect (non-blocking, SOCK_CLOEXEC) to SOCKET_PATH, send Q
  * (MSG_NOSIGNAL), wait for the whole reply with poll() until TIMEOUT_MS
@@ -120,7 +121,7 @@ int nss_proto_reply_decode(const struct nss_proto_request *q, const uint8_t *msg
  * at once when no daemon listens, -ETIMEDOUT, -EBADMSG, -errno. Never
  * retries, never sleeps otherwise. */
 int nss_proto_query(const char *socket_path, const struct nss_proto_request *q, unsigned timeout_ms,
-                    uint8_t **ret_msg, size_t *ret_size);
+        uint8_t **ret_msg, size_t *ret_size);
 
 /* Server: read one request from a connected socket within TIMEOUT_MS.
  * -EBADMSG on anything malformed (close without answering), -ETIMEDOUT,

@@ -41,8 +41,8 @@ int safe_atou32(const char *s, uint32_t *ret)
 
 int parse_metadata_boolean(const char *s)
 {
-        static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-        static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+        static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+        static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
 
         if (!s)
                 return -EINVAL;
@@ -57,8 +57,8 @@ int parse_metadata_boolean(const char *s)
 
 int parse_config_boolean(const char *s)
 {
-        static const char *const yes[] = { "1", "t", "true", "yes", "y", "on" };
-        static const char *const no[] = { "0", "f", "false", "no", "n", "off" };
+        static const char *const yes[] = {"1", "t", "true", "yes", "y", "on"};
+        static const char *const no[] = {"0", "f", "false", "no", "n", "off"};
 
         if (!s)
                 return -EINVAL;

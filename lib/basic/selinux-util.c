@@ -16,7 +16,7 @@ static struct selinux_ops loaded;
 static const struct selinux_ops *ops; /* NULL: not loaded or SELinux off */
 static const struct selinux_ops *test_ops;
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *handle;          /* file-context lookup handle, opened on first need */
+static void *handle; /* file-context lookup handle, opened on first need */
 static bool handle_tried;
 
 static void load(void)
@@ -36,8 +36,8 @@ static void load(void)
                 .selabel_lookup = (int (*)(void *, char **, const char *, int))dlsym(lib, "selabel_lookup"),
         };
         if (loaded.is_selinux_enabled && loaded.security_getenforce && loaded.lgetfilecon &&
-            loaded.setfscreatecon && loaded.freecon && loaded.selabel_open && loaded.selabel_lookup &&
-            loaded.is_selinux_enabled() > 0)
+                loaded.setfscreatecon && loaded.freecon && loaded.selabel_open && loaded.selabel_lookup &&
+                loaded.is_selinux_enabled() > 0)
                 ops = &loaded;
 }
 

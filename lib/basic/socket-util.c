@@ -106,7 +106,8 @@ int unix_listen(const char *dir, const char *name, mode_t mode, int *ret_fd)
                 return log_error_errno(errno, "Cannot create a socket: %m");
         if (unlink(sa.sun_path) < 0 && errno != ENOENT)
                 return log_error_errno(errno, "Cannot remove the old \"%s\": %m", sa.sun_path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, mode) < 0 || listen(fd, 128) < 0)
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, mode) < 0 ||
+                listen(fd, 128) < 0)
                 return log_error_errno(errno, "Cannot listen on \"%s\": %m", sa.sun_path);
         *ret_fd = TAKE_FD(fd);
         return 0;

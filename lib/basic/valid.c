@@ -8,7 +8,7 @@
 static bool is_name_char(char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                c == '.' || c == '-';
+               c == '.' || c == '-';
 }
 
 bool valid_user_name(const char *name)

@@ -48,8 +48,8 @@ char *sysconf_without_block(const char *text);
 
 /* Adds DIR_FD/NAME (DIR_FD taken over) with its current content read and
  * NEW (taken over). A missing file has OLD NULL. */
-int sysconf_plan_add(struct sysconf_plan *p, const char *step, const char *path, int dir_fd, const char *name,
-                     char *new, const struct takeover_removed *removed);
+int sysconf_plan_add(struct sysconf_plan *p, const char *step, const char *path, int dir_fd,
+        const char *name, char *new, const struct takeover_removed *removed);
 /* Records why planning failed (nothing is changed yet); returns R. */
 int sysconf_plan_fail(struct sysconf_plan *p, int r, const char *fmt, ...) _printf_(3, 4);
 
@@ -63,7 +63,8 @@ char *sysconf_sshd_settings(const struct sysconf_options *o);
 char *sysconf_pam_block(const struct sysconf_options *o);
 /* nsswitch.conf's directory and file name: the file itself, or the target
  * of a symlink that is a root-owned regular file under ROOT/etc. */
-int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, char **ret_name, char **ret_path);
+int sysconf_nsswitch_locate(
+        const struct sysconf_options *o, int *ret_dir_fd, char **ret_name, char **ret_path);
 int sysconf_run_sshd_test(const struct sysconf_options *o);
 bool sysconf_pam_active(const struct sysconf_options *o);
 bool sysconf_sshd_status(const struct sysconf_options *o, bool *ret_two_factor);

@@ -155,13 +155,15 @@ static char *edit_nsswitch(const char *text, bool add, char *changed, size_t cha
         return buf;
 }
 
-int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, char **ret_name, char **ret_path)
+int sysconf_nsswitch_locate(
+        const struct sysconf_options *o, int *ret_dir_fd, char **ret_name, char **ret_path)
 {
         _cleanup_free_ char *link = NULL, *etc = NULL;
         char target[PATH_MAX];
         struct stat st;
 
-        if (path_join_root(o->root, "/etc/nsswitch.conf", &link) < 0 || path_join_root(o->root, "/etc/", &etc) < 0)
+        if (path_join_root(o->root, "/etc/nsswitch.conf", &link) < 0 ||
+                path_join_root(o->root, "/etc/", &etc) < 0)
                 return -ENOMEM;
         if (lstat(link, &st) < 0)
                 return -errno;
@@ -184,7 +186,7 @@ int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, ch
         if (!realpath(link, target))
                 return errno == ENOENT || errno == ELOOP ? -EPERM : -errno;
         if (!strneq(target, etc, strlen(etc)) || lstat(target, &st) < 0 || !S_ISREG(st.st_mode) ||
-            st.st_uid != 0 || (st.st_mode & 022))
+                st.st_uid != 0 || (st.st_mode & 022))
                 return -EPERM;
         _cleanup_free_ char *dir = strdup(target), *name = strdup(basename(target));
         if (!dir || !name)
@@ -202,8 +204,8 @@ int sysconf_nsswitch_locate(const struct sysconf_options *o, int *ret_dir_fd, ch
         return 0;
 }
 
-static int locate_for_plan(const struct sysconf_options *o, struct sysconf_plan *p, int *fd, char **name,
-                           char **path)
+static int locate_for_plan(
+        const struct sysconf_options *o, struct sysconf_plan *p, int *fd, char **name, char **path)
 {
         int r = sysconf_nsswitch_locate(o, fd, name, path);
         if (r == -EPERM || r == -EBADFD) {
@@ -214,7 +216,8 @@ static int locate_for_plan(const struct sysconf_options *o, struct sysconf_plan 
                         target[n > 0 ? n : 0] = '\0';
                 }
                 return sysconf_plan_fail(p, -EPERM,
-                        "nsswitch: /etc/nsswitch.conf %s%s, not a root-owned regular file under /etc: refused",
+                        "nsswitch: /etc/nsswitch.conf %s%s, not a root-owned regular file under /etc: "
+                        "refused",
                         target[0] ? "links to " : "is not a regular file", target);
         }
         if (r < 0)
@@ -265,7 +268,8 @@ int sysconf_plan_nsswitch(const struct sysconf_options *o, bool add, struct sysc
         char *record = add && (have_record || changed[0]) ? strdup(changed) : NULL;
         if (add && (have_record || changed[0]) && !record)
                 return -ENOMEM;
-        return sysconf_plan_add(p, "state", STATE_DIR "/" CHANGED_FILE, TAKE_FD(state), CHANGED_FILE, record, NULL);
+        return sysconf_plan_add(
+                p, "state", STATE_DIR "/" CHANGED_FILE, TAKE_FD(state), CHANGED_FILE, record, NULL);
 }
 
 bool sysconf_nsswitch_active(const struct sysconf_options *o)
@@ -275,7 +279,7 @@ bool sysconf_nsswitch_active(const struct sysconf_options *o)
         bool active = false;
 
         if (sysconf_nsswitch_locate(o, &dir, &name, &path) < 0 ||
-            read_file_bounded(dir, name, MAX_CONFIG_SIZE, &ns, NULL) < 0)
+                read_file_bounded(dir, name, MAX_CONFIG_SIZE, &ns, NULL) < 0)
                 return false;
         for (const char *p = ns; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
                 if (is_database_line(p, "passwd")) {

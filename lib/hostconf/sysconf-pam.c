@@ -34,7 +34,8 @@ char *sysconf_pam_block(const struct sysconf_options *o)
                     BLOCK_BEGIN "\n"
                                 "auth [success=done perm_denied=die auth_err=die default=ignore] %s%s\n"
                                 "account required %s\n"
-                                "session optional pam_mkhomedir.so skel=/etc/skel umask=0077\n" BLOCK_END "\n",
+                                "session optional pam_mkhomedir.so skel=/etc/skel umask=0077\n" BLOCK_END
+                                "\n",
                     o->pam_module, o->two_factor ? " twofactor" : "", o->pam_module) < 0)
                 return NULL;
         return s;
@@ -45,7 +46,8 @@ static bool module_installed(const struct sysconf_options *o)
         _cleanup_free_ char *module = NULL, *path = NULL;
         if (o->pam_module[0] == '/')
                 return access(o->pam_module, R_OK) == 0;
-        if (asprintf(&module, OSLOGIN_PAMDIR "/%s", o->pam_module) < 0 || path_join_root(o->root, module, &path) < 0)
+        if (asprintf(&module, OSLOGIN_PAMDIR "/%s", o->pam_module) < 0 ||
+                path_join_root(o->root, module, &path) < 0)
                 return false;
         return access(path, R_OK) == 0;
 }
@@ -68,7 +70,7 @@ int sysconf_plan_pam(const struct sysconf_options *o, bool add, struct sysconf_p
         if (r < 0)
                 return sysconf_plan_fail(p, r, "PAM: cannot read /etc/pam.d/" PAM_SERVICE);
         if (!(filtered = takeover_filter(TAKEOVER_PAM, stack, &removed)) ||
-            !(rest = sysconf_without_block(filtered)))
+                !(rest = sysconf_without_block(filtered)))
                 return -ENOMEM;
         if (add && !module_installed(o)) {
                 log_warning("%s is not installed: /etc/pam.d/" PAM_SERVICE
@@ -82,7 +84,8 @@ int sysconf_plan_pam(const struct sysconf_options *o, bool add, struct sysconf_p
                         return -ENOMEM;
         } else
                 next = TAKE_PTR(rest);
-        return sysconf_plan_add(p, "PAM", "/etc/pam.d/" PAM_SERVICE, TAKE_FD(dir), PAM_SERVICE, next, &removed);
+        return sysconf_plan_add(
+                p, "PAM", "/etc/pam.d/" PAM_SERVICE, TAKE_FD(dir), PAM_SERVICE, next, &removed);
 }
 
 bool sysconf_pam_active(const struct sysconf_options *o)

@@ -121,11 +121,11 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                 if (r < 0)
                         return sysconf_plan_fail(p, r, "sshd: cannot read /etc/group");
                 if (local_db_has_group(db, o->users_group))
-                        return sysconf_plan_fail(p, -EEXIST, "sshd: the OS Login users group \"%s\" is a local group",
-                                                 o->users_group);
+                        return sysconf_plan_fail(p, -EEXIST,
+                                "sshd: the OS Login users group \"%s\" is a local group", o->users_group);
         }
         if (!(filtered = takeover_filter(TAKEOVER_SSHD, config, &removed)) ||
-            !(base = sysconf_without_block(filtered)))
+                !(base = sysconf_without_block(filtered)))
                 return -ENOMEM;
         bool dropin = includes_dropin_dir(base);
         if (dropin) {
@@ -137,8 +137,8 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                         safe_close(dir);
                         return -ENOMEM;
                 }
-                r = sysconf_plan_add(p, "sshd", "/etc/ssh/sshd_config.d/" SSHD_DROPIN, dir, SSHD_DROPIN, settings,
-                        NULL);
+                r = sysconf_plan_add(
+                        p, "sshd", "/etc/ssh/sshd_config.d/" SSHD_DROPIN, dir, SSHD_DROPIN, settings, NULL);
                 if (r < 0)
                         return r;
                 next = TAKE_PTR(base);
@@ -151,16 +151,18 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                         return -ENOMEM;
                 if (match)
                         *match++ = '\0';
-                if (asprintf(&next, BLOCK_BEGIN "\n%s%s" BLOCK_END "\n%s%s%s%s%s", settings, match ? "\n" : "", base,
-                             match && *base && base[strlen(base) - 1] != '\n' ? "\n" : "",
-                             match ? BLOCK_BEGIN "\n" : "", match ?: "", match ? BLOCK_END "\n" : "") < 0)
+                if (asprintf(&next, BLOCK_BEGIN "\n%s%s" BLOCK_END "\n%s%s%s%s%s", settings,
+                            match ? "\n" : "", base,
+                            match && *base && base[strlen(base) - 1] != '\n' ? "\n" : "",
+                            match ? BLOCK_BEGIN "\n" : "", match ?: "", match ? BLOCK_END "\n" : "") < 0)
                         return -ENOMEM;
         } else
                 next = TAKE_PTR(base);
         int fd = fcntl(ssh, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
-        return sysconf_plan_add(p, "sshd", "/etc/ssh/sshd_config", fd, "sshd_config", TAKE_PTR(next), &removed);
+        return sysconf_plan_add(
+                p, "sshd", "/etc/ssh/sshd_config", fd, "sshd_config", TAKE_PTR(next), &removed);
 }
 
 bool sysconf_sshd_status(const struct sysconf_options *o, bool *ret_two_factor)
@@ -173,12 +175,14 @@ bool sysconf_sshd_status(const struct sysconf_options *o, bool *ret_two_factor)
         if (ssh >= 0 && read_file_bounded(ssh, "sshd_config", MAX_CONFIG_SIZE, &config, NULL) == 0) {
                 const char *block = strstr(config, BLOCK_BEGIN);
                 active = block != NULL;
-                *ret_two_factor = block && strstr(block, "AuthenticationMethods publickey,keyboard-interactive");
+                *ret_two_factor =
+                        block && strstr(block, "AuthenticationMethods publickey,keyboard-interactive");
                 _cleanup_close_ int dir =
                         openat(ssh, "sshd_config.d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (dir >= 0 && read_file_bounded(dir, SSHD_DROPIN, MAX_CONFIG_SIZE, &dropin, NULL) == 0) {
                         active = true;
-                        *ret_two_factor = strstr(dropin, "AuthenticationMethods publickey,keyboard-interactive");
+                        *ret_two_factor =
+                                strstr(dropin, "AuthenticationMethods publickey,keyboard-interactive");
                 }
         }
         return active;

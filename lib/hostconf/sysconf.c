@@ -64,7 +64,8 @@ char *sysconf_without_block(const char *text)
 
         /* Every block of ours: sshd_config may hold a second one at its end. */
         for (;;) {
-                char *b = out ? strstr(out, BLOCK_BEGIN "\n") : NULL, *e = b ? strstr(b, BLOCK_END "\n") : NULL;
+                char *b = out ? strstr(out, BLOCK_BEGIN "\n") : NULL,
+                     *e = b ? strstr(b, BLOCK_END "\n") : NULL;
                 if (!b || !e)
                         return out;
                 memmove(b, e + strlen(BLOCK_END "\n"), strlen(e + strlen(BLOCK_END "\n")) + 1);
@@ -80,8 +81,8 @@ int sysconf_plan_fail(struct sysconf_plan *p, int r, const char *fmt, ...)
         return r;
 }
 
-int sysconf_plan_add(struct sysconf_plan *p, const char *step, const char *path, int dir_fd, const char *name,
-                     char *new, const struct takeover_removed *removed)
+int sysconf_plan_add(struct sysconf_plan *p, const char *step, const char *path, int dir_fd,
+        const char *name, char *new, const struct takeover_removed *removed)
 {
         struct sysconf_edit e = {.step = step, .dir_fd = dir_fd, .new = new, .mode = 0644};
         struct stat st;
@@ -182,7 +183,7 @@ static int apply_plan(const struct sysconf_options *o, struct sysconf_plan *p, b
                 if (!edit_changes(e))
                         continue;
                 if (e->removed.lines > 0 && e->old &&
-                    (r = takeover_backup(o->root, e->path, e->old, e->old_size)) < 0)
+                        (r = takeover_backup(o->root, e->path, e->old, e->old_size)) < 0)
                         return sysconf_plan_fail(p, r, "%s: cannot back up %s", e->step, e->path);
                 if ((r = write_edit(e, false)) < 0)
                         return sysconf_plan_fail(p, r, "%s: cannot write %s", e->step, e->path);
@@ -205,7 +206,7 @@ int sysconf_apply(const struct sysconf_options *o, bool activate, struct sysconf
         /* Planning reads everything and refuses what cannot be done before
          * any file is touched. */
         if ((r = sysconf_plan_pam(o, activate, &p)) >= 0 && (r = sysconf_plan_sshd(o, activate, &p)) >= 0 &&
-            (r = sysconf_plan_nsswitch(o, activate, &p)) >= 0)
+                (r = sysconf_plan_nsswitch(o, activate, &p)) >= 0)
                 r = apply_plan(o, &p, &sshd_changed);
         if (r < 0) {
                 roll_back(&p);
@@ -253,7 +254,8 @@ void sysconf_print_manual(const struct sysconf_options *o, FILE *f)
                 if (*p != '#')
                         fprintf(f, "       %.*s\n", (int)strcspn(p, "\n"), p);
         }
-        fprintf(f, "  2. /etc/nsswitch.conf: add \"oslogin\" right after \"files\" on the passwd: and group: lines\n"
+        fprintf(f, "  2. /etc/nsswitch.conf: add \"oslogin\" right after \"files\" on the passwd: and "
+                   "group: lines\n"
                    "     (and initgroups: if there is one)\n");
         fprintf(f, "  3. /etc/pam.d/sshd: at the top\n");
         for (const char *p = pam; p && *p; p += strcspn(p, "\n") + 1)
@@ -310,8 +312,9 @@ int sysconf_preview(const struct sysconf_options *o, bool activate, FILE *f)
         if ((r = sysconf_plan_pam(o, activate, &p)) >= 0 && (r = sysconf_plan_sshd(o, activate, &p)) >= 0)
                 r = sysconf_plan_nsswitch(o, activate, &p);
         if (r < 0) {
-                fprintf(f, "%s would fail: %s (%s); nothing would be changed.\n", activate ? "activate" : "deactivate",
-                        p.failed_step[0] ? p.failed_step : "planning", strerror(-r));
+                fprintf(f, "%s would fail: %s (%s); nothing would be changed.\n",
+                        activate ? "activate" : "deactivate", p.failed_step[0] ? p.failed_step : "planning",
+                        strerror(-r));
                 plan_done(&p);
                 return r;
         }
@@ -321,7 +324,9 @@ int sysconf_preview(const struct sysconf_options *o, bool activate, FILE *f)
                         continue;
                 changed++;
                 fprintf(f, "%s %s:\n", e->path,
-                        !e->new ? "would be removed" : !e->old ? "would be created" : "would change");
+                        !e->new   ? "would be removed"
+                        : !e->old ? "would be created"
+                                  : "would change");
                 (void)print_missing(f, '-', e->old, e->new);
                 (void)print_missing(f, '+', e->new, e->old);
         }

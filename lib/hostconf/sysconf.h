@@ -39,9 +39,9 @@ struct sysconf_options {
         bool reload_sshd;
         bool two_factor; /* enable-oslogin-2fa */
         /* The policy switches (lib/hostconf/sshd-policy.h, doc/oslogin-policies.md). */
-        bool certificates;        /* enable-oslogin-certificates */
-        bool cert_authentication; /* [sshd] cert_authentication (default true) */
-        bool security_keys;       /* enable-oslogin-sk */
+        bool certificates;           /* enable-oslogin-certificates */
+        bool cert_authentication;    /* [sshd] cert_authentication (default true) */
+        bool security_keys;          /* enable-oslogin-sk */
         const char *principals_path; /* the AuthorizedPrincipalsCommand */
         const char *trusted_ca_path; /* TrustedUserCAKeys: accountsd's file in /run/oslogin */
         const char *users_group;     /* Match Group … AuthorizedKeysFile none; NULL: none */

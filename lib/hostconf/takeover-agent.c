@@ -174,9 +174,9 @@ int takeover_agent_switch_off(const char *root)
         if ((r = sysconf_replace_file(fd, CFG_NAME, next)) < 0)
                 return log_error_errno(r, "Cannot write " CFG_DIR "/" CFG_NAME ": %m");
         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", CFG_DIR "/" CFG_NAME}),
-                  "Set [Daemons] accounts_daemon = false in " CFG_DIR "/" CFG_NAME
-                   " (was %s): the guest agent no longer manages metadata-key accounts; restored on purge "
-                   "from " STATE_DIR "/" TAKEOVER_RESTORE_FILE ".",
+                "Set [Daemons] accounts_daemon = false in " CFG_DIR "/" CFG_NAME
+                " (was %s): the guest agent no longer manages metadata-key accounts; restored on purge "
+                "from " STATE_DIR "/" TAKEOVER_RESTORE_FILE ".",
                 previous[0] ? previous : "unset");
         return 1;
 }
@@ -194,7 +194,8 @@ static int on_accounts_key(void *user, const char *section, const char *key, con
                         return 0;
                 STRV_FOREACH (g, list)
                         if (!valid_group_name(*g)) {
-                                log_warning("Ignoring the guest agent's [Accounts] groups: \"%s\" is not a valid "
+                                log_warning("Ignoring the guest agent's [Accounts] groups: \"%s\" is not a "
+                                            "valid "
                                             "group name.",
                                         *g);
                                 strv_free(list);
@@ -215,8 +216,8 @@ static int on_accounts_key(void *user, const char *section, const char *key, con
 
 int takeover_agent_accounts(const char *root, struct agent_accounts *ret)
 {
-        static const char *const files[] = {CFG_DIR "/" CFG_NAME ".distro", CFG_DIR "/" CFG_NAME ".template",
-                                            CFG_DIR "/" CFG_NAME};
+        static const char *const files[] = {
+                CFG_DIR "/" CFG_NAME ".distro", CFG_DIR "/" CFG_NAME ".template", CFG_DIR "/" CFG_NAME};
         struct agent_accounts a = {};
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {

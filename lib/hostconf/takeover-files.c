@@ -75,8 +75,9 @@ static int empty_dir(const char *root, const char *dir, const char *what, unsign
                         char path[PATH_MAX];
                         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
                         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
-                                  "Removed the guest environment's %s %s (backup under " TAKEOVER_BACKUP_DIR ").",
-                                  what, path);
+                                "Removed the guest environment's %s %s (backup under " TAKEOVER_BACKUP_DIR
+                                ").",
+                                what, path);
                 } else if (q < 0 && r == 0)
                         r = q;
         }
@@ -93,7 +94,8 @@ static bool is_sudo_include(const char *data)
         char l[256];
         snprintf(l, sizeof(l), "%s", data);
         l[strcspn(l, "\r\n")] = '\0';
-        return streq(l, "#includedir /var/google-sudoers.d") || streq(l, "@includedir /var/google-sudoers.d");
+        return streq(l, "#includedir /var/google-sudoers.d") ||
+               streq(l, "@includedir /var/google-sudoers.d");
 }
 
 /* /etc/sudoers.d/google-oslogin always; google-sudoers (the rewrite's name)
@@ -121,7 +123,7 @@ static int remove_sudo_includes(const char *root, unsigned *count)
                         char path[PATH_MAX];
                         snprintf(path, sizeof(path), "/etc/sudoers.d/%s", names[i]);
                         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
-                                  "Removed the guest agent's sudo include %s.", path);
+                                "Removed the guest agent's sudo include %s.", path);
                 } else if (q < 0 && r == 0)
                         r = q;
         }
@@ -152,7 +154,7 @@ static int remove_caches(const char *root, unsigned *count)
                         char path[PATH_MAX];
                         snprintf(path, sizeof(path), "/etc/%s", e->d_name);
                         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
-                                  "Removed guest-oslogin's NSS cache %s.", path);
+                                "Removed guest-oslogin's NSS cache %s.", path);
                 } else if (q < 0 && r == 0)
                         r = q;
         }
@@ -161,8 +163,8 @@ static int remove_caches(const char *root, unsigned *count)
 }
 
 /* Their lines out of DIR/NAME, the rest kept byte for byte. */
-static int filter_file(const char *root, const char *dir, const char *name, enum takeover_kind kind,
-                       unsigned *count)
+static int filter_file(
+        const char *root, const char *dir, const char *name, enum takeover_kind kind, unsigned *count)
 {
         _cleanup_free_ char *p = NULL, *data = NULL, *next = NULL, *path = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -181,12 +183,13 @@ static int filter_file(const char *root, const char *dir, const char *name, enum
                 return -ENOMEM;
         if (removed.lines == 0)
                 return 0;
-        if ((r = takeover_backup(root, path, data, size)) < 0 || (r = sysconf_replace_file(fd, name, next)) < 0)
+        if ((r = takeover_backup(root, path, data, size)) < 0 ||
+                (r = sysconf_replace_file(fd, name, next)) < 0)
                 return log_error_errno(r, "Cannot remove the guest environment's lines from %s: %m", path);
         (*count)++;
         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),
-                  "Removed %u line(s) of the guest environment from %s (\"%s\").", removed.lines, path,
-                  removed.first);
+                "Removed %u line(s) of the guest environment from %s (\"%s\").", removed.lines, path,
+                removed.first);
         return 1;
 }
 
@@ -207,7 +210,8 @@ int takeover_files(const char *root, bool manage_host_config)
         if (manage_host_config) {
                 if ((q = filter_file(root, "/etc/pam.d", "su", TAKEOVER_PAM, &count)) < 0 && r == 0)
                         r = q;
-                if ((q = filter_file(root, "/etc/security", "group.conf", TAKEOVER_GROUP, &count)) < 0 && r == 0)
+                if ((q = filter_file(root, "/etc/security", "group.conf", TAKEOVER_GROUP, &count)) < 0 &&
+                        r == 0)
                         r = q;
         }
         return r < 0 ? r : (int)count;
@@ -263,7 +267,7 @@ bool takeover_pending(const char *root, bool manage_host_config)
         bool cache = false;
 
         if (exists(root, "/etc/sudoers.d/google-oslogin") || has_entries(root, "/var/google-sudoers.d") ||
-            has_entries(root, "/var/google-users.d"))
+                has_entries(root, "/var/google-users.d"))
                 return true;
         if (path_join_root(root, "/etc", &etc) < 0)
                 return false;

@@ -56,7 +56,8 @@ static const char *sshd_value(const char *line, const char *keyword)
 static bool path_ends_with(const char *value, const char *base)
 {
         size_t vl = strcspn(value, " \t"), bl = strlen(base);
-        return vl >= bl && strncmp(value + vl - bl, base, bl) == 0 && (vl == bl || value[vl - bl - 1] == '/');
+        return vl >= bl && strncmp(value + vl - bl, base, bl) == 0 &&
+               (vl == bl || value[vl - bl - 1] == '/');
 }
 
 /* An sshd_config line of theirs. *USER_NEXT: the next line may be the
@@ -68,12 +69,15 @@ static bool sshd_line_theirs(const char *l, bool *user_next)
 
         *user_next = false;
         if ((v = sshd_value(l, "AuthorizedKeysCommand")) &&
-            (path_ends_with(v, "google_authorized_keys") || path_ends_with(v, "google_authorized_keys_sk")))
+                (path_ends_with(v, "google_authorized_keys") ||
+                        path_ends_with(v, "google_authorized_keys_sk")))
                 return (*user_next = true);
-        if ((v = sshd_value(l, "AuthorizedPrincipalsCommand")) && path_ends_with(v, "google_authorized_principals"))
+        if ((v = sshd_value(l, "AuthorizedPrincipalsCommand")) &&
+                path_ends_with(v, "google_authorized_principals"))
                 return (*user_next = true);
-        if (user && (sshd_value(l, "AuthorizedKeysCommandUser") || sshd_value(l, "AuthorizedKeysCommandRunAs") ||
-                     sshd_value(l, "AuthorizedPrincipalsCommandUser")))
+        if (user &&
+                (sshd_value(l, "AuthorizedKeysCommandUser") || sshd_value(l, "AuthorizedKeysCommandRunAs") ||
+                        sshd_value(l, "AuthorizedPrincipalsCommandUser")))
                 return true;
         if ((v = sshd_value(l, "Include")) && strneq(v, "/var/google-users.d/", 20))
                 return true;
@@ -95,7 +99,8 @@ static bool pam_line_theirs(const char *l)
                 size_t n = strcspn(p, " ");
                 char word[256];
                 snprintf(word, sizeof(word), "%.*s", (int)MIN(n, sizeof(word) - 1), p);
-                if (path_ends_with(word, "pam_oslogin_login.so") || path_ends_with(word, "pam_oslogin_admin.so"))
+                if (path_ends_with(word, "pam_oslogin_login.so") ||
+                        path_ends_with(word, "pam_oslogin_admin.so"))
                         return true;
                 p += n;
         }

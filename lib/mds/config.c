@@ -19,8 +19,13 @@ int parse_duration(const char *s, uint64_t *ret_usec)
                 const char *suffix;
                 uint64_t usec;
         } units[] = {
-                {"ms", 1000}, {"s", 1000000}, {"sec", 1000000}, {"m", 60000000}, {"min", 60000000},
-                {"h", 3600000000ull}, {"", 1000000},
+                {"ms", 1000},
+                {"s", 1000000},
+                {"sec", 1000000},
+                {"m", 60000000},
+                {"min", 60000000},
+                {"h", 3600000000ull},
+                {"", 1000000},
         };
         char digits[32];
         size_t n = strspn(s ?: "", "0123456789");
@@ -116,7 +121,8 @@ int config_defaults(struct oslogin_config *ret)
         c.sudo_rule = strdup("ALL=(ALL:ALL) NOPASSWD:ALL");
         c.akc_user = strdup("_oslogin");
         c.users_group = strdup(OSLOGIN_DEFAULT_USERS_GROUP);
-        if (!c.users_group || !c.url || !c.credentials_directory || !c.https_address || !c.state_directory || !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
+        if (!c.users_group || !c.url || !c.credentials_directory || !c.https_address || !c.state_directory ||
+                !c.groups || !c.home_base || !c.shell || !c.sudo_rule || !c.akc_user) {
                 config_free(&c);
                 return -ENOMEM;
         }
@@ -201,8 +207,8 @@ static bool valid_address_port(const char *s)
         char host[64];
         uint32_t port;
 
-        if (!colon || (size_t)(colon - s) >= sizeof(host) || safe_atou32(colon + 1, &port) < 0 || port == 0 ||
-            port > 65535)
+        if (!colon || (size_t)(colon - s) >= sizeof(host) || safe_atou32(colon + 1, &port) < 0 ||
+                port == 0 || port > 65535)
                 return false;
         memcpy(host, s, (size_t)(colon - s));
         host[colon - s] = '\0';
@@ -292,7 +298,8 @@ static int set_value(struct oslogin_config *c, const char *section, const char *
         if (KEY("sshd", "cert_authentication"))
                 return set_bool(&c->cert_authentication, NULL, value);
         if (KEY("sshd", "users_group"))
-                return isempty(value) || valid_group_name(value) ? set_string(&c->users_group, value) : -EINVAL;
+                return isempty(value) || valid_group_name(value) ? set_string(&c->users_group, value)
+                                                                 : -EINVAL;
         if (KEY("sshd", "users_gid"))
                 return set_uint32(&c->users_gid, value);
         if (KEY("broker", "answer_ttl"))
@@ -323,7 +330,8 @@ static int handler(void *user, const char *section, const char *key, const char 
         int r = set_value(s->config, section, key, value);
 
         if (r == -ENOKEY) {
-                log_warning("%s:%d: unknown key \"%s\" in section [%s], ignoring.", s->path, line, key, section);
+                log_warning(
+                        "%s:%d: unknown key \"%s\" in section [%s], ignoring.", s->path, line, key, section);
                 return 1;
         }
         if (r < 0) {
@@ -344,9 +352,9 @@ static int check_file_safe(int fd, const char *path)
                 return log_error_errno(EINVAL, "%s: not a regular file.", path);
         if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
                 return log_error_errno(EPERM,
-                                       "%s: refusing a config file not owned by root or writable by group/others "
-                                       "(owner %u, mode %04o).",
-                                       path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                        "%s: refusing a config file not owned by root or writable by group/others "
+                        "(owner %u, mode %04o).",
+                        path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
         return 0;
 }
 

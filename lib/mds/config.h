@@ -23,7 +23,7 @@
 #define OSLOGIN_DEFAULT_USERS_GID 4294000000u
 
 enum mds_transport {
-        MDS_TRANSPORT_AUTO,  /* HTTPS when the credentials exist (and always once it has worked) */
+        MDS_TRANSPORT_AUTO, /* HTTPS when the credentials exist (and always once it has worked) */
         MDS_TRANSPORT_HTTP,
         MDS_TRANSPORT_HTTPS,
 };
@@ -32,12 +32,12 @@ struct oslogin_config {
         /* [metadata] */
         char *url;
         uint64_t connect_timeout_usec;
-        uint64_t timeout_usec;          /* total deadline of one call, retries included */
+        uint64_t timeout_usec; /* total deadline of one call, retries included */
         uint64_t max_response_size;
         enum mds_transport transport;
         char *credentials_directory;
-        char *https_address;            /* ADDR:PORT or [V6]:PORT */
-        char *state_directory;          /* where the HTTPS pin is kept */
+        char *https_address;   /* ADDR:PORT or [V6]:PORT */
+        char *state_directory; /* where the HTTPS pin is kept */
         /* [directory] */
         uint64_t refresh_interval_usec;
         uint64_t negative_ttl_usec;
@@ -45,10 +45,10 @@ struct oslogin_config {
         uint32_t page_size;
         uint32_t uid_floor;
         /* [accounts] */
-        bool metadata_accounts;         /* false: ssh-keys in the metadata make no account */
-        char **groups;                  /* NULL-terminated */
+        bool metadata_accounts; /* false: ssh-keys in the metadata make no account */
+        char **groups;          /* NULL-terminated */
         bool deprovision_remove;
-        bool reuse_homedir;             /* a new user gets the UID owning its surviving home */
+        bool reuse_homedir; /* a new user gets the UID owning its surviving home */
         /* Which of these the file set: the others may come from the guest
          * agent's instance_configs.cfg (lib/hostconf/takeover.h). */
         bool groups_set, deprovision_remove_set, reuse_homedir_set;
@@ -56,7 +56,7 @@ struct oslogin_config {
         char *home_base;
         char *shell;
         /* [host] */
-        bool manage_host_config;        /* false: sshd, nsswitch and PAM are the administrator's */
+        bool manage_host_config; /* false: sshd, nsswitch and PAM are the administrator's */
         /* [sudo] */
         char *sudo_rule;
         uint64_t sudo_recheck_interval_usec;
@@ -64,14 +64,14 @@ struct oslogin_config {
         uint64_t akc_deadline_usec;
         char *akc_user;
         /* [sshd] */
-        bool cert_authentication;       /* certificates beside keys (the guest agent's [OSLogin] default) */
-        char *users_group;              /* every OS Login user's synthetic group; "" or NULL: none */
+        bool cert_authentication; /* certificates beside keys (the guest agent's [OSLogin] default) */
+        char *users_group;        /* every OS Login user's synthetic group; "" or NULL: none */
         uint32_t users_gid;
         /* [broker] */
-        uint64_t answer_ttl_usec;       /* profile and login answers shared within one login */
-        uint64_t admin_ttl_usec;        /* adminLogin answers (the sudo grant) */
-        uint32_t max_connections;       /* per socket, all peers together */
-        uint32_t per_uid_connections;   /* per socket and peer UID (root: only the total) */
+        uint64_t answer_ttl_usec;     /* profile and login answers shared within one login */
+        uint64_t admin_ttl_usec;      /* adminLogin answers (the sudo grant) */
+        uint32_t max_connections;     /* per socket, all peers together */
+        uint32_t per_uid_connections; /* per socket and peer UID (root: only the total) */
 };
 
 enum {

@@ -62,11 +62,12 @@ static void log_channel_once(const struct mds_client *c)
         else if (c->outage == -ENOKEY)
                 log_warning("Metadata server: HTTPS is pinned in %s but the credentials %s and %s are not "
                             "readable; refusing plain HTTP until they are back.",
-                            c->state_directory, c->ca_file, c->client_pem);
+                        c->state_directory, c->ca_file, c->client_pem);
         else if (c->outage == -EPERM)
-                log_warning("Metadata server: transport = http, but HTTPS is pinned in %s/" MDS_HTTPS_PIN_FILE
-                            "; refusing plain HTTP.",
-                            c->state_directory);
+                log_warning(
+                        "Metadata server: transport = http, but HTTPS is pinned in %s/" MDS_HTTPS_PIN_FILE
+                        "; refusing plain HTTP.",
+                        c->state_directory);
         else if (c->channel == CHANNEL_HTTP && c->transport == MDS_TRANSPORT_AUTO)
                 log_debug("Metadata server: plain HTTP (no credentials in %s).", c->ca_file);
 }
@@ -83,7 +84,8 @@ static bool valid_host_port(const char *s)
 
 static int http_base_from(const struct oslogin_config *config, unsigned flags, char **ret)
 {
-        const char *host = (flags & MDS_CLIENT_IGNORE_ENVIRONMENT) ? NULL : secure_getenv("GCE_METADATA_HOST");
+        const char *host =
+                (flags & MDS_CLIENT_IGNORE_ENVIRONMENT) ? NULL : secure_getenv("GCE_METADATA_HOST");
         const char *url = config && config->url ? config->url : OSLOGIN_DEFAULT_MDS_URL;
         char *s;
 
@@ -117,7 +119,8 @@ static bool pin_exists(const struct mds_client *c)
 /* HTTPS has answered: from now on this host never uses plain HTTP again. */
 static void pin_https(struct mds_client *c)
 {
-        static const char content[] = "HTTPS with mutual TLS has worked on this host; plain HTTP is refused.\n";
+        static const char content[] =
+                "HTTPS with mutual TLS has worked on this host; plain HTTP is refused.\n";
         _cleanup_close_ int dir = -1;
         int r;
 
@@ -125,14 +128,15 @@ static void pin_https(struct mds_client *c)
         if (pin_exists(c))
                 return;
         dir = open_dir_nofollow(AT_FDCWD, c->state_directory, 0);
-        r = dir < 0 ? dir : write_file_atomic(dir, MDS_HTTPS_PIN_FILE, content, sizeof(content) - 1, 0644,
-                                              (uid_t)-1, (gid_t)-1);
+        r = dir < 0 ? dir
+                    : write_file_atomic(dir, MDS_HTTPS_PIN_FILE, content, sizeof(content) - 1, 0644,
+                              (uid_t)-1, (gid_t)-1);
         if (r < 0)
-                log_warning("Cannot record the HTTPS pin in %s/" MDS_HTTPS_PIN_FILE ": %s", c->state_directory,
-                            strerror(-r));
+                log_warning("Cannot record the HTTPS pin in %s/" MDS_HTTPS_PIN_FILE ": %s",
+                        c->state_directory, strerror(-r));
         else
                 log_info("Metadata server answered over HTTPS: pinned in %s/" MDS_HTTPS_PIN_FILE ".",
-                         c->state_directory);
+                        c->state_directory);
 }
 
 /* Looks at the credentials and the pin again: at creation, before each call
@@ -178,14 +182,16 @@ static int https_settings_from(const struct oslogin_config *config, struct mds_c
 {
         const char *dir = config && config->credentials_directory ? config->credentials_directory
                                                                   : OSLOGIN_DEFAULT_MTLS_DIR;
-        const char *address = config && config->https_address ? config->https_address
-                                                               : OSLOGIN_DEFAULT_HTTPS_ADDRESS;
-        const char *state = config && config->state_directory ? config->state_directory
-                                                              : OSLOGIN_DEFAULT_STATE_DIR;
+        const char *address =
+                config && config->https_address ? config->https_address : OSLOGIN_DEFAULT_HTTPS_ADDRESS;
+        const char *state =
+                config && config->state_directory ? config->state_directory : OSLOGIN_DEFAULT_STATE_DIR;
 
         c->transport = config ? config->transport : MDS_TRANSPORT_AUTO;
-        if (asprintf(&c->ca_file, "%s/root.crt", dir) < 0 || asprintf(&c->client_pem, "%s/client.key", dir) < 0 ||
-            asprintf(&c->connect_to, HTTPS_HOST ":443:%s", address) < 0 || !(c->state_directory = strdup(state)))
+        if (asprintf(&c->ca_file, "%s/root.crt", dir) < 0 ||
+                asprintf(&c->client_pem, "%s/client.key", dir) < 0 ||
+                asprintf(&c->connect_to, HTTPS_HOST ":443:%s", address) < 0 ||
+                !(c->state_directory = strdup(state)))
                 return -ENOMEM;
         return 0;
 }
@@ -209,7 +215,8 @@ int mds_client_new(const struct oslogin_config *config, unsigned flags, struct m
                 return r;
         c->connect_timeout_usec = config ? config->connect_timeout_usec : 1000000;
         c->timeout_usec = config ? config->timeout_usec : 5000000;
-        c->max_response_size = (size_t)MIN(config ? config->max_response_size : 1024 * 1024, (uint64_t)SIZE_MAX / 2);
+        c->max_response_size =
+                (size_t)MIN(config ? config->max_response_size : 1024 * 1024, (uint64_t)SIZE_MAX / 2);
         c->seed = (unsigned)now_monotonic_usec() ^ (unsigned)getpid();
         r = mds_curl_new(&c->curl);
         if (r < 0)
@@ -319,7 +326,7 @@ static int status_to_errno(long status)
 
 /* One attempt. 0 on a complete 200, 1 when worth retrying, else -errno. */
 static int attempt(struct mds_client *c, const char *path, const char *post, uint64_t deadline,
-                   struct mds_curl_answer *ret, int *ret_no_server)
+        struct mds_curl_answer *ret, int *ret_no_server)
 {
         _cleanup_free_ char *url = NULL;
         bool https = c->channel == CHANNEL_HTTPS;
@@ -379,7 +386,7 @@ static int backoff_sleep(struct mds_client *c, uint64_t usec)
 }
 
 static int request(struct mds_client *c, const char *path, const char *post, uint64_t extra_usec,
-                   struct mds_response *ret)
+        struct mds_response *ret)
 {
         struct mds_curl_answer answer = {};
         uint64_t start = now_monotonic_usec(), backoff = BACKOFF_FIRST_USEC;
@@ -434,7 +441,8 @@ static int request(struct mds_client *c, const char *path, const char *post, uin
                         choose_channel(c);
                 return r;
         }
-        *ret = (struct mds_response){.status = status, .body = answer.body, .size = answer.size, .etag = answer.etag};
+        *ret = (struct mds_response){
+                .status = status, .body = answer.body, .size = answer.size, .etag = answer.etag};
         return 0;
 }
 
@@ -443,13 +451,14 @@ int mds_get(struct mds_client *c, const char *path_and_query, struct mds_respons
         return request(c, path_and_query, NULL, 0, ret);
 }
 
-int mds_post_json(struct mds_client *c, const char *path_and_query, const char *json, struct mds_response *ret)
+int mds_post_json(
+        struct mds_client *c, const char *path_and_query, const char *json, struct mds_response *ret)
 {
         return request(c, path_and_query, json, 0, ret);
 }
 
 int mds_wait_for_change(struct mds_client *c, const char *path, const char *last_etag, unsigned timeout_sec,
-                        struct mds_response *ret)
+        struct mds_response *ret)
 {
         _cleanup_free_ char *p = strdup(path);
         char seconds[16];
@@ -459,8 +468,8 @@ int mds_wait_for_change(struct mds_client *c, const char *path, const char *last
                 return -ENOMEM;
         snprintf(seconds, sizeof(seconds), "%u", timeout_sec);
         if ((r = mds_query_append(&p, "wait_for_change", "true")) < 0 ||
-            (r = mds_query_append(&p, "last_etag", last_etag ?: "NONE")) < 0 ||
-            (r = mds_query_append(&p, "timeout_sec", seconds)) < 0)
+                (r = mds_query_append(&p, "last_etag", last_etag ?: "NONE")) < 0 ||
+                (r = mds_query_append(&p, "timeout_sec", seconds)) < 0)
                 return r;
         return request(c, p, NULL, (uint64_t)timeout_sec * 1000000u, ret);
 }

@@ -96,15 +96,15 @@ void mds_client_set_max_attempts(struct mds_client *c, unsigned n);
 /* GET BASE + PATH_AND_QUERY (no leading slash). 0 and *ret on 200. */
 int mds_get(struct mds_client *c, const char *path_and_query, struct mds_response *ret);
 /* POST a JSON body. */
-int mds_post_json(struct mds_client *c, const char *path_and_query, const char *json, struct mds_response *ret);
+int mds_post_json(
+        struct mds_client *c, const char *path_and_query, const char *json, struct mds_response *ret);
 /* Long-poll: returns when the ETag differs from LAST_ETAG (NULL: at once) or
  * after TIMEOUT_SEC with the unchanged answer. */
 int mds_wait_for_change(struct mds_client *c, const char *path, const char *last_etag, unsigned timeout_sec,
-                        struct mds_response *ret);
+        struct mds_response *ret);
 
 void mds_response_done(struct mds_response *r);
 #define _cleanup_mds_response_ _cleanup_(mds_response_done)
 
 /* Appends "?KEY=VALUE" or "&KEY=VALUE" to *PATH with VALUE percent-encoded. */
 int mds_query_append(char **path, const char *key, const char *value);
-

@@ -186,10 +186,10 @@ static int set_fixed_options(struct mds_curl *h)
         CURL *e = h->easy;
         CURLcode r = CURLE_OK;
 
-#define SET(opt, val)                                                                                         \
-        do {                                                                                                  \
-                if (r == CURLE_OK)                                                                            \
-                        r = curl_easy_setopt(e, opt, val);                                                    \
+#define SET(opt, val)                                                                                       \
+        do {                                                                                                \
+                if (r == CURLE_OK)                                                                          \
+                        r = curl_easy_setopt(e, opt, val);                                                  \
         } while (0)
         SET(CURLOPT_NOSIGNAL, 1L);
         /* "" disables proxies, the *_proxy variables included; "*" is belt and braces. */
@@ -239,9 +239,9 @@ int mds_curl_new(struct mds_curl **ret)
         if (!h->multi || !h->easy)
                 return -ENOMEM;
         if (curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
-            curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) != CURLM_OK ||
-            curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
-            curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) != CURLM_OK)
+                curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) != CURLM_OK ||
+                curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
+                curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) != CURLM_OK)
                 return -EINVAL;
         l = curl_slist_append(NULL, "Metadata-Flavor: Google");
         if (!l)
@@ -287,10 +287,10 @@ static int set_request_options(struct mds_curl *h, const struct mds_curl_request
                 if (!h->connect_to)
                         return -ENOMEM;
         }
-#define SET(opt, val)                                                                                         \
-        do {                                                                                                  \
-                if (r == CURLE_OK)                                                                            \
-                        r = curl_easy_setopt(e, opt, val);                                                    \
+#define SET(opt, val)                                                                                       \
+        do {                                                                                                \
+                if (r == CURLE_OK)                                                                          \
+                        r = curl_easy_setopt(e, opt, val);                                                  \
         } while (0)
         SET(CURLOPT_URL, req->url);
         SET(CURLOPT_CONNECT_TO, h->connect_to);

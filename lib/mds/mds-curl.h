@@ -26,12 +26,12 @@ struct mds_curl;
 
 struct mds_curl_request {
         const char *url;
-        const char *post_json;   /* NULL: GET */
-        const char *connect_to;  /* CURLOPT_CONNECT_TO entry ("HOST:PORT:ADDR:PORT") or NULL */
-        const char *ca_file;     /* HTTPS: the only CA the server's certificate may chain to */
-        const char *client_pem;  /* HTTPS: client key and certificate in one PEM file */
+        const char *post_json;  /* NULL: GET */
+        const char *connect_to; /* CURLOPT_CONNECT_TO entry ("HOST:PORT:ADDR:PORT") or NULL */
+        const char *ca_file;    /* HTTPS: the only CA the server's certificate may chain to */
+        const char *client_pem; /* HTTPS: client key and certificate in one PEM file */
         uint64_t connect_timeout_usec;
-        uint64_t deadline_usec;  /* CLOCK_MONOTONIC, absolute */
+        uint64_t deadline_usec; /* CLOCK_MONOTONIC, absolute */
         size_t max_body;
         /* While this descriptor is readable the transfer is abandoned with
          * -ECANCELED (another thread's stop: an eventfd or a pipe it wrote).
@@ -43,7 +43,7 @@ struct mds_curl_answer {
         long status;
         char *body; /* NUL-terminated, never NULL after success */
         size_t size;
-        char *etag; /* NULL: none sent */
+        char *etag;  /* NULL: none sent */
         bool flavor; /* Metadata-Flavor: Google */
 };
 

@@ -53,7 +53,7 @@ static json_object *member(json_object *o, const char *key, json_type type)
 {
         json_object *v;
         if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v) ||
-            !json_object_is_type(v, type))
+                !json_object_is_type(v, type))
                 return NULL;
         return v;
 }
@@ -70,7 +70,8 @@ static int member_id(json_object *o, const char *key, uint32_t floor, uint32_t *
         json_object *v;
         uint64_t n;
 
-        if (!json_object_object_get_ex(o, key, &v) || mds_json_get_u64(v, &n) < 0 || !valid_network_uid(n, floor))
+        if (!json_object_object_get_ex(o, key, &v) || mds_json_get_u64(v, &n) < 0 ||
+                !valid_network_uid(n, floor))
                 return -EBADMSG;
         *ret = (uint32_t)n;
         return 0;
@@ -102,12 +103,14 @@ static json_object *pick_account(json_object *accounts)
 {
         size_t n = json_object_array_length(accounts);
         for (size_t i = 0; i < n; i++) {
-                json_object *a = json_object_array_get_idx(accounts, i), *primary = member(a, "primary", json_type_boolean);
+                json_object *a = json_object_array_get_idx(accounts, i),
+                            *primary = member(a, "primary", json_type_boolean);
                 if (primary && json_object_get_boolean(primary))
                         return a;
         }
         for (size_t i = 0; i < n; i++) {
-                const char *os = member_string(json_object_array_get_idx(accounts, i), "operatingSystemType");
+                const char *os =
+                        member_string(json_object_array_get_idx(accounts, i), "operatingSystemType");
                 if (os && streq(os, "LINUX"))
                         return json_object_array_get_idx(accounts, i);
         }
@@ -121,7 +124,8 @@ static int refuse(const char **reason, const char *why)
         return -EBADMSG;
 }
 
-static int parse_account(json_object *a, uint32_t floor, struct oslogin_posix_account *ret, const char **reason)
+static int parse_account(
+        json_object *a, uint32_t floor, struct oslogin_posix_account *ret, const char **reason)
 {
         const char *name = member_string(a, "username"), *home = member_string(a, "homeDirectory");
         const char *shell = member_string(a, "shell"), *gecos = member_string(a, "gecos");
@@ -155,7 +159,7 @@ static int parse_keys(json_object *keys, struct oslogin_profile *p)
         if (!keys)
                 return 0;
         p->keys = calloc(MIN((size_t)json_object_object_length(keys), (size_t)MDS_MAX_KEYS_PER_USER) + 1,
-                         sizeof(*p->keys));
+                sizeof(*p->keys));
         if (!p->keys)
                 return -ENOMEM;
         json_object_object_foreach(keys, fingerprint, entry)
@@ -172,14 +176,15 @@ static int parse_keys(json_object *keys, struct oslogin_profile *p)
                 if (!k->key)
                         return -ENOMEM;
                 if (json_object_object_get_ex(entry, "expirationTimeUsec", &exp) &&
-                    mds_json_get_u64(exp, &k->expiration_usec) < 0)
+                        mds_json_get_u64(exp, &k->expiration_usec) < 0)
                         k->invalid = true; /* a non-numeric expiry counts as expired */
                 p->n_keys++;
         }
         return 0;
 }
 
-static int profile_from_json(json_object *lp, uint32_t uid_floor, struct oslogin_profile **ret, const char **reason)
+static int profile_from_json(
+        json_object *lp, uint32_t uid_floor, struct oslogin_profile **ret, const char **reason)
 {
         _cleanup_(oslogin_profile_freep) struct oslogin_profile *p = calloc(1, sizeof(*p));
         json_object *accounts = member(lp, "posixAccounts", json_type_array), *a;
@@ -239,7 +244,7 @@ static int page_token(json_object *o, char **ret)
                 return 0;
         }
         if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 1024 ||
-            !single_line(json_object_get_string(v)))
+                !single_line(json_object_get_string(v)))
                 return -EBADMSG;
         *ret = strdup(json_object_get_string(v));
         return *ret ? 0 : -ENOMEM;
@@ -250,8 +255,8 @@ static int page_token(json_object *o, char **ret)
  * read; absent or not an array: none), and a nextPageToken. *RET_ITEMS is
  * a zeroed array of *RET_N + 1 items of ITEM_SIZE; the caller owns it,
  * *RET_TOKEN and *RET_O (the items point into it) on success only. */
-static int page_open(const char *json, size_t size, const char *list_key, size_t item_size, json_object **ret_o,
-                     json_object **ret_list, size_t *ret_n, void **ret_items, char **ret_token)
+static int page_open(const char *json, size_t size, const char *list_key, size_t item_size,
+        json_object **ret_o, json_object **ret_list, size_t *ret_n, void **ret_items, char **ret_token)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
         _cleanup_free_ char *token = NULL;
@@ -287,7 +292,8 @@ void oslogin_users_page_done(struct oslogin_users_page *p)
         memset(p, 0, sizeof(*p));
 }
 
-int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, struct oslogin_users_page *ret)
+int oslogin_users_page_parse(
+        const char *json, size_t size, uint32_t uid_floor, struct oslogin_users_page *ret)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct oslogin_users_page p = {};
@@ -295,8 +301,8 @@ int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, 
         size_t n;
         int r;
 
-        if ((r = page_open(json, size, "loginProfiles", sizeof(*p.profiles), &o, &list, &n, (void **)&p.profiles,
-                           &p.next_page_token)) < 0)
+        if ((r = page_open(json, size, "loginProfiles", sizeof(*p.profiles), &o, &list, &n,
+                     (void **)&p.profiles, &p.next_page_token)) < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 json_object *lp = json_object_array_get_idx(list, i);
@@ -310,8 +316,9 @@ int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, 
                         /* Named by what identifies it safely: the email, the username, or its place. */
                         const char *email = member_string(lp, "name");
                         json_object *accounts = member(lp, "posixAccounts", json_type_array), *a;
-                        const char *user =
-                                accounts && (a = pick_account(accounts)) ? member_string(a, "username") : NULL;
+                        const char *user = accounts && (a = pick_account(accounts))
+                                                   ? member_string(a, "username")
+                                                   : NULL;
                         struct oslogin_rejection *x = &p.rejections[p.n_rejections];
                         if (email && valid_email(email))
                                 x->who = strdup(email);
@@ -344,7 +351,8 @@ void oslogin_groups_page_done(struct oslogin_groups_page *p)
         memset(p, 0, sizeof(*p));
 }
 
-int oslogin_groups_page_parse(const char *json, size_t size, uint32_t gid_floor, struct oslogin_groups_page *ret)
+int oslogin_groups_page_parse(
+        const char *json, size_t size, uint32_t gid_floor, struct oslogin_groups_page *ret)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct oslogin_groups_page p = {};
@@ -353,7 +361,7 @@ int oslogin_groups_page_parse(const char *json, size_t size, uint32_t gid_floor,
         int r;
 
         if ((r = page_open(json, size, "posixGroups", sizeof(*p.groups), &o, &list, &n, (void **)&p.groups,
-                           &p.next_page_token)) < 0)
+                     &p.next_page_token)) < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 json_object *g = json_object_array_get_idx(list, i);
@@ -390,11 +398,12 @@ int oslogin_usernames_page_parse(const char *json, size_t size, struct oslogin_u
         int r;
 
         if ((r = page_open(json, size, "usernames", sizeof(char *), &o, &list, &n, (void **)&p.usernames,
-                           &p.next_page_token)) < 0)
+                     &p.next_page_token)) < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 json_object *v = json_object_array_get_idx(list, i);
-                const char *name = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+                const char *name =
+                        json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
                 if (!name || !valid_user_name(name)) {
                         p.n_rejected++;
                         continue;
@@ -466,7 +475,8 @@ int metadata_document_parse(const char *json, size_t size, struct metadata_docum
 
 const char *metadata_attribute(const struct metadata_document *d, const char *level, const char *key)
 {
-        json_object *attrs = member(member(d->root, level, json_type_object), "attributes", json_type_object);
+        json_object *attrs =
+                member(member(d->root, level, json_type_object), "attributes", json_type_object);
         json_object *v = attrs ? member(attrs, key, json_type_string) : NULL;
         return v ? json_object_get_string(v) : NULL;
 }

@@ -23,10 +23,10 @@ struct oslogin_posix_account {
 };
 
 struct oslogin_ssh_key {
-        char *key;              /* one authorized_keys line, no newline */
-        char *fingerprint;      /* as the server names it; may be NULL */
+        char *key;                /* one authorized_keys line, no newline */
+        char *fingerprint;        /* as the server names it; may be NULL */
         uint64_t expiration_usec; /* 0: never expires */
-        bool invalid;           /* non-numeric expiry or unusable key: treat as expired */
+        bool invalid;             /* non-numeric expiry or unusable key: treat as expired */
 };
 
 struct oslogin_profile {
@@ -52,7 +52,7 @@ struct oslogin_rejection {
 struct oslogin_users_page {
         struct oslogin_profile **profiles;
         size_t n_profiles;
-        size_t n_rejected; /* entries dropped as invalid */
+        size_t n_rejected;                                           /* entries dropped as invalid */
         struct oslogin_rejection rejections[OSLOGIN_REJECTIONS_MAX]; /* the first of them */
         size_t n_rejections;
         char *next_page_token; /* NULL or "0": last page */
@@ -78,9 +78,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct oslogin_profile *, oslogin_profile_free);
 /* Whether KEY may be used at NOW (microseconds since the epoch). */
 bool oslogin_key_usable(const struct oslogin_ssh_key *key, uint64_t now_usec);
 
-int oslogin_users_page_parse(const char *json, size_t size, uint32_t uid_floor, struct oslogin_users_page *ret);
+int oslogin_users_page_parse(
+        const char *json, size_t size, uint32_t uid_floor, struct oslogin_users_page *ret);
 void oslogin_users_page_done(struct oslogin_users_page *p);
-int oslogin_groups_page_parse(const char *json, size_t size, uint32_t gid_floor, struct oslogin_groups_page *ret);
+int oslogin_groups_page_parse(
+        const char *json, size_t size, uint32_t gid_floor, struct oslogin_groups_page *ret);
 void oslogin_groups_page_done(struct oslogin_groups_page *p);
 int oslogin_usernames_page_parse(const char *json, size_t size, struct oslogin_usernames_page *ret);
 void oslogin_usernames_page_done(struct oslogin_usernames_page *p);

@@ -36,8 +36,8 @@ int oslogin_authorize(struct mds_client *c, const char *email, const char *polic
         return oslogin_authorize_fingerprint(c, email, policy, NULL);
 }
 
-int oslogin_authorize_fingerprint(struct mds_client *c, const char *email, const char *policy,
-                                  const char *fingerprint)
+int oslogin_authorize_fingerprint(
+        struct mds_client *c, const char *email, const char *policy, const char *fingerprint)
 {
         _cleanup_mds_response_ struct mds_response resp = {};
         _cleanup_free_ char *path = strdup("oslogin/authorize");
@@ -86,8 +86,8 @@ int metadata_fetch_bool(struct mds_client *c, const char *key, bool default_valu
         return default_value;
 }
 
-int oslogin_get(struct mds_client *c, const char *what, const char *key, const char *value, uint32_t page_size,
-                const char *token, struct mds_response *ret)
+int oslogin_get(struct mds_client *c, const char *what, const char *key, const char *value,
+        uint32_t page_size, const char *token, struct mds_response *ret)
 {
         _cleanup_free_ char *path = NULL;
         char size[16];
@@ -97,8 +97,8 @@ int oslogin_get(struct mds_client *c, const char *what, const char *key, const c
                 return -ENOMEM;
         snprintf(size, sizeof(size), "%u", page_size);
         if ((key && (r = mds_query_append(&path, key, value)) < 0) ||
-            (page_size && (r = mds_query_append(&path, "pagesize", size)) < 0) ||
-            (token && (r = mds_query_append(&path, "pagetoken", token)) < 0))
+                (page_size && (r = mds_query_append(&path, "pagesize", size)) < 0) ||
+                (token && (r = mds_query_append(&path, "pagetoken", token)) < 0))
                 return r;
         return mds_get(c, path, ret);
 }

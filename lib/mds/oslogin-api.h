@@ -22,8 +22,8 @@ int oslogin_fetch_profile(
 int oslogin_authorize(struct mds_client *c, const char *email, const char *policy);
 /* The same with &fingerprint=FINGERPRINT (a key's or a certificate's, as
  * the directory knows it): granted only when the directory vouches for it. */
-int oslogin_authorize_fingerprint(struct mds_client *c, const char *email, const char *policy,
-                                  const char *fingerprint);
+int oslogin_authorize_fingerprint(
+        struct mds_client *c, const char *email, const char *policy, const char *fingerprint);
 
 /* instance/attributes/KEY, else project/attributes/KEY, as a metadata
  * boolean: 1/0, DEFAULT_VALUE when neither is set or parses; -errno when
@@ -32,8 +32,8 @@ int metadata_fetch_bool(struct mds_client *c, const char *key, bool default_valu
 
 /* GET oslogin/WHAT[?KEY=VALUE][&pagesize=N][&pagetoken=TOKEN]; KEY NULL: no
  * filter, PAGE_SIZE 0 and TOKEN NULL: the server's defaults, the first page. */
-int oslogin_get(struct mds_client *c, const char *what, const char *key, const char *value, uint32_t page_size,
-                const char *token, struct mds_response *ret);
+int oslogin_get(struct mds_client *c, const char *what, const char *key, const char *value,
+        uint32_t page_size, const char *token, struct mds_response *ret);
 
 /* Walking the pages of a list (users, groups, a group's usernames):
  *

@@ -13,11 +13,20 @@
 #define MAX_LINE 16384
 
 static const char *const key_types[] = {
-        "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-        "ssh-ed25519-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp521-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ssh-dss",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+        "ssh-ed25519-cert-v01@openssh.com",
+        "ssh-rsa-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "sk-ssh-ed25519-cert-v01@openssh.com",
         "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
 };
 
@@ -100,9 +109,9 @@ int parse_expire_on(const char *s, uint64_t *ret_usec)
         const char *p = s;
 
         if (!s || parse_digits(&p, 4, &year) < 0 || *p++ != '-' || parse_digits(&p, 2, &mon) < 0 ||
-            *p++ != '-' || parse_digits(&p, 2, &day) < 0 || (*p != 'T' && *p != 't') || !*p++ ||
-            parse_digits(&p, 2, &hour) < 0 || *p++ != ':' || parse_digits(&p, 2, &min) < 0 || *p++ != ':' ||
-            parse_digits(&p, 2, &sec) < 0)
+                *p++ != '-' || parse_digits(&p, 2, &day) < 0 || (*p != 'T' && *p != 't') || !*p++ ||
+                parse_digits(&p, 2, &hour) < 0 || *p++ != ':' || parse_digits(&p, 2, &min) < 0 ||
+                *p++ != ':' || parse_digits(&p, 2, &sec) < 0)
                 return -EINVAL;
         if (*p == '.') {
                 p++;
@@ -123,11 +132,16 @@ int parse_expire_on(const char *s, uint64_t *ret_usec)
                         return -EINVAL;
         } else
                 return -EINVAL;
-        if (*p || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 || year < 1970)
+        if (*p || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 ||
+                year < 1970)
                 return -EINVAL;
 
-        struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
-                        .tm_hour = hour, .tm_min = min, .tm_sec = sec};
+        struct tm tm = {.tm_year = year - 1900,
+                .tm_mon = mon - 1,
+                .tm_mday = day,
+                .tm_hour = hour,
+                .tm_min = min,
+                .tm_sec = sec};
         time_t t = timegm(&tm);
         if (t == (time_t)-1 || tm.tm_mday != day) /* timegm normalises 31 Feb: refuse it */
                 return -EINVAL;
@@ -150,7 +164,8 @@ static int google_ssh_expiry(const char *comment, uint64_t *ret_usec)
         if (mds_json_parse(comment, strlen(comment), &o) < 0)
                 return -EBADMSG;
         if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "expireOn", &v) &&
-            json_object_is_type(v, json_type_string) && parse_expire_on(json_object_get_string(v), &usec) == 0) {
+                json_object_is_type(v, json_type_string) &&
+                parse_expire_on(json_object_get_string(v), &usec) == 0) {
                 *ret_usec = usec;
                 r = 0;
         }
@@ -239,7 +254,8 @@ int ssh_key_line_parse(const char *line, struct ssh_key_line *ret, const char **
         const char *comment = p + bl;
         while (*comment == ' ' || *comment == '\t')
                 comment++;
-        if (strneq(comment, "google-ssh", 10) && (comment[10] == ' ' || comment[10] == '\t' || !comment[10])) {
+        if (strneq(comment, "google-ssh", 10) &&
+                (comment[10] == ' ' || comment[10] == '\t' || !comment[10])) {
                 if (google_ssh_expiry(comment + 10, &expire) < 0)
                         return reject(ret_reason, "invalid google-ssh expiry");
         }
@@ -332,13 +348,13 @@ static char *line_hint(const char *line)
                 p++;
         size_t kl = hint_token(p, sizeof(key) - 1, key);
         if (asprintf(&ret, "%s%s%s%s", tl ? type : "(no key)", kl ? " " : "", key,
-                     kl && strcspn(p, " \t") > kl ? "…" : "") < 0)
+                    kl && strcspn(p, " \t") > kl ? "…" : "") < 0)
                 return NULL;
         return ret;
 }
 
-static int add_rejection(struct ssh_key_rejection **list, size_t *n, const char *line, unsigned lineno,
-                         const char *reason)
+static int add_rejection(
+        struct ssh_key_rejection **list, size_t *n, const char *line, unsigned lineno, const char *reason)
 {
         if (GROW_ARRAY(*list, NULL, *n + 1) < 0)
                 return -ENOMEM;
@@ -350,7 +366,9 @@ static int add_rejection(struct ssh_key_rejection **list, size_t *n, const char 
                 return -ENOMEM;
         p[*n] = (struct ssh_key_rejection){
                 .user = user && valid_user_name(user) ? TAKE_PTR(user) : NULL,
-                .reason = reason, .line = lineno, .hint = hint,
+                .reason = reason,
+                .line = lineno,
+                .hint = hint,
         };
         (*n)++;
         return 0;
@@ -380,7 +398,8 @@ int ssh_keys_parse_text(const char *text, uint64_t now_usec, struct ssh_key_set 
                 if (r < 0)
                         return r;
                 if (k.expire_usec && k.expire_usec <= now_usec) {
-                        r = add_rejection(&s->expired, &s->n_expired, line, lineno, "expired (google-ssh expireOn)");
+                        r = add_rejection(
+                                &s->expired, &s->n_expired, line, lineno, "expired (google-ssh expireOn)");
                         ssh_key_line_done(&k);
                         if (r < 0)
                                 return r;
@@ -408,8 +427,8 @@ int ssh_keys_effective(const struct metadata_document *doc, uint64_t now_usec, s
         };
         int r;
 
-        static const char *const names[4] = {"instance ssh-keys", "instance sshKeys", "project ssh-keys",
-                                             "project sshKeys"};
+        static const char *const names[4] = {
+                "instance ssh-keys", "instance sshKeys", "project ssh-keys", "project sshKeys"};
         for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
                 size_t rejected = s.n_rejected, expired = s.n_expired;
                 if (sources[i] && (r = ssh_keys_parse_text(sources[i], now_usec, &s)) < 0) {

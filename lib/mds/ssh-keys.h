@@ -15,7 +15,7 @@
 
 struct ssh_key_line {
         char *user;
-        char *keyline;       /* options (if any), type, blob, comment: a complete authorized_keys line */
+        char *keyline; /* options (if any), type, blob, comment: a complete authorized_keys line */
         char *type;
         uint64_t expire_usec; /* 0: never; microseconds since the epoch */
 };
@@ -24,11 +24,11 @@ struct ssh_key_line {
  * never the whole line (it may hold anything), only its place and the
  * start of the key. */
 struct ssh_key_rejection {
-        char *user;          /* may be NULL when the line has no valid user part */
-        const char *reason;  /* static string */
-        const char *source;  /* "instance ssh-keys"... (static); NULL from ssh_keys_parse_text() */
-        unsigned line;       /* 1-based, in its source */
-        char *hint;          /* "TYPE AAAAC3Nz…": the key type and 8 bytes of the key, printable only */
+        char *user;         /* may be NULL when the line has no valid user part */
+        const char *reason; /* static string */
+        const char *source; /* "instance ssh-keys"... (static); NULL from ssh_keys_parse_text() */
+        unsigned line;      /* 1-based, in its source */
+        char *hint;         /* "TYPE AAAAC3Nz…": the key type and 8 bytes of the key, printable only */
 };
 
 struct ssh_key_set {

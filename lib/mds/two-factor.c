@@ -26,7 +26,8 @@ const char *two_factor_label(const char *type)
 static void wipe_secret(json_object *secret, const char *printed)
 {
         if (secret)
-                explicit_bzero((char *)json_object_get_string(secret), (size_t)json_object_get_string_len(secret));
+                explicit_bzero(
+                        (char *)json_object_get_string(secret), (size_t)json_object_get_string_len(secret));
         if (printed)
                 explicit_bzero((char *)printed, strlen(printed));
 }
@@ -99,12 +100,14 @@ int two_factor_continue_request_action(const char *email, int challenge_id, enum
 
 int two_factor_continue_request(const char *email, int challenge_id, const char *credential, char **ret_json)
 {
-        return two_factor_continue_request_action(email, challenge_id, TWO_FACTOR_RESPOND, credential, ret_json);
+        return two_factor_continue_request_action(
+                email, challenge_id, TWO_FACTOR_RESPOND, credential, ret_json);
 }
 
 int two_factor_alternate_request(const char *email, int challenge_id, char **ret_json)
 {
-        return two_factor_continue_request_action(email, challenge_id, TWO_FACTOR_START_ALTERNATE, NULL, ret_json);
+        return two_factor_continue_request_action(
+                email, challenge_id, TWO_FACTOR_START_ALTERNATE, NULL, ret_json);
 }
 
 static const char *string_member(json_object *o, const char *key)
@@ -239,7 +242,8 @@ int two_factor_continue_parse_reason(const char *json, size_t size, char **ret_r
         if (!ret_reason)
                 return r;
         *ret_reason = NULL;
-        reason = r == 0 && json_object_is_type(o, json_type_object) ? string_member(o, "rejectionReason") : NULL;
+        reason = r == 0 && json_object_is_type(o, json_type_object) ? string_member(o, "rejectionReason")
+                                                                    : NULL;
         if (!isempty(reason) && !(*ret_reason = safe_reason(reason)))
                 return -ENOMEM;
         return r;

@@ -30,12 +30,13 @@ static void attribute(const char *path, const char *method, const char *upload, 
         json_object *level, *attrs;
         char level_name[16];
 
-        if (!level_end || level_end == path || (size_t)(level_end - path) >= sizeof(level_name) || !level_end[1])
+        if (!level_end || level_end == path || (size_t)(level_end - path) >= sizeof(level_name) ||
+                !level_end[1])
                 return fake_reply_text(r, 400, "use /_fake/attributes/{instance|project}/KEY\n");
         memcpy(level_name, path, (size_t)(level_end - path));
         level_name[level_end - path] = '\0';
         if (!json_object_object_get_ex(fake.tree, level_name, &level) ||
-            !json_object_object_get_ex(level, "attributes", &attrs))
+                !json_object_object_get_ex(level, "attributes", &attrs))
                 return fake_reply_text(r, 404, "no such level\n");
         if (strcmp(method, "PUT") == 0)
                 json_object_object_add(attrs, level_end + 1, json_object_new_string(upload ?: ""));
@@ -53,7 +54,8 @@ static void user_grant(const char *path, const char *upload, struct fake_reply *
         json_object *user;
         char *email;
 
-        if (!slash || slash == path || (strcmp(slash + 1, "login") != 0 && strcmp(slash + 1, "adminLogin") != 0))
+        if (!slash || slash == path ||
+                (strcmp(slash + 1, "login") != 0 && strcmp(slash + 1, "adminLogin") != 0))
                 return fake_reply_text(r, 400, "use /_fake/users/EMAIL/{login|adminLogin}\n");
         email = strndup(path, (size_t)(slash - path));
         if (!email)
@@ -98,7 +100,7 @@ static int parse_faults(const char *upload, size_t size, struct fake_faults *ret
                 snprintf(f.path_prefix, sizeof(f.path_prefix), "%s", json_object_get_string(v));
         json_object_put(o);
         if (f.body[0] && strcmp(f.body, "truncated") != 0 && strcmp(f.body, "nonjson") != 0 &&
-            strcmp(f.body, "oversized") != 0 && strcmp(f.body, "wrongtypes") != 0)
+                strcmp(f.body, "oversized") != 0 && strcmp(f.body, "wrongtypes") != 0)
                 return -1;
         if (f.status && (f.status < 100 || f.status > 599))
                 return -1;
@@ -114,8 +116,8 @@ static void stats(struct fake_reply *r)
         fake_reply_json(r, 200, o);
 }
 
-void fake_serve_control(const char *path, const char *method, const char *upload, size_t upload_size,
-                        struct fake_reply *r)
+void fake_serve_control(
+        const char *path, const char *method, const char *upload, size_t upload_size, struct fake_reply *r)
 {
         bool put = strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0;
         bool del = strcmp(method, "DELETE") == 0, get = strcmp(method, "GET") == 0;

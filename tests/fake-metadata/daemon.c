@@ -27,7 +27,8 @@ static void *waker(void *arg)
                 uint64_t until = next && next > now ? next : now + 1000000u;
                 if (next && next <= now)
                         continue;
-                struct timespec ts = {.tv_sec = (time_t)(until / 1000000u), .tv_nsec = (long)(until % 1000000u) * 1000};
+                struct timespec ts = {
+                        .tv_sec = (time_t)(until / 1000000u), .tv_nsec = (long)(until % 1000000u) * 1000};
                 pthread_cond_timedwait(&fake.changed, &fake.lock, &ts);
         }
         fake_wake_waiters(true);
@@ -79,8 +80,8 @@ static gnutls_session_t tls_session(struct MHD_Connection *c)
  * (GNUTLS_CERT_REQUEST) and lets one without a certificate through. Make it
  * required and verified by GnuTLS against the client CA, so such a client
  * fails in the handshake. */
-static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-        enum MHD_ConnectionNotificationCode code)
+static void notify_connection(
+        void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode code)
 {
         gnutls_session_t s;
         (void)cls;
@@ -100,7 +101,7 @@ bool fake_tls_peer_verified(struct MHD_Connection *c)
                 return true;
         s = tls_session(c);
         return s && gnutls_certificate_type_get(s) == GNUTLS_CRT_X509 &&
-                gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
+               gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
 }
 
 static void free_tls(void)
@@ -150,11 +151,11 @@ int fake_start(
         d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                                      MHD_USE_ERROR_LOG | (https ? MHD_USE_TLS : 0),
                 0, NULL, NULL, fake_handle, NULL, MHD_OPTION_ARRAY, https ? tls : tls + 3,
-                MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL,
-                MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
-                MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-                MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-                MHD_OPTION_NOTIFY_COMPLETED, fake_request_completed, NULL, MHD_OPTION_END);
+                MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL, MHD_OPTION_SOCK_ADDR,
+                (const struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 600u,
+                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, fake_request_completed,
+                NULL, MHD_OPTION_END);
         if (!d) {
                 r = errno > 0 && errno != EBADMSG ? -errno : -EIO;
                 free_data();

@@ -69,7 +69,8 @@ static int index_directory(json_object *oslogin, struct fake_directory *d)
                 json_object *u = json_object_array_get_idx(d->users, i);
                 json_object *email = member(u, "name", json_type_string), *a = primary_account(u), *v;
                 if (!email) {
-                        fprintf(stderr, "oslogin-fake-metadata: oslogin.users[%zu]: \"name\" (e-mail) missing\n", i);
+                        fprintf(stderr,
+                                "oslogin-fake-metadata: oslogin.users[%zu]: \"name\" (e-mail) missing\n", i);
                         return -EINVAL;
                 }
                 json_object_object_add(d->by_email, json_object_get_string(email), json_object_get(u));
@@ -82,8 +83,11 @@ static int index_directory(json_object *oslogin, struct fake_directory *d)
         }
         for (size_t i = 0; i < json_object_array_length(d->groups); i++) {
                 json_object *g = json_object_array_get_idx(d->groups, i), *name, *gid;
-                if (!json_object_object_get_ex(g, "name", &name) || !json_object_object_get_ex(g, "gid", &gid)) {
-                        fprintf(stderr, "oslogin-fake-metadata: oslogin.groups[%zu]: \"name\" or \"gid\" missing\n", i);
+                if (!json_object_object_get_ex(g, "name", &name) ||
+                        !json_object_object_get_ex(g, "gid", &gid)) {
+                        fprintf(stderr,
+                                "oslogin-fake-metadata: oslogin.groups[%zu]: \"name\" or \"gid\" missing\n",
+                                i);
                         return -EINVAL;
                 }
                 json_object_object_add(d->group_by_name, json_object_get_string(name), json_object_get(g));
@@ -104,7 +108,8 @@ int fake_set_data(json_object *fixture)
                 return -EINVAL;
         }
         tree = json_object_new_object();
-        for (const char *const *level = (const char *const[]){"instance", "project", NULL}; *level; level++) {
+        for (const char *const *level = (const char *const[]){"instance", "project", NULL}; *level;
+                level++) {
                 v = member(fixture, *level, json_type_object);
                 if (!v) {
                         v = json_object_new_object();

@@ -113,11 +113,13 @@ int main(int argc, char *argv[])
                 return 2;
         }
         if ((tls_cert || tls_key || tls_client_ca) && !(tls_cert && tls_key && tls_client_ca)) {
-                fprintf(stderr, "oslogin-fake-metadata: HTTPS needs --tls-cert, --tls-key and --tls-client-ca\n");
+                fprintf(stderr,
+                        "oslogin-fake-metadata: HTTPS needs --tls-cert, --tls-key and --tls-client-ca\n");
                 return 2;
         }
-        if (tls_cert && (fake_read_pem(tls_cert, &fake.tls.cert) < 0 || fake_read_pem(tls_key, &fake.tls.key) < 0 ||
-                            fake_read_pem(tls_client_ca, &fake.tls.client_ca) < 0))
+        if (tls_cert &&
+                (fake_read_pem(tls_cert, &fake.tls.cert) < 0 || fake_read_pem(tls_key, &fake.tls.key) < 0 ||
+                        fake_read_pem(tls_client_ca, &fake.tls.client_ca) < 0))
                 return 2;
         if (parse_listen(listen_at, &addr) < 0) {
                 fprintf(stderr, "oslogin-fake-metadata: --listen %s: expected IPv4ADDR:PORT\n", listen_at);
@@ -144,8 +146,8 @@ int main(int argc, char *argv[])
                 fprintf(stderr, "oslogin-fake-metadata: cannot listen on %s: %s\n", listen_at, strerror(-r));
                 return 1;
         }
-        fprintf(stderr, "oslogin-fake-metadata: serving %s on %s://%s/%s\n", data_path, tls_cert ? "https" : "http",
-                listen_at, tls_cert ? " (client certificates required)" : "");
+        fprintf(stderr, "oslogin-fake-metadata: serving %s on %s://%s/%s\n", data_path,
+                tls_cert ? "https" : "http", listen_at, tls_cert ? " (client certificates required)" : "");
 
         while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
                 if (fake_reload() == 0)

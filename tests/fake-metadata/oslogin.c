@@ -60,11 +60,12 @@ static json_object *profile(json_object *user, bool security_keys)
         if ((v = get(user, "posixAccounts")))
                 json_object_object_add(p, "posixAccounts", json_object_get(v));
         json_object_object_add(p, "sshPublicKeys",
-                               (v = get(user, "sshPublicKeys")) ? json_object_get(v) : json_object_new_object());
+                (v = get(user, "sshPublicKeys")) ? json_object_get(v) : json_object_new_object());
         /* Only view=securityKey shows them, always as an array. */
         if (security_keys)
                 json_object_object_add(p, "securityKeys",
-                                       (v = get_array(user, "securityKeys")) ? json_object_get(v) : json_object_new_array());
+                        (v = get_array(user, "securityKeys")) ? json_object_get(v)
+                                                              : json_object_new_array());
         return p;
 }
 
@@ -120,7 +121,8 @@ static char *next_token(size_t offset)
 static void users_page(struct MHD_Connection *c, struct fake_reply *ret)
 {
         bool bad;
-        size_t size = page_size(c), offset = page_offset(c, &bad), n = json_object_array_length(fake.dir.users);
+        size_t size = page_size(c), offset = page_offset(c, &bad),
+               n = json_object_array_length(fake.dir.users);
         json_object *o = json_object_new_object(), *list = json_object_new_array();
 
         if (bad) {
@@ -168,7 +170,8 @@ static bool group_has_member(json_object *g, const char *username)
 static void groups_page(struct MHD_Connection *c, json_object *only_member_of, struct fake_reply *ret)
 {
         bool bad;
-        size_t size = page_size(c), offset = page_offset(c, &bad), n = json_object_array_length(fake.dir.groups);
+        size_t size = page_size(c), offset = page_offset(c, &bad),
+               n = json_object_array_length(fake.dir.groups);
         json_object *o = json_object_new_object(), *list = json_object_new_array();
         const char *member = NULL;
         size_t i;
@@ -194,7 +197,8 @@ static void group_members(struct MHD_Connection *c, json_object *g, struct fake_
 {
         bool bad;
         size_t size = page_size(c), offset = page_offset(c, &bad);
-        json_object *members = get_array(g, "members"), *o = json_object_new_object(), *list = json_object_new_array();
+        json_object *members = get_array(g, "members"), *o = json_object_new_object(),
+                    *list = json_object_new_array();
         size_t n = members ? json_object_array_length(members) : 0, i;
 
         for (i = offset; i < n && i < offset + size; i++)
@@ -220,10 +224,12 @@ static void one_group(json_object *g, struct fake_reply *ret)
  * fixture lists in "certifiedFingerprints" (keys the CA certified). */
 static bool vouches_for(json_object *user, const char *fp)
 {
-        json_object *keys = get(user, "sshPublicKeys"), *certified = get_array(user, "certifiedFingerprints");
+        json_object *keys = get(user, "sshPublicKeys"),
+                    *certified = get_array(user, "certifiedFingerprints");
 
         if (json_object_is_type(keys, json_type_object)) {
-                json_object_object_foreach(keys, name, key) {
+                json_object_object_foreach(keys, name, key)
+                {
                         const char *f = get_str(key, "fingerprint");
                         if (strcmp(name, fp) == 0 || (f && strcmp(f, fp) == 0))
                                 return true;
@@ -257,7 +263,7 @@ static void authorize(struct MHD_Connection *c, struct fake_reply *ret)
 }
 
 void fake_serve_oslogin(const char *path, const char *method, const char *upload, size_t upload_size,
-                        struct MHD_Connection *c, struct fake_reply *ret)
+        struct MHD_Connection *c, struct fake_reply *ret)
 {
         const char *v;
         json_object *o;
@@ -279,7 +285,8 @@ void fake_serve_oslogin(const char *path, const char *method, const char *upload
                 if (!o)
                         return fake_reply_text(ret, MHD_HTTP_NOT_FOUND, "no such user\n");
                 v = arg(c, "view");
-                return fake_reply_json(ret, MHD_HTTP_OK, profiles_answer(o, v && strcmp(v, "securityKey") == 0));
+                return fake_reply_json(
+                        ret, MHD_HTTP_OK, profiles_answer(o, v && strcmp(v, "securityKey") == 0));
         }
         if (strcmp(path, "groups") == 0) {
                 if ((v = arg(c, "groupname")) || (v = arg(c, "gid"))) {
@@ -302,7 +309,7 @@ void fake_serve_oslogin(const char *path, const char *method, const char *upload
                 json_object *certs = get(get(fake.fixture, "oslogin"), "certificates");
                 o = json_object_new_object();
                 json_object_object_add(o, "trustedCertificateAuthorities",
-                                       certs ? json_object_get(certs) : json_object_new_array());
+                        certs ? json_object_get(certs) : json_object_new_array());
                 return fake_reply_json(ret, MHD_HTTP_OK, o);
         }
         fake_reply_text(ret, MHD_HTTP_NOT_FOUND, "Not Found\n");

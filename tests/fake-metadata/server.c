@@ -340,7 +340,8 @@ enum MHD_Result fake_handle(void *cls, struct MHD_Connection *c, const char *url
                  * not depend on how libmicrohttpd set GnuTLS up. */
                 if (!fake_tls_peer_verified(c)) {
                         if (fake.log) {
-                                fprintf(fake.log, "%s %s refused: no verified client certificate\n", method, url);
+                                fprintf(fake.log, "%s %s refused: no verified client certificate\n", method,
+                                        url);
                                 fflush(fake.log);
                         }
                         return MHD_NO;

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fd < 0)
                 return 0;
         log_open("fuzz", LOG_TARGET_NULL, 0);
-        if (write(fd, data, size) == (ssize_t)size && config_load(path, CONFIG_LOAD_SKIP_OWNER_CHECK, &c) == 0)
+        if (write(fd, data, size) == (ssize_t)size &&
+                config_load(path, CONFIG_LOAD_SKIP_OWNER_CHECK, &c) == 0)
                 config_free(&c);
         close(fd);
         unlink(path);

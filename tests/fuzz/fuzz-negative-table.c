@@ -32,7 +32,7 @@
 #define NOW 1000000000ull
 
 static const enum nss_proto_type types[] = {NSS_PROTO_GETPWNAM, NSS_PROTO_GETPWUID, NSS_PROTO_GETGRNAM,
-                                            NSS_PROTO_GETGRGID, NSS_PROTO_INITGROUPS};
+        NSS_PROTO_GETGRGID, NSS_PROTO_INITGROUPS};
 
 static void ask_all(const uint8_t *data, size_t size, const struct nss_proto_request *q)
 {
@@ -52,8 +52,8 @@ static void fuzz_image(const uint8_t *data, size_t size)
                 q.id = 1000;
                 ask_all(data, size, &q);
         }
-        for (size_t off = NEGATIVE_TABLE_HEADER_SIZE; off + NEGATIVE_TABLE_SLOT_SIZE <= size && off < 64 * 1024;
-             off += NEGATIVE_TABLE_SLOT_SIZE) {
+        for (size_t off = NEGATIVE_TABLE_HEADER_SIZE;
+                off + NEGATIVE_TABLE_SLOT_SIZE <= size && off < 64 * 1024; off += NEGATIVE_TABLE_SLOT_SIZE) {
                 const uint8_t *slot = data + off;
                 size_t len = MIN((size_t)slot[13], (size_t)USER_NAME_MAX);
                 struct nss_proto_request s = {};

@@ -215,8 +215,8 @@ static int proto_seeds(const char *dir)
 
 /* --- fuzz-broker-proto: one request, then its reply --- */
 
-static int write_broker_exchange(const char *dir, const char *name, const struct broker_request *q,
-                                 const struct broker_reply *r)
+static int write_broker_exchange(
+        const char *dir, const char *name, const struct broker_request *q, const struct broker_reply *r)
 {
         _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(BROKER_REQUEST_MAX + BROKER_REPLY_MAX);
         int k;
@@ -230,25 +230,45 @@ static int write_broker_exchange(const char *dir, const char *name, const struct
 
 static int broker_seeds(const char *dir)
 {
-        char *keys[] = {(char *)"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice",
-                        (char *)"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 alice@laptop", NULL};
+        char *keys[] = {(char *)"ssh-ed25519 "
+                                "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice",
+                (char *)"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 alice@laptop", NULL};
         char *principals[] = {(char *)"alice_example_com", NULL};
         struct broker_request keys_q = {.kind = BROKER_KEYS, .user = "alice_example_com"},
-                              keys_fp = {.kind = BROKER_KEYS, .user = "alice_example_com",
-                                         .fingerprint = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
-                              principals_q = {.kind = BROKER_PRINCIPALS, .user = "alice_example_com",
-                                              .certificate = (char *)"AAAAHHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t"},
-                              account = {.kind = BROKER_ACCOUNT, .user = "alice_example_com", .service = "sshd",
-                                         .rhost = "192.0.2.7", .uid = 2000001001},
-                              start = {.kind = BROKER_AUTH_START, .user = "bob_example_com", .service = "sshd"},
-                              respond = {.kind = BROKER_AUTH_CONTINUE, .user = "bob_example_com", .session = "s1",
-                                         .challenge_id = 1, .action = BROKER_AUTH_RESPOND, .credential = "123456"},
-                              alternate = {.kind = BROKER_AUTH_CONTINUE, .user = "bob_example_com", .session = "s1",
-                                           .challenge_id = 2, .action = BROKER_AUTH_START_ALTERNATE};
-        struct broker_reply challenge = {.status = BROKER_CHALLENGE, .session = "s1", .n_challenges = 2,
-                                         .challenges = {{1, "TOTP", "READY"}, {2, "AUTHZEN", "PROPOSED"}}},
-                            alternate_started = {.status = BROKER_CHALLENGE, .session = "s2", .n_challenges = 1,
-                                                 .challenges = {{2, "AUTHZEN", "READY"}}};
+                              keys_fp = {.kind = BROKER_KEYS,
+                                      .user = "alice_example_com",
+                                      .fingerprint = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
+                              principals_q = {.kind = BROKER_PRINCIPALS,
+                                      .user = "alice_example_com",
+                                      .certificate =
+                                              (char *)"AAAAHHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t"},
+                              account = {.kind = BROKER_ACCOUNT,
+                                      .user = "alice_example_com",
+                                      .service = "sshd",
+                                      .rhost = "192.0.2.7",
+                                      .uid = 2000001001},
+                              start = {.kind = BROKER_AUTH_START,
+                                      .user = "bob_example_com",
+                                      .service = "sshd"},
+                              respond = {.kind = BROKER_AUTH_CONTINUE,
+                                      .user = "bob_example_com",
+                                      .session = "s1",
+                                      .challenge_id = 1,
+                                      .action = BROKER_AUTH_RESPOND,
+                                      .credential = "123456"},
+                              alternate = {.kind = BROKER_AUTH_CONTINUE,
+                                      .user = "bob_example_com",
+                                      .session = "s1",
+                                      .challenge_id = 2,
+                                      .action = BROKER_AUTH_START_ALTERNATE};
+        struct broker_reply challenge = {.status = BROKER_CHALLENGE,
+                                    .session = "s1",
+                                    .n_challenges = 2,
+                                    .challenges = {{1, "TOTP", "READY"}, {2, "AUTHZEN", "PROPOSED"}}},
+                            alternate_started = {.status = BROKER_CHALLENGE,
+                                    .session = "s2",
+                                    .n_challenges = 1,
+                                    .challenges = {{2, "AUTHZEN", "READY"}}};
         const struct {
                 const char *name;
                 const struct broker_request *q;
@@ -259,13 +279,17 @@ static int broker_seeds(const char *dir)
                 {"seed-keys-denied", &keys_q, {.status = BROKER_DENIED, .message = "login policy denies"}},
                 {"seed-keys-unknown", &keys_q, {.status = BROKER_UNKNOWN_USER}},
                 {"seed-keys-not-ours", &keys_q, {.status = BROKER_NOT_OURS, .message = "local account"}},
-                {"seed-keys-unavailable", &keys_fp, {.status = BROKER_UNAVAILABLE, .message = "metadata server down"}},
+                {"seed-keys-unavailable", &keys_fp,
+                        {.status = BROKER_UNAVAILABLE, .message = "metadata server down"}},
                 {"seed-keys-refused", &keys_q, {.status = BROKER_REFUSED, .message = "peer uid 1000"}},
                 {"seed-principals-granted", &principals_q, {.status = BROKER_GRANTED, .lines = principals}},
                 {"seed-account-granted-admin", &account,
-                 {.status = BROKER_GRANTED, .account_flags = BROKER_ACCOUNT_ADMIN, .uid = 2000001001}},
+                        {.status = BROKER_GRANTED,
+                                .account_flags = BROKER_ACCOUNT_ADMIN,
+                                .uid = 2000001001}},
                 {"seed-account-granted", &account, {.status = BROKER_GRANTED, .uid = 2000001002}},
-                {"seed-account-denied", &account, {.status = BROKER_DENIED, .message = "lacks the login policy"}},
+                {"seed-account-denied", &account,
+                        {.status = BROKER_DENIED, .message = "lacks the login policy"}},
                 {"seed-auth-start-challenge", &start, challenge},
                 {"seed-auth-start-no-factor", &start, {.status = BROKER_NO_FACTOR}},
                 {"seed-auth-continue-granted", &respond, {.status = BROKER_GRANTED}},

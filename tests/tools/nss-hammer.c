@@ -199,26 +199,33 @@ static int load_expected(const char *path)
                         *p++ = '\0';
                 }
                 if (n >= 7 && strcmp(fld[0], "user") == 0) {
-                        if (asprintf(&text, "%s:%s:%s:%s:%s:%s", fld[1], fld[2], fld[3], fld[4], fld[5], fld[6]) < 0)
+                        if (asprintf(&text, "%s:%s:%s:%s:%s:%s", fld[1], fld[2], fld[3], fld[4], fld[5],
+                                    fld[6]) < 0)
                                 text = NULL;
-                        r = add_variant(table_get(&users, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true), text);
+                        r = add_variant(
+                                table_get(&users, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true), text);
                 } else if (n >= 3 && strcmp(fld[0], "absent") == 0) {
-                        struct entry *e = table_get(&users, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true);
+                        struct entry *e =
+                                table_get(&users, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true);
                         r = e ? (e->may_be_absent = true, 0) : -1;
                 } else if (n >= 4 && strcmp(fld[0], "group") == 0) {
                         char *m = sorted_csv(fld[3]);
                         if (m && asprintf(&text, "%s:%s:%s", fld[1], fld[2], m) < 0)
                                 text = NULL;
                         free(m);
-                        r = add_variant(table_get(&groups, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true), text);
+                        r = add_variant(
+                                table_get(&groups, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true), text);
                 } else if (n >= 3 && strcmp(fld[0], "gabsent") == 0) {
-                        struct entry *e = table_get(&groups, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true);
+                        struct entry *e =
+                                table_get(&groups, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true);
                         r = e ? (e->may_be_absent = true, 0) : -1;
                 } else if (n >= 4 && strcmp(fld[0], "initgroups") == 0) {
-                        r = add_variant(table_get(&grouplists, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true),
-                                        sorted_csv(fld[3]));
+                        r = add_variant(
+                                table_get(&grouplists, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true),
+                                sorted_csv(fld[3]));
                 } else if (n >= 4 && strcmp(fld[0], "initgroups-subset") == 0) {
-                        struct entry *e = table_get(&grouplists, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true);
+                        struct entry *e =
+                                table_get(&grouplists, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true);
                         r = e && !e->subset_of && (e->subset_of = sorted_csv(fld[3])) ? 0 : -1;
                 } else if (n >= 3 && strcmp(fld[0], "unknown") == 0) {
                         r = table_get(&unknown, fld[1], (unsigned)strtoul(fld[2], NULL, 10), true) ? 0 : -1;
@@ -255,18 +262,18 @@ static bool allowed(const struct entry *e, const char *text)
 }
 
 /* Calls an NSS *_r function, doubling the buffer on ERANGE. */
-#define NSS_CALL(r, buf, size, call)                                                                                   \
-        do {                                                                                                           \
-                for (;;) {                                                                                             \
-                        (r) = (call);                                                                                  \
-                        if ((r) != ERANGE || (size) >= (1u << 20))                                                     \
-                                break;                                                                                 \
-                        char *nb_ = realloc((buf), (size) * 2);                                                        \
-                        if (!nb_)                                                                                      \
-                                break;                                                                                 \
-                        (buf) = nb_;                                                                                   \
-                        (size) *= 2;                                                                                   \
-                }                                                                                                      \
+#define NSS_CALL(r, buf, size, call)                                                                        \
+        do {                                                                                                \
+                for (;;) {                                                                                  \
+                        (r) = (call);                                                                       \
+                        if ((r) != ERANGE || (size) >= (1u << 20))                                          \
+                                break;                                                                      \
+                        char *nb_ = realloc((buf), (size)*2);                                               \
+                        if (!nb_)                                                                           \
+                                break;                                                                      \
+                        (buf) = nb_;                                                                        \
+                        (size) *= 2;                                                                        \
+                }                                                                                           \
         } while (0)
 
 struct bufs {
@@ -286,14 +293,14 @@ static int check_user(struct bufs *b, const struct entry *e, bool by_uid)
         else
                 NSS_CALL(r, b->buf, b->size, getpwnam_r(e->name, &pwd, b->buf, b->size, &res));
         snprintf(key, sizeof(key), "%s%s%u", by_uid ? "getpwuid " : "getpwnam ", by_uid ? "" : e->name,
-                 by_uid ? e->id : 0);
+                by_uid ? e->id : 0);
         if (r != 0 || !res) {
                 if (!e->may_be_absent)
                         bad(key, "(stable user absent)", r ? strerror(r) : "no entry");
                 return 0;
         }
-        if (asprintf(&text, "%s:%u:%u:%s:%s:%s", pwd.pw_name, pwd.pw_uid, pwd.pw_gid, pwd.pw_gecos, pwd.pw_dir,
-                     pwd.pw_shell) < 0)
+        if (asprintf(&text, "%s:%u:%u:%s:%s:%s", pwd.pw_name, pwd.pw_uid, pwd.pw_gid, pwd.pw_gecos,
+                    pwd.pw_dir, pwd.pw_shell) < 0)
                 return 0;
         if (!allowed(e, text) || strcmp(pwd.pw_passwd, "*") != 0)
                 bad(key, "", text);
@@ -398,8 +405,7 @@ static void *worker_main(void *p)
                 else if (op < 98) {
                         check_initgroups(&grouplists.e[(x / 100) % grouplists.n]);
                         found = 1;
-                }
-                else {
+                } else {
                         check_unknown(&b, &unknown.e[(x / 100) % unknown.n], op == 99);
                         w->misses_unknown++;
                 }
@@ -488,7 +494,8 @@ static int cmd_run(const char *expected, unsigned n_threads, unsigned seconds)
                 clock_gettime(CLOCK_REALTIME, &ts);
                 ts.tv_sec += STOP_BUDGET_SEC;
                 if (pthread_timedjoin_np(w[i].thread, NULL, &ts) != 0) {
-                        fprintf(stderr, "DEADLOCK: thread %u still busy %d s after the stop\n", i, STOP_BUDGET_SEC);
+                        fprintf(stderr, "DEADLOCK: thread %u still busy %d s after the stop\n", i,
+                                STOP_BUDGET_SEC);
                         hung = true;
                         break;
                 }
@@ -513,14 +520,14 @@ static int cmd_run(const char *expected, unsigned n_threads, unsigned seconds)
         printf("threads=%u seconds=%u lookups=%lu rate=%.0f/s found=%lu absent=%lu unknown=%lu bad=%lu "
                "max_lookup_ms=%.1f fds_before=%d fds_after=%d max_fds=%d tasks_before=%d tasks_after=%d "
                "max_tasks=%d variants_seen=%u mixed_initgroups=%lu\n",
-               n_threads, seconds, lookups, (double)lookups * 1e9 / (double)(t_end - t_start), found, absent,
-               unknown_lookups, atomic_load(&n_bad), (double)max_ns / 1e6, fds_before, fds_after, max_fds,
-               tasks_before, tasks_after, max_tasks, variants, atomic_load(&n_mixed_initgroups));
+                n_threads, seconds, lookups, (double)lookups * 1e9 / (double)(t_end - t_start), found,
+                absent, unknown_lookups, atomic_load(&n_bad), (double)max_ns / 1e6, fds_before, fds_after,
+                max_fds, tasks_before, tasks_after, max_tasks, variants, atomic_load(&n_mixed_initgroups));
         if (atomic_load(&n_bad) > 0)
                 return 1;
         if (fds_after != fds_before || tasks_after != tasks_before) {
-                fprintf(stderr, "LEAK: fds %d -> %d, threads %d -> %d\n", fds_before, fds_after, tasks_before,
-                        tasks_after);
+                fprintf(stderr, "LEAK: fds %d -> %d, threads %d -> %d\n", fds_before, fds_after,
+                        tasks_before, tasks_after);
                 return 4;
         }
         return 0;
@@ -552,10 +559,10 @@ static int cmd_serve(void)
                                 NSS_CALL(r, buf, bsize, getpwnam_r(arg, &pwd, buf, bsize, &res));
                         else
                                 NSS_CALL(r, buf, bsize,
-                                         getpwuid_r((uid_t)strtoul(arg, NULL, 10), &pwd, buf, bsize, &res));
+                                        getpwuid_r((uid_t)strtoul(arg, NULL, 10), &pwd, buf, bsize, &res));
                         if (r == 0 && res)
                                 printf("%s:%s:%u:%u:%s:%s:%s\n", pwd.pw_name, pwd.pw_passwd, pwd.pw_uid,
-                                       pwd.pw_gid, pwd.pw_gecos, pwd.pw_dir, pwd.pw_shell);
+                                        pwd.pw_gid, pwd.pw_gecos, pwd.pw_dir, pwd.pw_shell);
                         else
                                 printf("absent\n");
                 } else if (arg && strcmp(line, "gr") == 0) {
@@ -579,7 +586,8 @@ static int cmd_serve(void)
 int main(int argc, char **argv)
 {
         if (argc == 5 && strcmp(argv[1], "run") == 0)
-                return cmd_run(argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
+                return cmd_run(
+                        argv[2], (unsigned)strtoul(argv[3], NULL, 10), (unsigned)strtoul(argv[4], NULL, 10));
         if (argc == 2 && strcmp(argv[1], "serve") == 0)
                 return cmd_serve();
         fprintf(stderr, "usage: nss-hammer run EXPECTED THREADS SECONDS | nss-hammer serve\n");

@@ -38,7 +38,7 @@ static int cmd_getpwnam(const char *name, size_t buflen)
         }
         if (r == 0 && res)
                 printf("%s:%s:%u:%u:%s:%s:%s tries=%d\n", pwd.pw_name, pwd.pw_passwd, pwd.pw_uid, pwd.pw_gid,
-                       pwd.pw_gecos, pwd.pw_dir, pwd.pw_shell, tries);
+                        pwd.pw_gecos, pwd.pw_dir, pwd.pw_shell, tries);
         else
                 printf("not found: %s\n", r ? strerror(r) : "no entry");
         free(buf);
@@ -66,8 +66,8 @@ static int cmd_getgrnam(const char *name, size_t buflen)
                 int n = 0;
                 for (char **m = grp.gr_mem; *m; m++)
                         n++;
-                printf("%s:%s:%u: members=%d aligned=%d tries=%d\n", grp.gr_name, grp.gr_passwd, grp.gr_gid, n,
-                       (int)((uintptr_t)grp.gr_mem % sizeof(char *) == 0), tries);
+                printf("%s:%s:%u: members=%d aligned=%d tries=%d\n", grp.gr_name, grp.gr_passwd, grp.gr_gid,
+                        n, (int)((uintptr_t)grp.gr_mem % sizeof(char *) == 0), tries);
         } else
                 printf("not found: %s\n", r ? strerror(r) : "no entry");
         free(buf);
@@ -91,7 +91,7 @@ static int cmd_direct(const char *module, const char *name)
                 return 3;
         enum nss_status s = getpwnam(name, &pwd, buf, sizeof(buf), &err);
         printf("status=%d errnop=%d%s%s\n", (int)s, err, s == NSS_STATUS_SUCCESS ? " name=" : "",
-               s == NSS_STATUS_SUCCESS ? pwd.pw_name : "");
+                s == NSS_STATUS_SUCCESS ? pwd.pw_name : "");
         return s == NSS_STATUS_SUCCESS ? 0 : s == NSS_STATUS_NOTFOUND ? 2 : 3;
 }
 
@@ -115,7 +115,7 @@ static void *stress_thread(void *p)
                 }
                 snprintf(home, sizeof(home), "/home/%s/%s", pwd.pw_gecos, name);
                 if (strcmp(pwd.pw_name, name) != 0 || strcmp(pwd.pw_dir, home) != 0 ||
-                    sscanf(pwd.pw_gecos, "g%u", &gen) != 1) {
+                        sscanf(pwd.pw_gecos, "g%u", &gen) != 1) {
                         s->bad++;
                         continue;
                 }
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
         if (argc == 4 && strcmp(argv[1], "direct") == 0)
                 return cmd_direct(argv[2], argv[3]);
         if (argc == 5 && strcmp(argv[1], "stress") == 0)
-                return cmd_stress(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10),
-                                  strtoul(argv[4], NULL, 10));
+                return cmd_stress(
+                        strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10));
         fprintf(stderr, "usage: see tests/tools/nss-test-client.c\n");
         return 3;
 }

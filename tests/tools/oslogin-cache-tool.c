@@ -111,7 +111,7 @@ static int cmd_build(int argc, char **argv)
         if (k < 0)
                 return fail("new", k);
         cache_writer_set_settings(w, argc > 3 ? u32_arg(argv[3]) : OSLOGIN_UID_FLOOR_DEFAULT,
-                                  argc > 4 ? u32_arg(argv[4]) : CACHE_SOCKET_TIMEOUT_MS_DEFAULT);
+                argc > 4 ? u32_arg(argv[4]) : CACHE_SOCKET_TIMEOUT_MS_DEFAULT);
         cache_writer_set_generation(w, argc > 5 ? u32_arg(argv[5]) : 1);
         k = load_tsv(w, stdin);
         if (k < 0)
@@ -181,8 +181,8 @@ static bool all_digits(const char *s)
 static void print_passwd(const struct passwd_record *pw)
 {
         printf("%.*s:*:%u:%u:%.*s:%.*s:%.*s\n", (int)pw->name.len, pw->name.ptr, pw->uid, pw->gid,
-               (int)pw->gecos.len, pw->gecos.ptr, (int)pw->home.len, pw->home.ptr, (int)pw->shell.len,
-               pw->shell.ptr);
+                (int)pw->gecos.len, pw->gecos.ptr, (int)pw->home.len, pw->home.ptr, (int)pw->shell.len,
+                pw->shell.ptr);
 }
 
 static void print_group(const struct group_record *gr)
@@ -246,8 +246,8 @@ static char *dup_span(struct span s)
 }
 
 /* The stub's answer to Q from its in-memory cache. */
-static int stub_answer(const struct cache_map *m, const struct nss_proto_request *q, bool wrong,
-                       struct byte_buffer *b)
+static int stub_answer(
+        const struct cache_map *m, const struct nss_proto_request *q, bool wrong, struct byte_buffer *b)
 {
         struct passwd_record pw;
         struct group_record gr;
@@ -258,7 +258,7 @@ static int stub_answer(const struct cache_map *m, const struct nss_proto_request
         switch (q->type) {
         case NSS_PROTO_GETPWNAM:
         case NSS_PROTO_GETPWUID: {
-                k = wrong ? cache_map_next_user(m, &cursor, &pw)
+                k = wrong                           ? cache_map_next_user(m, &cursor, &pw)
                     : q->type == NSS_PROTO_GETPWNAM ? cache_map_find_user_by_name(m, q->name, &pw)
                                                     : cache_map_find_user_by_uid(m, q->id, &pw);
                 if (k < 0)
@@ -319,9 +319,11 @@ static void serve_one(int fd, const struct cache_map *m, const struct serve_opti
                 }
         }
         if (o->delay_ms > 0)
-                nanosleep(&(struct timespec){o->delay_ms / 1000, (long)(o->delay_ms % 1000) * 1000000L}, NULL);
+                nanosleep(
+                        &(struct timespec){o->delay_ms / 1000, (long)(o->delay_ms % 1000) * 1000000L}, NULL);
         if (o->garbage) {
-                static const uint8_t junk[] = {'O', 'S', 'L', 'N', 1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3};
+                static const uint8_t junk[] = {
+                        'O', 'S', 'L', 'N', 1, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3};
                 (void)send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
                 return;
         }
@@ -370,7 +372,8 @@ static int cmd_serve(int argc, char **argv)
         strcpy(sa.sun_path, argv[2]);
         (void)unlink(argv[2]);
         listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 64) < 0)
+        if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+                listen(listen_fd, 64) < 0)
                 return fail(argv[2], errno);
         (void)chmod(argv[2], 0666);
         signal(SIGPIPE, SIG_IGN);
@@ -383,9 +386,11 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_query(int argc, char **argv)
 {
-        static const char *const types[] = {[NSS_PROTO_GETPWNAM] = "getpwnam", [NSS_PROTO_GETPWUID] = "getpwuid",
-                                            [NSS_PROTO_GETGRNAM] = "getgrnam", [NSS_PROTO_GETGRGID] = "getgrgid",
-                                            [NSS_PROTO_INITGROUPS] = "initgroups"};
+        static const char *const types[] = {[NSS_PROTO_GETPWNAM] = "getpwnam",
+                [NSS_PROTO_GETPWUID] = "getpwuid",
+                [NSS_PROTO_GETGRNAM] = "getgrnam",
+                [NSS_PROTO_GETGRGID] = "getgrgid",
+                [NSS_PROTO_INITGROUPS] = "initgroups"};
         _cleanup_free_ uint8_t *msg = NULL;
         struct nss_proto_request q = {};
         struct nss_proto_reply r;

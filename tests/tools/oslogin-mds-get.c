@@ -28,13 +28,19 @@
 int main(int argc, char *argv[])
 {
         static const struct option options[] = {
-                {"url", required_argument, NULL, 'u'},        {"config", required_argument, NULL, 'c'},
-                {"timeout", required_argument, NULL, 't'},    {"wait-for-change", no_argument, NULL, 'w'},
-                {"last-etag", required_argument, NULL, 'e'},  {"timeout-sec", required_argument, NULL, 's'},
-                {"query", required_argument, NULL, 'q'},      {"count", no_argument, NULL, 'n'},
-                {"verbose", no_argument, NULL, 'v'},          {"repeat", required_argument, NULL, 'r'},
+                {"url", required_argument, NULL, 'u'},
+                {"config", required_argument, NULL, 'c'},
+                {"timeout", required_argument, NULL, 't'},
+                {"wait-for-change", no_argument, NULL, 'w'},
+                {"last-etag", required_argument, NULL, 'e'},
+                {"timeout-sec", required_argument, NULL, 's'},
+                {"query", required_argument, NULL, 'q'},
+                {"count", no_argument, NULL, 'n'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"repeat", required_argument, NULL, 'r'},
                 {"interval", required_argument, NULL, 'i'},
-                {"help", no_argument, NULL, 'h'},             {},
+                {"help", no_argument, NULL, 'h'},
+                {},
         };
         _cleanup_(config_free) struct oslogin_config config = {};
         _cleanup_mds_client_ struct mds_client *client = NULL;
@@ -49,31 +55,55 @@ int main(int argc, char *argv[])
         log_open("oslogin-mds-get", LOG_TARGET_STDERR, LOG_USER);
         while ((c = getopt_long(argc, argv, "u:c:t:we:s:q:nvr:i:h", options, NULL)) >= 0) {
                 switch (c) {
-                case 'u': url = optarg; break;
-                case 'c': config_path = optarg; break;
-                case 't': timeout = optarg; break;
-                case 'w': wait = true; break;
-                case 'e': last_etag = optarg; break;
-                case 's': timeout_sec = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'u':
+                        url = optarg;
+                        break;
+                case 'c':
+                        config_path = optarg;
+                        break;
+                case 't':
+                        timeout = optarg;
+                        break;
+                case 'w':
+                        wait = true;
+                        break;
+                case 'e':
+                        last_etag = optarg;
+                        break;
+                case 's':
+                        timeout_sec = (unsigned)strtoul(optarg, NULL, 10);
+                        break;
                 case 'q':
                         if (!strchr(optarg, '=') || strv_extend(&queries, optarg) < 0)
                                 return log_error("--query wants KEY=VALUE"), 1;
                         break;
-                case 'n': count = true; break;
-                case 'v': verbose = true; break;
-                case 'r': repeat = (unsigned)strtoul(optarg, NULL, 10); break;
-                case 'i': interval_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+                case 'n':
+                        count = true;
+                        break;
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'r':
+                        repeat = (unsigned)strtoul(optarg, NULL, 10);
+                        break;
+                case 'i':
+                        interval_ms = (unsigned)strtoul(optarg, NULL, 10);
+                        break;
                 case 'h':
-                        printf("Usage: %s [--url URL] [--config FILE] [--timeout DURATION] [--wait-for-change "
-                               "[--last-etag ETAG] [--timeout-sec N]] [--query KEY=VALUE]... [--count] [--verbose] "
+                        printf("Usage: %s [--url URL] [--config FILE] [--timeout DURATION] "
+                               "[--wait-for-change "
+                               "[--last-etag ETAG] [--timeout-sec N]] [--query KEY=VALUE]... [--count] "
+                               "[--verbose] "
                                "[--repeat N [--interval MS]] PATH\n",
-                               argv[0]);
+                                argv[0]);
                         return 0;
-                default: return 1;
+                default:
+                        return 1;
                 }
         }
         if (optind != argc - 1)
-                return log_error("Expected exactly one PATH (e.g. \"instance/attributes/\"), see --help."), 1;
+                return log_error("Expected exactly one PATH (e.g. \"instance/attributes/\"), see --help."),
+                       1;
 
         r = config_load(config_path, 0, &config);
         if (r < 0)
@@ -98,7 +128,8 @@ int main(int argc, char *argv[])
                 return 1;
         for (unsigned i = 1; i <= MAX(repeat, 1u); i++) {
                 if (i > 1) {
-                        struct timespec ts = {.tv_sec = interval_ms / 1000, .tv_nsec = (long)(interval_ms % 1000) * 1000000};
+                        struct timespec ts = {.tv_sec = interval_ms / 1000,
+                                .tv_nsec = (long)(interval_ms % 1000) * 1000000};
                         nanosleep(&ts, NULL);
                         mds_response_done(&response);
                 }
@@ -108,7 +139,8 @@ int main(int argc, char *argv[])
                 else
                         r = mds_get(client, path, &response);
                 if (repeat > 1)
-                        fprintf(stderr, "call %u: via %s: %s\n", i, https ? "https" : "http", r < 0 ? strerror(-r) : "OK");
+                        fprintf(stderr, "call %u: via %s: %s\n", i, https ? "https" : "http",
+                                r < 0 ? strerror(-r) : "OK");
         }
         if (count)
                 fprintf(stderr, "requests: %llu\n", (unsigned long long)mds_client_request_count(client));

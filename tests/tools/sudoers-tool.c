@@ -26,8 +26,7 @@ int main(int argc, char *argv[])
                         printf("%" PRIu32 "\n", uid);
                         return 0;
                 }
-        }
-        else if (argc == 4 && streq(argv[2], "revoke"))
+        } else if (argc == 4 && streq(argv[2], "revoke"))
                 r = sudoers_revoke(argv[1], argv[3]);
         else if (argc == 3 && streq(argv[2], "include"))
                 r = sudoers_ensure_include(argv[1], NULL);
@@ -39,7 +38,9 @@ int main(int argc, char *argv[])
                 strv_free(users);
                 return r < 0;
         } else {
-                fprintf(stderr, "usage: %s ROOT grant USER UID [RULE] | uid USER | revoke USER | list | include\n", argv[0]);
+                fprintf(stderr,
+                        "usage: %s ROOT grant USER UID [RULE] | uid USER | revoke USER | list | include\n",
+                        argv[0]);
                 return 2;
         }
         if (r < 0) {

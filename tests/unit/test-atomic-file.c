@@ -72,8 +72,8 @@ static void test_abort_leaves_nothing(void **state)
 
 static void test_remove_stale(void **state)
 {
-        static const char *const names[] = {".#cache-1a2b3c", ".#cache-000000", ".#cachefile-1", ".#cacheX", "cache",
-                                            ".#other-1a2b3c"};
+        static const char *const names[] = {
+                ".#cache-1a2b3c", ".#cache-000000", ".#cachefile-1", ".#cacheX", "cache", ".#other-1a2b3c"};
         (void)state;
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
                 assert_int_equal(write_file_atomic(dfd, names[i], "x", 1, 0600, (uid_t)-1, (gid_t)-1), 0);

@@ -92,8 +92,8 @@ static int setup_tree(void **state)
         assert_non_null(mkdtemp(root));
         char *skel = path_of("/etc/skel");
         char cmd[512];
-        snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s/home' '%s/outside' && printf 'rc\\n' >'%s/.bashrc'", skel,
-                 root, root, skel);
+        snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s/home' '%s/outside' && printf 'rc\\n' >'%s/.bashrc'",
+                skel, root, root, skel);
         free(skel);
         return system(cmd);
 }

@@ -107,7 +107,8 @@ static void test_sessions(void **state)
         char copy[64];
         (void)state;
 
-        assert_int_equal(broker_sessions_add(&t, "bob", strdup("bob@example.com"), strdup("mds-1"), 0, &token), 0);
+        assert_int_equal(
+                broker_sessions_add(&t, "bob", strdup("bob@example.com"), strdup("mds-1"), 0, &token), 0);
         assert_int_equal(strlen(token), 32);
         assert_int_equal(strspn(token, "0123456789abcdef"), 32);
         snprintf(copy, sizeof(copy), "%s", token);
@@ -124,7 +125,8 @@ static void test_sessions(void **state)
         assert_string_equal(s->mds_session, "mds-1");
         /* Two tokens never match. */
         const char *other;
-        assert_int_equal(broker_sessions_add(&t, "bob", strdup("bob@example.com"), strdup("mds-2"), 0, &other), 0);
+        assert_int_equal(
+                broker_sessions_add(&t, "bob", strdup("bob@example.com"), strdup("mds-2"), 0, &other), 0);
         assert_string_not_equal(copy, other);
         /* Expired after BROKER_SESSION_TTL_USEC, unless a step is in progress. */
         s = broker_sessions_find(&t, copy, "bob", 1);
@@ -147,8 +149,9 @@ static void test_sessions_full(void **state)
                 assert_int_equal(broker_sessions_add(&t, "bob", strdup("e"), strdup("m"), i, &token), 0);
         assert_int_equal(broker_sessions_add(&t, "bob", strdup("e"), strdup("m"), 1000, &token), -EBUSY);
         /* Once the old ones expire there is room again. */
-        assert_int_equal(broker_sessions_add(&t, "bob", strdup("e"), strdup("m"), BROKER_SESSION_TTL_USEC + 10,
-                                             &token), 0);
+        assert_int_equal(broker_sessions_add(
+                                 &t, "bob", strdup("e"), strdup("m"), BROKER_SESSION_TTL_USEC + 10, &token),
+                0);
         broker_sessions_clear(&t);
 }
 
@@ -196,10 +199,14 @@ static void test_peer_seen(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_profile_expiry), cmocka_unit_test(test_keyed_by_user),
-                cmocka_unit_test(test_never_a_failure), cmocka_unit_test(test_separate_ttls),
-                cmocka_unit_test(test_full),           cmocka_unit_test(test_sessions),
-                cmocka_unit_test(test_sessions_full),  cmocka_unit_test(test_peer_table),
+                cmocka_unit_test(test_profile_expiry),
+                cmocka_unit_test(test_keyed_by_user),
+                cmocka_unit_test(test_never_a_failure),
+                cmocka_unit_test(test_separate_ttls),
+                cmocka_unit_test(test_full),
+                cmocka_unit_test(test_sessions),
+                cmocka_unit_test(test_sessions_full),
+                cmocka_unit_test(test_peer_table),
                 cmocka_unit_test(test_peer_seen),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

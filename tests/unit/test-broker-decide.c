@@ -204,7 +204,8 @@ static void test_principals(void **state)
         unsigned asked = f->script.cert_calls + f->script.profile_calls;
         assert_int_equal(principals(f, "ivan_example_com", CERT_NO_FP), BROKER_DENIED);
         assert_string_equal(f->reply.message, "the certificate has no fingerprint@google.com extension");
-        assert_int_equal(principals(f, "ivan_example_com", "AAAAC3NzaC1lZDI1NTE5AAAAIOfnjIZY"), BROKER_DENIED);
+        assert_int_equal(
+                principals(f, "ivan_example_com", "AAAAC3NzaC1lZDI1NTE5AAAAIOfnjIZY"), BROKER_DENIED);
         assert_string_equal(f->reply.message, "not a valid user certificate");
         assert_int_equal(principals(f, "ivan_example_com", ""), BROKER_DENIED);
         assert_int_equal(f->script.cert_calls + f->script.profile_calls, asked);
@@ -337,7 +338,6 @@ static void test_account(void **state)
         broker_facts_done(&f->facts);
         assert_int_equal(account(f, "alice"), BROKER_UNAVAILABLE);
 }
-
 
 int main(void)
 {

@@ -431,7 +431,8 @@ static void test_query(void **state)
         start_server(&s, SERVE_SILENT, &t);
         start = now_monotonic_usec();
         assert_int_equal(broker_query(s.path, &q, 200, &r), -ETIMEDOUT);
-        assert_true(now_monotonic_usec() - start >= 190000 && now_monotonic_usec() - start < wall_bound(450000));
+        assert_true(
+                now_monotonic_usec() - start >= 190000 && now_monotonic_usec() - start < wall_bound(450000));
         stop_server(&s, t);
 
         start_server(&s, SERVE_HUGE, &t);

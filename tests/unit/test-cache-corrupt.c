@@ -20,12 +20,15 @@ static int setup(void **state)
         (void)state;
         assert_int_equal(cache_writer_new(&w), 0);
         cache_writer_set_creation_time(w, 1);
-        assert_int_equal(cache_writer_add_user(w, "alice", 1000001, 1000001, "Alice", "/home/alice", "/bin/bash"), 0);
+        assert_int_equal(
+                cache_writer_add_user(w, "alice", 1000001, 1000001, "Alice", "/home/alice", "/bin/bash"), 0);
         assert_int_equal(cache_writer_add_user(w, "bob", 1000002, 1000002, "", "/home/bob", "/bin/sh"), 0);
         assert_int_equal(cache_writer_add_user(w, "carol", 1000003, 100, "C", "/home/carol", "/bin/sh"), 0);
-        assert_int_equal(cache_writer_add_group(w, "eng", 1000042,
-                                                (const char *const[]){"alice", "bob", "dave", NULL}), 0);
-        assert_int_equal(cache_writer_add_group(w, "alice", 1000001, (const char *const[]){"alice", NULL}), 0);
+        assert_int_equal(cache_writer_add_group(
+                                 w, "eng", 1000042, (const char *const[]){"alice", "bob", "dave", NULL}),
+                0);
+        assert_int_equal(
+                cache_writer_add_group(w, "alice", 1000001, (const char *const[]){"alice", NULL}), 0);
         assert_int_equal(cache_writer_build(w, &image, &image_size), 0);
         return 0;
 }
@@ -156,7 +159,8 @@ static void test_random_mutations(void **state)
                         size_t at = (size_t)rand_r(&seed) % image_size;
                         /* Bias towards values that make lengths and offsets interesting. */
                         static const uint8_t values[] = {0x00, 0xff, 0x7f, 0x80, 0x01, 0x20, ':'};
-                        p[at] = rand_r(&seed) % 2 ? values[rand_r(&seed) % sizeof(values)] : (uint8_t)rand_r(&seed);
+                        p[at] = rand_r(&seed) % 2 ? values[rand_r(&seed) % sizeof(values)]
+                                                  : (uint8_t)rand_r(&seed);
                 }
                 reseal(p, image_size);
                 (void)try_map(p, image_size);
@@ -181,7 +185,8 @@ static void test_header_fields(void **state)
                 else if (c == 2)
                         h.indexes[CACHE_INDEX_USER_UID].max_probe = htole32(UINT32_MAX);
                 else
-                        h.indexes[CACHE_INDEX_GROUP_GID].offset = htole32(le32toh(h.indexes[CACHE_INDEX_GROUP_GID].offset) + 4);
+                        h.indexes[CACHE_INDEX_GROUP_GID].offset =
+                                htole32(le32toh(h.indexes[CACHE_INDEX_GROUP_GID].offset) + 4);
                 memcpy(p, &h, sizeof(h));
                 reseal(p, image_size);
                 assert_int_equal(try_map(p, image_size), -EBADMSG);

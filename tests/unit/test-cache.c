@@ -6,8 +6,8 @@
 
 #include "basic/cache-writer.h"
 
-static const char *const eng_members[] = {"alice_example_com", "bob_example_com", "localuser", "alice_example_com",
-                                          NULL};
+static const char *const eng_members[] = {
+        "alice_example_com", "bob_example_com", "localuser", "alice_example_com", NULL};
 
 /* A small directory: two users, their self groups, one shared group. */
 static struct cache_writer *small_writer(void)
@@ -19,13 +19,16 @@ static struct cache_writer *small_writer(void)
         cache_writer_set_creation_time(w, 1700000000000000ull);
         cache_writer_set_settings(w, 1000, 500);
         /* Added out of UID order on purpose: the output is sorted. */
-        assert_int_equal(cache_writer_add_user(w, "bob_example_com", 1000002, 1000002, "", "/home/bob_example_com",
-                                               "/bin/sh"), 0);
+        assert_int_equal(cache_writer_add_user(w, "bob_example_com", 1000002, 1000002, "",
+                                 "/home/bob_example_com", "/bin/sh"),
+                0);
         assert_int_equal(cache_writer_add_user(w, "alice_example_com", 1000001, 1000001, "Alice Example,,,",
-                                               "/home/alice_example_com", "/bin/bash"), 0);
+                                 "/home/alice_example_com", "/bin/bash"),
+                0);
         assert_int_equal(cache_writer_add_group(w, "eng", 1000042, eng_members), 0);
         assert_int_equal(cache_writer_add_group(w, "alice_example_com", 1000001,
-                                                (const char *const[]){"alice_example_com", NULL}), 0);
+                                 (const char *const[]){"alice_example_com", NULL}),
+                0);
         assert_int_equal(cache_writer_add_group(w, "empty", 1000050, NULL), 0);
         return w;
 }
@@ -132,12 +135,15 @@ static void test_deterministic(void **state)
         cache_writer_set_settings(w, 1000, 500);
         assert_int_equal(cache_writer_add_group(w, "empty", 1000050, NULL), 0);
         assert_int_equal(cache_writer_add_group(w, "alice_example_com", 1000001,
-                                                (const char *const[]){"alice_example_com", NULL}), 0);
+                                 (const char *const[]){"alice_example_com", NULL}),
+                0);
         assert_int_equal(cache_writer_add_group(w, "eng", 1000042, eng_members), 0);
         assert_int_equal(cache_writer_add_user(w, "alice_example_com", 1000001, 1000001, "Alice Example,,,",
-                                               "/home/alice_example_com", "/bin/bash"), 0);
-        assert_int_equal(cache_writer_add_user(w, "bob_example_com", 1000002, 1000002, "", "/home/bob_example_com",
-                                               "/bin/sh"), 0);
+                                 "/home/alice_example_com", "/bin/bash"),
+                0);
+        assert_int_equal(cache_writer_add_user(w, "bob_example_com", 1000002, 1000002, "",
+                                 "/home/bob_example_com", "/bin/sh"),
+                0);
         assert_int_equal(cache_writer_build(w, &b, &nb), 0);
         assert_int_equal(na, nb);
         assert_memory_equal(a, b, na);
@@ -148,7 +154,8 @@ static void test_invalid_and_duplicates(void **state)
         _cleanup_cache_writer_ struct cache_writer *w = small_writer();
 
         (void)state;
-        assert_int_equal(cache_writer_add_user(w, "alice_example_com", 1000009, 1, "", "/h", "/bin/sh"), -EEXIST);
+        assert_int_equal(
+                cache_writer_add_user(w, "alice_example_com", 1000009, 1, "", "/h", "/bin/sh"), -EEXIST);
         assert_int_equal(cache_writer_add_user(w, "carol", 1000001, 1, "", "/h", "/bin/sh"), -EEXIST);
         assert_int_equal(cache_writer_add_user(w, "carol", 999, 999, "", "/h", "/bin/sh"), -EINVAL);
         assert_int_equal(cache_writer_add_user(w, "carol", 0, 0, "", "/h", "/bin/sh"), -EINVAL);
@@ -162,7 +169,8 @@ static void test_invalid_and_duplicates(void **state)
         assert_int_equal(cache_writer_add_group(w, "eng", 1000099, NULL), -EEXIST);
         assert_int_equal(cache_writer_add_group(w, "ops", 1000042, NULL), -EEXIST);
         assert_int_equal(cache_writer_add_group(w, "ops", 10, NULL), -EINVAL);
-        assert_int_equal(cache_writer_add_group(w, "ops", 1000099, (const char *const[]){"a,b", NULL}), -EINVAL);
+        assert_int_equal(
+                cache_writer_add_group(w, "ops", 1000099, (const char *const[]){"a,b", NULL}), -EINVAL);
         /* Failed adds left nothing behind. */
         assert_int_equal(cache_writer_add_user(w, "carol", 1000003, 1000003, "", "/h", "/bin/sh"), 0);
 }
@@ -182,7 +190,8 @@ static void test_import(void **state)
         assert_int_equal(cache_writer_new(&w), 0);
         /* The new answer wins over the old entry of the same name. */
         assert_int_equal(cache_writer_add_user(w, "bob_example_com", 1000002, 1000002, "Bob New",
-                                               "/home/bob_example_com", "/bin/zsh"), 0);
+                                 "/home/bob_example_com", "/bin/zsh"),
+                0);
         assert_int_equal(cache_writer_import(w, m), 0);
         assert_int_equal(cache_writer_build(w, &merged, &merged_size), 0);
         assert_int_equal(cache_map_from_memory(merged, merged_size, &m2), 0);
@@ -228,8 +237,9 @@ static void test_users_group(void **state)
         /* A rewrite: a new user, the rest imported. */
         assert_int_equal(cache_writer_new(&w2), 0);
         cache_writer_set_users_group(w2, 1000045);
-        assert_int_equal(cache_writer_add_user(w2, "carol_example_com", 1000003, 1000003, "", "/home/carol_example_com",
-                                               "/bin/sh"), 0);
+        assert_int_equal(cache_writer_add_user(w2, "carol_example_com", 1000003, 1000003, "",
+                                 "/home/carol_example_com", "/bin/sh"),
+                0);
         assert_int_equal(cache_writer_import(w2, m), 0);
         assert_int_equal(cache_writer_build(w2, &merged, &merged_size), 0);
         assert_int_equal(cache_map_from_memory(merged, merged_size, &m2), 0);
@@ -307,7 +317,8 @@ static void test_checksum_streamed(void **state)
                                 cache_checksum_update(&c, data + done, chunk);
                         size_t blocks = (size - done) - (size - done) % 32;
                         cache_checksum_update(&c, data + done, blocks);
-                        assert_true(cache_checksum_final(&c, data + done + blocks, size - done - blocks) == whole);
+                        assert_true(cache_checksum_final(&c, data + done + blocks, size - done - blocks) ==
+                                    whole);
                 }
                 /* One changed byte always shows. */
                 if (size > 0) {

@@ -44,8 +44,8 @@ static void test_values(void **state)
                               "timeout = 500ms\n[directory]\nrefresh_interval = 5min\nnegative_ttl=10\n"
                               "[accounts]\ngroups = adm, video\ndeprovision_remove = yes\nunknown_key = 1\n"
                               "[sudo]\nrule = ALL=(ALL) ALL\n",
-                              0, &c),
-                         0);
+                                 0, &c),
+                0);
         assert_string_equal(c.url, "http://127.0.0.1:8080/computeMetadata/v1");
         assert_true(c.timeout_usec == 500000);
         assert_true(c.refresh_interval_usec == 300000000ull);
@@ -61,10 +61,14 @@ static void test_values(void **state)
 static void test_transport(void **state)
 {
         static const char *bad[] = {
-                "transport = HTTPS\n",       "transport = tls\n",
-                "credentials_directory = run/x\n", "state_directory = /var/lib/a b\n",
-                "https_address = metadata.google.internal:443\n", "https_address = 169.254.169.254\n",
-                "https_address = 169.254.169.254:0\n", "https_address = [fd00::1:443\n",
+                "transport = HTTPS\n",
+                "transport = tls\n",
+                "credentials_directory = run/x\n",
+                "state_directory = /var/lib/a b\n",
+                "https_address = metadata.google.internal:443\n",
+                "https_address = 169.254.169.254\n",
+                "https_address = 169.254.169.254:0\n",
+                "https_address = [fd00::1:443\n",
         };
         struct oslogin_config c;
         char text[256];
@@ -79,8 +83,8 @@ static void test_transport(void **state)
         config_free(&c);
         assert_int_equal(load("[metadata]\ntransport = https\ncredentials_directory = /etc/mtls\n"
                               "https_address = [fd00::1]:8443\nstate_directory = /tmp/state\n",
-                              0, &c),
-                         0);
+                                 0, &c),
+                0);
         assert_int_equal(c.transport, MDS_TRANSPORT_HTTPS);
         assert_string_equal(c.credentials_directory, "/etc/mtls");
         assert_string_equal(c.https_address, "[fd00::1]:8443");
@@ -100,12 +104,17 @@ static void test_transport(void **state)
 static void test_bad_values(void **state)
 {
         static const char *const bad[] = {
-                "[metadata]\nurl = ftp://x/\n",          "[metadata]\ntimeout = soon\n",
+                "[metadata]\nurl = ftp://x/\n",
+                "[metadata]\ntimeout = soon\n",
                 "[metadata]\nurl = https://169.254.169.254/\n",
-                "[metadata]\ntimeout = -5s\n",           "[directory]\nuid_floor = 99999999999\n",
-                "[accounts]\ngroups = adm,bad:group\n",  "[accounts]\ndeprovision_remove = perhaps\n",
-                "[accounts]\nuid_min = 5000\nuid_max = 10\n", "[sudo]\nrule = ALL\\\n",
-                "[accounts]\nshell = bin/bash\n",       "[authorized_keys]\nuser = -x\n",
+                "[metadata]\ntimeout = -5s\n",
+                "[directory]\nuid_floor = 99999999999\n",
+                "[accounts]\ngroups = adm,bad:group\n",
+                "[accounts]\ndeprovision_remove = perhaps\n",
+                "[accounts]\nuid_min = 5000\nuid_max = 10\n",
+                "[sudo]\nrule = ALL\\\n",
+                "[accounts]\nshell = bin/bash\n",
+                "[authorized_keys]\nuser = -x\n",
                 "no section line without equals\n",
         };
         struct oslogin_config c;
@@ -118,8 +127,10 @@ static void test_bad_values(void **state)
 static void test_broker(void **state)
 {
         static const char *const bad[] = {
-                "[broker]\nper_uid_connections = 0\n", "[broker]\nmax_connections = 70000\n",
-                "[broker]\nanswer_ttl = soon\n",       "[broker]\nadmin_ttl = -1s\n",
+                "[broker]\nper_uid_connections = 0\n",
+                "[broker]\nmax_connections = 70000\n",
+                "[broker]\nanswer_ttl = soon\n",
+                "[broker]\nadmin_ttl = -1s\n",
         };
         struct oslogin_config c;
         (void)state;
@@ -131,7 +142,9 @@ static void test_broker(void **state)
         assert_int_equal(c.per_uid_connections, 16);
         config_free(&c);
         assert_int_equal(load("[broker]\nanswer_ttl = 0\nadmin_ttl = 1min\nmax_connections = 32\n"
-                              "per_uid_connections = 4\n", 0, &c), 0);
+                              "per_uid_connections = 4\n",
+                                 0, &c),
+                0);
         assert_true(c.answer_ttl_usec == 0);
         assert_true(c.admin_ttl_usec == 60000000ull);
         assert_int_equal(c.max_connections, 32);
@@ -145,8 +158,10 @@ static void test_broker(void **state)
 static void test_sshd(void **state)
 {
         static const char *const bad[] = {
-                "[sshd]\ncert_authentication = maybe\n", "[sshd]\nusers_group = a:b\n",
-                "[sshd]\nusers_group = -x\n",            "[sshd]\nusers_gid = 5000000000\n",
+                "[sshd]\ncert_authentication = maybe\n",
+                "[sshd]\nusers_group = a:b\n",
+                "[sshd]\nusers_group = -x\n",
+                "[sshd]\nusers_gid = 5000000000\n",
                 "[sshd]\nusers_gid = lots\n",
         };
         struct oslogin_config c;
@@ -157,8 +172,10 @@ static void test_sshd(void **state)
         assert_string_equal(c.users_group, "oslogin-users");
         assert_int_equal(c.users_gid, 4294000000u);
         config_free(&c);
-        assert_int_equal(load("[sshd]\ncert_authentication = no\nusers_group = ssh-oslogin\nusers_gid = 3000000\n", 0, &c),
-                         0);
+        assert_int_equal(
+                load("[sshd]\ncert_authentication = no\nusers_group = ssh-oslogin\nusers_gid = 3000000\n", 0,
+                        &c),
+                0);
         assert_false(c.cert_authentication);
         assert_string_equal(c.users_group, "ssh-oslogin");
         assert_int_equal(c.users_gid, 3000000);
@@ -212,9 +229,12 @@ static void test_durations(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),    cmocka_unit_test(test_values),
-                cmocka_unit_test(test_bad_values),  cmocka_unit_test(test_unsafe_file),
-                cmocka_unit_test(test_durations),   cmocka_unit_test(test_transport),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_values),
+                cmocka_unit_test(test_bad_values),
+                cmocka_unit_test(test_unsafe_file),
+                cmocka_unit_test(test_durations),
+                cmocka_unit_test(test_transport),
                 cmocka_unit_test(test_broker),
                 cmocka_unit_test(test_sshd),
         };

@@ -55,12 +55,15 @@ static int teardown(void **state)
 static void test_clash(void **state)
 {
         (void)state;
-        assert_string_equal(directory_local_user_clash(db, "deploy", 2000001200), "a local user has that name");
-        assert_string_equal(directory_local_user_clash(db, "mallory", 2000001500), "a local user has that UID");
+        assert_string_equal(
+                directory_local_user_clash(db, "deploy", 2000001200), "a local user has that name");
+        assert_string_equal(
+                directory_local_user_clash(db, "mallory", 2000001500), "a local user has that UID");
         assert_null(directory_local_user_clash(db, "alice", 2000001001));
         /* A user is not refused for a group's name, nor a group for a user's. */
         assert_null(directory_local_user_clash(db, "sudo", 2000001002));
-        assert_string_equal(directory_local_group_clash(db, "sudo", 2000100005), "a local group has that name");
+        assert_string_equal(
+                directory_local_group_clash(db, "sudo", 2000100005), "a local group has that name");
         assert_string_equal(directory_local_group_clash(db, "ci", 2000100007), "a local group has that GID");
         assert_string_equal(directory_local_group_clash(db, "wheel2", 27), "a local group has that GID");
         assert_null(directory_local_group_clash(db, "deploy", 2000001200));
@@ -80,11 +83,17 @@ static void test_writer_filter(void **state)
         (void)state;
         assert_int_equal(cache_writer_new(&w), 0);
         cache_writer_set_filter(w, directory_local_writer_filter, &f);
-        assert_int_equal(cache_writer_add_user(w, "deploy", 2000001200, 2000001200, "", "/home/d", "/bin/sh"), -EPERM);
-        assert_int_equal(cache_writer_add_user(w, "mallory", 2000001500, 2000001500, "", "/home/m", "/bin/sh"), -EPERM);
-        assert_int_equal(cache_writer_add_user(w, "alice", 2000001001, 2000001001, "", "/home/a", "/bin/sh"), 0);
+        assert_int_equal(
+                cache_writer_add_user(w, "deploy", 2000001200, 2000001200, "", "/home/d", "/bin/sh"),
+                -EPERM);
+        assert_int_equal(
+                cache_writer_add_user(w, "mallory", 2000001500, 2000001500, "", "/home/m", "/bin/sh"),
+                -EPERM);
+        assert_int_equal(
+                cache_writer_add_user(w, "alice", 2000001001, 2000001001, "", "/home/a", "/bin/sh"), 0);
         /* A duplicate is EEXIST, before the filter: not counted as local. */
-        assert_int_equal(cache_writer_add_user(w, "alice", 2000001009, 2000001009, "", "/home/a", "/bin/sh"), -EEXIST);
+        assert_int_equal(cache_writer_add_user(w, "alice", 2000001009, 2000001009, "", "/home/a", "/bin/sh"),
+                -EEXIST);
         const char *const members[] = {"alice", NULL};
         assert_int_equal(cache_writer_add_group(w, "sudo", 2000100005, members), -EPERM);
         assert_int_equal(cache_writer_add_group(w, "ci", 2000100007, members), -EPERM);
@@ -122,8 +131,10 @@ static void test_writer_filter(void **state)
         _cleanup_free_ void *old_image = NULL;
         size_t old_size;
         assert_int_equal(cache_writer_new(&old), 0);
-        assert_int_equal(cache_writer_add_user(old, "deploy", 2000001200, 2000001200, "", "/home/d", "/bin/sh"), 0);
-        assert_int_equal(cache_writer_add_user(old, "bob", 2000001002, 2000001002, "", "/home/b", "/bin/sh"), 0);
+        assert_int_equal(
+                cache_writer_add_user(old, "deploy", 2000001200, 2000001200, "", "/home/d", "/bin/sh"), 0);
+        assert_int_equal(
+                cache_writer_add_user(old, "bob", 2000001002, 2000001002, "", "/home/b", "/bin/sh"), 0);
         assert_int_equal(cache_writer_add_group(old, "sudo", 2000100005, members), 0);
         assert_int_equal(cache_writer_build(old, &old_image, &old_size), 0);
         assert_int_equal(cache_map_from_memory(old_image, old_size, &map), 0);
@@ -168,7 +179,8 @@ static void test_check_reply(void **state)
         const char *const members[] = {"alice", NULL};
 
         (void)state;
-        assert_int_equal(nss_proto_reply_passwd(&b, 2000001200, 2000001200, "deploy", "", "/home/d", "/bin/sh"), 0);
+        assert_int_equal(
+                nss_proto_reply_passwd(&b, 2000001200, 2000001200, "deploy", "", "/home/d", "/bin/sh"), 0);
         assert_int_equal(directory_local_check_reply(db, NULL, &q, &b), 1);
         assert_int_equal(nss_proto_reply_decode(&q, b.data, b.size, &rep), 0);
         assert_int_equal(rep.status, NSS_PROTO_NOTFOUND);

@@ -18,7 +18,8 @@
 
 static char root[] = "/tmp/test-etc-db.XXXXXX";
 
-static const char passwd[] = "root:x:0:0:root:/root:/bin/bash\n# a comment stays\nbob:x:1000:1000::/home/bob:/bin/sh\n";
+static const char passwd[] =
+        "root:x:0:0:root:/root:/bin/bash\n# a comment stays\nbob:x:1000:1000::/home/bob:/bin/sh\n";
 static const char shadow[] = "root:*:19000:0:99999:7:::\nbob:!:19000:0:99999:7:::\n";
 static const char group[] = "root:x:0:\nadm:x:4:bob\nbob:x:1000:\n";
 static const char gshadow[] = "root:*::\nadm:*::bob\nbob:!::\n";
@@ -89,9 +90,11 @@ static void test_add_remove_roundtrip(void **state)
         assert_int_equal(etc_db_commit(db), 1);
         etc_db_free(db);
 
-        char *p = get("passwd"), *g = get("group"), *gs = get("gshadow"), *s = get("shadow"), *b = get("passwd-");
-        assert_string_equal(p, "root:x:0:0:root:/root:/bin/bash\n# a comment stays\nbob:x:1000:1000::/home/bob:/bin/sh\n"
-                               "dave:x:1001:1001::/home/dave:/bin/bash\n");
+        char *p = get("passwd"), *g = get("group"), *gs = get("gshadow"), *s = get("shadow"),
+             *b = get("passwd-");
+        assert_string_equal(p,
+                "root:x:0:0:root:/root:/bin/bash\n# a comment stays\nbob:x:1000:1000::/home/bob:/bin/sh\n"
+                "dave:x:1001:1001::/home/dave:/bin/bash\n");
         assert_string_equal(g, "root:x:0:\nadm:x:4:bob,dave\nbob:x:1000:\ndave:x:1001:\n");
         assert_string_equal(gs, "root:*::\nadm:*::bob,dave\nbob:!::\ndave:!::\n");
         assert_non_null(strstr(s, "\ndave:*:"));
@@ -281,8 +284,10 @@ static void test_stale_shadow_never_reused(void **state)
 {
         struct etc_db *db = NULL;
         (void)state;
-        put("shadow", "root:*:19000:0:99999:7:::\nghost:$6$salt$OLDHASH:18000:0:99999:7:::\n"
-                      "bob:!:19000:0:99999:7:::\nghost:$6$salt$SECONDHASH:18000::::::\n", 0640);
+        put("shadow",
+                "root:*:19000:0:99999:7:::\nghost:$6$salt$OLDHASH:18000:0:99999:7:::\n"
+                "bob:!:19000:0:99999:7:::\nghost:$6$salt$SECONDHASH:18000::::::\n",
+                0640);
         put("gshadow", "root:*::\nghost:$6$salt$GROUPHASH:mallory:mallory\nadm:*::bob\nbob:!::\n", 0640);
         assert_int_equal(etc_db_load(root, &db), 0);
         assert_int_equal(etc_db_add_user(db, "ghost", 1009, 1009, "", "/home/ghost", "/bin/bash"), 0);
@@ -326,7 +331,7 @@ static pid_t start_in_private_etc(int (*fn)(void), int close_fd)
                         close(close_fd);
                 snprintf(etc, sizeof(etc), "%s/etc", root);
                 if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
-                    mount(etc, "/etc", "none", MS_BIND, NULL) < 0)
+                        mount(etc, "/etc", "none", MS_BIND, NULL) < 0)
                         _exit(77);
                 _exit(fn());
         }
@@ -342,8 +347,9 @@ static int commit_keeps_alarm(void)
 {
         struct etc_db *db = NULL;
         alarm(100);
-        if (etc_db_load("/", &db) < 0 || etc_db_add_user(db, "alarm", 1011, 1011, "", "/home/alarm", "/bin/sh") < 0 ||
-            etc_db_commit(db) != 1)
+        if (etc_db_load("/", &db) < 0 ||
+                etc_db_add_user(db, "alarm", 1011, 1011, "", "/home/alarm", "/bin/sh") < 0 ||
+                etc_db_commit(db) != 1)
                 return 1;
         etc_db_free(db);
         unsigned left = alarm(0);

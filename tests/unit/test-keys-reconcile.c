@@ -28,7 +28,9 @@ static int setup(void **state)
         if (geteuid() != 0)
                 return 0;
         assert_non_null(mkdtemp(root));
-        sh("mkdir -p etc/skel home var/lib%s && printf 'root:x:0:0::/root:/bin/sh\\ndaemon:x:1:1::/:/bin/false\\n' >etc/passwd", "");
+        sh("mkdir -p etc/skel home var/lib%s && printf "
+           "'root:x:0:0::/root:/bin/sh\\ndaemon:x:1:1::/:/bin/false\\n' >etc/passwd",
+                "");
         sh("printf 'root:*:1::::::\\ndaemon:*:1::::::\\n' >etc/shadow && chmod 640 etc/shadow%s", "");
         sh("printf 'root:x:0:\\ndaemon:x:1:\\nstaff:x:50:\\n' >etc/group%s", "");
         sh("printf 'root:*::\\ndaemon:*::\\nstaff:*::\\n' >etc/gshadow && chmod 640 etc/gshadow%s", "");
@@ -49,8 +51,13 @@ static char **groups;
 
 static int apply(const char *text, bool remove, struct reconcile_result *res)
 {
-        struct reconcile_options o = {.root = root, .extra_groups = groups, .deprovision_remove = remove,
-                                      .uid_min = 1000, .uid_max = 1999, .home_base = "/home", .shell = "/bin/bash"};
+        struct reconcile_options o = {.root = root,
+                .extra_groups = groups,
+                .deprovision_remove = remove,
+                .uid_min = 1000,
+                .uid_max = 1999,
+                .home_base = "/home",
+                .shell = "/bin/bash"};
         struct ssh_key_set keys = {};
         assert_int_equal(ssh_keys_parse_text(text, NOW_USEC, &keys), 0);
         int r = keys_reconcile(&o, &keys, res);
@@ -91,8 +98,12 @@ static void test_uids_follow_homes_and_never_steal(void **state)
 
         /* Stateless reboot: /etc back to the image, the map brings the UIDs
          * back even though a newcomer asks first. */
-        sh("grep -v -e '^alice:' -e '^bob:' etc/passwd >p && mv p etc/passwd && grep -v -e '^alice:' -e '^bob:' etc/shadow >s && mv s etc/shadow%s", "");
-        sh("grep -v -e '^alice:' -e '^bob:' -e google-sudoers etc/group >g && mv g etc/group && grep -v -e '^alice:' -e '^bob:' -e google-sudoers etc/gshadow >g && mv g etc/gshadow%s", "");
+        sh("grep -v -e '^alice:' -e '^bob:' etc/passwd >p && mv p etc/passwd && grep -v -e '^alice:' -e "
+           "'^bob:' etc/shadow >s && mv s etc/shadow%s",
+                "");
+        sh("grep -v -e '^alice:' -e '^bob:' -e google-sudoers etc/group >g && mv g etc/group && grep -v -e "
+           "'^alice:' -e '^bob:' -e google-sudoers etc/gshadow >g && mv g etc/gshadow%s",
+                "");
         assert_int_equal(apply("carl:" KEY " c\nbob:" KEY " b\nalice:" KEY " a\n", false, &res), 0);
         assert_int_equal(uid_of("bob"), 1001);
         assert_int_equal(uid_of("alice"), 1500);
@@ -142,17 +153,23 @@ static void test_expiry_reported(void **state)
         (void)state;
         if (geteuid() != 0)
                 skip();
-        assert_int_equal(apply("eli:" KEY " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2031-01-01T00:00:00+0000\"}\n"
-                               "eli:" KEY " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2030-06-01T00:00:00+0000\"}\n",
-                               false, &res),
-                         0);
+        assert_int_equal(
+                apply("eli:" KEY
+                      " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2031-01-01T00:00:00+0000\"}\n"
+                      "eli:" KEY
+                      " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2030-06-01T00:00:00+0000\"}\n",
+                        false, &res),
+                0);
         assert_int_equal(res.next_expiry_usec, 1906502400000000ull); /* 2030-06-01 */
         sh("grep -q '^expiry-time=\"20300601000000Z\" ssh-ed25519' home/eli/.ssh/authorized_keys%s", "");
         /* Unchanged: nothing written at all. */
-        assert_int_equal(apply("eli:" KEY " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2031-01-01T00:00:00+0000\"}\n"
-                               "eli:" KEY " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2030-06-01T00:00:00+0000\"}\n",
-                               false, &res),
-                         0);
+        assert_int_equal(
+                apply("eli:" KEY
+                      " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2031-01-01T00:00:00+0000\"}\n"
+                      "eli:" KEY
+                      " google-ssh {\"userName\":\"e@x\",\"expireOn\":\"2030-06-01T00:00:00+0000\"}\n",
+                        false, &res),
+                0);
         assert_int_equal(res.created + res.keys_written + res.removed, 0);
 }
 
@@ -201,15 +218,24 @@ static void test_deprovision_takes_back_groups_and_expires(void **state)
         if (geteuid() != 0)
                 skip();
         groups = configured;
-        sh("printf 'lena:x:1200:1200::/home/lena:/bin/sh\\n' >>etc/passwd && printf 'lena:$6$x$y:19000:0:99999:7:::\\n' >>etc/shadow%s", "");
-        sh("printf 'adm:x:4:lena\\ndocker:x:120:\\nlena:x:1200:\\n' >>etc/group && printf 'adm:*::lena\\ndocker:!::\\nlena:!::\\n' >>etc/gshadow%s", "");
+        sh("printf 'lena:x:1200:1200::/home/lena:/bin/sh\\n' >>etc/passwd && printf "
+           "'lena:$6$x$y:19000:0:99999:7:::\\n' >>etc/shadow%s",
+                "");
+        sh("printf 'adm:x:4:lena\\ndocker:x:120:\\nlena:x:1200:\\n' >>etc/group && printf "
+           "'adm:*::lena\\ndocker:!::\\nlena:!::\\n' >>etc/gshadow%s",
+                "");
         assert_int_equal(apply("bob:" KEY " b\nlena:" KEY " l\n", false, &res), 0);
-        assert_true(in_group("adm", "bob") && in_group("docker", "bob") && in_group("google-sudoers", "bob"));
-        assert_true(in_group("adm", "lena") && in_group("docker", "lena") && in_group("google-sudoers", "lena"));
-        sh("echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobsOwnKey bob-own' >>home/bob/.ssh/authorized_keys%s", "");
+        assert_true(
+                in_group("adm", "bob") && in_group("docker", "bob") && in_group("google-sudoers", "bob"));
+        assert_true(
+                in_group("adm", "lena") && in_group("docker", "lena") && in_group("google-sudoers", "lena"));
+        sh("echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobsOwnKey bob-own' "
+           ">>home/bob/.ssh/authorized_keys%s",
+                "");
 
         assert_int_equal(apply("", false, &res), 0);
-        assert_false(in_group("adm", "bob") || in_group("docker", "bob") || in_group("google-sudoers", "bob"));
+        assert_false(
+                in_group("adm", "bob") || in_group("docker", "bob") || in_group("google-sudoers", "bob"));
         assert_int_equal(expiry_of("bob"), 1); /* sshd's account check refuses bob-own too */
         assert_true(uid_of("bob") >= 1000);
         sh("test -d home/bob && grep -q bob-own home/bob/.ssh/authorized_keys%s", "");
@@ -224,7 +250,8 @@ static void test_deprovision_takes_back_groups_and_expires(void **state)
         assert_int_equal(apply("bob:" KEY " b\n", false, &res), 0);
         assert_int_equal(res.created, 0);
         assert_int_equal(expiry_of("bob"), -1);
-        assert_true(in_group("adm", "bob") && in_group("docker", "bob") && in_group("google-sudoers", "bob"));
+        assert_true(
+                in_group("adm", "bob") && in_group("docker", "bob") && in_group("google-sudoers", "bob"));
         sh("grep -qx 'bob created' var/lib/oslogin/users && ! grep -q bob var/lib/oslogin/expired%s", "");
 
         /* Expired, then deprovision_remove is set: the account goes. */
@@ -248,12 +275,16 @@ static void test_return_keeps_admin_expiry(void **state)
                 skip();
         groups = NULL;
         assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
-        sh("sed -i -e 's/^cleo:\\([^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*\\):[^:]*:/cleo:\\1:40000:/' etc/shadow%s", "");
+        sh("sed -i -e 's/^cleo:\\([^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*\\):[^:]*:/cleo:\\1:40000:/' "
+           "etc/shadow%s",
+                "");
         assert_int_equal(expiry_of("cleo"), 40000);
         assert_int_equal(apply("", false, &res), 0);
         assert_int_equal(expiry_of("cleo"), 1);
         assert_int_equal(expiry_of("dan"), 1);
-        sh("sed -i -e 's/^dan:\\([^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*\\):[^:]*:/dan:\\1:30000:/' etc/shadow%s", "");
+        sh("sed -i -e 's/^dan:\\([^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*\\):[^:]*:/dan:\\1:30000:/' "
+           "etc/shadow%s",
+                "");
         assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
         assert_int_equal(expiry_of("cleo"), 40000);
         assert_int_equal(expiry_of("dan"), 30000);
@@ -262,7 +293,9 @@ static void test_return_keeps_admin_expiry(void **state)
          * owes nothing to the old one's record. */
         assert_int_equal(apply("dan:" KEY " d\n", false, &res), 0);
         assert_int_equal(expiry_of("cleo"), 1);
-        sh("for f in passwd shadow group gshadow; do grep -v '^cleo:' etc/$f >t && cat t >etc/$f; done; rm t%s", "");
+        sh("for f in passwd shadow group gshadow; do grep -v '^cleo:' etc/$f >t && cat t >etc/$f; done; rm "
+           "t%s",
+                "");
         assert_int_equal(apply("cleo:" KEY " c\ndan:" KEY " d\n", false, &res), 0);
         assert_int_equal(res.created, 1);
         assert_int_equal(apply("dan:" KEY " d\n", false, &res), 0);

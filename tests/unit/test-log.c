@@ -8,7 +8,7 @@ static int sink_calls, sink_level;
 static char sink_message[256], sink_id[64], sink_fields[512];
 
 static void capture(int level, const char *message_id, const struct log_field *fields, size_t n_fields,
-                    const char *message)
+        const char *message)
 {
         sink_calls++;
         sink_level = level;
@@ -18,7 +18,7 @@ static void capture(int level, const char *message_id, const struct log_field *f
         for (size_t i = 0; i < n_fields; i++) {
                 size_t used = strlen(sink_fields);
                 snprintf(sink_fields + used, sizeof(sink_fields) - used, "%s=%s;", fields[i].name,
-                         fields[i].value ?: "(null)");
+                        fields[i].value ?: "(null)");
         }
 }
 
@@ -27,15 +27,15 @@ static void test_fallback_format(void **state)
         char buf[512];
         (void)state;
 
-        assert_int_equal(log_event_format(buf, sizeof(buf), MESSAGE_ID_KEY_DECISION,
-                                          LOG_FIELDS({"OSLOGIN_USER", "alice"},
-                                                     {"OSLOGIN_EMAIL", NULL},
-                                                     {"OSLOGIN_REASON", "login policy \"denies\""},
-                                                     {"OSLOGIN_DECISION", ""}),
-                                          "Keys refused"),
-                         0);
-        assert_string_equal(buf, "Keys refused  MESSAGE_ID=9bbb755b3a9e4f76b0cd806ae9825255 OSLOGIN_USER=alice "
-                                 "OSLOGIN_REASON=\"login policy \\\"denies\\\"\"");
+        assert_int_equal(
+                log_event_format(buf, sizeof(buf), MESSAGE_ID_KEY_DECISION,
+                        LOG_FIELDS({"OSLOGIN_USER", "alice"}, {"OSLOGIN_EMAIL", NULL},
+                                {"OSLOGIN_REASON", "login policy \"denies\""}, {"OSLOGIN_DECISION", ""}),
+                        "Keys refused"),
+                0);
+        assert_string_equal(buf,
+                "Keys refused  MESSAGE_ID=9bbb755b3a9e4f76b0cd806ae9825255 OSLOGIN_USER=alice "
+                "OSLOGIN_REASON=\"login policy \\\"denies\\\"\"");
 }
 
 static void test_fallback_truncates_safely(void **state)
@@ -43,10 +43,10 @@ static void test_fallback_truncates_safely(void **state)
         char buf[48];
         (void)state;
 
-        assert_int_equal(log_event_format(buf, sizeof(buf), MESSAGE_ID_SUDO_GRANTED,
-                                          LOG_FIELDS({"OSLOGIN_USER", "a rather long value with spaces"}),
-                                          "Sudo granted"),
-                         -ENOBUFS);
+        assert_int_equal(
+                log_event_format(buf, sizeof(buf), MESSAGE_ID_SUDO_GRANTED,
+                        LOG_FIELDS({"OSLOGIN_USER", "a rather long value with spaces"}), "Sudo granted"),
+                -ENOBUFS);
         assert_true(strlen(buf) < sizeof(buf));
 }
 
@@ -56,8 +56,8 @@ static void test_sink_gets_fields_and_level(void **state)
         log_open("test-log", LOG_TARGET_NULL, LOG_USER);
         log_set_event_sink(capture);
         log_event(LOG_NOTICE, MESSAGE_ID_ACCOUNT_DECISION,
-                  LOG_FIELDS({"OSLOGIN_USER", "bob"}, {"OSLOGIN_DECISION", "granted"}), "Account of \"%s\": %s",
-                  "bob", "granted");
+                LOG_FIELDS({"OSLOGIN_USER", "bob"}, {"OSLOGIN_DECISION", "granted"}),
+                "Account of \"%s\": %s", "bob", "granted");
         assert_int_equal(sink_calls, 1);
         assert_int_equal(sink_level, LOG_NOTICE);
         assert_string_equal(sink_message, "Account of \"bob\": granted");

@@ -70,7 +70,8 @@ static void answer(int fd, const char *path, const char *body_in)
         } else if (body_in)
                 snprintf(body, sizeof(body), "posted %s", body_in);
         if (chunked) {
-                snprintf(head, sizeof(head), "HTTP/1.1 %s\r\n%sTransfer-Encoding: chunked\r\n\r\n", status, flavor);
+                snprintf(head, sizeof(head), "HTTP/1.1 %s\r\n%sTransfer-Encoding: chunked\r\n\r\n", status,
+                        flavor);
                 write_all(fd, head, strlen(head));
                 for (int i = 0; i < 4; i++) {
                         write_all(fd, "1f4\r\n", 5);
@@ -80,8 +81,8 @@ static void answer(int fd, const char *path, const char *body_in)
                 write_all(fd, "0\r\n\r\n", 5);
                 return;
         }
-        snprintf(head, sizeof(head), "HTTP/1.1 %s\r\n%sETag: \"e-%zu\"\r\nContent-Length: %zu\r\n\r\n", status,
-                 flavor, strlen(body), strlen(body));
+        snprintf(head, sizeof(head), "HTTP/1.1 %s\r\n%sETag: \"e-%zu\"\r\nContent-Length: %zu\r\n\r\n",
+                status, flavor, strlen(body), strlen(body));
         write_all(fd, head, strlen(head));
         write_all(fd, body, strlen(body));
 }
@@ -175,7 +176,8 @@ static int setup(void **state)
                 return -1;
         server.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (server.listen_fd < 0 || bind(server.listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-            listen(server.listen_fd, 16) < 0 || getsockname(server.listen_fd, (struct sockaddr *)&a, &len) < 0)
+                listen(server.listen_fd, 16) < 0 ||
+                getsockname(server.listen_fd, (struct sockaddr *)&a, &len) < 0)
                 return -1;
         server.port = ntohs(a.sin_port);
         /* Nothing from the environment: no credentials, no proxy, our server. */
@@ -286,8 +288,8 @@ static void test_no_delayed_ack_stall(void **state)
 
         for (round = 0; round < ROUNDS; round++) {
                 time_requests(true, v, N);
-                print_message("# with TCP_QUICKACK: median %.3f ms, p95 %.3f ms, max %.3f ms\n", v[N / 2] / 1000.0,
-                              v[N * 95 / 100] / 1000.0, v[N - 1] / 1000.0);
+                print_message("# with TCP_QUICKACK: median %.3f ms, p95 %.3f ms, max %.3f ms\n",
+                        v[N / 2] / 1000.0, v[N * 95 / 100] / 1000.0, v[N - 1] / 1000.0);
                 if (slow) {
                         /* valgrind: ~1 ms a request; the stall would still be 40. */
                         assert_true(v[N / 2] < 20000);
@@ -369,14 +371,15 @@ static void test_transport_choice(void **state)
         {
                 _cleanup_mds_client_ struct mds_client *c = client_new(MDS_TRANSPORT_HTTPS, 1000000);
                 assert_int_equal(mds_get(c, "x", &r), -ENOKEY); /* no credentials */
-                assert_true(mds_client_uses_https(c));  /* … and HTTPS required */
+                assert_true(mds_client_uses_https(c));          /* … and HTTPS required */
         }
         touch("root.crt");
         touch("client.key");
         {
                 _cleanup_mds_client_ struct mds_client *c = client_new(MDS_TRANSPORT_AUTO, 1000000);
                 assert_true(mds_client_uses_https(c));
-                assert_string_equal(mds_client_base_url(c), "https://metadata.google.internal/computeMetadata/v1/");
+                assert_string_equal(
+                        mds_client_base_url(c), "https://metadata.google.internal/computeMetadata/v1/");
                 _cleanup_mds_client_ struct mds_client *h = client_new(MDS_TRANSPORT_HTTP, 1000000);
                 assert_false(mds_client_uses_https(h)); /* http ignores the credentials */
         }
@@ -449,8 +452,8 @@ static void test_cancel_long_poll(void **state)
         pthread_join(k.thread, NULL);
         assert_true(k.saw_requests); /* it was in flight, not refused before */
         assert_null(r.body);
-        print_message("# long-poll returned %.1f ms after the cancel\n",
-                      (returned - k.cancelled_usec) / 1000.0);
+        print_message(
+                "# long-poll returned %.1f ms after the cancel\n", (returned - k.cancelled_usec) / 1000.0);
         assert_true(returned - k.cancelled_usec < wall_bound(1000000));
 
         unsigned before = server_requests();
@@ -482,8 +485,8 @@ static void test_cancel_retries(void **state)
         uint64_t returned = now_monotonic_usec();
         pthread_join(k.thread, NULL);
         assert_true(k.saw_requests);
-        print_message("# retries stopped %.1f ms after the cancel\n",
-                      (returned - k.cancelled_usec) / 1000.0);
+        print_message(
+                "# retries stopped %.1f ms after the cancel\n", (returned - k.cancelled_usec) / 1000.0);
         assert_true(returned - k.cancelled_usec < wall_bound(1000000));
 }
 

@@ -3,10 +3,10 @@
 
 #include "mds/models.h"
 
-#define PROFILE(account, keys)                                                                                \
-        "{\"loginProfiles\":[{\"name\":\"alice@example.com\",\"posixAccounts\":[" account "],"                \
+#define PROFILE(account, keys)                                                                              \
+        "{\"loginProfiles\":[{\"name\":\"alice@example.com\",\"posixAccounts\":[" account "],"              \
         "\"sshPublicKeys\":{" keys "}}]}"
-#define ACCOUNT(name, uid, extra)                                                                             \
+#define ACCOUNT(name, uid, extra)                                                                           \
         "{\"primary\":true,\"username\":\"" name "\",\"uid\":" uid ",\"gid\":" uid extra "}"
 
 static int parse(const char *json, struct oslogin_profile **ret)
@@ -18,13 +18,14 @@ static void test_profile(void **state)
 {
         struct oslogin_profile *p = NULL;
         (void)state;
-        assert_int_equal(parse(PROFILE(ACCOUNT("alice_example_com", "\"2045119876\"", ",\"gecos\":\"Alice\""),
-                                       "\"fp1\":{\"key\":\"ssh-ed25519 AAAA a\",\"expirationTimeUsec\":\"5\"},"
-                                       "\"fp2\":{\"key\":\"ssh-rsa BBBB b\"},"
-                                       "\"fp3\":{\"key\":\"ssh-rsa CCCC c\",\"expirationTimeUsec\":\"soon\"},"
-                                       "\"fp4\":{\"key\":\"two\\nlines\"}"),
-                               &p),
-                         0);
+        assert_int_equal(
+                parse(PROFILE(ACCOUNT("alice_example_com", "\"2045119876\"", ",\"gecos\":\"Alice\""),
+                              "\"fp1\":{\"key\":\"ssh-ed25519 AAAA a\",\"expirationTimeUsec\":\"5\"},"
+                              "\"fp2\":{\"key\":\"ssh-rsa BBBB b\"},"
+                              "\"fp3\":{\"key\":\"ssh-rsa CCCC c\",\"expirationTimeUsec\":\"soon\"},"
+                              "\"fp4\":{\"key\":\"two\\nlines\"}"),
+                        &p),
+                0);
         assert_string_equal(p->email, "alice@example.com");
         assert_string_equal(p->account.username, "alice_example_com");
         assert_int_equal(p->account.uid, 2045119876u);
@@ -39,11 +40,12 @@ static void test_profile(void **state)
         oslogin_profile_free(p);
 
         /* JSON numbers work too; the primary account wins over the first. */
-        assert_int_equal(parse("{\"loginProfiles\":[{\"name\":\"a@b.c\",\"posixAccounts\":["
-                               "{\"username\":\"other\",\"uid\":5000,\"gid\":5000,\"operatingSystemType\":\"LINUX\"},"
-                               "{\"primary\":true,\"username\":\"main\",\"uid\":6000,\"gid\":6000}]}]}",
-                               &p),
-                         0);
+        assert_int_equal(
+                parse("{\"loginProfiles\":[{\"name\":\"a@b.c\",\"posixAccounts\":["
+                      "{\"username\":\"other\",\"uid\":5000,\"gid\":5000,\"operatingSystemType\":\"LINUX\"},"
+                      "{\"primary\":true,\"username\":\"main\",\"uid\":6000,\"gid\":6000}]}]}",
+                        &p),
+                0);
         assert_string_equal(p->account.username, "main");
         assert_int_equal(p->account.uid, 6000);
         assert_int_equal(p->n_keys, 0);
@@ -82,7 +84,8 @@ static void test_profile_hostile(void **state)
                 "",
                 "nul\0l",
                 "{\"loginProfiles\":[]} trailing",
-                "{\"loginProfiles\":[{\"name\":\"a@b.c\",\"posixAccounts\":[" ACCOUNT("alice", "5000", "") "]}]",
+                "{\"loginProfiles\":[{\"name\":\"a@b.c\",\"posixAccounts\":[" ACCOUNT(
+                        "alice", "5000", "") "]}]",
         };
         struct oslogin_profile *p = NULL;
         (void)state;
@@ -117,10 +120,12 @@ static void test_deep_json(void **state)
 static void test_rejection_names(void **state)
 {
         static const char users[] = "{\"loginProfiles\":["
-                                    "{\"name\":\"bad\\nmail\",\"posixAccounts\":[" ACCOUNT("bob", "5000", "") "]},"
-                                    "{\"name\":\"c@b.c\",\"posixAccounts\":[" ACCOUNT("carol", "10", "") "]},"
-                                    "{\"name\":\"x\\ty\"},"
-                                    "{\"name\":\"d@b.c\"}]}";
+                                    "{\"name\":\"bad\\nmail\",\"posixAccounts\":[" ACCOUNT("bob", "5000",
+                                            "") "]},"
+                                                "{\"name\":\"c@b.c\",\"posixAccounts\":[" ACCOUNT(
+                                                        "carol", "10", "") "]},"
+                                                                           "{\"name\":\"x\\ty\"},"
+                                                                           "{\"name\":\"d@b.c\"}]}";
         struct oslogin_users_page up;
         (void)state;
 
@@ -139,9 +144,11 @@ static void test_rejection_names(void **state)
 static void test_pages(void **state)
 {
         static const char users[] = "{\"loginProfiles\":["
-                                    "{\"name\":\"a@b.c\",\"posixAccounts\":[" ACCOUNT("alice", "5000", "") "]},"
-                                    "{\"name\":\"r@b.c\",\"posixAccounts\":[" ACCOUNT("root", "0", "") "]}],"
-                                    "\"nextPageToken\":\"page-2\"}";
+                                    "{\"name\":\"a@b.c\",\"posixAccounts\":[" ACCOUNT("alice", "5000",
+                                            "") "]},"
+                                                "{\"name\":\"r@b.c\",\"posixAccounts\":[" ACCOUNT(
+                                                        "root", "0", "") "]}],"
+                                                                         "\"nextPageToken\":\"page-2\"}";
         static const char groups[] = "{\"posixGroups\":[{\"name\":\"eng\",\"gid\":\"5001\"},"
                                      "{\"name\":\"bad:name\",\"gid\":5002},{\"name\":\"low\",\"gid\":10}],"
                                      "\"nextPageToken\":\"0\"}";
@@ -175,8 +182,9 @@ static void test_pages(void **state)
         assert_int_equal(np.n_rejected, 2);
         oslogin_usernames_page_done(&np);
 
-        assert_int_equal(oslogin_groups_page_parse("{\"posixGroups\":\"x\",\"nextPageToken\":5}", 36, 1000, &gp),
-                         -EBADMSG);
+        assert_int_equal(
+                oslogin_groups_page_parse("{\"posixGroups\":\"x\",\"nextPageToken\":5}", 36, 1000, &gp),
+                -EBADMSG);
 }
 
 static void test_authorize(void **state)
@@ -194,8 +202,11 @@ static void test_authorize(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_profile), cmocka_unit_test(test_profile_hostile),
-                cmocka_unit_test(test_deep_json), cmocka_unit_test(test_pages), cmocka_unit_test(test_rejection_names),
+                cmocka_unit_test(test_profile),
+                cmocka_unit_test(test_profile_hostile),
+                cmocka_unit_test(test_deep_json),
+                cmocka_unit_test(test_pages),
+                cmocka_unit_test(test_rejection_names),
                 cmocka_unit_test(test_authorize),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,12 +59,17 @@ static void write_cache(unsigned generation, bool with_carol)
         snprintf(gecos, sizeof(gecos), "gen %u", generation);
         snprintf(home, sizeof(home), "/home/gen%u", generation);
         assert_int_equal(cache_writer_add_user(w, "alice", 1000001, 1000001, gecos, home, "/bin/bash"), 0);
-        assert_int_equal(cache_writer_add_user(w, "bob", 1000002, 1000002, "Bob", "/home/bob", "/bin/sh"), 0);
+        assert_int_equal(
+                cache_writer_add_user(w, "bob", 1000002, 1000002, "Bob", "/home/bob", "/bin/sh"), 0);
         if (with_carol)
-                assert_int_equal(cache_writer_add_user(w, "carol", 1000003, 1000003, "", "/home/carol", "/bin/sh"), 0);
+                assert_int_equal(
+                        cache_writer_add_user(w, "carol", 1000003, 1000003, "", "/home/carol", "/bin/sh"),
+                        0);
         assert_int_equal(cache_writer_add_group(w, "eng", 1000042,
-                                                (const char *const[]){"alice", "bob", "localuser", NULL}), 0);
-        assert_int_equal(cache_writer_add_group(w, "alice", 1000001, (const char *const[]){"alice", NULL}), 0);
+                                 (const char *const[]){"alice", "bob", "localuser", NULL}),
+                0);
+        assert_int_equal(
+                cache_writer_add_group(w, "alice", 1000001, (const char *const[]){"alice", NULL}), 0);
         assert_int_equal(cache_writer_add_group(w, "empty", 1000050, NULL), 0);
         assert_int_equal(cache_writer_commit(w, dir_fd, "directory.cache"), 0);
         cache_reader_invalidate(&reader);
@@ -130,7 +135,8 @@ static void test_getpw(void **state)
         /* Invalid names and ids below the floor: NOTFOUND, nothing touched. */
         assert_int_equal(_nss_oslogin_getpwnam_r("a:b", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         assert_int_equal(_nss_oslogin_getpwnam_r("", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getpwnam_r("1000001", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwnam_r("1000001", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         assert_int_equal(_nss_oslogin_getpwuid_r(0, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         assert_int_equal(_nss_oslogin_getpwuid_r(999, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         assert_int_equal(_nss_oslogin_getpwuid_r(65534, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
@@ -142,14 +148,16 @@ static void test_erange(void **state)
 {
         struct passwd pwd;
         char buf[256];
-        size_t need = strlen("alice") + 1 + 2 + strlen("gen 1") + 1 + strlen("/home/gen1") + 1 + strlen("/bin/bash") + 1;
+        size_t need = strlen("alice") + 1 + 2 + strlen("gen 1") + 1 + strlen("/home/gen1") + 1 +
+                      strlen("/bin/bash") + 1;
         int err = 0;
 
         (void)state;
         for (size_t len = 0; len < need; len++) {
                 memset(buf, 0xaa, sizeof(buf));
                 err = 0;
-                assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, len, &err), NSS_STATUS_TRYAGAIN);
+                assert_int_equal(
+                        _nss_oslogin_getpwnam_r("alice", &pwd, buf, len, &err), NSS_STATUS_TRYAGAIN);
                 assert_int_equal(err, ERANGE);
                 for (size_t i = 0; i < sizeof(buf); i++)
                         assert_int_equal((uint8_t)buf[i], 0xaa);
@@ -177,7 +185,7 @@ static void test_getgr(void **state)
         for (size_t shift = 0; shift < 8; shift++) {
                 char *buf = storage + shift;
                 assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(storage) - 8, &err),
-                                 NSS_STATUS_SUCCESS);
+                        NSS_STATUS_SUCCESS);
                 assert_int_equal((uintptr_t)grp.gr_mem % alignof(char *), 0);
                 assert_true((char *)grp.gr_mem >= buf);
                 assert_string_equal(grp.gr_name, "eng");
@@ -187,7 +195,8 @@ static void test_getgr(void **state)
                 assert_string_equal(grp.gr_mem[2], "localuser");
                 assert_null(grp.gr_mem[3]);
         }
-        assert_int_equal(_nss_oslogin_getgrgid_r(1000050, &grp, storage, sizeof(storage), &err), NSS_STATUS_SUCCESS);
+        assert_int_equal(
+                _nss_oslogin_getgrgid_r(1000050, &grp, storage, sizeof(storage), &err), NSS_STATUS_SUCCESS);
         assert_non_null(grp.gr_mem);
         assert_null(grp.gr_mem[0]);
         /* Too small: TRYAGAIN/ERANGE, for every size below what is needed. */
@@ -195,7 +204,8 @@ static void test_getgr(void **state)
         for (len = 0; _nss_oslogin_getgrnam_r("eng", &grp, storage, len, &err) == NSS_STATUS_TRYAGAIN; len++)
                 assert_int_equal(err, ERANGE);
         assert_true(len > 4 * sizeof(char *));
-        assert_int_equal(_nss_oslogin_getgrgid_r(999, &grp, storage, sizeof(storage), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getgrgid_r(999, &grp, storage, sizeof(storage), &err), NSS_STATUS_NOTFOUND);
 }
 
 static void test_initgroups(void **state)
@@ -207,26 +217,26 @@ static void test_initgroups(void **state)
         (void)state;
         groups[0] = 1000001; /* the primary group, already there */
         assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 1000001, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start, 2);
         assert_int_equal(groups[1], 1000042);
         /* A member name that is no user of the cache (nor a local one: see
          * test_local_names) gets the group too. */
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start, 1);
         assert_int_equal(groups[0], 1000042);
         /* The limit is honoured. */
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 5, &start, &size, &groups, 1, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start, 1);
         /* A cached user in no group: found, nothing added. */
         start = 0;
         write_cache(2, true);
         assert_int_equal(_nss_oslogin_initgroups_dyn("carol", 1000003, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start, 0);
         free(groups);
         write_cache(1, false);
@@ -278,7 +288,8 @@ static void test_replaced_and_corrupt(void **state)
         assert_string_equal(pwd.pw_gecos, "gen 4");
 
         /* Corrupt in place (a new inode, as a real writer would make). */
-        assert_int_equal(write_file_atomic(dir_fd, "directory.cache", "OSLCACHEgarbage", 15, 0644, -1, -1), 0);
+        assert_int_equal(
+                write_file_atomic(dir_fd, "directory.cache", "OSLCACHEgarbage", 15, 0644, -1, -1), 0);
         cache_reader_invalidate(&reader);
         err = 0;
         assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL);
@@ -312,8 +323,7 @@ static void *stub_thread(void *p)
                 const char *name = s->wrong_answer ? "mallory" : q.name;
                 if (q.type == NSS_PROTO_GETPWNAM && streq(q.name, "dave"))
                         (void)nss_proto_reply_passwd(&b, 1000004, 1000004, name,
-                                                     "Dave With A Rather Long Full Name For ERANGE", "/home/dave",
-                                                     "/bin/bash");
+                                "Dave With A Rather Long Full Name For ERANGE", "/home/dave", "/bin/bash");
                 else if (q.type == NSS_PROTO_GETPWNAM && streq(q.name, "lowuid"))
                         (void)nss_proto_reply_passwd(&b, 5, 5, name, "", "/home/low", "/bin/sh");
                 else if (q.type == NSS_PROTO_INITGROUPS && streq(q.name, "dave"))
@@ -381,13 +391,15 @@ static void test_miss(void **state)
         long start_n = 0, size = 4;
         gid_t *groups = calloc(4, sizeof(gid_t));
         assert_int_equal(_nss_oslogin_initgroups_dyn("dave", 1000004, &start_n, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start_n, 1); /* primary skipped, 7 below the floor */
         assert_int_equal(groups[0], 1000042);
         free(groups);
-        assert_int_equal(_nss_oslogin_getpwnam_r("nosuchuser", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwnam_r("nosuchuser", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         /* Below the floor even from the daemon: not answered. */
-        assert_int_equal(_nss_oslogin_getpwnam_r("lowuid", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwnam_r("lowuid", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         stub_stop(&s);
 
         /* An answer to another question is no answer. */
@@ -407,7 +419,8 @@ static void write_negative(const struct negative_entry *e, size_t n, mode_t mode
         table.next_check_msec = 0;
 }
 
-static struct negative_entry negative(enum nss_proto_type type, const char *name, uint32_t id, int64_t ttl_usec)
+static struct negative_entry negative(
+        enum nss_proto_type type, const char *name, uint32_t id, int64_t ttl_usec)
 {
         struct negative_entry e = {.q = {.type = type, .id = id}, .expires_usec = usec_now() + ttl_usec};
         snprintf(e.q.name, sizeof(e.q.name), "%s", name);
@@ -429,16 +442,18 @@ static void test_negative_table(void **state)
         const struct negative_entry e[] = {
                 negative(NSS_PROTO_GETPWNAM, "ghost", 0, 10000000),
                 negative(NSS_PROTO_GETPWUID, "", 1000099, 10000000),
-                negative(NSS_PROTO_GETPWNAM, "alice", 0, 10000000),  /* in the cache: the cache answers */
-                negative(NSS_PROTO_GETGRNAM, "gone", 0, 1),          /* expires at once */
+                negative(NSS_PROTO_GETPWNAM, "alice", 0, 10000000), /* in the cache: the cache answers */
+                negative(NSS_PROTO_GETGRNAM, "gone", 0, 1),         /* expires at once */
         };
         write_negative(e, ELEMENTSOF(e), 0644);
         /* Two connections: "gone" (expired) and "dave" (never in the table);
          * a ghost question that reached the stub would leave dave unanswered. */
         stub_start(&s, 2, false);
         for (int i = 0; i < 100; i++) {
-                assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-                assert_int_equal(_nss_oslogin_getpwuid_r(1000099, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+                assert_int_equal(
+                        _nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+                assert_int_equal(
+                        _nss_oslogin_getpwuid_r(1000099, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         }
         assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
         usleep(10);
@@ -449,7 +464,8 @@ static void test_negative_table(void **state)
 
         /* A user name is no group name: getgrnam("ghost") is asked. */
         stub_start(&s, 1, false);
-        assert_int_equal(_nss_oslogin_getgrnam_r("ghost", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getgrnam_r("ghost", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         stub_stop(&s);
         assert_int_equal(s.served, 1);
 
@@ -457,7 +473,8 @@ static void test_negative_table(void **state)
                 /* Group-writable: not accountsd's, ignored. */
                 write_negative(e, ELEMENTSOF(e), 0664);
                 stub_start(&s, 1, false);
-                assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+                assert_int_equal(
+                        _nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
                 stub_stop(&s);
                 assert_int_equal(s.served, 1);
         }
@@ -468,14 +485,16 @@ static void test_negative_table(void **state)
         table.next_check_msec = 0;
         table.size = 0; /* the same inode: look again */
         stub_start(&s, 1, false);
-        assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         stub_stop(&s);
         assert_int_equal(s.served, 1);
         /* Removed: asked again. */
         assert_int_equal(unlinkat(dir_fd, NEGATIVE_TABLE_FILE_NAME, 0), 0);
         table.next_check_msec = 0;
         stub_start(&s, 1, false);
-        assert_int_equal(_nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwnam_r("ghost", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         stub_stop(&s);
         assert_int_equal(s.served, 1);
         assert_null(table.data);
@@ -497,9 +516,11 @@ static void test_initgroups_local_no_socket(void **state)
         write_local(LOCAL_PASSWD_DEFAULT "cronuser:x:1700:1700::/:/bin/sh\n", LOCAL_GROUP_DEFAULT, false);
         stub_start(&s, 1, false);
         for (int i = 0; i < 10; i++)
-                assert_int_equal(_nss_oslogin_initgroups_dyn("cronuser", 1700, &start, &size, &groups, 0, &err),
-                                 NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_initgroups_dyn("root", 0, &start, &size, &groups, 0, &err), NSS_STATUS_NOTFOUND);
+                assert_int_equal(
+                        _nss_oslogin_initgroups_dyn("cronuser", 1700, &start, &size, &groups, 0, &err),
+                        NSS_STATUS_NOTFOUND);
+        assert_int_equal(_nss_oslogin_initgroups_dyn("root", 0, &start, &size, &groups, 0, &err),
+                NSS_STATUS_NOTFOUND);
         assert_int_equal(start, 0);
         /* The one connection is dave's. */
         assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
@@ -528,16 +549,23 @@ static void test_local_names(void **state)
 
         /* A local user holds alice's UID, another is named bob; a local group
          * holds eng's GID, another is named empty. */
-        write_local(LOCAL_PASSWD_DEFAULT "svc:x:1000001:100::/:/bin/sh\nbob:x:1500:1500::/home/bob:/bin/sh\n",
-                    LOCAL_GROUP_DEFAULT "builders:x:1000042:\nempty:x:1501:\n", false);
-        assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getpwuid_r(1000001, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        write_local(LOCAL_PASSWD_DEFAULT
+                "svc:x:1000001:100::/:/bin/sh\nbob:x:1500:1500::/home/bob:/bin/sh\n",
+                LOCAL_GROUP_DEFAULT "builders:x:1000042:\nempty:x:1501:\n", false);
+        assert_int_equal(
+                _nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwuid_r(1000001, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         assert_int_equal(_nss_oslogin_getpwnam_r("bob", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getpwuid_r(1000002, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getpwuid_r(1000002, &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getgrnam_r("empty", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getgrgid_r(1000050, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getgrnam_r("empty", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getgrgid_r(1000050, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         /* What does not clash still answers. */
         assert_int_equal(_nss_oslogin_getgrgid_r(1000001, &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
         assert_string_equal(grp.gr_name, "alice");
@@ -545,7 +573,7 @@ static void test_local_names(void **state)
         groups[0] = 4242;
         start = 1;
         assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 100, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start, 1);
         /* Enumeration skips them: no user left, one group. */
         assert_int_equal(_nss_oslogin_setpwent(0), NSS_STATUS_SUCCESS);
@@ -559,12 +587,12 @@ static void test_local_names(void **state)
 
         /* Answers from accountsd are checked too: dave's UID is local, eng's GID is. */
         write_local(LOCAL_PASSWD_DEFAULT "dave-local:x:1000004:100::/:/bin/sh\n",
-                    LOCAL_GROUP_DEFAULT "builders:x:1000042:\n", true);
+                LOCAL_GROUP_DEFAULT "builders:x:1000042:\n", true);
         stub_start(&s, 2, false);
         assert_int_equal(_nss_oslogin_getpwnam_r("dave", &pwd, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("dave", 1000004, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_SUCCESS);
+                NSS_STATUS_SUCCESS);
         assert_int_equal(start, 0); /* primary skipped, 1000042 local, 7 below the floor */
         stub_stop(&s);
         assert_int_equal(s.served, 2);
@@ -589,7 +617,7 @@ static void test_local_names(void **state)
         assert_int_equal(err, ERANGE);
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("localuser", 1600, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_NOTFOUND);
+                NSS_STATUS_NOTFOUND);
         assert_int_equal(start, 0);
         assert_int_equal(_nss_oslogin_setgrent(0), NSS_STATUS_SUCCESS);
         while (_nss_oslogin_getgrent_r(&grp, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
@@ -606,7 +634,7 @@ static void test_local_names(void **state)
         assert_int_equal(err, EAGAIN);
         start = 0;
         assert_int_equal(_nss_oslogin_initgroups_dyn("alice", 1000001, &start, &size, &groups, 0, &err),
-                         NSS_STATUS_UNAVAIL);
+                NSS_STATUS_UNAVAIL);
         assert_int_equal(unlinkat(dir_fd, "etc/group", AT_REMOVEDIR), 0);
         /* A missing file is an empty one (as for glibc's files source). */
         assert_int_equal(_nss_oslogin_getpwnam_r("alice", &pwd, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
@@ -631,7 +659,8 @@ static void test_local_interval(void **state)
         (void)_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err);
         usleep(150 * 1000);
         assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
-        assert_int_equal(_nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+        assert_int_equal(
+                _nss_oslogin_getgrgid_r(1000042, &grp, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
         write_local(LOCAL_PASSWD_DEFAULT, LOCAL_GROUP_DEFAULT, false);
         watch.interval_msec = 0;
         assert_int_equal(_nss_oslogin_getgrnam_r("eng", &grp, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
@@ -651,7 +680,7 @@ static void *reader_thread(void *p)
                 unsigned gen;
                 char home[32];
                 if (_nss_oslogin_getpwnam_r(i % 2 ? "alice" : "bob", &pwd, buf, sizeof(buf), &err) !=
-                    NSS_STATUS_SUCCESS) {
+                        NSS_STATUS_SUCCESS) {
                         (*bad)++;
                         continue;
                 }
@@ -726,8 +755,9 @@ static void test_fork(void **state)
                 skip();
         stop_threads = false;
         for (size_t i = 0; i < ELEMENTSOF(threads); i++)
-                assert_int_equal(pthread_create(&threads[i], NULL, i == 2 ? enumerator_thread : reader_thread,
-                                                &bad[i]), 0);
+                assert_int_equal(pthread_create(&threads[i], NULL,
+                                         i == 2 ? enumerator_thread : reader_thread, &bad[i]),
+                        0);
         for (unsigned round = 0; round < rounds; round++) {
                 if (round % 15 == 0)
                         write_cache(100 + round, false);
@@ -740,7 +770,8 @@ static void test_fork(void **state)
                         char buf[256], ok;
                         int err;
                         alarm(10);
-                        ok = _nss_oslogin_getpwnam_r("bob", &pwd, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS &&
+                        ok = _nss_oslogin_getpwnam_r("bob", &pwd, buf, sizeof(buf), &err) ==
+                                     NSS_STATUS_SUCCESS &&
                              _nss_oslogin_setpwent(0) == NSS_STATUS_SUCCESS &&
                              _nss_oslogin_getpwent_r(&pwd, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS;
                         if (write(fds[1], &ok, 1) != 1)

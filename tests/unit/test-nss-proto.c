@@ -44,7 +44,7 @@ static void test_request_round_trip(void **state)
 
 /* A hand-made request: header fields then payload. */
 static size_t make_request(uint8_t *buf, uint32_t magic, uint16_t version, uint16_t kind, uint32_t size,
-                           const void *payload, size_t payload_len)
+        const void *payload, size_t payload_len)
 {
         magic = htole32(magic), version = htole16(version), kind = htole16(kind), size = htole32(size);
         memcpy(buf, &magic, 4);
@@ -78,7 +78,8 @@ static void test_request_hostile(void **state)
         assert_int_equal(nss_proto_request_decode(buf, n, &q), -EBADMSG);
         n = make_request(buf, NSS_PROTO_MAGIC, 1, NSS_PROTO_GETPWNAM, 0, "", 0);
         assert_int_equal(nss_proto_request_decode(buf, n, &q), -EBADMSG);
-        n = make_request(buf, NSS_PROTO_MAGIC, 1, NSS_PROTO_GETPWNAM, 33, "abcdefghijabcdefghijabcdefghijabc", 33);
+        n = make_request(
+                buf, NSS_PROTO_MAGIC, 1, NSS_PROTO_GETPWNAM, 33, "abcdefghijabcdefghijabcdefghijabc", 33);
         assert_int_equal(nss_proto_request_decode(buf, n, &q), -EBADMSG);
         /* Declared size larger than the bytes present, and over the cap. */
         n = make_request(buf, NSS_PROTO_MAGIC, 1, NSS_PROTO_GETPWNAM, 6, "alice", 5);
@@ -100,7 +101,9 @@ static void test_reply_round_trip(void **state)
 
         (void)state;
         assert_int_equal(nss_proto_request_by_name(NSS_PROTO_GETPWNAM, "alice", &q), 0);
-        assert_int_equal(nss_proto_reply_passwd(&b, 1000001, 1000001, "alice", "Alice", "/home/alice", "/bin/bash"), 0);
+        assert_int_equal(
+                nss_proto_reply_passwd(&b, 1000001, 1000001, "alice", "Alice", "/home/alice", "/bin/bash"),
+                0);
         assert_int_equal(nss_proto_reply_decode(&q, b.data, b.size, &r), 0);
         assert_int_equal(r.status, NSS_PROTO_FOUND);
         assert_int_equal(r.passwd.uid, 1000001);
@@ -118,7 +121,8 @@ static void test_reply_round_trip(void **state)
         assert_int_equal(nss_proto_reply_decode(&q, b.data, b.size, &r), -EBADMSG);
 
         b.size = 0;
-        assert_int_equal(nss_proto_reply_group(&b, 1000042, "eng", (const char *const[]){"alice", "bob", NULL}), 0);
+        assert_int_equal(
+                nss_proto_reply_group(&b, 1000042, "eng", (const char *const[]){"alice", "bob", NULL}), 0);
         assert_int_equal(nss_proto_request_by_name(NSS_PROTO_GETGRNAM, "eng", &q), 0);
         assert_int_equal(nss_proto_reply_decode(&q, b.data, b.size, &r), 0);
         assert_int_equal(r.group.n_members, 2);
@@ -141,7 +145,8 @@ static void test_reply_round_trip(void **state)
 
         /* Encoders refuse what a passwd line cannot carry. */
         b.size = 0;
-        assert_int_equal(nss_proto_reply_passwd(&b, 1, 1, "alice", "A:B", "/home/alice", "/bin/sh"), -EINVAL);
+        assert_int_equal(
+                nss_proto_reply_passwd(&b, 1, 1, "alice", "A:B", "/home/alice", "/bin/sh"), -EINVAL);
         assert_int_equal(nss_proto_reply_passwd(&b, 1, 1, "alice", "A", "home", "/bin/sh"), -EINVAL);
         assert_int_equal(nss_proto_reply_group(&b, 1, "eng", (const char *const[]){"a\nb", NULL}), -EINVAL);
         assert_int_equal(b.size, 0);
@@ -157,7 +162,8 @@ static void test_reply_hostile(void **state)
 
         (void)state;
         assert_int_equal(nss_proto_request_by_name(NSS_PROTO_GETGRNAM, "eng", &q), 0);
-        assert_int_equal(nss_proto_reply_group(&b, 1000042, "eng", (const char *const[]){"alice", "bob", NULL}), 0);
+        assert_int_equal(
+                nss_proto_reply_group(&b, 1000042, "eng", (const char *const[]){"alice", "bob", NULL}), 0);
         for (size_t len = 0; len < b.size; len++) {
                 _cleanup_free_ uint8_t *copy = malloc(len + 1);
                 memcpy(copy, b.data, len);
@@ -207,9 +213,9 @@ static void *server_thread(void *p)
         if (s->mode == SERVE_ANSWER) {
                 _cleanup_byte_buffer_ struct byte_buffer b = BYTE_BUFFER_INIT(NSS_PROTO_REPLY_MAX);
                 (void)(thread_check(&s->check, nss_proto_read_request(fd, 1000, &q) == 0) &&
-                       thread_check(&s->check, nss_proto_reply_passwd(&b, 1000001, 1000001, q.name, "", "/home/x",
-                                                                      "/bin/sh") == 0) &&
-                       thread_check(&s->check, nss_proto_write_message(fd, &b, 1000) == 0));
+                        thread_check(&s->check, nss_proto_reply_passwd(&b, 1000001, 1000001, q.name, "",
+                                                        "/home/x", "/bin/sh") == 0) &&
+                        thread_check(&s->check, nss_proto_write_message(fd, &b, 1000) == 0));
         } else if (s->mode == SERVE_SILENT) {
                 char c;
                 if (read(fd, &c, 1) < 0)
@@ -219,7 +225,7 @@ static void *server_thread(void *p)
                 uint8_t buf[16];
                 size_t n = make_request(buf, NSS_PROTO_MAGIC, 1, NSS_PROTO_FOUND, 0x7fffffff, "", 0);
                 (void)(thread_check(&s->check, nss_proto_read_request(fd, 1000, &q) == 0) &&
-                       thread_check(&s->check, send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n));
+                        thread_check(&s->check, send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n));
         }
         close(fd);
         return NULL;

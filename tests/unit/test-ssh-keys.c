@@ -32,11 +32,15 @@ static void test_valid_lines(void **state)
         (void)state;
         expect_ok("alice:" KEY " alice@laptop", "alice", KEY " alice@laptop", 0);
         expect_ok("  alice:" KEY "\r", "alice", KEY, 0);
-        expect_ok("alice:from=\"10.0.0.0/8\",no-pty " KEY " c", "alice", "from=\"10.0.0.0/8\",no-pty " KEY " c", 0);
+        expect_ok("alice:from=\"10.0.0.0/8\",no-pty " KEY " c", "alice",
+                "from=\"10.0.0.0/8\",no-pty " KEY " c", 0);
         expect_ok("alice:command=\"echo a b\" " KEY, "alice", "command=\"echo a b\" " KEY, 0);
-        expect_ok("bob:" KEY " google-ssh {\"userName\":\"bob@example.com\",\"expireOn\":\"2026-12-01T10:00:00+0000\"}",
-                  "bob", KEY " google-ssh {\"userName\":\"bob@example.com\",\"expireOn\":\"2026-12-01T10:00:00+0000\"}",
-                  1796119200ull * 1000000u);
+        expect_ok("bob:" KEY
+                  " google-ssh {\"userName\":\"bob@example.com\",\"expireOn\":\"2026-12-01T10:00:00+0000\"}",
+                "bob",
+                KEY
+                " google-ssh {\"userName\":\"bob@example.com\",\"expireOn\":\"2026-12-01T10:00:00+0000\"}",
+                1796119200ull * 1000000u);
 }
 
 static void test_rejected_lines(void **state)
@@ -87,9 +91,11 @@ static void test_expire_on(void **state)
 
 static const char document[] =
         "{\"instance\":{\"id\":4567890123456789123,\"attributes\":{"
-        "\"ssh-keys\":\"alice:" KEY " a\\nbob:" KEY " google-ssh {\\\"expireOn\\\":\\\"2020-01-01T00:00:00Z\\\"}\\nroot:bad\\n\","
+        "\"ssh-keys\":\"alice:" KEY " a\\nbob:" KEY
+        " google-ssh {\\\"expireOn\\\":\\\"2020-01-01T00:00:00Z\\\"}\\nroot:bad\\n\","
         "\"block-project-ssh-keys\":\"%s\",\"sshKeys\":\"%s\"}},"
-        "\"project\":{\"numericProjectId\":123456789012,\"attributes\":{\"ssh-keys\":\"carol:" KEY "\",\"enable-oslogin\":\"TRUE\"}}}";
+        "\"project\":{\"numericProjectId\":123456789012,\"attributes\":{\"ssh-keys\":\"carol:" KEY
+        "\",\"enable-oslogin\":\"TRUE\"}}}";
 
 static void test_rejection_hint(void **state)
 {
@@ -99,8 +105,8 @@ static void test_rejection_hint(void **state)
          * log line are masked; a key is cut after 8 bytes. */
         assert_int_equal(ssh_keys_parse_text("\nal\"ice:" KEY "\nbob:ssh-rsa AAAA\x01xyz\n"
                                              "carol:ssh-fake\"x AAAAB3NzaC1yc2EAAAA secret-comment\n",
-                                             NOW_USEC, &s),
-                         0);
+                                 NOW_USEC, &s),
+                0);
         assert_int_equal(s.n_rejected, 3);
         assert_null(s.rejected[0].user);
         assert_int_equal(s.rejected[0].line, 2);
@@ -164,8 +170,9 @@ static void test_effective(void **state)
 
 static void test_booleans(void **state)
 {
-        static const char json[] = "{\"instance\":{\"attributes\":{\"a\":\"TRUE\",\"b\":\"x\",\"c\":\"False\"}},"
-                                   "\"project\":{\"attributes\":{\"a\":\"false\",\"b\":\"1\",\"c\":\"t\",\"d\":\"T\"}}}";
+        static const char json[] =
+                "{\"instance\":{\"attributes\":{\"a\":\"TRUE\",\"b\":\"x\",\"c\":\"False\"}},"
+                "\"project\":{\"attributes\":{\"a\":\"false\",\"b\":\"1\",\"c\":\"t\",\"d\":\"T\"}}}";
         struct metadata_document *d = NULL;
         (void)state;
         assert_int_equal(metadata_document_parse(json, strlen(json), &d), 0);
@@ -196,10 +203,13 @@ static void test_fingerprint(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_valid_lines), cmocka_unit_test(test_rejected_lines),
-                cmocka_unit_test(test_expire_on),   cmocka_unit_test(test_effective),
+                cmocka_unit_test(test_valid_lines),
+                cmocka_unit_test(test_rejected_lines),
+                cmocka_unit_test(test_expire_on),
+                cmocka_unit_test(test_effective),
                 cmocka_unit_test(test_rejection_hint),
-                cmocka_unit_test(test_booleans),    cmocka_unit_test(test_fingerprint),
+                cmocka_unit_test(test_booleans),
+                cmocka_unit_test(test_fingerprint),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

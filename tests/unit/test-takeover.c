@@ -12,7 +12,9 @@
 #define B "#### Google OS Login control. Do not edit this section. ####\n"
 #define E "#### End Google OS Login control section. ####\n"
 #define C "# Added by Google Compute Engine OS Login.\n"
-#define OURS "# BEGIN oslogin (managed by osloginctl; do not edit)\nAuthorizedKeysCommand /x %u %f\n# END oslogin\n"
+#define OURS                                                                                                \
+        "# BEGIN oslogin (managed by osloginctl; do not edit)\nAuthorizedKeysCommand /x %u %f\n# END "      \
+        "oslogin\n"
 
 static void expect_filter(enum takeover_kind kind, const char *in, const char *out, unsigned lines)
 {
@@ -36,14 +38,19 @@ static void test_sshd(void **state)
         expect_filter(TAKEOVER_SSHD, OURS "Port 22\n", OURS "Port 22\n", 0);
         /* Stray lines outside blocks; the user line only after their command. */
         expect_filter(TAKEOVER_SSHD,
-                "AuthorizedKeysCommandUser nobody\nAuthorizedKeysCommand=/usr/local/bin/google_authorized_keys_sk\n"
+                "AuthorizedKeysCommandUser "
+                "nobody\nAuthorizedKeysCommand=/usr/local/bin/google_authorized_keys_sk\n"
                 "AuthorizedKeysCommandUser root\nInclude /var/google-users.d/*\n"
-                "TrustedUserCAKeys /etc/ssh/oslogin_trustedca.pub\nAuthorizedKeysCommand /opt/my_google_authorized_keys\n",
-                "AuthorizedKeysCommandUser nobody\nAuthorizedKeysCommand /opt/my_google_authorized_keys\n", 4);
+                "TrustedUserCAKeys /etc/ssh/oslogin_trustedca.pub\nAuthorizedKeysCommand "
+                "/opt/my_google_authorized_keys\n",
+                "AuthorizedKeysCommandUser nobody\nAuthorizedKeysCommand /opt/my_google_authorized_keys\n",
+                4);
         /* google_oslogin_control commented the administrator's line out: restored. */
-        expect_filter(TAKEOVER_SSHD, C "#PasswordAuthentication yes\nPort 22\n", "PasswordAuthentication yes\nPort 22\n", 2);
+        expect_filter(TAKEOVER_SSHD, C "#PasswordAuthentication yes\nPort 22\n",
+                "PasswordAuthentication yes\nPort 22\n", 2);
         /* The old agent's comment + its own line: both go. */
-        expect_filter(TAKEOVER_SSHD, C "AuthorizedKeysCommand /usr/bin/google_authorized_keys\nPort 22", "Port 22", 2);
+        expect_filter(TAKEOVER_SSHD, C "AuthorizedKeysCommand /usr/bin/google_authorized_keys\nPort 22",
+                "Port 22", 2);
         /* A start marker with no end: only the marker goes, the rest is the administrator's. */
         expect_filter(TAKEOVER_SSHD, B "Port 22\nPermitRootLogin no\n", "Port 22\nPermitRootLogin no\n", 1);
         /* Nothing of theirs: byte for byte, missing final newline kept. */
@@ -66,10 +73,12 @@ static void test_pam(void **state)
                 "@include common-account\n",
                 "\n@include common-account\n", 3);
         /* The administrator's own pam_mkhomedir and pam_group lines stay. */
-        expect_filter(TAKEOVER_PAM, "session optional pam_mkhomedir.so skel=/etc/skel\nauth optional pam_group.so\n",
+        expect_filter(TAKEOVER_PAM,
+                "session optional pam_mkhomedir.so skel=/etc/skel\nauth optional pam_group.so\n",
                 "session optional pam_mkhomedir.so skel=/etc/skel\nauth optional pam_group.so\n", 0);
         /* A comment naming the module is not a rule. */
-        expect_filter(TAKEOVER_PAM, "# pam_oslogin_login.so was here\n", "# pam_oslogin_login.so was here\n", 0);
+        expect_filter(
+                TAKEOVER_PAM, "# pam_oslogin_login.so was here\n", "# pam_oslogin_login.so was here\n", 0);
 }
 
 static void test_nsswitch(void **state)
@@ -82,7 +91,8 @@ static void test_nsswitch(void **state)
         /* A lone oslogin (ours, or the administrator's) stays; cache_oslogin alone goes. */
         expect_filter(TAKEOVER_NSSWITCH, "passwd: files oslogin\ngroup: cache_oslogin files\n",
                 "passwd: files oslogin\ngroup: files\n", 1);
-        expect_filter(TAKEOVER_NSSWITCH, "hosts: cache_oslogin oslogin\n", "hosts: cache_oslogin oslogin\n", 0);
+        expect_filter(
+                TAKEOVER_NSSWITCH, "hosts: cache_oslogin oslogin\n", "hosts: cache_oslogin oslogin\n", 0);
 }
 
 static void test_group_conf(void **state)
@@ -140,21 +150,25 @@ static void test_agent_switch(void **state)
         assert_null(get("/etc/default/instance_configs.cfg"));
 
         /* Key present (any case), other sections kept, record written once. */
-        put("/etc/default/instance_configs.cfg", "[Accounts]\ngroups = adm\n[daemons]\nAccounts_Daemon = true\n"
-                                                 "clock_skew_daemon = true\n");
+        put("/etc/default/instance_configs.cfg",
+                "[Accounts]\ngroups = adm\n[daemons]\nAccounts_Daemon = true\n"
+                "clock_skew_daemon = true\n");
         assert_int_equal(takeover_agent_switch_off(root), 1);
         assert_string_equal(get("/etc/default/instance_configs.cfg"),
                 "[Accounts]\ngroups = adm\n[daemons]\naccounts_daemon = false\nclock_skew_daemon = true\n");
-        assert_string_equal(get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=existed\naccounts_daemon=true\n");
+        assert_string_equal(
+                get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=existed\naccounts_daemon=true\n");
         assert_int_equal(takeover_agent_switch_off(root), 0); /* idempotent */
 
         /* Section present without the key, followed by another section. */
-        put("/etc/default/instance_configs.cfg", "[Daemons]\nnetwork_daemon = true\n\n[Snapshots]\nenabled = false");
+        put("/etc/default/instance_configs.cfg",
+                "[Daemons]\nnetwork_daemon = true\n\n[Snapshots]\nenabled = false");
         assert_int_equal(takeover_agent_switch_off(root), 1);
         assert_string_equal(get("/etc/default/instance_configs.cfg"),
                 "[Daemons]\nnetwork_daemon = true\n\naccounts_daemon = false\n[Snapshots]\nenabled = false");
         /* The first record is the one a purge restores. */
-        assert_string_equal(get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=existed\naccounts_daemon=true\n");
+        assert_string_equal(
+                get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=existed\naccounts_daemon=true\n");
 
         /* File ends inside [Daemons]; no final newline. */
         reset_state();
@@ -162,7 +176,8 @@ static void test_agent_switch(void **state)
         assert_int_equal(takeover_agent_switch_off(root), 1);
         assert_string_equal(get("/etc/default/instance_configs.cfg"),
                 "[Daemons]\nnetwork_daemon = true\naccounts_daemon = false\n");
-        assert_string_equal(get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=existed\naccounts_daemon=unset\n");
+        assert_string_equal(
+                get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=existed\naccounts_daemon=unset\n");
 
         /* No section: appended. */
         put("/etc/default/instance_configs.cfg", "[Accounts]\ngroups = adm\n");
@@ -182,8 +197,10 @@ static void test_agent_switch(void **state)
         unlink(p);
         put("/etc/default/instance_configs.cfg.template", "[Accounts]\ndeprovision_remove = true\n");
         assert_int_equal(takeover_agent_switch_off(root), 1);
-        assert_string_equal(get("/etc/default/instance_configs.cfg"), "[Daemons]\naccounts_daemon = false\n");
-        assert_string_equal(get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=created\naccounts_daemon=unset\n");
+        assert_string_equal(
+                get("/etc/default/instance_configs.cfg"), "[Daemons]\naccounts_daemon = false\n");
+        assert_string_equal(
+                get("/var/lib/oslogin/" TAKEOVER_RESTORE_FILE), "file=created\naccounts_daemon=unset\n");
 }
 
 static void test_agent_accounts(void **state)
@@ -191,9 +208,11 @@ static void test_agent_accounts(void **state)
         struct agent_accounts a;
         (void)state;
         /* Later files win: .distro, .template, then the file. */
-        put("/etc/default/instance_configs.cfg.distro", "[Accounts]\ngroups = video\nreuse_homedir = true\n");
+        put("/etc/default/instance_configs.cfg.distro",
+                "[Accounts]\ngroups = video\nreuse_homedir = true\n");
         put("/etc/default/instance_configs.cfg.template", "[accounts]\nDEPROVISION_REMOVE = true\n");
-        put("/etc/default/instance_configs.cfg", "[Accounts]\ngroups = adm,dip\n[Daemons]\naccounts_daemon = false\n");
+        put("/etc/default/instance_configs.cfg",
+                "[Accounts]\ngroups = adm,dip\n[Daemons]\naccounts_daemon = false\n");
         assert_int_equal(takeover_agent_accounts(root, &a), 0);
         assert_true(a.has_groups && a.has_deprovision_remove && a.has_reuse_homedir);
         assert_string_equal(a.groups[0], "adm");

@@ -92,7 +92,8 @@ static void test_alternate_and_sk_otp(void **state)
         assert_int_equal(
                 start("{\"status\":\"CHALLENGE_REQUIRED\",\"sessionId\":\"s1\",\"challenges\":["
                       "{\"challengeId\":1,\"challengeType\":\"TOTP\",\"status\":\"READY\"},"
-                      "{\"challengeId\":2,\"challengeType\":\"IDV_PREREGISTERED_PHONE\",\"status\":\"PROPOSED\"},"
+                      "{\"challengeId\":2,\"challengeType\":\"IDV_PREREGISTERED_PHONE\",\"status\":"
+                      "\"PROPOSED\"},"
                       "{\"challengeId\":3,\"challengeType\":\"SECURITY_KEY_OTP\",\"status\":\"READY\"},"
                       "{\"challengeId\":4,\"challengeType\":\"AUTHZEN\"}]}",
                         &s),
@@ -105,29 +106,40 @@ static void test_alternate_and_sk_otp(void **state)
         assert_false(two_factor_needs_start(&s.challenges[2]));
         assert_true(two_factor_needs_start(&s.challenges[3]));
         two_factor_session_done(&s);
-        assert_string_equal(two_factor_prompt("SECURITY_KEY_OTP"), "Enter your security code by visiting https://g.co/sc: ");
+        assert_string_equal(two_factor_prompt("SECURITY_KEY_OTP"),
+                "Enter your security code by visiting https://g.co/sc: ");
         assert_string_equal(two_factor_label("SECURITY_KEY_OTP"), "Security code from a security key");
 
         assert_int_equal(start("{\"status\":\"NO_AVAILABLE_CHALLENGES\"}", &s), 0);
         assert_int_equal(s.status, TWO_FACTOR_NO_AVAILABLE_CHALLENGES);
         assert_int_equal(s.n_challenges, 0);
 
-        assert_int_equal(two_factor_continue_request_action("a@example.com", 2, TWO_FACTOR_START_ALTERNATE, NULL, &json), 0);
-        assert_string_equal(json, "{\"email\":\"a@example.com\",\"challengeId\":2,\"action\":\"START_ALTERNATE\"}");
+        assert_int_equal(two_factor_continue_request_action(
+                                 "a@example.com", 2, TWO_FACTOR_START_ALTERNATE, NULL, &json),
+                0);
+        assert_string_equal(
+                json, "{\"email\":\"a@example.com\",\"challengeId\":2,\"action\":\"START_ALTERNATE\"}");
         free(json);
         json = NULL;
         /* START_ALTERNATE never carries a code. */
-        assert_int_equal(two_factor_continue_request_action("a@example.com", 2, TWO_FACTOR_START_ALTERNATE, "1", &json), -EINVAL);
+        assert_int_equal(two_factor_continue_request_action(
+                                 "a@example.com", 2, TWO_FACTOR_START_ALTERNATE, "1", &json),
+                -EINVAL);
         assert_null(json);
-        assert_int_equal(two_factor_continue_request_action("a@example.com", 2, (enum two_factor_action)7, NULL, &json), -EINVAL);
-        assert_int_equal(two_factor_continue_request_action("a@example.com", 3, TWO_FACTOR_RESPOND, "98765", &json), 0);
+        assert_int_equal(two_factor_continue_request_action(
+                                 "a@example.com", 2, (enum two_factor_action)7, NULL, &json),
+                -EINVAL);
+        assert_int_equal(
+                two_factor_continue_request_action("a@example.com", 3, TWO_FACTOR_RESPOND, "98765", &json),
+                0);
         assert_string_equal(json, "{\"email\":\"a@example.com\",\"challengeId\":3,\"action\":\"RESPOND\","
                                   "\"proposalResponse\":{\"credential\":\"98765\"}}");
         free(json);
         /* The reference's order of supportedChallengeTypes, SECURITY_KEY_OTP included. */
         assert_int_equal(two_factor_start_request("a@example.com", &json), 0);
-        assert_string_equal(json, "{\"email\":\"a@example.com\",\"supportedChallengeTypes\":[\"INTERNAL_TWO_FACTOR\","
-                                  "\"SECURITY_KEY_OTP\",\"AUTHZEN\",\"TOTP\",\"IDV_PREREGISTERED_PHONE\"]}");
+        assert_string_equal(json,
+                "{\"email\":\"a@example.com\",\"supportedChallengeTypes\":[\"INTERNAL_TWO_FACTOR\","
+                "\"SECURITY_KEY_OTP\",\"AUTHZEN\",\"TOTP\",\"IDV_PREREGISTERED_PHONE\"]}");
         free(json);
 }
 
@@ -140,7 +152,8 @@ static void test_rejection_reason(void **state)
 {
         char *r = (char *)"unset", big[600];
         (void)state;
-        assert_int_equal(reason("{\"status\":\"FAILED\",\"rejectionReason\":\"Wrong code. Try again.\"}", &r), 0);
+        assert_int_equal(
+                reason("{\"status\":\"FAILED\",\"rejectionReason\":\"Wrong code. Try again.\"}", &r), 0);
         assert_string_equal(r, "Wrong code. Try again.");
         free(r);
         /* Success carries no reason; a failure may have none. */

@@ -137,7 +137,9 @@ static void test_add(void **state)
 
         (void)state;
         assert_int_equal(cache_writer_new(&w), 0);
-        assert_int_equal(cache_writer_add_user(w, "alice_example_com", 2000001001, 2000001001, "", "/home/a", "/bin/sh"), 0);
+        assert_int_equal(cache_writer_add_user(
+                                 w, "alice_example_com", 2000001001, 2000001001, "", "/home/a", "/bin/sh"),
+                0);
         assert_int_equal(users_group_add(w, db, "staff", 4294000000u, 1000, &refused), 0);
         assert_int_equal(refused, -EEXIST);
         assert_int_equal(users_group_add(w, db, "oslogin-users", 4294000000u, 1000, &refused), 0);

@@ -114,7 +114,7 @@ static void test_sudo_rules(void **state)
         assert_false(valid_sudo_rule(""));
         assert_false(valid_sudo_rule(NULL));
         assert_false(valid_sudo_rule("ALL=(ALL) ALL\n#0 ALL=(ALL) ALL")); /* a second line */
-        assert_false(valid_sudo_rule("ALL=(ALL) ALL\\"));                /* a continuation */
+        assert_false(valid_sudo_rule("ALL=(ALL) ALL\\"));                 /* a continuation */
         assert_false(valid_sudo_rule("ALL=(ALL)\x7f ALL"));
         char long_rule[600];
         memset(long_rule, 'A', sizeof(long_rule) - 1);

@@ -40,10 +40,10 @@ static inline bool thread_check_failed(struct thread_check *tc, int line, const 
 /* thread_check(&TC, CONDITION): CONDITION's value; notes it when false. */
 #define thread_check(tc, cond) ((cond) ? true : thread_check_failed((tc), __LINE__, #cond))
 
-#define assert_thread_checks(tc)                                                                        \
-        do {                                                                                            \
-                if ((tc)->line)                                                                         \
-                        fail_msg("in a thread, line %d: %s", (tc)->line, (tc)->what);                  \
+#define assert_thread_checks(tc)                                                                            \
+        do {                                                                                                \
+                if ((tc)->line)                                                                             \
+                        fail_msg("in a thread, line %d: %s", (tc)->line, (tc)->what);                       \
         } while (0)
 
 /* Whether the test runs under valgrind, which runs one thread at a time
