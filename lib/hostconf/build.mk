@@ -3,6 +3,7 @@
 # last applied, and the takeover from Google's guest environment. Linked by
 # accountsd and osloginctl.
 HOSTCONF_SRCS := \
+	lib/hostconf/config-file.c \
 	lib/hostconf/host-mode.c \
 	lib/hostconf/sshd-policy.c \
 	lib/hostconf/sysconf.c \

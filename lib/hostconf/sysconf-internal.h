@@ -9,12 +9,11 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "hostconf/config-file.h"
 #include "hostconf/sysconf.h"
 #include "hostconf/takeover.h"
 #include "basic/macro.h"
 
-#define BLOCK_BEGIN "# BEGIN oslogin (managed by osloginctl; do not edit)"
-#define BLOCK_END "# END oslogin"
 #define MAX_CONFIG_SIZE (1024u * 1024)
 #define SYSCONF_MAX_EDITS 8
 
@@ -42,9 +41,9 @@ struct sysconf_plan {
 /* "" for "/", else the root, to prefix absolute paths with. */
 int sysconf_open_dir(const struct sysconf_options *o, const char *dir);
 /* Atomically, keeping the original's mode and owner. */
-int sysconf_replace_file(int dir_fd, const char *name, const char *content);
+int config_file_replace(int dir_fd, const char *name, const char *content);
 /* TEXT without our marked block (a copy; NULL on ENOMEM). */
-char *sysconf_without_block(const char *text);
+char *config_file_without_block(const char *text);
 
 /* Adds DIR_FD/NAME (DIR_FD taken over) with its current content read and
  * NEW (taken over). A missing file has OLD NULL. */

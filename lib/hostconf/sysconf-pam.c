@@ -70,7 +70,7 @@ int sysconf_plan_pam(const struct sysconf_options *o, bool add, struct sysconf_p
         if (r < 0)
                 return sysconf_plan_fail(p, r, "PAM: cannot read /etc/pam.d/" PAM_SERVICE);
         if (!(filtered = takeover_filter(TAKEOVER_PAM, stack, &removed)) ||
-                !(rest = sysconf_without_block(filtered)))
+                !(rest = config_file_without_block(filtered)))
                 return -ENOMEM;
         if (add && !module_installed(o)) {
                 log_warning("%s is not installed: /etc/pam.d/" PAM_SERVICE

@@ -125,7 +125,7 @@ int sysconf_plan_sshd(const struct sysconf_options *o, bool add, struct sysconf_
                                 "sshd: the OS Login users group \"%s\" is a local group", o->users_group);
         }
         if (!(filtered = takeover_filter(TAKEOVER_SSHD, config, &removed)) ||
-                !(base = sysconf_without_block(filtered)))
+                !(base = config_file_without_block(filtered)))
                 return -ENOMEM;
         bool dropin = includes_dropin_dir(base);
         if (dropin) {

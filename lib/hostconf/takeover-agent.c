@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hostconf/sysconf-internal.h"
+#include "hostconf/config-file.h"
 #include "hostconf/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
@@ -171,7 +171,7 @@ int takeover_agent_switch_off(const char *root)
         }
         if ((r = write_restore_record(root, existed, previous)) < 0)
                 return log_error_errno(r, "Cannot record the guest agent's setting, leaving it: %m");
-        if ((r = sysconf_replace_file(fd, CFG_NAME, next)) < 0)
+        if ((r = config_file_replace(fd, CFG_NAME, next)) < 0)
                 return log_error_errno(r, "Cannot write " CFG_DIR "/" CFG_NAME ": %m");
         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", CFG_DIR "/" CFG_NAME}),
                 "Set [Daemons] accounts_daemon = false in " CFG_DIR "/" CFG_NAME

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hostconf/sysconf-internal.h"
+#include "hostconf/config-file.h"
 #include "hostconf/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"
@@ -184,7 +184,7 @@ static int filter_file(
         if (removed.lines == 0)
                 return 0;
         if ((r = takeover_backup(root, path, data, size)) < 0 ||
-                (r = sysconf_replace_file(fd, name, next)) < 0)
+                (r = config_file_replace(fd, name, next)) < 0)
                 return log_error_errno(r, "Cannot remove the guest environment's lines from %s: %m", path);
         (*count)++;
         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", path}),

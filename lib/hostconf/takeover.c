@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hostconf/sysconf-internal.h"
+#include "hostconf/config-file.h"
 #include "hostconf/takeover.h"
 #include "basic/atomic-file.h"
 #include "basic/log.h"

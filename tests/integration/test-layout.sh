@@ -24,9 +24,10 @@ part_of() {
 	case "$f" in
 	# Families: files that share an internal header are one part.
 	lib/accounts/etc-db*) echo lib/accounts/etc-db ;;
-	# (takeover-agent.c uses sysconf-internal.h, which includes takeover.h:
-	# the guest-agent takeover is edited inside sysconf's transaction.)
-	lib/hostconf/sysconf* | lib/hostconf/takeover*) echo lib/hostconf/sysconf ;;
+	# Activation (sysconf*) uses the takeover (takeover*); both use the
+	# block markers and file replacement of config-file.
+	lib/hostconf/sysconf*) echo lib/hostconf/sysconf ;;
+	lib/hostconf/takeover*) echo lib/hostconf/takeover ;;
 	osloginctl/osloginctl*) echo osloginctl/osloginctl ;;
 	# Elsewhere in lib/ and osloginctl/: a .c and its .h (and its
 	# -internal.h, shared by the files of that part only).
