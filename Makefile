@@ -197,6 +197,12 @@ demo: deps
 	$(MAKE) install DESTDIR=$(CURDIR)/$(B)/demo-root
 	@OSLOGIN_DEMO_ROOT=$(CURDIR)/$(B)/demo-root scripts/demo.sh
 
+# The ASan+UBSan tree is for tests: its modules and helpers link libasan
+# and libubsan, and what sshd and every process load must link libc (and
+# libpam) only. Refused before anything is built or written.
+ifeq ($(SANITIZE)$(filter install,$(MAKECMDGOALS)),1install)
+$(error make install SANITIZE=1: a sanitizer build is never installed (its NSS and PAM modules and key helpers would load libasan and libubsan into sshd and every process); install the plain build)
+endif
 install: all $(INSTALL_RULES)
 
 bench: all $(BENCH_PROGRAMS) $(TEST_PROGRAMS)

@@ -5,6 +5,11 @@
 enter_namespace "$@"
 DEST=$(mktemp -d /run/install.XXXXXX)
 check "make install DESTDIR=" make -s -C "$SRC" B="$BUILD" install DESTDIR="$DEST"
+ASAN_DEST=$(mktemp -d /run/install-asan.XXXXXX)
+check_fails_msg "make install refuses a sanitizer build" 2 "a sanitizer build is never installed" \
+	make -s -C "$SRC" B="$BUILD/asan-install" SANITIZE=1 install DESTDIR="$ASAN_DEST"
+check_eq "... and writes nothing" "" "$(find "$ASAN_DEST" -mindepth 1 | head -3)"
+check_fails "... and builds nothing" 1 test -e "$BUILD/asan-install"
 for f in usr/sbin/oslogin-accountsd:755 usr/sbin/oslogin-authorized-keys:755 usr/bin/oslogin-fake-metadata:755 \
 	usr/lib/systemd/system/oslogin-accountsd.service:644 usr/lib/tmpfiles.d/oslogin.conf:644 \
 	usr/lib/sysusers.d/oslogin.conf:644 usr/share/man/man8/oslogin-accountsd.8:644 \
