@@ -22,14 +22,7 @@
 #include <unistd.h>
 
 #include "basic/broker-proto.h"
-
-#define CHECK(expr)                                                                                         \
-        do {                                                                                                \
-                if (!(expr)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
-                        abort();                                                                            \
-                }                                                                                           \
-        } while (0)
+#include "tests/fuzz/fuzz-check.h"
 
 /* The blocking reader (the test servers') on one connection's bytes. */
 static int read_request_socket(const uint8_t *data, size_t size, struct broker_request *ret)

@@ -33,14 +33,7 @@
 #include "basic/strv.h"
 #include "basic/valid.h"
 #include "nss_oslogin/pack.h"
-
-#define CHECK(expr)                                                                                         \
-        do {                                                                                                \
-                if (!(expr)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
-                        abort();                                                                            \
-                }                                                                                           \
-        } while (0)
+#include "tests/fuzz/fuzz-check.h"
 
 /* Bounds the work per input: a script of more lines is cut. */
 #define SCRIPT_ENTRIES_MAX 128u

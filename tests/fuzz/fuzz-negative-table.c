@@ -20,14 +20,7 @@
 
 #include "basic/negative-table.h"
 #include "basic/valid.h"
-
-#define CHECK(expr)                                                                                         \
-        do {                                                                                                \
-                if (!(expr)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
-                        abort();                                                                            \
-                }                                                                                           \
-        } while (0)
+#include "tests/fuzz/fuzz-check.h"
 
 #define NOW 1000000000ull
 

@@ -26,14 +26,7 @@
 #include "basic/cache-writer.h"
 #include "basic/nss-proto.h"
 #include "nss_oslogin/pack.h"
-
-#define CHECK(expr)                                                                                         \
-        do {                                                                                                \
-                if (!(expr)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
-                        abort();                                                                            \
-                }                                                                                           \
-        } while (0)
+#include "tests/fuzz/fuzz-check.h"
 
 static char *span_dup(struct span s)
 {
