@@ -22,15 +22,8 @@ N_GROUPS=${N_GROUPS:-10000}
 ITER=${ITER:-100000}
 TOOL=$BUILD/bench/nss-bench-tool
 MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
-mount --make-rprivate /
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/oslogin /run/etc /run/nsslib
-cp -a /etc/. /run/etc/
-mount --bind /run/etc /etc
-cp "$MODULE" /run/nsslib/
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
-cd /run/oslogin
+. "$(dirname "$0")/nss-namespace.sh"
+nss_private_namespace "$BUILD"
 "$TOOL" build directory.cache "$N_USERS" "$N_GROUPS" >/dev/null
 
 lines() { sed -i -E "s/^passwd:.*/passwd:         $1/; s/^group:.*/group:          $1/" /etc/nsswitch.conf; }

@@ -14,16 +14,8 @@ N_USERS=${N_USERS:-100000}
 N_GROUPS=${N_GROUPS:-10000}
 TOOL=$BUILD/bench/nss-bench-tool
 MODULE=$BUILD/nss_oslogin/libnss_oslogin.so.2
-mount --make-rprivate /
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/oslogin /run/etc /run/nsslib
-cp -a /etc/. /run/etc/
-mount --bind /run/etc /etc
-cp "$MODULE" /run/nsslib/
-LIBDIR=/usr/lib/$(gcc -print-multiarch)
-mount -t overlay overlay -o "lowerdir=/run/nsslib:$LIBDIR" "$LIBDIR"
-
-cd /run/oslogin
+. "$(dirname "$0")/nss-namespace.sh"
+nss_private_namespace "$BUILD"
 "$TOOL" build directory.cache "$N_USERS" "$N_GROUPS"
 "$TOOL" hit "$MODULE" "$N_USERS" 1000000
 "$TOOL" unavail "$MODULE" 20000
