@@ -34,7 +34,7 @@
 #include "basic/version.h"
 #include "mds/mds-client.h"
 
-#define DEFAULT_RUNTIME_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
+#define DEFAULT_RUNTIME_DIR OSLOGIN_RUNTIME_DIR
 /* sshd waits for READY=1. It comes after the first reconcile, at once when
  * there is no metadata server at all (on_mds_unreachable()), and after this long when the
  * server is slow or failing: local users must still get in. */

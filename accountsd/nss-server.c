@@ -6,7 +6,6 @@
 #include "accountsd/conn.h"
 #include "accountsd/directory.h"
 #include "accountsd/nss-server.h"
-#include "basic/control-proto.h"
 #include "basic/nss-proto.h"
 
 struct nss_server {

@@ -58,7 +58,7 @@ static int usage(void)
                "  --config FILE            check-config: the file to check (default " OSLOGIN_CONFIG_PATH
                ")\n"
                "  --root DIR               activate/deactivate/status on DIR/etc, DIR/var (tests)\n"
-               "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNSTATEDIR "/oslogin)\n"
+               "  --runtime-dir DIR        the daemon's sockets (default " OSLOGIN_RUNTIME_DIR ")\n"
                "  --no-reload              do not signal sshd after activate/deactivate\n"
                "  --two-factor             activate: keyboard-interactive two-factor after the key\n"
                "  --pam-module NAME|PATH   activate: the PAM module to name (default pam_oslogin.so)\n"
@@ -433,7 +433,7 @@ int main(int argc, char *argv[])
                 {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
-        struct options o = {.runtime_dir = OSLOGIN_RUNSTATEDIR "/oslogin"};
+        struct options o = {.runtime_dir = OSLOGIN_RUNTIME_DIR};
         int c;
 
         log_open("osloginctl", LOG_TARGET_STDERR, LOG_AUTHPRIV);

@@ -80,8 +80,10 @@
 #include "basic/message-header.h"
 #include "basic/valid.h"
 
-#define BROKER_KEYS_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/keys.sock"
-#define BROKER_PAM_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/pam.sock"
+#define KEYS_SOCKET_NAME "keys.sock"
+#define PAM_SOCKET_NAME "pam.sock"
+#define BROKER_KEYS_SOCKET_PATH OSLOGIN_RUNTIME_DIR "/" KEYS_SOCKET_NAME
+#define BROKER_PAM_SOCKET_PATH OSLOGIN_RUNTIME_DIR "/" PAM_SOCKET_NAME
 #define BROKER_PROTO_MAGIC 0x4b4c534fu /* "OSLK" */
 #define BROKER_PROTO_VERSION 1u
 #define BROKER_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE

@@ -3,7 +3,7 @@
 
 /* On-disk layout of the OS Login directory cache (doc/cache-format.md).
  *
- * One file, OSLOGIN_RUNSTATEDIR/oslogin/directory.cache, written only by
+ * One file, OSLOGIN_RUNTIME_DIR/directory.cache, written only by
  * accountsd (cache-writer.h, temp + fsync + rename) and mapped read-only by
  * libnss_oslogin.so.2 in every process that resolves a user or group
  * (cache-reader.h). The file is replaced, never modified in place, so a
@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_DIR OSLOGIN_RUNSTATEDIR "/oslogin"
+#define CACHE_DIR OSLOGIN_RUNTIME_DIR
 #define CACHE_FILE_NAME "directory.cache"
 #define CACHE_PATH CACHE_DIR "/" CACHE_FILE_NAME
 

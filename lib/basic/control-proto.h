@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* What osloginctl and oslogin-accountsd agree on: the runtime socket
- * names, the control protocol and where the audit records are kept.
+/* What osloginctl and oslogin-accountsd agree on: the control protocol
+ * and where the audit records are kept. (The other sockets' names are in
+ * their protocols' headers, nss-proto.h and broker-proto.h.)
  *
  * The control socket: RUNTIME_DIR/control.sock, mode 0600, and the peer
  * must be root (SO_PEERCRED) as well. One text command per connection,
@@ -19,9 +20,6 @@
  * Anything else → "error: unknown command". */
 
 #define CONTROL_SOCKET_NAME "control.sock"
-#define NSS_SOCKET_NAME "nss.sock"
-#define KEYS_SOCKET_NAME "keys.sock"
-#define PAM_SOCKET_NAME "pam.sock"
 
 #define CONTROL_REQUEST_MAX 64u
 #define CONTROL_TIMEOUT_MS 1000u

@@ -41,7 +41,8 @@
 #include "basic/message-header.h"
 #include "basic/valid.h"
 
-#define NSS_PROTO_SOCKET_PATH OSLOGIN_RUNSTATEDIR "/oslogin/nss.sock"
+#define NSS_SOCKET_NAME "nss.sock"
+#define NSS_PROTO_SOCKET_PATH OSLOGIN_RUNTIME_DIR "/" NSS_SOCKET_NAME
 #define NSS_PROTO_MAGIC 0x4e4c534fu /* "OSLN" */
 #define NSS_PROTO_VERSION 1u
 #define NSS_PROTO_HEADER_SIZE MESSAGE_HEADER_SIZE

@@ -29,7 +29,7 @@ void sysconf_options_default(struct sysconf_options *o)
                 .akc_path = OSLOGIN_SBINDIR "/oslogin-authorized-keys",
                 .akc_user = "_oslogin",
                 .principals_path = OSLOGIN_SBINDIR "/oslogin-authorized-principals",
-                .trusted_ca_path = OSLOGIN_RUNSTATEDIR "/oslogin/trusted-ca-keys.pub",
+                .trusted_ca_path = OSLOGIN_RUNTIME_DIR "/trusted-ca-keys.pub",
                 .cert_authentication = true,
                 .users_group = "oslogin-users",
                 .sshd_path = "/usr/sbin/sshd",
