@@ -23,8 +23,6 @@
 #include "mds/models.h"
 #include "mds/ssh-keys.h"
 
-#define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
-
 /* The metadata switches the sshd drop-in follows (doc/oslogin-policies.md). */
 struct host_policy {
         bool two_factor;    /* enable-oslogin-2fa */
@@ -217,7 +215,8 @@ static int switch_mode(struct mode *mo, enum host_mode want, const struct host_p
         mo->policy = *policy;
         r = host_mode_save(ctx->root, want);
         if (r < 0)
-                log_warning_errno(r, "Cannot record the mode in " STATE_DIR "/" MODE_STATE_FILE ": %m");
+                log_warning_errno(
+                        r, "Cannot record the mode in " OSLOGIN_STATE_DIR "/" MODE_STATE_FILE ": %m");
         return 0;
 }
 

@@ -110,7 +110,7 @@ static size_t count_state_lines(const char *root, const char *name)
         _cleanup_close_ int fd = -EBADF;
         size_t lines = 0;
 
-        if (path_join_root(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", &dir) < 0)
+        if (path_join_root(root, OSLOGIN_STATE_DIR, &dir) < 0)
                 return 0;
         fd = open_dir_nofollow(AT_FDCWD, dir, 0);
         if (fd >= 0 && read_file_bounded(fd, name, 16 * 1024 * 1024, &data, NULL) == 0)

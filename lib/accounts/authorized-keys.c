@@ -191,7 +191,7 @@ static struct keys_seen *seen_find(struct keys_cache *ks, const char *name)
 int keys_cache_load(const char *root, struct keys_cache *ks)
 {
         _cleanup_strv_free_ char **lines = NULL;
-        int r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "keys", &lines);
+        int r = state_read_lines(root, OSLOGIN_STATE_DIR, "keys", &lines);
         if (r < 0)
                 return r;
         ks->e = calloc(strv_length(lines) + 1, sizeof(*ks->e));
@@ -229,7 +229,7 @@ int keys_cache_save(const char *root, struct keys_cache *ks)
                         strv_extend(&lines, line) < 0)
                         return -ENOMEM;
         }
-        int r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "keys", lines);
+        int r = state_write_lines(root, OSLOGIN_STATE_DIR, "keys", lines);
         if (r == 0)
                 ks->changed = false;
         return r;

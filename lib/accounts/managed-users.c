@@ -208,8 +208,8 @@ static int load_records(struct managed_users *m, const char *root)
         _cleanup_strv_free_ char **given = NULL, **expired = NULL;
         int r;
 
-        if ((r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "groups", &given)) < 0 ||
-                (r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", &expired)) < 0)
+        if ((r = state_read_lines(root, OSLOGIN_STATE_DIR, "groups", &given)) < 0 ||
+                (r = state_read_lines(root, OSLOGIN_STATE_DIR, "expired", &expired)) < 0)
                 return r;
         for (char **l = given; *l; l++)
                 if (parse_given(*l) && !records_get(&m->given, *l) &&
@@ -322,7 +322,7 @@ int managed_users_load(const char *root, struct managed_users *ret)
 
         if (!m.names || !m.created)
                 goto oom;
-        if ((r = state_read_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", &ours)) < 0 ||
+        if ((r = state_read_lines(root, OSLOGIN_STATE_DIR, "users", &ours)) < 0 ||
                 (r = state_read_lines(
                          root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", &reference)) < 0) {
                 managed_users_done(&m);
@@ -387,10 +387,9 @@ int managed_users_save(const char *root, struct managed_users *m)
                 return -ENOMEM;
         /* The undo records first: a crash before the users file still
          * finds what to take back. */
-        if ((r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "groups", given)) < 0 ||
-                (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "expired", expired)) <
-                        0 ||
-                (r = state_write_lines(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", "users", lines)) < 0 ||
+        if ((r = state_write_lines(root, OSLOGIN_STATE_DIR, "groups", given)) < 0 ||
+                (r = state_write_lines(root, OSLOGIN_STATE_DIR, "expired", expired)) < 0 ||
+                (r = state_write_lines(root, OSLOGIN_STATE_DIR, "users", lines)) < 0 ||
                 (r = state_write_lines(
                          root, OSLOGIN_LOCALSTATEDIR "/lib/google", "google_users", m->names)) < 0)
                 return r;

@@ -24,7 +24,6 @@
 #include "accounts/sudoers.h"
 
 #define COMMIT_ATTEMPTS 3
-#define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
 
 static bool in_range(const struct revoke_options *o, uid_t uid)
 {
@@ -190,7 +189,8 @@ static int revoke_sudoers(const char *root, bool managed_accounts, struct revoke
 static bool state_exists(const char *root, const char *name)
 {
         _cleanup_free_ char *state = NULL, *path = NULL;
-        return asprintf(&state, STATE_DIR "/%s", name) >= 0 && path_join_root(root, state, &path) >= 0 &&
+        return asprintf(&state, OSLOGIN_STATE_DIR "/%s", name) >= 0 &&
+               path_join_root(root, state, &path) >= 0 &&
                faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
@@ -206,9 +206,9 @@ int oslogin_revoke(const struct revoke_options *o, struct revoke_result *ret)
          * then lists the agent's accounts, not ours: they are left alone. */
         bool managed_accounts = state_exists(o->root, "users");
         if (!managed_accounts)
-                log_info("No metadata-key accounts were managed here (" STATE_DIR "/users absent).");
+                log_info("No metadata-key accounts were managed here (" OSLOGIN_STATE_DIR "/users absent).");
         if (managed_accounts && (r = managed_users_load(o->root, &m)) < 0)
-                return log_error_errno(r, "Cannot read the managed users under " STATE_DIR ": %m");
+                return log_error_errno(r, "Cannot read the managed users under " OSLOGIN_STATE_DIR ": %m");
         for (unsigned attempt = 1; managed_accounts; attempt++) {
                 strv_free(expire);
                 strv_free(removed);
@@ -227,13 +227,15 @@ int oslogin_revoke(const struct revoke_options *o, struct revoke_result *ret)
         /* Recorded before usermod runs: a reinstall lifts the expiry even
          * if this run is cut short after expiring some of them. */
         if (r == 0 && expire && expire[0]) {
-                if ((r = state_read_lines(o->root, STATE_DIR, REVOKE_EXPIRED_FILE, &recorded)) < 0)
-                        return log_error_errno(r, "Cannot read " STATE_DIR "/" REVOKE_EXPIRED_FILE ": %m");
+                if ((r = state_read_lines(o->root, OSLOGIN_STATE_DIR, REVOKE_EXPIRED_FILE, &recorded)) < 0)
+                        return log_error_errno(
+                                r, "Cannot read " OSLOGIN_STATE_DIR "/" REVOKE_EXPIRED_FILE ": %m");
                 for (char **n = expire; *n; n++)
                         if (!strv_contains(recorded, *n) && strv_extend(&recorded, *n) < 0)
                                 return -ENOMEM;
-                if ((r = state_write_lines(o->root, STATE_DIR, REVOKE_EXPIRED_FILE, recorded)) < 0)
-                        return log_error_errno(r, "Cannot write " STATE_DIR "/" REVOKE_EXPIRED_FILE ": %m");
+                if ((r = state_write_lines(o->root, OSLOGIN_STATE_DIR, REVOKE_EXPIRED_FILE, recorded)) < 0)
+                        return log_error_errno(
+                                r, "Cannot write " OSLOGIN_STATE_DIR "/" REVOKE_EXPIRED_FILE ": %m");
         }
         for (char **n = expire; n && *n; n++) {
                 if (expired_by_us(o->root, *n)) /* an earlier run */

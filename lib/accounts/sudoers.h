@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SUDOERS_DROPIN_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin/sudoers.d"
+#define SUDOERS_DROPIN_DIR OSLOGIN_STATE_DIR "/sudoers.d"
 #define SUDOERS_DEFAULT_RULE "ALL=(ALL:ALL) NOPASSWD:ALL"
 
 /* "first.last" → "first_2elast"; '_' itself becomes "__" so the mapping is

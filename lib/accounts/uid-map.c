@@ -83,7 +83,7 @@ int uid_map_load(const char *root, struct uid_map **ret)
 
         if (!m)
                 return -ENOMEM;
-        if (path_join_root(root, OSLOGIN_LOCALSTATEDIR "/lib/oslogin", &m->dir) < 0)
+        if (path_join_root(root, OSLOGIN_STATE_DIR, &m->dir) < 0)
                 return -ENOMEM;
         fd = open_dir_nofollow(AT_FDCWD, m->dir, 0);
         if (fd >= 0) {

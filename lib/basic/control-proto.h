@@ -33,4 +33,4 @@
  * keep /var/lib/oslogin private. */
 #define AUDIT_FILE_MAX (4u * 1024u * 1024u)
 #define AUDIT_FILE_NAME "audit.log"
-#define AUDIT_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
+#define AUDIT_DIR OSLOGIN_STATE_DIR

@@ -12,8 +12,6 @@
 #include "basic/path-util.h"
 #include "hostconf/host-mode.h"
 
-#define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
-
 const char *host_mode_to_string(enum host_mode mode)
 {
         switch (mode) {
@@ -29,7 +27,7 @@ const char *host_mode_to_string(enum host_mode mode)
 static int open_state_dir(const char *root, bool create)
 {
         _cleanup_free_ char *dir = NULL;
-        if (path_join_root(root, STATE_DIR, &dir) < 0)
+        if (path_join_root(root, OSLOGIN_STATE_DIR, &dir) < 0)
                 return -ENOMEM;
         return create ? mkdir_p_open(AT_FDCWD, dir, 0755, 0755) : open_dir_nofollow(AT_FDCWD, dir, 0);
 }

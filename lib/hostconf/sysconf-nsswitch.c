@@ -25,7 +25,6 @@
 #include "basic/path-util.h"
 
 #define NSS_SERVICE "oslogin"
-#define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
 #define CHANGED_FILE "nsswitch.changed"
 
 static bool is_database_line(const char *line, const char *db)
@@ -247,10 +246,10 @@ int sysconf_plan_nsswitch(const struct sysconf_options *o, bool add, struct sysc
                 return r == -ENOENT ? sysconf_plan_fail(p, r, "nsswitch: /etc/nsswitch.conf is missing") : r;
         if ((r = read_file_bounded(dir, name, MAX_CONFIG_SIZE, &text, NULL)) < 0)
                 return sysconf_plan_fail(p, r, "nsswitch: cannot read %s", path);
-        if (path_join_root(o->root, STATE_DIR, &state_dir) < 0)
+        if (path_join_root(o->root, OSLOGIN_STATE_DIR, &state_dir) < 0)
                 return -ENOMEM;
         if ((state = mkdir_p_open(AT_FDCWD, state_dir, 0755, 0755)) < 0)
-                return sysconf_plan_fail(p, state, "state: cannot open " STATE_DIR);
+                return sysconf_plan_fail(p, state, "state: cannot open " OSLOGIN_STATE_DIR);
         /* What earlier activations appended stays recorded until deactivate. */
         bool have_record = read_file_bounded(state, CHANGED_FILE, 128, &recorded, NULL) == 0;
         if (have_record)
@@ -269,7 +268,7 @@ int sysconf_plan_nsswitch(const struct sysconf_options *o, bool add, struct sysc
         if (add && (have_record || changed[0]) && !record)
                 return -ENOMEM;
         return sysconf_plan_add(
-                p, "state", STATE_DIR "/" CHANGED_FILE, TAKE_FD(state), CHANGED_FILE, record, NULL);
+                p, "state", OSLOGIN_STATE_DIR "/" CHANGED_FILE, TAKE_FD(state), CHANGED_FILE, record, NULL);
 }
 
 bool sysconf_nsswitch_active(const struct sysconf_options *o)

@@ -28,7 +28,6 @@
 
 #define CFG_DIR "/etc/default"
 #define CFG_NAME "instance_configs.cfg"
-#define STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
 
 static bool agent_installed(const char *root)
 {
@@ -132,7 +131,7 @@ static int write_restore_record(const char *root, bool existed, const char *prev
         _cleanup_free_ char *dir = NULL, *record = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (path_join_root(root, STATE_DIR, &dir) < 0)
+        if (path_join_root(root, OSLOGIN_STATE_DIR, &dir) < 0)
                 return -ENOMEM;
         if ((fd = mkdir_p_open(AT_FDCWD, dir, 0755, 0755)) < 0)
                 return fd;
@@ -176,7 +175,7 @@ int takeover_agent_switch_off(const char *root)
         log_event(LOG_NOTICE, MESSAGE_ID_TAKEOVER, LOG_FIELDS({"OSLOGIN_REASON", CFG_DIR "/" CFG_NAME}),
                 "Set [Daemons] accounts_daemon = false in " CFG_DIR "/" CFG_NAME
                 " (was %s): the guest agent no longer manages metadata-key accounts; restored on purge "
-                "from " STATE_DIR "/" TAKEOVER_RESTORE_FILE ".",
+                "from " OSLOGIN_STATE_DIR "/" TAKEOVER_RESTORE_FILE ".",
                 previous[0] ? previous : "unset");
         return 1;
 }

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TAKEOVER_BACKUP_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin/guest-environment"
+#define TAKEOVER_BACKUP_DIR OSLOGIN_STATE_DIR "/guest-environment"
 
 enum takeover_kind {
         TAKEOVER_SSHD,     /* sshd_config */

@@ -15,7 +15,7 @@
  * stands for (resolved without NSS). */
 #define OSLOGIN_DEFAULT_MTLS_DIR OSLOGIN_RUNSTATEDIR "/google-mds-mtls"
 #define OSLOGIN_DEFAULT_HTTPS_ADDRESS "169.254.169.254:443"
-#define OSLOGIN_DEFAULT_STATE_DIR OSLOGIN_LOCALSTATEDIR "/lib/oslogin"
+#define OSLOGIN_DEFAULT_STATE_DIR OSLOGIN_STATE_DIR
 /* The group every OS Login user is a member of (through NSS), so that the
  * sshd drop-in can say `Match Group oslogin-users` / `AuthorizedKeysFile
  * none`: their own ~/.ssh/authorized_keys never counts. */
