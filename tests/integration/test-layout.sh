@@ -7,6 +7,8 @@
 #   its part here.
 # - lib/ never includes accountsd/ or osloginctl/; osloginctl/ never
 #   includes accountsd/.
+# - the build's include roots let each part include what it may and
+#   nothing else;
 # - osloginctl has less than a third of the daemon's functions (nm's text
 #   symbols without the compiler's extras, see count_functions; it
 #   links the libraries, never the daemon).
@@ -258,6 +260,28 @@ accountsd/manager.c" \
 check_eq "nothing but main.c's wiring calls the control socket" "accountsd/control.c
 accountsd/main.c" \
 	"$(cd "$SRC" && grep -l '#include "accountsd/control.h"' accountsd/*.[ch] | sort)"
+
+# The build's own enforcement: each part compiles with one include root,
+# $BUILD/include/PART, holding only the parts it may use (Makefile,
+# LAYER_USES_*). A header of a part it may use compiles there; one from
+# above or beside it is not found.
+compiles_in() { # PART HEADER (from an empty directory: a quoted include
+	# searches the current one first)
+	printf '#include "%s"\n' "$2" | (cd "$WORK" && cc -fsyntax-only -D_GNU_SOURCE -DOSLOGIN_RUNTIME_DIR='"/run/oslogin"' \
+		-DOSLOGIN_STATE_DIR='"/var/lib/oslogin"' -DOSLOGIN_LOCALSTATEDIR='"/var"' -DOSLOGIN_RUNSTATEDIR='"/run"' \
+		-DOSLOGIN_SYSCONFDIR='"/etc"' $(pkg-config --cflags json-c 2>/dev/null) -I"$BUILD/include/$1" -x c - 2>&1)
+}
+for ok_case in "accounts basic/macro.h" "accounts mds/ssh-keys.h" "accountsd hostconf/sysconf.h" \
+	"osloginctl hostconf/host-mode.h" "nss_oslogin basic/cache-reader.h"; do
+	set -- $ok_case
+	check "the build lets $1 include $2" compiles_in "$1" "$2"
+done
+for bad_case in "basic mds/mds-client.h" "mds accounts/etc-db.h" "accounts accountsd/mode.h" \
+	"hostconf accounts/sudoers.h" "accounts hostconf/sysconf.h" "osloginctl accountsd/control.h" \
+	"nss_oslogin mds/mds-client.h" "pam_oslogin mds/config.h" "authorized-keys-cmd accounts/sudoers.h"; do
+	set -- $bad_case
+	check_fails_msg "the build refuses $1 including $2" 1 "$2: No such file" compiles_in "$1" "$2"
+done
 
 ctl=$BUILD/osloginctl/osloginctl daemon=$BUILD/accountsd/oslogin-accountsd
 if [ -x "$ctl" ] && [ -x "$daemon" ]; then
