@@ -46,14 +46,23 @@ for line in open(sys.argv[1]):
 print(best[1] if best else '<none>')
 PY
 }
-define_of() { sed -n "s/^#define $1 OSLOGIN_RUNSTATEDIR \"\\(.*\\)\"$/\\/run\\1/p; s/^#define $1 OSLOGIN_LOCALSTATEDIR \"\\(.*\\)\"$/\\/var\\1/p" "$SRC"/lib/*/*.h; }
-for d in BROKER_KEYS_SOCKET_PATH BROKER_PAM_SOCKET_PATH NSS_PROTO_SOCKET_PATH; do
-	path=$(define_of "$d")
+# define_of MACRO HEADER: the path MACRO of HEADER stands for, expanded by
+# the preprocessor with the Makefile's default directories.
+define_of() {
+	printf '#include "%s"\n%s\n' "$2" "$1" |
+		(cd "$OUT" && cc -E -P -I"$SRC/lib" -DOSLOGIN_RUNSTATEDIR='"/run"' -DOSLOGIN_RUNTIME_DIR='"/run/oslogin"' \
+			-DOSLOGIN_LOCALSTATEDIR='"/var"' -DOSLOGIN_STATE_DIR='"/var/lib/oslogin"' -x c -) |
+		tail -n 1 | sed 's/" *"//g; s/"//g; s/^ *//'
+}
+for d in BROKER_KEYS_SOCKET_PATH:basic/broker-proto.h BROKER_PAM_SOCKET_PATH:basic/broker-proto.h \
+	NSS_PROTO_SOCKET_PATH:basic/nss-proto.h; do
+	path=$(define_of "${d%%:*}" "${d#*:}")
+	d=${d%%:*}
 	check_eq "$d ($path): oslogin_runtime_t" oslogin_runtime_t "$(fc_type "$path")"
 done
 check_eq "/run/oslogin itself: oslogin_runtime_t" oslogin_runtime_t "$(fc_type /run/oslogin)"
 check_eq "/var/lib/oslogin/uidmap: oslogin_var_lib_t" oslogin_var_lib_t "$(fc_type /var/lib/oslogin/uidmap)"
-dropins=$(define_of SUDOERS_DROPIN_DIR)
+dropins=$(define_of SUDOERS_DROPIN_DIR accounts/sudoers.h)
 check_eq "$dropins/alice: oslogin_sudoers_t" oslogin_sudoers_t "$(fc_type "$dropins/alice")"
 check_eq "/var/lib/oslogin-other is not ours" "<none>" "$(fc_type /var/lib/oslogin-other)"
 for t in $(awk '{print $NF}' "$SRC/selinux/oslogin.fc" | cut -d: -f3 | sort -u); do
